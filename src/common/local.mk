@@ -1,0 +1,9 @@
+librmq_a_SOURCES += \
+	src/common/util.c src/common/util.h \
+	src/common/log.c src/common/log.h
+
+check_PROGRAMS += tests/common/test_util
+TESTS += tests/common/test_util
+tests_common_test_util_SOURCES = tests/common/test_util.c
+tests_common_test_util_CFLAGS = $(TEST_CFLAGS)
+tests_common_test_util_LDADD = $(TEST_LIBS)

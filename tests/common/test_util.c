@@ -1,0 +1,110 @@
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+START_TEST(test_java_string_hash)
+{
+    /* Values computed by Java's String.hashCode(). */
+    ck_assert_int_eq(java_string_hash("", 0), 0);
+    ck_assert_int_eq(java_string_hash("TagA", 4), 2598919);
+    ck_assert_int_eq(java_string_hash("hello world", 11), 1794106052);
+    /* Overflowing values wrap like Java int arithmetic (values from a JVM). */
+    ck_assert_int_eq(java_string_hash("TopicTest#key-123456", 20), 1779429651);
+    ck_assert_int_eq(java_string_hash("%RETRY%consumer_group_long_name", 31), -1330792601);
+    /* Non-ASCII: "é" is one UTF-16 unit 0xE9; U+1F600 is a surrogate pair. */
+    ck_assert_int_eq(java_string_hash("\xc3\xa9", 2), 0xE9);
+    ck_assert_int_eq(java_string_hash("\xf0\x9f\x98\x80", 4), 0xD83D * 31 + 0xDE00);
+}
+END_TEST
+
+START_TEST(test_crc32_masked)
+{
+    /* CRC32("123456789") = 0xCBF43926, masked to 31 bits as UtilAll.crc32 does. */
+    ck_assert_int_eq(rmq_crc32("123456789", 9), 0x4BF43926);
+}
+END_TEST
+
+START_TEST(test_parse_numbers)
+{
+    int64_t v;
+    int32_t i;
+    ck_assert_int_eq(parse_int64("9223372036854775807", &v), RMQ_OK);
+    ck_assert(v == INT64_MAX);
+    ck_assert_int_eq(parse_int64("12x", &v), RMQ_ERR);
+    ck_assert_int_eq(parse_int64("", &v), RMQ_ERR);
+    ck_assert_int_eq(parse_int32("2147483648", &i), RMQ_ERR);
+    ck_assert_int_eq(parse_int32("-5", &i), RMQ_OK);
+    ck_assert_int_eq(i, -5);
+    ck_assert(parse_java_bool("TRUE"));
+    ck_assert(!parse_java_bool("yes"));
+}
+END_TEST
+
+START_TEST(test_atomic_write_keeps_bak)
+{
+    char dir[] = "/tmp/rmq-util-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *path = str_printf("%s/a/b/x.json", dir);
+    char *sub = str_printf("%s/a/b", dir);
+    ck_assert_int_eq(mkdirs(sub), RMQ_OK);
+    ck_assert_int_eq(write_file_atomic(path, "one", 3), RMQ_OK);
+    ck_assert_int_eq(write_file_atomic(path, "two", 3), RMQ_OK);
+    size_t n;
+    char *s = read_file(path, &n);
+    ck_assert_str_eq(s, "two");
+    free(s);
+    char *bak = str_printf("%s.bak", path);
+    s = read_file(bak, &n);
+    ck_assert_str_eq(s, "one");
+    free(s);
+    /* An empty main file falls back to .bak, as ConfigManager.load does. */
+    ck_assert_int_eq(truncate(path, 0), 0);
+    s = read_file_or_bak(path, &n);
+    ck_assert_str_eq(s, "one");
+    free(s);
+    free(bak);
+    free(path);
+    free(sub);
+}
+END_TEST
+
+START_TEST(test_host_port_and_hex)
+{
+    char host[64];
+    int port;
+    ck_assert_int_eq(split_host_port("127.0.0.1:10911", host, sizeof host, &port), RMQ_OK);
+    ck_assert_str_eq(host, "127.0.0.1");
+    ck_assert_int_eq(port, 10911);
+    ck_assert_int_eq(split_host_port("[::1]:9876", host, sizeof host, &port), RMQ_OK);
+    ck_assert_str_eq(host, "::1");
+    ck_assert_int_eq(split_host_port("nohost", host, sizeof host, &port), RMQ_ERR);
+    ck_assert_int_eq(split_host_port("h:99999", host, sizeof host, &port), RMQ_ERR);
+    uint8_t b[4] = {0x7f, 0, 0, 1}, back[4];
+    char hex[9];
+    hex_upper(hex, b, 4);
+    ck_assert_str_eq(hex, "7F000001");
+    ck_assert_int_eq(hex_decode(back, 4, "7f000001"), 4);
+    ck_assert_mem_eq(back, b, 4);
+    ck_assert_int_eq(hex_decode(back, 4, "zz"), -1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_java_string_hash);
+    tcase_add_test(tc, test_crc32_masked);
+    tcase_add_test(tc, test_parse_numbers);
+    tcase_add_test(tc, test_atomic_write_keeps_bak);
+    tcase_add_test(tc, test_host_port_and_hex);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
