@@ -1,1 +1,3 @@
 # broker module
+noinst_LIBRARIES += src/broker/libbroker.a
+src_broker_libbroker_a_SOURCES = src/broker/broker_placeholder.c

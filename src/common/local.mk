@@ -1,4 +1,5 @@
-librmq_a_SOURCES += \
+noinst_LIBRARIES += src/common/libcommon.a
+src_common_libcommon_a_SOURCES = \
 	src/common/util.c src/common/util.h \
 	src/common/log.c src/common/log.h
 

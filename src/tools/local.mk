@@ -1,1 +1,1 @@
-# tools module
+# command-line tools

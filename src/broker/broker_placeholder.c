@@ -1,0 +1,1 @@
+typedef int broker_placeholder_unused;

@@ -1,0 +1,1 @@
+typedef int filter_placeholder_unused;

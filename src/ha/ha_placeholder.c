@@ -1,0 +1,1 @@
+typedef int ha_placeholder_unused;

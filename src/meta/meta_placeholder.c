@@ -1,0 +1,1 @@
+typedef int meta_placeholder_unused;

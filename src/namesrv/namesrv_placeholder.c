@@ -1,0 +1,1 @@
+typedef int namesrv_placeholder_unused;

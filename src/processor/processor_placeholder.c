@@ -1,0 +1,1 @@
+typedef int processor_placeholder_unused;

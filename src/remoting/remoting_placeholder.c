@@ -1,0 +1,1 @@
+typedef int remoting_placeholder_unused;
