@@ -1,0 +1,220 @@
+/* Command model: construction, ext fields, typed and declarative header access. */
+#include "remoting.h"
+
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+static const char *const language_names[] = {
+    "JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY",
+    "OTHER", "HTTP", "GO", "PHP", "OMS", "RUST", "NODE_JS",
+};
+#define N_LANGUAGES ((int)(sizeof language_names / sizeof language_names[0]))
+
+const char *language_name(int code)
+{
+    return code >= 0 && code < N_LANGUAGES ? language_names[code] : "OTHER";
+}
+
+int language_from_name(const char *name)
+{
+    for (int i = 0; i < N_LANGUAGES; i++)
+        if (strcmp(language_names[i], name) == 0) return i;
+    return -1;
+}
+
+rmq_cmd *cmd_new_request(int32_t code)
+{
+    rmq_cmd *c = xcalloc(1, sizeof *c);
+    c->code = code;
+    c->language = RMQ_LANGUAGE_JAVA;
+    c->version = RMQ_OUR_VERSION;
+    c->serialize = RMQ_SER_JSON;
+    return c;
+}
+
+rmq_cmd *cmd_new_response(const rmq_cmd *req, int32_t code, const char *remark)
+{
+    rmq_cmd *c = cmd_new_request(code);
+    c->flag = RMQ_FLAG_RESPONSE;
+    if (req) {
+        c->opaque = req->opaque;
+        c->serialize = req->serialize;
+    }
+    c->remark = xstrdup(remark);
+    return c;
+}
+
+void cmd_free(rmq_cmd *c)
+{
+    if (!c) return;
+    for (int i = 0; i < c->n_ext; i++) {
+        free(c->ext[i].key);
+        free(c->ext[i].val);
+    }
+    free(c->ext);
+    free(c->remark);
+    free(c->body);
+    if (c->body_buf) evbuffer_free(c->body_buf);
+    free(c);
+}
+
+void cmd_set_remark(rmq_cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) abort();
+    va_end(ap);
+    free(c->remark);
+    c->remark = s;
+}
+
+void cmd_set_code(rmq_cmd *c, int32_t code, const char *remark)
+{
+    c->code = code;
+    free(c->remark);
+    c->remark = xstrdup(remark);
+}
+
+void cmd_set_body(rmq_cmd *c, const void *data, size_t len)
+{
+    void *copy = NULL;
+    if (len) {
+        copy = xmalloc(len);
+        memcpy(copy, data, len);
+    }
+    cmd_take_body(c, copy, len);
+}
+
+void cmd_take_body(rmq_cmd *c, void *data, size_t len)
+{
+    free(c->body);
+    c->body = data;
+    c->body_len = data ? len : 0;
+}
+
+struct evbuffer *cmd_body_buf(rmq_cmd *c)
+{
+    if (!c->body_buf) c->body_buf = evbuffer_new();
+    return c->body_buf;
+}
+
+size_t cmd_total_body_len(const rmq_cmd *c)
+{
+    return c->body_len + (c->body_buf ? evbuffer_get_length(c->body_buf) : 0);
+}
+
+static rmq_ext_field *ext_find(const rmq_cmd *c, const char *key)
+{
+    for (int i = 0; i < c->n_ext; i++)
+        if (strcmp(c->ext[i].key, key) == 0) return &c->ext[i];
+    return NULL;
+}
+
+const char *cmd_ext_get(const rmq_cmd *c, const char *key)
+{
+    rmq_ext_field *f = ext_find(c, key);
+    return f ? f->val : NULL;
+}
+
+void cmd_ext_set(rmq_cmd *c, const char *key, const char *val)
+{
+    if (!val) {
+        cmd_ext_remove(c, key);
+        return;
+    }
+    rmq_ext_field *f = ext_find(c, key);
+    if (f) {
+        free(f->val);
+        f->val = xstrdup(val);
+        return;
+    }
+    if (c->n_ext == c->cap_ext) {
+        c->cap_ext = c->cap_ext ? c->cap_ext * 2 : 8;
+        c->ext = xrealloc(c->ext, (size_t)c->cap_ext * sizeof *c->ext);
+    }
+    c->ext[c->n_ext].key = xstrdup(key);
+    c->ext[c->n_ext].val = xstrdup(val);
+    c->n_ext++;
+}
+
+void cmd_ext_set_int(rmq_cmd *c, const char *key, int64_t val)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)val);
+    cmd_ext_set(c, key, buf);
+}
+
+void cmd_ext_set_bool(rmq_cmd *c, const char *key, bool val)
+{
+    cmd_ext_set(c, key, val ? "true" : "false");
+}
+
+void cmd_ext_remove(rmq_cmd *c, const char *key)
+{
+    rmq_ext_field *f = ext_find(c, key);
+    if (!f) return;
+    free(f->key);
+    free(f->val);
+    int i = (int)(f - c->ext);
+    memmove(&c->ext[i], &c->ext[i + 1], (size_t)(c->n_ext - i - 1) * sizeof *c->ext);
+    c->n_ext--;
+}
+
+int cmd_ext_int64(const rmq_cmd *c, const char *key, int64_t *out)
+{
+    const char *v = cmd_ext_get(c, key);
+    if (!v) return EXT_MISSING;
+    return parse_int64(v, out) == RMQ_OK ? EXT_OK : EXT_MALFORMED;
+}
+
+int cmd_ext_int32(const rmq_cmd *c, const char *key, int32_t *out)
+{
+    const char *v = cmd_ext_get(c, key);
+    if (!v) return EXT_MISSING;
+    return parse_int32(v, out) == RMQ_OK ? EXT_OK : EXT_MALFORMED;
+}
+
+int cmd_ext_bool(const rmq_cmd *c, const char *key, bool *out)
+{
+    const char *v = cmd_ext_get(c, key);
+    if (!v) return EXT_MISSING;
+    *out = parse_java_bool(v); /* Boolean.parseBoolean never fails */
+    return EXT_OK;
+}
+
+int cmd_decode_header(const rmq_cmd *c, const hdr_field *fields, size_t n_fields,
+                      void *out, char *err, size_t errlen)
+{
+    /* Java's RemotingCommandException text, which Apache returns as the remark. */
+    static const char *const exc = "org.apache.rocketmq.remoting.exception.RemotingCommandException";
+    for (size_t i = 0; i < n_fields; i++) {
+        const hdr_field *f = &fields[i];
+        char *dst = (char *)out + f->offset;
+        const char *v = cmd_ext_get(c, f->name);
+        if (!v) {
+            if (f->required) {
+                snprintf(err, errlen, "%s: the custom field <%s> is null", exc, f->name);
+                return RMQ_ERR;
+            }
+            continue;
+        }
+        int rc = RMQ_OK;
+        switch (f->type) {
+        case HDR_STR: *(const char **)dst = v; break;
+        case HDR_I32: rc = parse_int32(v, (int32_t *)dst); break;
+        case HDR_I64: rc = parse_int64(v, (int64_t *)dst); break;
+        case HDR_BOOL: *(bool *)dst = parse_java_bool(v); break;
+        }
+        if (rc != RMQ_OK) {
+            snprintf(err, errlen, "%s: the custom field <%s> is malformed: %.64s", exc, f->name, v);
+            return RMQ_ERR;
+        }
+    }
+    return RMQ_OK;
+}

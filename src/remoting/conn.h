@@ -1,0 +1,74 @@
+/*
+ * Private to src/remoting: the connection machinery shared by server and client.
+ * Other modules use remoting.h only.
+ */
+#ifndef RMQ_REMOTING_CONN_H
+#define RMQ_REMOTING_CONN_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "remoting.h"
+
+typedef struct proc_entry {
+    int32_t code;
+    rmq_processor_fn fn;
+    void *arg;
+} proc_entry;
+
+/* What server and client have in common: a loop, processors, limits, connections. */
+typedef struct endpoint {
+    struct event_base *base;
+    const char *name;
+    proc_entry *procs;        /* sorted by code */
+    size_t n_procs;
+    size_t max_frame;
+    int idle_seconds;         /* 0 = never */
+    size_t write_high_water;
+    void (*on_close)(rmq_conn *, void *);
+    void *on_close_arg;
+    rmq_cmd *(*hook)(rmq_conn *, rmq_cmd *, void *);
+    void *hook_arg;
+    rmq_conn *conns;          /* doubly linked */
+    int32_t next_opaque;
+    uint64_t next_conn_id;
+} endpoint;
+
+typedef struct pending {
+    int32_t opaque;
+    rmq_response_fn cb;
+    void *arg;
+    struct event *timer;
+    rmq_conn *conn;
+    struct pending *next;
+} pending;
+
+enum conn_state {
+    CONN_CONNECTING,   /* client side, before the TCP handshake completes */
+    CONN_OPEN,         /* reading and dispatching frames */
+    CONN_PAUSED,       /* output past the high-water mark: not reading until it drains */
+    CONN_CLOSED,       /* socket gone; the struct lives on while held */
+};
+
+struct rmq_conn {
+    uint64_t id;
+    int refs;
+    enum conn_state state;
+    struct bufferevent *bev;
+    endpoint *ep;
+    char remote[64];
+    char local[64];
+    char *addr_key;           /* client: the "host:port" it was opened for */
+    pending *pendings;
+    rmq_conn *prev, *next;
+};
+
+void endpoint_init(endpoint *ep, struct event_base *base, const char *name);
+void endpoint_close_all(endpoint *ep);
+void endpoint_destroy(endpoint *ep);
+void endpoint_register(endpoint *ep, int32_t code, rmq_processor_fn fn, void *arg);
+/* Wraps a connected (or connecting) bufferevent. */
+rmq_conn *conn_new(endpoint *ep, struct bufferevent *bev, enum conn_state state);
+void conn_fill_addresses(rmq_conn *c, int fd);
+
+#endif

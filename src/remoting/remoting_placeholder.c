@@ -1,1 +1,0 @@
-typedef int remoting_placeholder_unused;
