@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing rocketmq-c needs on Debian/Ubuntu.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+pkgs="build-essential autoconf automake libtool pkg-config libevent-dev libcjson-dev
+      libssl-dev zlib1g-dev check procps"
+# The compat/node suite needs Node.js and npm; a machine's own install counts.
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+echo "dependencies present"

@@ -1,0 +1,108 @@
+/*
+ * broker: the state of one running broker and the services around it —
+ * configuration (broker.conf, Apache's key names), producer/consumer
+ * registries fed by heartbeats, ordered-consumption locks, long-polling pull
+ * holds, and registration with the name servers. Processors (src/processor/)
+ * receive a `broker *` as their argument and work on it and on the store.
+ *
+ * Threads: everything here runs on the broker's event-loop thread unless a
+ * function says otherwise.
+ */
+#ifndef RMQ_BROKER_H
+#define RMQ_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "remoting/remoting.h"
+
+struct event_base;
+struct store;
+struct meta;
+struct rmq_filter;
+
+/* ---- configuration (BrokerConfig + MessageStoreConfig + NettyServerConfig keys) ---- */
+
+typedef struct broker_config {
+    char *brokerClusterName;
+    char *brokerName;
+    int64_t brokerId;
+    char *brokerIP1;
+    char *brokerIP2;
+    int listenPort;
+    int haListenPort;
+    char *listenAddress;       /* ours: bind address (default 0.0.0.0) */
+    char *namesrvAddr;         /* ';'-separated */
+    char *storePathRootDir;
+    char *storePathCommitLog;
+    char *flushDiskType;       /* ASYNC_FLUSH / SYNC_FLUSH */
+    char *brokerRole;          /* ASYNC_MASTER / SYNC_MASTER / SLAVE */
+    bool autoCreateTopicEnable;
+    bool autoCreateSubscriptionGroup;
+    int defaultTopicQueueNums;
+    int brokerPermission;
+    int fileReservedTime;
+    char *deleteWhen;
+    int diskMaxUsedSpaceRatio;
+    int maxMessageSize;
+    char *messageDelayLevel;
+    int64_t mappedFileSizeCommitLog;
+    int64_t mappedFileSizeConsumeQueue;
+    int flushIntervalCommitLog;
+    int syncFlushTimeout;
+    bool longPollingEnable;
+    int64_t shortPollingTimeMills;
+    bool enablePropertyFilter;
+    bool filterSupportRetry;
+    char *regionId;
+    bool traceOn;
+    int registerNameServerPeriod;
+    int channelExpiredTimeout;         /* ms; Apache: 120000 */
+    int serverChannelMaxIdleTimeSeconds;
+    int maxFrameLength;
+    bool checkCRCOnRecover;
+    bool clusterTopicEnable;
+    bool brokerTopicEnable;
+    bool traceTopicEnable;
+    bool rejectTransactionMessage;
+    int transactionTimeOut;
+    int transactionCheckMax;
+    int64_t transactionCheckInterval;
+    bool aclEnable;
+    bool slaveReadEnable;
+    bool offsetCheckInSlave;
+    int flushConsumerOffsetInterval;
+} broker_config;
+
+void broker_config_defaults(broker_config *c);
+/* Applies one "key=value"; RMQ_ERR with a reason for a bad value, RMQ_AGAIN for an unknown key. */
+int broker_config_set(broker_config *c, const char *key, const char *value, char *err, size_t errlen);
+/* Reads a java.util.Properties file (comments, '=' or ':' separators, trims). */
+int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen);
+/* "key=value\n" lines of every setting, sorted by key (GET_BROKER_CONFIG body, -p). */
+char *broker_config_properties(const broker_config *c);
+void broker_config_free(broker_config *c);
+
+#endif
+
+/* ---- the running broker ---- */
+
+struct client_registry;  /* src/broker/clients.h */
+
+typedef struct broker {
+    broker_config cfg;
+    struct event_base *base;
+    rmq_server *server;        /* listenPort */
+    rmq_server *fast_server;   /* listenPort - 2, the clients' "VIP channel" */
+    rmq_client *client;        /* to name servers */
+    rmq_async *async;          /* other threads -> the loop */
+    struct store *store;
+    struct meta *meta;         /* topics, groups, offsets (src/meta) */
+    struct client_registry *clients;
+    char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
+    int64_t boot_ms;
+    bool shutting_down;
+} broker;
+
+/* Ask for a registration with every name server soon (topic or group changes). */
+void broker_request_register(broker *b);

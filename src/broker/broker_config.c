@@ -1,0 +1,222 @@
+/* broker.conf: Apache's key names, one descriptor table serving load, set and print. */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "common/log.h"
+#include "common/util.h"
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_LONG, CFG_BOOL };
+
+typedef struct cfg_key {
+    const char *name;
+    enum cfg_type type;
+    size_t offset;
+} cfg_key;
+
+#define K(name, type) {#name, type, offsetof(broker_config, name)}
+/* Sorted by name: -p and GET_BROKER_CONFIG print in this order. */
+static const cfg_key keys[] = {
+    K(aclEnable, CFG_BOOL),
+    K(autoCreateSubscriptionGroup, CFG_BOOL),
+    K(autoCreateTopicEnable, CFG_BOOL),
+    K(brokerClusterName, CFG_STR),
+    K(brokerIP1, CFG_STR),
+    K(brokerIP2, CFG_STR),
+    K(brokerId, CFG_LONG),
+    K(brokerName, CFG_STR),
+    K(brokerPermission, CFG_INT),
+    K(brokerRole, CFG_STR),
+    K(brokerTopicEnable, CFG_BOOL),
+    K(channelExpiredTimeout, CFG_INT),
+    K(checkCRCOnRecover, CFG_BOOL),
+    K(clusterTopicEnable, CFG_BOOL),
+    K(defaultTopicQueueNums, CFG_INT),
+    K(deleteWhen, CFG_STR),
+    K(diskMaxUsedSpaceRatio, CFG_INT),
+    K(enablePropertyFilter, CFG_BOOL),
+    K(fileReservedTime, CFG_INT),
+    K(filterSupportRetry, CFG_BOOL),
+    K(flushConsumerOffsetInterval, CFG_INT),
+    K(flushDiskType, CFG_STR),
+    K(flushIntervalCommitLog, CFG_INT),
+    K(haListenPort, CFG_INT),
+    K(listenAddress, CFG_STR),
+    K(listenPort, CFG_INT),
+    K(longPollingEnable, CFG_BOOL),
+    K(mappedFileSizeCommitLog, CFG_LONG),
+    K(mappedFileSizeConsumeQueue, CFG_LONG),
+    K(maxFrameLength, CFG_INT),
+    K(maxMessageSize, CFG_INT),
+    K(messageDelayLevel, CFG_STR),
+    K(namesrvAddr, CFG_STR),
+    K(offsetCheckInSlave, CFG_BOOL),
+    K(regionId, CFG_STR),
+    K(registerNameServerPeriod, CFG_INT),
+    K(rejectTransactionMessage, CFG_BOOL),
+    K(serverChannelMaxIdleTimeSeconds, CFG_INT),
+    K(shortPollingTimeMills, CFG_LONG),
+    K(slaveReadEnable, CFG_BOOL),
+    K(storePathCommitLog, CFG_STR),
+    K(storePathRootDir, CFG_STR),
+    K(syncFlushTimeout, CFG_INT),
+    K(traceOn, CFG_BOOL),
+    K(traceTopicEnable, CFG_BOOL),
+    K(transactionCheckInterval, CFG_LONG),
+    K(transactionCheckMax, CFG_INT),
+    K(transactionTimeOut, CFG_INT),
+};
+#undef K
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+static const cfg_key *find_key(const char *name)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].name, name) == 0) return &keys[i];
+    return NULL;
+}
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = xstrdup(v);
+}
+
+void broker_config_defaults(broker_config *c)
+{
+    memset(c, 0, sizeof *c);
+    const char *home = getenv("HOME");
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    set_str(&c->brokerClusterName, "DefaultCluster");
+    set_str(&c->brokerName, host);
+    set_str(&c->brokerIP1, "127.0.0.1");
+    set_str(&c->listenAddress, "0.0.0.0");
+    c->listenPort = 10911;
+    char *root = str_printf("%s/store", home ? home : ".");
+    c->storePathRootDir = root;
+    set_str(&c->flushDiskType, "ASYNC_FLUSH");
+    set_str(&c->brokerRole, "ASYNC_MASTER");
+    c->autoCreateTopicEnable = true;
+    c->autoCreateSubscriptionGroup = true;
+    c->defaultTopicQueueNums = 8;
+    c->brokerPermission = 6;
+    c->fileReservedTime = 72;
+    set_str(&c->deleteWhen, "04");
+    c->diskMaxUsedSpaceRatio = 75;
+    c->maxMessageSize = 4 * 1024 * 1024;
+    set_str(&c->messageDelayLevel, "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h");
+    c->mappedFileSizeCommitLog = 1024LL * 1024 * 1024;
+    c->mappedFileSizeConsumeQueue = 300000LL * 20;
+    c->flushIntervalCommitLog = 500;
+    c->syncFlushTimeout = 5000;
+    c->longPollingEnable = true;
+    c->shortPollingTimeMills = 1000;
+    set_str(&c->regionId, "DefaultRegion");
+    c->registerNameServerPeriod = 30000;
+    c->channelExpiredTimeout = 120000;
+    c->serverChannelMaxIdleTimeSeconds = 120;
+    c->maxFrameLength = RMQ_DEFAULT_MAX_FRAME;
+    c->checkCRCOnRecover = true;
+    c->transactionTimeOut = 6000;
+    c->transactionCheckMax = 15;
+    c->transactionCheckInterval = 60000;
+    c->flushConsumerOffsetInterval = 5000;
+}
+
+int broker_config_set(broker_config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    const cfg_key *k = find_key(key);
+    if (!k) return RMQ_AGAIN;
+    char *dst = (char *)c + k->offset;
+    int64_t v;
+    switch (k->type) {
+    case CFG_STR: set_str((char **)dst, value); return RMQ_OK;
+    case CFG_BOOL:
+        if (strcasecmp(value, "true") && strcasecmp(value, "false")) break;
+        *(bool *)dst = parse_java_bool(value);
+        return RMQ_OK;
+    case CFG_INT:
+        if (parse_int64(value, &v) || v < INT32_MIN || v > INT32_MAX) break;
+        *(int *)dst = (int)v;
+        return RMQ_OK;
+    case CFG_LONG:
+        if (parse_int64(value, &v)) break;
+        *(int64_t *)dst = v;
+        return RMQ_OK;
+    }
+    snprintf(err, errlen, "bad value for %s: '%s'", key, value);
+    return RMQ_ERR;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text) {
+        snprintf(err, errlen, "cannot read %s", path);
+        return RMQ_ERR;
+    }
+    int rc = RMQ_OK;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+        char *l = trim(line);
+        if (!*l || *l == '#' || *l == '!') continue;
+        char *sep = strpbrk(l, "=:");
+        if (!sep) continue;
+        *sep = 0;
+        char *key = trim(l), *val = trim(sep + 1);
+        int r = broker_config_set(c, key, val, err, errlen);
+        if (r == RMQ_AGAIN) log_warn("broker", "%s: unknown key '%s' ignored", path, key);
+        if (r == RMQ_ERR) {
+            rc = RMQ_ERR;
+            break;
+        }
+    }
+    free(text);
+    return rc;
+}
+
+char *broker_config_properties(const broker_config *c)
+{
+    size_t cap = 4096, len = 0;
+    char *out = xmalloc(cap);
+    out[0] = 0;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const char *dst = (const char *)c + keys[i].offset;
+        char val[64];
+        const char *v = val;
+        switch (keys[i].type) {
+        case CFG_STR: v = *(char *const *)dst ? *(char *const *)dst : ""; break;
+        case CFG_BOOL: v = *(const bool *)dst ? "true" : "false"; break;
+        case CFG_INT: snprintf(val, sizeof val, "%d", *(const int *)dst); break;
+        case CFG_LONG: snprintf(val, sizeof val, "%lld", (long long)*(const int64_t *)dst); break;
+        }
+        size_t need = strlen(keys[i].name) + strlen(v) + 3;
+        if (len + need >= cap) out = xrealloc(out, cap = (cap + need) * 2);
+        len += (size_t)sprintf(out + len, "%s=%s\n", keys[i].name, v);
+    }
+    return out;
+}
+
+void broker_config_free(broker_config *c)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (keys[i].type == CFG_STR) {
+            char **p = (char **)((char *)c + keys[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}

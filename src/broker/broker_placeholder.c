@@ -1,1 +1,0 @@
-typedef int broker_placeholder_unused;

@@ -1,0 +1,25 @@
+/*
+ * processor: one request family per file, each registering its request codes
+ * on a server. Every processor gets the `broker *` as its argument, decodes its
+ * header with cmd_decode_header, works on the broker state and the store, and
+ * answers as Apache 4.9.x does (codes, remarks, header fields, body shapes).
+ */
+#ifndef RMQ_PROCESSOR_H
+#define RMQ_PROCESSOR_H
+
+#include "broker/broker.h"
+
+/* HEART_BEAT, UNREGISTER_CLIENT, GET_CONSUMER_LIST_BY_GROUP, LOCK/UNLOCK_BATCH_MQ,
+ * CHECK_CLIENT_CONFIG, GET_CONSUMER_CONNECTION_LIST, GET_PRODUCER_CONNECTION_LIST. */
+void processor_register_client(rmq_server *s, broker *b);
+/* SEND_MESSAGE(_V2), SEND_BATCH_MESSAGE, CONSUMER_SEND_MSG_BACK. */
+void processor_register_send(rmq_server *s, broker *b);
+/* PULL_MESSAGE with long polling. */
+void processor_register_pull(rmq_server *s, broker *b);
+/* Offsets: QUERY/UPDATE_CONSUMER_OFFSET, GET_MAX/MIN_OFFSET, GET_EARLIEST_MSG_STORETIME,
+ * SEARCH_OFFSET_BY_TIMESTAMP. */
+void processor_register_offset(rmq_server *s, broker *b);
+/* Administration: topics, groups, config, runtime info. */
+void processor_register_admin(rmq_server *s, broker *b);
+
+#endif
