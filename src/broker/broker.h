@@ -17,9 +17,13 @@
 #include "remoting/remoting.h"
 
 struct event_base;
+struct event;
 struct store;
-struct meta;
-struct rmq_filter;
+struct topic_table;
+struct subgroup_table;
+struct consumer_offset_table;
+struct delay_offset_table;
+struct pull_hold;
 
 /* ---- configuration (BrokerConfig + MessageStoreConfig + NettyServerConfig keys) ---- */
 
@@ -83,8 +87,6 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
 char *broker_config_properties(const broker_config *c);
 void broker_config_free(broker_config *c);
 
-#endif
-
 /* ---- the running broker ---- */
 
 struct client_registry;  /* src/broker/clients.h */
@@ -97,8 +99,13 @@ typedef struct broker {
     rmq_client *client;        /* to name servers */
     rmq_async *async;          /* other threads -> the loop */
     struct store *store;
-    struct meta *meta;         /* topics, groups, offsets (src/meta) */
+    struct topic_table *topics;            /* config/topics.json */
+    struct subgroup_table *groups;         /* config/subscriptionGroup.json */
+    struct consumer_offset_table *offsets; /* config/consumerOffset.json */
+    struct delay_offset_table *delay_offsets;
     struct client_registry *clients;
+    struct pull_hold *pull_hold;           /* suspended long-polling pulls */
+    struct event *register_ev;             /* debounced REGISTER_BROKER */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
     int64_t boot_ms;
     bool shutting_down;
@@ -106,3 +113,16 @@ typedef struct broker {
 
 /* Ask for a registration with every name server soon (topic or group changes). */
 void broker_request_register(broker *b);
+/* Persist topics.json and re-register: what Apache does after a topic is created. */
+void broker_topics_changed(broker *b);
+/* Is this broker a slave (brokerRole=SLAVE)? */
+bool broker_is_slave(const broker *b);
+
+/*
+ * Runs a broker until SIGTERM/SIGINT: opens the store, loads metadata, listens,
+ * registers with the name servers, serves. Takes over nothing from cfg (copied).
+ * Returns the process exit status.
+ */
+int broker_run(const broker_config *cfg);
+
+#endif

@@ -1,4 +1,16 @@
 noinst_LIBRARIES += src/broker/libbroker.a
 src_broker_libbroker_a_SOURCES = \
 	src/broker/broker.h \
-	src/broker/broker_config.c
+	src/broker/broker_config.c \
+	src/broker/broker_state.c
+
+bin_PROGRAMS += mqbroker
+mqbroker_SOURCES = src/broker/mqbroker_main.c src/broker/broker.c
+mqbroker_LDADD = $(LIBS_ALL)
+
+src_broker_libbroker_a_SOURCES += src/broker/clients.h src/broker/clients.c
+check_PROGRAMS += tests/broker/test_clients
+TESTS += tests/broker/test_clients
+tests_broker_test_clients_SOURCES = tests/broker/test_clients.c
+tests_broker_test_clients_CFLAGS = $(TEST_CFLAGS)
+tests_broker_test_clients_LDADD = $(TEST_LIBS)

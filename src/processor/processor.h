@@ -23,3 +23,7 @@ void processor_register_offset(rmq_server *s, broker *b);
 void processor_register_admin(rmq_server *s, broker *b);
 
 #endif
+
+/* Long polling (PullRequestHoldService): held pulls, woken by message arrival. */
+struct pull_hold *pull_hold_new(broker *b);
+void pull_hold_free(struct pull_hold *h);

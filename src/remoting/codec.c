@@ -69,7 +69,7 @@ static void sb_json_string(sbuf *b, const char *s)
 static void encode_json_header(const rmq_cmd *c, sbuf *b)
 {
     sb_printf(b, "{\"code\":%lld", c->code);
-    if (c->n_ext > 0) {
+    if (c->ext) { /* present, possibly empty: responses with a header class carry {} */
         sb_str(b, ",\"extFields\":{");
         for (int i = 0; i < c->n_ext; i++) {
             if (i) sb_add(b, ",", 1);

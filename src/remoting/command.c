@@ -143,6 +143,14 @@ void cmd_ext_set(rmq_cmd *c, const char *key, const char *val)
     c->n_ext++;
 }
 
+void cmd_ext_declare(rmq_cmd *c)
+{
+    if (!c->ext) {
+        c->cap_ext = 8;
+        c->ext = xcalloc((size_t)c->cap_ext, sizeof *c->ext);
+    }
+}
+
 void cmd_ext_set_int(rmq_cmd *c, const char *key, int64_t val)
 {
     char buf[24];

@@ -77,6 +77,8 @@ void cmd_ext_set(rmq_cmd *c, const char *key, const char *val);
 void cmd_ext_set_int(rmq_cmd *c, const char *key, int64_t val);
 void cmd_ext_set_bool(rmq_cmd *c, const char *key, bool val);
 void cmd_ext_remove(rmq_cmd *c, const char *key);
+/* Marks extFields present even when empty (Apache sends {} for header classes). */
+void cmd_ext_declare(rmq_cmd *c);
 
 /* Typed ext-field readers: missing and malformed are different answers. */
 enum { EXT_OK = 0, EXT_MISSING = -1, EXT_MALFORMED = -2 };

@@ -1,0 +1,349 @@
+/*
+ * The broker's life: open the store and the metadata, listen on the main and
+ * fast ports, register with the name servers every registerNameServerPeriod
+ * and after changes, persist offsets periodically, and shut down cleanly on
+ * SIGTERM/SIGINT (unregister, persist, close the store).
+ */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "clients.h"
+#include "common/fjson.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "meta/meta.h"
+#include "processor/processor.h"
+#include "store/store.h"
+
+#define REGISTER_TIMEOUT_MS 6000
+
+static int check_config(const broker_config *c, char *err, size_t errlen)
+{
+    if (strcmp(c->flushDiskType, "ASYNC_FLUSH") && strcmp(c->flushDiskType, "SYNC_FLUSH")) {
+        snprintf(err, errlen, "flushDiskType must be ASYNC_FLUSH or SYNC_FLUSH, not '%s'", c->flushDiskType);
+        return RMQ_ERR;
+    }
+    if (strcmp(c->brokerRole, "ASYNC_MASTER") && strcmp(c->brokerRole, "SYNC_MASTER") &&
+        strcmp(c->brokerRole, "SLAVE")) {
+        snprintf(err, errlen, "brokerRole must be ASYNC_MASTER, SYNC_MASTER or SLAVE, not '%s'", c->brokerRole);
+        return RMQ_ERR;
+    }
+    if (c->listenPort <= 2 || c->listenPort > 65535) {
+        snprintf(err, errlen, "listenPort %d out of range", c->listenPort);
+        return RMQ_ERR;
+    }
+    if (strlen(c->storePathRootDir) >= STORE_PATH_MAX) {
+        snprintf(err, errlen, "storePathRootDir too long");
+        return RMQ_ERR;
+    }
+    return RMQ_OK;
+}
+
+static void store_config_from(const broker *b, store_config *sc)
+{
+    const broker_config *c = &b->cfg;
+    store_config_defaults(sc);
+    snprintf(sc->storePathRootDir, sizeof sc->storePathRootDir, "%s", c->storePathRootDir);
+    if (c->storePathCommitLog)
+        snprintf(sc->storePathCommitLog, sizeof sc->storePathCommitLog, "%s", c->storePathCommitLog);
+    sc->mappedFileSizeCommitLog = c->mappedFileSizeCommitLog;
+    sc->mappedFileSizeConsumeQueue = (int32_t)c->mappedFileSizeConsumeQueue;
+    sc->flushDiskType = strcmp(c->flushDiskType, "SYNC_FLUSH") == 0 ? STORE_SYNC_FLUSH : STORE_ASYNC_FLUSH;
+    sc->brokerRole = broker_is_slave(b) ? STORE_SLAVE
+                     : strcmp(c->brokerRole, "SYNC_MASTER") == 0 ? STORE_SYNC_MASTER : STORE_ASYNC_MASTER;
+    sc->flushIntervalCommitLog = c->flushIntervalCommitLog;
+    sc->syncFlushTimeout = c->syncFlushTimeout;
+    sc->fileReservedTime = c->fileReservedTime;
+    snprintf(sc->deleteWhen, sizeof sc->deleteWhen, "%s", c->deleteWhen);
+    sc->diskMaxUsedSpaceRatio = c->diskMaxUsedSpaceRatio;
+    sc->checkCRCOnRecover = c->checkCRCOnRecover;
+    sc->maxMessageSize = c->maxMessageSize;
+    sc->offsetCheckInSlave = c->offsetCheckInSlave;
+    snprintf(sc->messageDelayLevel, sizeof sc->messageDelayLevel, "%s", c->messageDelayLevel);
+    msg_host_parse(&sc->storeHost, b->addr);
+}
+
+/* ---- name-server registration (BrokerOuterAPI.registerBrokerAll) ---- */
+
+static char *register_body(broker *b, size_t *len)
+{
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "filterServerList");
+    fjson_begin_array(&w);
+    fjson_end_array(&w);
+    fjson_key(&w, "topicConfigSerializeWrapper");
+    topic_table_write(b->topics, &w);
+    fjson_end_object(&w);
+    return fjson_writer_finish(&w, len);
+}
+
+static rmq_cmd *register_request(broker *b, int32_t code, const char *body, size_t len)
+{
+    rmq_cmd *req = cmd_new_request(code);
+    cmd_ext_set(req, "brokerName", b->cfg.brokerName);
+    cmd_ext_set(req, "brokerAddr", b->addr);
+    cmd_ext_set(req, "clusterName", b->cfg.brokerClusterName);
+    cmd_ext_set_int(req, "brokerId", b->cfg.brokerId);
+    if (code == 103) {
+        char ha[96];
+        snprintf(ha, sizeof ha, "%s:%d", b->cfg.brokerIP2 ? b->cfg.brokerIP2 : b->cfg.brokerIP1,
+                 b->cfg.haListenPort);
+        cmd_ext_set(req, "haServerAddr", ha);
+        cmd_ext_set(req, "compressed", "false");
+        cmd_ext_set_int(req, "bodyCrc32", rmq_crc32(body, len));
+        cmd_set_body(req, body, len);
+    }
+    return req;
+}
+
+static void register_done(rmq_cmd *resp, const char *err, void *arg)
+{
+    char *addr = arg;
+    if (!resp) log_warn("broker", "register to name server %s failed: %s", addr, err);
+    else if (resp->code != 0)
+        log_warn("broker", "register to name server %s refused: %d %s", addr, resp->code,
+                 resp->remark ? resp->remark : "");
+    cmd_free(resp);
+    free(addr);
+}
+
+/* Calls fn for each address of namesrvAddr ("a:9876;b:9876"). */
+static void foreach_namesrv(broker *b, void (*fn)(broker *, const char *, void *), void *arg)
+{
+    if (!b->cfg.namesrvAddr || !*b->cfg.namesrvAddr) return;
+    char *list = xstrdup(b->cfg.namesrvAddr), *save = NULL;
+    for (char *a = strtok_r(list, ";, ", &save); a; a = strtok_r(NULL, ";, ", &save)) fn(b, a, arg);
+    free(list);
+}
+
+static void register_one(broker *b, const char *addr, void *arg)
+{
+    const char *body = arg;
+    rmq_cmd *req = register_request(b, 103, body, strlen(body));
+    rmq_client_request(b->client, addr, req, REGISTER_TIMEOUT_MS, register_done, xstrdup(addr));
+}
+
+static void register_all(broker *b)
+{
+    size_t len;
+    char *body = register_body(b, &len);
+    foreach_namesrv(b, register_one, body);
+    free(body);
+}
+
+static void register_cb(evutil_socket_t fd, short what, void *arg)
+{
+    register_all(arg);
+}
+
+/* At shutdown the loop no longer runs: unregister with blocking calls. */
+static void unregister_one(broker *b, const char *addr, void *arg)
+{
+    rmq_cmd *req = register_request(b, 104, NULL, 0);
+    char err[256];
+    rmq_cmd *resp = rmq_invoke_sync(addr, req, 3000, err, sizeof err);
+    if (!resp) log_warn("broker", "unregister from %s failed: %s", addr, err);
+    else log_info("broker", "unregistered from name server %s", addr);
+    cmd_free(resp);
+    cmd_free(req);
+}
+
+/* ---- periodic work ---- */
+
+static void persist_offsets_cb(evutil_socket_t fd, short what, void *arg)
+{
+    broker *b = arg;
+    consumer_offset_persist(b->offsets);
+    delay_offset_persist(b->delay_offsets);
+}
+
+static void scan_clients_cb(evutil_socket_t fd, short what, void *arg)
+{
+    broker *b = arg;
+    clients_scan_expired(b->clients, now_ms(), b->cfg.channelExpiredTimeout);
+}
+
+static void on_conn_closed(rmq_conn *c, void *arg)
+{
+    broker *b = arg;
+    clients_on_conn_closed(b->clients, c);
+}
+
+/* HEART_BEAT saw a consumer group: find or create its config and its retry topic. */
+static bool consumer_group_seen(const char *group, bool unit_mode, void *arg)
+{
+    broker *b = arg;
+    subscription_group_config gc;
+    bool created = false;
+    if (!subgroup_table_find(b->groups, group, &gc, &created)) return true;
+    if (created) subgroup_table_persist(b->groups);
+    char topic[META_NAME_MAX + 8];
+    snprintf(topic, sizeof topic, "%s%s", TOPIC_RETRY_PREFIX, group);
+    topic_config tc;
+    bool tcreated = false;
+    topic_table_create_in_send_back(b->topics, topic, gc.retry_queue_nums, PERM_WRITE | PERM_READ,
+                                    unit_mode ? 1 : 0, &tc, &tcreated);
+    if (tcreated) broker_topics_changed(b);
+    return gc.notify_consumer_ids_changed_enable;
+}
+
+static bool notify_enabled(const char *group, void *arg)
+{
+    broker *b = arg;
+    subscription_group_config gc;
+    return subgroup_table_get(b->groups, group, &gc) ? gc.notify_consumer_ids_changed_enable : true;
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    broker *b = arg;
+    log_info("broker", "signal %d: shutting down", (int)sig);
+    b->shutting_down = true;
+    event_base_loopexit(b->base, NULL);
+}
+
+static struct event *add_timer(broker *b, int ms, event_callback_fn fn)
+{
+    struct event *ev = event_new(b->base, -1, EV_PERSIST, fn, b);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(ev, &tv);
+    return ev;
+}
+
+static rmq_server *listen_on(broker *b, int port, const char *name, char *err, size_t errlen)
+{
+    rmq_server_config sc;
+    rmq_server_config_defaults(&sc);
+    sc.host = b->cfg.listenAddress;
+    sc.port = port;
+    sc.idle_seconds = b->cfg.serverChannelMaxIdleTimeSeconds;
+    sc.max_frame = (size_t)b->cfg.maxFrameLength;
+    sc.name = name;
+    const char *why;
+    rmq_server *s = rmq_server_new(b->base, &sc, &why);
+    if (!s) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", sc.host, port, why);
+        return NULL;
+    }
+    processor_register_client(s, b);
+    processor_register_send(s, b);
+    processor_register_pull(s, b);
+    processor_register_offset(s, b);
+    processor_register_admin(s, b);
+    rmq_server_on_close(s, on_conn_closed, b);
+    return s;
+}
+
+static int open_metadata(broker *b, char *err, size_t errlen)
+{
+    topic_table_options opt;
+    topic_table_options_default(&opt);
+    opt.store_root = b->cfg.storePathRootDir;
+    opt.broker_cluster_name = b->cfg.brokerClusterName;
+    opt.broker_name = b->cfg.brokerName;
+    opt.auto_create_topic_enable = b->cfg.autoCreateTopicEnable;
+    opt.default_topic_queue_nums = b->cfg.defaultTopicQueueNums;
+    opt.cluster_topic_enable = b->cfg.clusterTopicEnable;
+    opt.broker_topic_enable = b->cfg.brokerTopicEnable;
+    opt.trace_topic_enable = b->cfg.traceTopicEnable;
+    char *why = NULL;
+    if (!(b->topics = topic_table_open(&opt, &why)) ||
+        !(b->groups = subgroup_table_open(b->cfg.storePathRootDir, b->cfg.autoCreateSubscriptionGroup, &why)) ||
+        !(b->offsets = consumer_offset_open(b->cfg.storePathRootDir, &why)) ||
+        !(b->delay_offsets = delay_offset_open(b->cfg.storePathRootDir, &why))) {
+        snprintf(err, errlen, "%s", why ? why : "cannot load config/*.json");
+        free(why);
+        return RMQ_ERR;
+    }
+    return RMQ_OK;
+}
+
+static void close_all(broker *b)
+{
+    rmq_server_free(b->server);
+    rmq_server_free(b->fast_server);
+    rmq_client_free(b->client);
+    if (b->pull_hold) pull_hold_free(b->pull_hold);
+    if (b->clients) clients_free(b->clients);
+    if (b->offsets) consumer_offset_persist(b->offsets);
+    if (b->delay_offsets) delay_offset_persist(b->delay_offsets);
+    if (b->topics) topic_table_free(b->topics);
+    if (b->groups) subgroup_table_free(b->groups);
+    if (b->offsets) consumer_offset_free(b->offsets);
+    if (b->delay_offsets) delay_offset_free(b->delay_offsets);
+    if (b->store) store_close(b->store);
+    if (b->register_ev) event_free(b->register_ev);
+    rmq_async_free(b->async);
+}
+
+int broker_run(const broker_config *cfg)
+{
+    char err[512];
+    broker *b = xcalloc(1, sizeof *b);
+    b->cfg = *cfg;
+    if (check_config(&b->cfg, err, sizeof err)) {
+        fprintf(stderr, "mqbroker: %s\n", err);
+        free(b);
+        return 1;
+    }
+    if (!b->cfg.haListenPort) b->cfg.haListenPort = b->cfg.listenPort + 1;
+    snprintf(b->addr, sizeof b->addr, "%s:%d", b->cfg.brokerIP1, b->cfg.listenPort);
+    b->boot_ms = now_ms();
+    rmq_remoting_init();
+    b->base = event_base_new();
+    b->async = rmq_async_new(b->base);
+    b->client = rmq_client_new(b->base);
+    b->register_ev = event_new(b->base, -1, 0, register_cb, b);
+    int rc = 1;
+    store_config sc;
+    store_config_from(b, &sc);
+    if (mkdirs(b->cfg.storePathRootDir)) {
+        fprintf(stderr, "mqbroker: cannot create %s\n", b->cfg.storePathRootDir);
+        goto out;
+    }
+    if (!(b->store = store_open(&sc, err, sizeof err))) {
+        fprintf(stderr, "mqbroker: store: %s\n", err);
+        goto out;
+    }
+    if (open_metadata(b, err, sizeof err)) {
+        fprintf(stderr, "mqbroker: %s\n", err);
+        goto out;
+    }
+    clients_hooks hooks = {.consumer_group_seen = consumer_group_seen, .notify_enabled = notify_enabled, .arg = b};
+    b->clients = clients_new(&hooks);
+    b->pull_hold = pull_hold_new(b);
+    if (!(b->server = listen_on(b, b->cfg.listenPort, "broker", err, sizeof err)) ||
+        !(b->fast_server = listen_on(b, b->cfg.listenPort - 2, "broker-fast", err, sizeof err))) {
+        fprintf(stderr, "mqbroker: %s\n", err);
+        goto out;
+    }
+    store_start(b->store);
+    struct event *timers[] = {
+        add_timer(b, b->cfg.registerNameServerPeriod, register_cb),
+        add_timer(b, b->cfg.flushConsumerOffsetInterval, persist_offsets_cb),
+        add_timer(b, 10000, scan_clients_cb),
+    };
+    struct event *sigs[] = {evsignal_new(b->base, SIGTERM, signal_cb, b), evsignal_new(b->base, SIGINT, signal_cb, b)};
+    for (int i = 0; i < 2; i++) event_add(sigs[i], NULL);
+    register_all(b);
+    log_info("broker", "The broker[%s, %s] boot success. serializeType=JSON and name server is %s",
+             b->cfg.brokerName, b->addr, b->cfg.namesrvAddr ? b->cfg.namesrvAddr : "(none)");
+    event_base_dispatch(b->base);
+    foreach_namesrv(b, unregister_one, NULL);
+    for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) event_free(timers[i]);
+    for (int i = 0; i < 2; i++) event_free(sigs[i]);
+    rc = 0;
+out:
+    close_all(b);
+    event_base_free(b->base);
+    free(b);
+    log_info("broker", "broker stopped");
+    return rc;
+}

@@ -1,1 +1,0 @@
-typedef int filter_placeholder_unused;

@@ -1,1 +1,0 @@
-typedef int meta_placeholder_unused;

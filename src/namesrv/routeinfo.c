@@ -1,0 +1,709 @@
+/*
+ * The route table: RouteInfoManager of Apache RocketMQ 4.9.8, table for
+ * table, with the same HashMap capacities so that every body lists its
+ * entries in Apache's order.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fjson.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "namesrv/jmap.h"
+#include "namesrv/namesrv.h"
+#include "remoting/remoting.h"
+
+#define LOG_MOD "namesrv"
+
+typedef struct queue_data {
+    char *broker_name;
+    int32_t read_queue_nums, write_queue_nums, perm, topic_sys_flag;
+} queue_data;
+
+typedef struct broker_data {
+    char *cluster;
+    char *broker_name;
+    jmap addrs;               /* brokerId (long) -> char *addr */
+} broker_data;
+
+typedef struct broker_live {
+    int64_t last_update_ms;
+    data_version data_version;
+    rmq_conn *conn;           /* held; NULL when registered without a channel */
+    char *ha_server_addr;
+} broker_live;
+
+typedef struct str_list {
+    size_t n;
+    char **v;
+} str_list;
+
+struct route_table {
+    jmap topic_queue;         /* topic -> jmap * (brokerName -> queue_data *) */
+    jmap broker_addr;         /* brokerName -> broker_data * */
+    jmap cluster_addr;        /* clusterName -> jmap * (set of brokerName) */
+    jmap broker_live;         /* brokerAddr -> broker_live * */
+    jmap filter_server;       /* brokerAddr -> str_list * */
+};
+
+/* ---- ownership helpers ---- */
+
+static void queue_data_free(void *p)
+{
+    queue_data *qd = p;
+    if (!qd) return;
+    free(qd->broker_name);
+    free(qd);
+}
+
+static void queue_map_free(void *p)
+{
+    jmap *m = p;
+    if (!m) return;
+    jmap_clear(m, queue_data_free);
+    free(m);
+}
+
+static void name_set_free(void *p)
+{
+    jmap *m = p;
+    if (!m) return;
+    jmap_clear(m, NULL);
+    free(m);
+}
+
+static void broker_data_free(void *p)
+{
+    broker_data *bd = p;
+    if (!bd) return;
+    jmap_clear(&bd->addrs, free);
+    free(bd->cluster);
+    free(bd->broker_name);
+    free(bd);
+}
+
+static void broker_live_free(void *p)
+{
+    broker_live *bl = p;
+    if (!bl) return;
+    if (bl->conn) rmq_conn_release(bl->conn);
+    free(bl->ha_server_addr);
+    free(bl);
+}
+
+static void str_list_free(void *p)
+{
+    str_list *l = p;
+    if (!l) return;
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    free(l);
+}
+
+static jmap *new_map(uint32_t cap)
+{
+    jmap *m = xmalloc(sizeof *m);
+    jmap_init(m, cap);
+    return m;
+}
+
+route_table *route_table_new(void)
+{
+    route_table *rt = xcalloc(1, sizeof *rt);
+    jmap_init(&rt->topic_queue, 1024);
+    jmap_init(&rt->broker_addr, 128);
+    jmap_init(&rt->cluster_addr, 32);
+    jmap_init(&rt->broker_live, 256);
+    jmap_init(&rt->filter_server, 256);
+    return rt;
+}
+
+void route_table_free(route_table *rt)
+{
+    if (!rt) return;
+    jmap_clear(&rt->topic_queue, queue_map_free);
+    jmap_clear(&rt->broker_addr, broker_data_free);
+    jmap_clear(&rt->cluster_addr, name_set_free);
+    jmap_clear(&rt->broker_live, broker_live_free);
+    jmap_clear(&rt->filter_server, str_list_free);
+    free(rt);
+}
+
+static void id_key(char *buf, size_t len, int64_t id) { snprintf(buf, len, "%" PRId64, id); }
+
+/* ---- registration ---- */
+
+static bool data_version_equal(const data_version *a, const data_version *b)
+{
+    return a->timestamp == b->timestamp && a->counter == b->counter;
+}
+
+bool route_broker_data_version(const route_table *rt, const char *broker_addr, data_version *out)
+{
+    const broker_live *bl = jmap_get(&rt->broker_live, broker_addr);
+    if (!bl) return false;
+    *out = bl->data_version;
+    return true;
+}
+
+bool route_data_version_changed(const route_table *rt, const char *broker_addr, const data_version *dv)
+{
+    data_version prev;
+    return !route_broker_data_version(rt, broker_addr, &prev) || !data_version_equal(&prev, dv);
+}
+
+void route_touch_broker(route_table *rt, const char *broker_addr, int64_t now_ms)
+{
+    broker_live *bl = jmap_get(&rt->broker_live, broker_addr);
+    if (bl) bl->last_update_ms = now_ms;
+}
+
+static void create_and_update_queue_data(route_table *rt, const char *broker_name, const topic_config *tc)
+{
+    queue_data *qd = xcalloc(1, sizeof *qd);
+    qd->broker_name = xstrdup(broker_name);
+    qd->read_queue_nums = tc->read_queue_nums;
+    qd->write_queue_nums = tc->write_queue_nums;
+    qd->perm = tc->perm;
+    qd->topic_sys_flag = tc->topic_sys_flag;
+
+    jmap *qmap = jmap_get(&rt->topic_queue, tc->topic_name);
+    if (!qmap) {
+        qmap = new_map(0);
+        jmap_put(qmap, broker_name, qd, NULL);
+        jmap_put(&rt->topic_queue, tc->topic_name, qmap, NULL);
+        log_debug(LOG_MOD, "new topic registered, %s %s", tc->topic_name, broker_name);
+        return;
+    }
+    void *old = NULL;
+    jmap_put(qmap, broker_name, qd, &old);
+    queue_data_free(old);
+}
+
+void route_register_broker(route_table *rt, const broker_registration *reg, int64_t now_ms,
+                           register_result *out)
+{
+    memset(out, 0, sizeof *out);
+
+    jmap *names = jmap_get(&rt->cluster_addr, reg->cluster_name);
+    if (!names) {
+        names = new_map(0);
+        jmap_put(&rt->cluster_addr, reg->cluster_name, names, NULL);
+    }
+    jmap_put(names, reg->broker_name, NULL, NULL);
+
+    bool register_first = false;
+    broker_data *bd = jmap_get(&rt->broker_addr, reg->broker_name);
+    if (!bd) {
+        register_first = true;
+        bd = xcalloc(1, sizeof *bd);
+        bd->cluster = xstrdup(reg->cluster_name);
+        bd->broker_name = xstrdup(reg->broker_name);
+        jmap_init_long(&bd->addrs, 0);
+        jmap_put(&rt->broker_addr, reg->broker_name, bd, NULL);
+    }
+
+    /* A slave turned master (or back): one address keeps one id. */
+    char key[24];
+    id_key(key, sizeof key, reg->broker_id);
+    for (jmap_entry *e = jmap_first(&bd->addrs), *nx; e; e = nx) {
+        nx = jmap_next(&bd->addrs, e);
+        if (strcmp(e->val, reg->broker_addr) == 0 && strcmp(e->key, key) != 0) {
+            void *addr;
+            jmap_remove(&bd->addrs, e->key, &addr);
+            free(addr);
+        }
+    }
+    void *old_addr = NULL;
+    jmap_put(&bd->addrs, key, xstrdup(reg->broker_addr), &old_addr);
+    if (reg->broker_id == NAMESRV_MASTER_ID)
+        log_info(LOG_MOD, "cluster [%s] brokerName [%s] master address change from %s to %s",
+                 bd->cluster, bd->broker_name, old_addr ? (char *)old_addr : "null", reg->broker_addr);
+    register_first = register_first || !old_addr;
+    free(old_addr);
+
+    if (reg->broker_id == NAMESRV_MASTER_ID &&
+        (register_first || route_data_version_changed(rt, reg->broker_addr, &reg->data_version))) {
+        for (size_t i = 0; i < reg->n_topics; i++)
+            create_and_update_queue_data(rt, reg->broker_name, &reg->topics[i]);
+    }
+
+    broker_live *bl = xcalloc(1, sizeof *bl);
+    bl->last_update_ms = now_ms;
+    bl->data_version = reg->data_version;
+    bl->conn = reg->conn;
+    if (bl->conn) rmq_conn_hold(bl->conn);
+    bl->ha_server_addr = reg->ha_server_addr ? xstrdup(reg->ha_server_addr) : NULL;
+    void *prev_live = NULL;
+    if (jmap_put(&rt->broker_live, reg->broker_addr, bl, &prev_live))
+        log_info(LOG_MOD, "new broker registered, %s HAServer: %s", reg->broker_addr,
+                 reg->ha_server_addr ? reg->ha_server_addr : "null");
+    broker_live_free(prev_live);
+
+    if (reg->has_filter_servers) {
+        void *old_list = NULL;
+        if (reg->n_filter_servers == 0) {
+            jmap_remove(&rt->filter_server, reg->broker_addr, &old_list);
+        } else {
+            str_list *l = xcalloc(1, sizeof *l);
+            l->n = reg->n_filter_servers;
+            l->v = xcalloc(l->n, sizeof *l->v);
+            for (size_t i = 0; i < l->n; i++) l->v[i] = xstrdup(reg->filter_servers[i]);
+            jmap_put(&rt->filter_server, reg->broker_addr, l, &old_list);
+        }
+        str_list_free(old_list);
+    }
+
+    if (reg->broker_id != NAMESRV_MASTER_ID) {
+        const char *master_addr = jmap_get(&bd->addrs, "0");
+        const broker_live *master = master_addr ? jmap_get(&rt->broker_live, master_addr) : NULL;
+        if (master) {
+            out->ha_server_addr = master->ha_server_addr ? xstrdup(master->ha_server_addr) : NULL;
+            out->master_addr = xstrdup(master_addr);
+        }
+    }
+}
+
+/* RouteInfoManager.removeTopicByBrokerName and the tail of onChannelDestroy. */
+static void remove_broker_from_topics(route_table *rt, const char *broker_name)
+{
+    for (jmap_entry *e = jmap_first(&rt->topic_queue), *nx; e; e = nx) {
+        nx = jmap_next(&rt->topic_queue, e);
+        jmap *qmap = e->val;
+        void *old = NULL;
+        if (jmap_remove(qmap, broker_name, &old))
+            log_debug(LOG_MOD, "remove one broker's topic %s %s", e->key, broker_name);
+        queue_data_free(old);
+        if (qmap->size == 0) {
+            log_info(LOG_MOD, "remove the topic all queue %s", e->key);
+            void *m;
+            jmap_remove(&rt->topic_queue, e->key, &m);
+            queue_map_free(m);
+        }
+    }
+}
+
+void route_unregister_broker(route_table *rt, const char *cluster_name, const char *broker_addr,
+                             const char *broker_name, int64_t broker_id)
+{
+    void *live = NULL, *filters = NULL;
+    bool removed = jmap_remove(&rt->broker_live, broker_addr, &live);
+    log_info(LOG_MOD, "unregisterBroker, remove from brokerLiveTable %s, %s", removed ? "OK" : "Failed",
+             broker_addr);
+    broker_live_free(live);
+    jmap_remove(&rt->filter_server, broker_addr, &filters);
+    str_list_free(filters);
+
+    bool remove_broker_name = false;
+    broker_data *bd = jmap_get(&rt->broker_addr, broker_name);
+    if (bd) {
+        char key[24];
+        void *addr = NULL;
+        id_key(key, sizeof key, broker_id);
+        removed = jmap_remove(&bd->addrs, key, &addr);
+        free(addr);
+        log_info(LOG_MOD, "unregisterBroker, remove addr from brokerAddrTable %s, %s",
+                 removed ? "OK" : "Failed", broker_addr);
+        if (bd->addrs.size == 0) {
+            jmap_remove(&rt->broker_addr, broker_name, NULL);
+            broker_data_free(bd);
+            log_info(LOG_MOD, "unregisterBroker, remove name from brokerAddrTable OK, %s", broker_name);
+            remove_broker_name = true;
+        }
+    }
+    if (!remove_broker_name) return;
+
+    jmap *names = jmap_get(&rt->cluster_addr, cluster_name);
+    if (names) {
+        jmap_remove(names, broker_name, NULL);
+        if (names->size == 0) {
+            jmap_remove(&rt->cluster_addr, cluster_name, NULL);
+            name_set_free(names);
+            log_info(LOG_MOD, "unregisterBroker, remove cluster from clusterAddrTable %s", cluster_name);
+        }
+    }
+    remove_broker_from_topics(rt, broker_name);
+}
+
+/* onChannelDestroy once the broker address is known. */
+static void destroy_broker_addr(route_table *rt, const char *broker_addr)
+{
+    void *live = NULL, *filters = NULL;
+    jmap_remove(&rt->broker_live, broker_addr, &live);
+    broker_live_free(live);
+    jmap_remove(&rt->filter_server, broker_addr, &filters);
+    str_list_free(filters);
+
+    char *name_found = NULL;
+    bool remove_broker_name = false;
+    for (jmap_entry *e = jmap_first(&rt->broker_addr), *nx; e && !name_found; e = nx) {
+        nx = jmap_next(&rt->broker_addr, e);
+        broker_data *bd = e->val;
+        JMAP_FOREACH(&bd->addrs, a) {
+            if (strcmp(a->val, broker_addr) == 0) {
+                name_found = xstrdup(bd->broker_name);
+                log_info(LOG_MOD, "remove brokerAddr[%s, %s] from brokerAddrTable, because channel destroyed",
+                         a->key, broker_addr);
+                void *addr;
+                jmap_remove(&bd->addrs, a->key, &addr);
+                free(addr);
+                break;
+            }
+        }
+        if (bd->addrs.size == 0) {
+            remove_broker_name = true;
+            log_info(LOG_MOD, "remove brokerName[%s] from brokerAddrTable, because channel destroyed",
+                     bd->broker_name);
+            jmap_remove(&rt->broker_addr, e->key, NULL);
+            broker_data_free(bd);
+        }
+    }
+
+    if (name_found && remove_broker_name) {
+        JMAP_FOREACH(&rt->cluster_addr, c) {
+            jmap *names = c->val;
+            if (jmap_remove(names, name_found, NULL)) {
+                if (names->size == 0) {
+                    log_info(LOG_MOD, "remove the clusterName[%s] from clusterAddrTable, because channel "
+                             "destroyed and no broker in this cluster", c->key);
+                    jmap_remove(&rt->cluster_addr, c->key, NULL);
+                    name_set_free(names);
+                }
+                break;
+            }
+        }
+    }
+    if (name_found && remove_broker_name) remove_broker_from_topics(rt, name_found);
+    free(name_found);
+}
+
+void route_on_channel_destroy(route_table *rt, const char *remote_addr, const rmq_conn *conn)
+{
+    char *found = NULL;
+    if (conn) {
+        JMAP_FOREACH(&rt->broker_live, e) {
+            const broker_live *bl = e->val;
+            if (bl->conn == conn) {
+                found = xstrdup(e->key);
+                break;
+            }
+        }
+    }
+    if (found)
+        log_info(LOG_MOD, "the broker's channel destroyed, %s, clean it's data structure at once", found);
+    else if (remote_addr)
+        found = xstrdup(remote_addr);
+    if (found && *found) destroy_broker_addr(rt, found);
+    free(found);
+}
+
+int route_scan_not_active(route_table *rt, int64_t now_ms, int64_t expire_ms)
+{
+    int removed = 0;
+    rmq_conn **to_close = NULL;
+    for (jmap_entry *e = jmap_first(&rt->broker_live), *nx; e; e = nx) {
+        nx = jmap_next(&rt->broker_live, e);
+        broker_live *bl = e->val;
+        if (bl->last_update_ms + expire_ms >= now_ms) continue;
+        char *addr = xstrdup(e->key);
+        log_warn(LOG_MOD, "The broker channel expired, %s %" PRId64 "ms", addr, expire_ms);
+        /* Close after the tables are consistent: closing calls us back. */
+        to_close = xrealloc(to_close, (removed + 1) * sizeof *to_close);
+        to_close[removed++] = bl->conn;
+        bl->conn = NULL;
+        jmap_remove(&rt->broker_live, addr, NULL);
+        broker_live_free(bl);
+        destroy_broker_addr(rt, addr);
+        free(addr);
+    }
+    for (int i = 0; i < removed; i++) {
+        if (!to_close[i]) continue;
+        rmq_conn_close(to_close[i]);
+        rmq_conn_release(to_close[i]);
+    }
+    free(to_close);
+    return removed;
+}
+
+/* ---- admin operations ---- */
+
+void route_delete_topic(route_table *rt, const char *topic, const char *cluster_name)
+{
+    void *qmap = NULL;
+    if (!cluster_name || !*cluster_name) {
+        jmap_remove(&rt->topic_queue, topic, &qmap);
+        queue_map_free(qmap);
+        return;
+    }
+    jmap *names = jmap_get(&rt->cluster_addr, cluster_name);
+    jmap *queues = jmap_get(&rt->topic_queue, topic);
+    if (!names || names->size == 0 || !queues) return;
+    JMAP_FOREACH(names, n) {
+        void *qd = NULL;
+        if (jmap_remove(queues, n->key, &qd))
+            log_info(LOG_MOD, "deleteTopic, remove one broker's topic %s %s", n->key, topic);
+        queue_data_free(qd);
+    }
+    if (queues->size == 0) {
+        log_info(LOG_MOD, "deleteTopic, remove the topic all queue %s %s", cluster_name, topic);
+        jmap_remove(&rt->topic_queue, topic, NULL);
+        queue_map_free(queues);
+    }
+}
+
+static int operate_write_perm(route_table *rt, const char *broker_name, bool wipe)
+{
+    int count = 0;
+    JMAP_FOREACH(&rt->topic_queue, e) {
+        queue_data *qd = jmap_get(e->val, broker_name);
+        if (!qd) continue;
+        qd->perm = wipe ? qd->perm & ~NAMESRV_PERM_WRITE : NAMESRV_PERM_READ | NAMESRV_PERM_WRITE;
+        count++;
+    }
+    return count;
+}
+
+int route_wipe_write_perm(route_table *rt, const char *broker_name)
+{
+    return operate_write_perm(rt, broker_name, true);
+}
+
+int route_add_write_perm(route_table *rt, const char *broker_name)
+{
+    return operate_write_perm(rt, broker_name, false);
+}
+
+/* ---- bodies ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_long_key(const void *a, const void *b)
+{
+    int64_t x = 0, y = 0;
+    parse_int64(*(const char *const *)a, &x);
+    parse_int64(*(const char *const *)b, &y);
+    return (x > y) - (x < y);
+}
+
+/* Keys of M in Java order, or sorted with CMP (MapSortField). Caller frees the array. */
+static const char **map_keys(const jmap *m, int (*cmp)(const void *, const void *))
+{
+    const char **keys = xcalloc(m->size + 1, sizeof *keys);
+    size_t n = 0;
+    JMAP_FOREACH(m, e) keys[n++] = e->key;
+    if (cmp) qsort(keys, n, sizeof *keys, cmp);
+    return keys;
+}
+
+static void write_broker_addrs(fjson_writer *w, const jmap *addrs, bool sorted)
+{
+    const char **keys = map_keys(addrs, sorted ? cmp_long_key : NULL);
+    fjson_begin_object(w);
+    for (size_t i = 0; i < addrs->size; i++) {
+        int64_t id = 0;
+        parse_int64(keys[i], &id);
+        fjson_key_int(w, id);
+        fjson_string(w, jmap_get(addrs, keys[i]));
+    }
+    fjson_end_object(w);
+    free(keys);
+}
+
+static void write_broker_data(fjson_writer *w, const broker_data *bd, const jmap *addrs, bool sorted)
+{
+    fjson_begin_object(w);
+    fjson_key(w, "brokerAddrs");
+    write_broker_addrs(w, addrs, sorted);
+    fjson_prop_string(w, "brokerName", bd->broker_name);
+    fjson_prop_string(w, "cluster", bd->cluster);
+    fjson_end_object(w);
+}
+
+static void write_queue_data(fjson_writer *w, const queue_data *qd)
+{
+    fjson_begin_object(w);
+    fjson_prop_string(w, "brokerName", qd->broker_name);
+    fjson_prop_int64(w, "perm", qd->perm);
+    fjson_prop_int64(w, "readQueueNums", qd->read_queue_nums);
+    fjson_prop_int64(w, "topicSysFlag", qd->topic_sys_flag);
+    fjson_prop_int64(w, "writeQueueNums", qd->write_queue_nums);
+    fjson_end_object(w);
+}
+
+static void write_string_array(fjson_writer *w, char *const *v, size_t n)
+{
+    fjson_begin_array(w);
+    for (size_t i = 0; i < n; i++) fjson_string(w, v[i]);
+    fjson_end_array(w);
+}
+
+char *route_topic_route_json(const route_table *rt, const char *topic, const char *order_topic_conf,
+                             bool standard, size_t *len)
+{
+    const jmap *queues = jmap_get(&rt->topic_queue, topic);
+    if (!queues) return NULL;
+
+    /* pickupTopicRouteData: a HashSet of the broker names, each BrokerData
+     * cloned (HashMap.clone re-sizes the table to fit), filter servers of
+     * every address of those brokers. */
+    jmap names;
+    jmap_init(&names, 0);
+    JMAP_FOREACH(queues, q) jmap_put(&names, q->key, NULL, NULL);
+    size_t n_brokers = 0;
+    const broker_data **brokers = xcalloc(names.size + 1, sizeof *brokers);
+    jmap *clones = xcalloc(names.size + 1, sizeof *clones);
+    jmap filters;
+    jmap_init(&filters, 0);
+    JMAP_FOREACH(&names, n) {
+        const broker_data *bd = jmap_get(&rt->broker_addr, n->key);
+        if (!bd) continue;
+        jmap *clone = &clones[n_brokers];
+        jmap_init_long(clone, (uint32_t)((float)bd->addrs.size / 0.75f + 1.0f));
+        JMAP_FOREACH(&bd->addrs, a) {
+            jmap_put(clone, a->key, a->val, NULL);
+            const str_list *fl = rt->filter_server.size ? jmap_get(&rt->filter_server, a->val) : NULL;
+            if (fl) jmap_put(&filters, a->val, (void *)fl, NULL);
+        }
+        brokers[n_brokers++] = bd;
+    }
+    jmap_clear(&names, NULL);
+
+    char *json = NULL;
+    if (n_brokers > 0) {
+        fjson_writer w;
+        fjson_writer_init(&w, standard ? FJSON_STANDARD : 0);
+        fjson_begin_object(&w);
+        fjson_key(&w, "brokerDatas");
+        fjson_begin_array(&w);
+        for (size_t i = 0; i < n_brokers; i++) write_broker_data(&w, brokers[i], &clones[i], standard);
+        fjson_end_array(&w);
+        fjson_key(&w, "filterServerTable");
+        fjson_begin_object(&w);
+        const char **fkeys = map_keys(&filters, standard ? cmp_str : NULL);
+        for (size_t i = 0; i < filters.size; i++) {
+            const str_list *fl = jmap_get(&filters, fkeys[i]);
+            fjson_key(&w, fkeys[i]);
+            write_string_array(&w, fl->v, fl->n);
+        }
+        free(fkeys);
+        fjson_end_object(&w);
+        fjson_prop_string(&w, "orderTopicConf", order_topic_conf);
+        fjson_key(&w, "queueDatas");
+        fjson_begin_array(&w);
+        JMAP_FOREACH(queues, q) write_queue_data(&w, q->val);
+        fjson_end_array(&w);
+        fjson_end_object(&w);
+        json = fjson_writer_finish(&w, len);
+    }
+    for (size_t i = 0; i < n_brokers; i++) jmap_clear(&clones[i], NULL);
+    jmap_clear(&filters, NULL);
+    free(clones);
+    free(brokers);
+    return json;
+}
+
+char *route_cluster_info_json(const route_table *rt, size_t *len)
+{
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "brokerAddrTable");
+    fjson_begin_object(&w);
+    JMAP_FOREACH(&rt->broker_addr, e) {
+        const broker_data *bd = e->val;
+        fjson_key(&w, e->key);
+        write_broker_data(&w, bd, &bd->addrs, false);
+    }
+    fjson_end_object(&w);
+    fjson_key(&w, "clusterAddrTable");
+    fjson_begin_object(&w);
+    JMAP_FOREACH(&rt->cluster_addr, c) {
+        fjson_key(&w, c->key);
+        fjson_begin_array(&w);
+        JMAP_FOREACH((const jmap *)c->val, n) fjson_string(&w, n->key);
+        fjson_end_array(&w);
+    }
+    fjson_end_object(&w);
+    fjson_end_object(&w);
+    return fjson_writer_finish(&w, len);
+}
+
+/* TopicList {brokerAddr?, topicList}; consumes the set. */
+static char *topic_list_json(jmap *set, const char *broker_addr, size_t *len)
+{
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_prop_string(&w, "brokerAddr", broker_addr);
+    fjson_key(&w, "topicList");
+    fjson_begin_array(&w);
+    JMAP_FOREACH(set, e) fjson_string(&w, e->key);
+    fjson_end_array(&w);
+    fjson_end_object(&w);
+    jmap_clear(set, NULL);
+    return fjson_writer_finish(&w, len);
+}
+
+char *route_all_topics_json(const route_table *rt, size_t *len)
+{
+    jmap set;
+    jmap_init(&set, 0);
+    JMAP_FOREACH(&rt->topic_queue, e) jmap_put(&set, e->key, NULL, NULL);
+    return topic_list_json(&set, NULL, len);
+}
+
+char *route_topics_by_cluster_json(const route_table *rt, const char *cluster, size_t *len)
+{
+    jmap set;
+    jmap_init(&set, 0);
+    const jmap *names = jmap_get(&rt->cluster_addr, cluster);
+    if (names) {
+        JMAP_FOREACH(names, n) {
+            JMAP_FOREACH(&rt->topic_queue, t) {
+                if (jmap_has(t->val, n->key)) jmap_put(&set, t->key, NULL, NULL);
+            }
+        }
+    }
+    return topic_list_json(&set, NULL, len);
+}
+
+char *route_system_topics_json(const route_table *rt, size_t *len)
+{
+    jmap set;
+    jmap_init(&set, 0);
+    JMAP_FOREACH(&rt->cluster_addr, c) {
+        jmap_put(&set, c->key, NULL, NULL);
+        JMAP_FOREACH((const jmap *)c->val, n) jmap_put(&set, n->key, NULL, NULL);
+    }
+    const char *broker_addr = NULL;
+    JMAP_FOREACH(&rt->broker_addr, e) {
+        const broker_data *bd = e->val;
+        const jmap_entry *first = jmap_first(&bd->addrs);
+        if (first) {
+            broker_addr = first->val;
+            break;
+        }
+    }
+    return topic_list_json(&set, broker_addr, len);
+}
+
+char *route_unit_topics_json(const route_table *rt, enum unit_topic_kind kind, size_t *len)
+{
+    jmap set;
+    jmap_init(&set, 0);
+    JMAP_FOREACH(&rt->topic_queue, e) {
+        /* Apache looks at the first queue data of each topic only. */
+        const jmap_entry *first = jmap_first(e->val);
+        if (!first) continue;
+        int32_t flag = ((const queue_data *)first->val)->topic_sys_flag;
+        bool unit = flag & NAMESRV_TOPIC_FLAG_UNIT, unit_sub = flag & NAMESRV_TOPIC_FLAG_UNIT_SUB;
+        bool pick = kind == UNIT_TOPICS ? unit : kind == HAS_UNIT_SUB_TOPICS ? unit_sub : !unit && unit_sub;
+        if (pick) jmap_put(&set, e->key, NULL, NULL);
+    }
+    return topic_list_json(&set, NULL, len);
+}

@@ -1,1 +1,0 @@
-typedef int processor_placeholder_unused;

@@ -1,0 +1,348 @@
+/*
+ * PULL_MESSAGE (11) with long polling — Apache's PullMessageProcessor and
+ * PullRequestHoldService. A pull that finds nothing and may suspend is held
+ * (no answer written) until a message for its queue arrives or its
+ * suspendTimeoutMillis passes; then it runs once more and answers whatever the
+ * store says.
+ */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/clients.h"
+#include "common/log.h"
+#include "common/message.h"
+#include "common/util.h"
+#include "filter/filter.h"
+#include "meta/meta.h"
+#include "processor.h"
+#include "response_codes.h"
+#include "store/store.h"
+
+enum { PULL_MESSAGE = 11 };
+enum { PULL_FLAG_COMMIT_OFFSET = 0x1, PULL_FLAG_SUSPEND = 0x2, PULL_FLAG_SUBSCRIPTION = 0x4 };
+
+typedef struct pull_header {
+    const char *consumerGroup, *topic, *subscription, *expressionType;
+    int32_t queueId, maxMsgNums, sysFlag;
+    int64_t queueOffset, commitOffset, suspendTimeoutMillis, subVersion;
+} pull_header;
+
+#define F(member, type, req) {#member, type, req, offsetof(pull_header, member)}
+static const hdr_field pull_fields[] = {
+    F(consumerGroup, HDR_STR, true), F(topic, HDR_STR, true), F(queueId, HDR_I32, true),
+    F(queueOffset, HDR_I64, true), F(maxMsgNums, HDR_I32, true), F(sysFlag, HDR_I32, true),
+    F(commitOffset, HDR_I64, true), F(suspendTimeoutMillis, HDR_I64, true),
+    F(subscription, HDR_STR, false), F(subVersion, HDR_I64, true), F(expressionType, HDR_STR, false),
+};
+#undef F
+
+/* ---- held pulls ---- */
+
+typedef struct held_pull {
+    broker *b;
+    rmq_conn *conn;          /* held */
+    rmq_cmd *req;            /* owned */
+    char *key;               /* topic@queueId */
+    int64_t offset;          /* wake once the queue's max passes it */
+    struct event *timer;
+    struct held_pull *next, *prev;
+} held_pull;
+
+#define HOLD_BUCKETS 1024
+
+struct pull_hold {
+    broker *b;
+    held_pull *buckets[HOLD_BUCKETS];
+};
+
+static unsigned key_bucket(const char *key)
+{
+    return (unsigned)java_string_hash(key, strlen(key)) % HOLD_BUCKETS;
+}
+
+static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_suspend, bool *suspended);
+
+static void held_unlink(held_pull *hp)
+{
+    struct pull_hold *h = hp->b->pull_hold;
+    if (hp->prev) hp->prev->next = hp->next;
+    else h->buckets[key_bucket(hp->key)] = hp->next;
+    if (hp->next) hp->next->prev = hp->prev;
+}
+
+static void held_free(held_pull *hp)
+{
+    event_free(hp->timer);
+    rmq_conn_release(hp->conn);
+    cmd_free(hp->req);
+    free(hp->key);
+    free(hp);
+}
+
+/* Run the held pull once more, without suspending again, and answer it. */
+static void held_wake(held_pull *hp)
+{
+    held_unlink(hp);
+    if (!rmq_conn_closed(hp->conn)) {
+        bool suspended;
+        rmq_cmd *resp = pull_run(hp->b, hp->conn, hp->req, false, &suspended);
+        if (resp) {
+            resp->opaque = hp->req->opaque;
+            resp->flag |= RMQ_FLAG_RESPONSE;
+            resp->serialize = hp->req->serialize;
+            rmq_conn_reply(hp->conn, resp);
+        }
+    }
+    held_free(hp);
+}
+
+static void held_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    held_wake(arg);
+}
+
+static void hold(broker *b, rmq_conn *conn, rmq_cmd *req, const pull_header *h)
+{
+    held_pull *hp = xcalloc(1, sizeof *hp);
+    hp->b = b;
+    hp->conn = conn;
+    rmq_conn_hold(conn);
+    hp->req = req;
+    hp->key = str_printf("%s@%d", h->topic, h->queueId);
+    hp->offset = h->queueOffset;
+    int64_t ms = b->cfg.longPollingEnable ? h->suspendTimeoutMillis : b->cfg.shortPollingTimeMills;
+    if (ms < 0) ms = 0;
+    hp->timer = evtimer_new(b->base, held_timeout, hp);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(hp->timer, &tv);
+    unsigned bk = key_bucket(hp->key);
+    hp->next = b->pull_hold->buckets[bk];
+    if (hp->next) hp->next->prev = hp;
+    b->pull_hold->buckets[bk] = hp;
+}
+
+/* NotifyMessageArrivingListener: a message reached topic/queue_id at queue_offset. */
+static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
+                       const char *props, uint32_t props_len, int64_t store_ts)
+{
+    broker *b = arg;
+    if (!b->pull_hold) return;
+    char key[META_NAME_MAX + 16];
+    snprintf(key, sizeof key, "%s@%d", topic, queue_id);
+    held_pull *hp = b->pull_hold->buckets[key_bucket(key)], *next;
+    for (; hp; hp = next) {
+        next = hp->next;
+        /* Apache also pre-checks the tag here; re-running the pull filters exactly. */
+        if (strcmp(hp->key, key) == 0 && qoffset >= hp->offset) held_wake(hp);
+    }
+}
+
+struct pull_hold *pull_hold_new(broker *b)
+{
+    struct pull_hold *h = xcalloc(1, sizeof *h);
+    h->b = b;
+    store_set_arrival_cb(b->store, on_arrival, b);
+    return h;
+}
+
+void pull_hold_free(struct pull_hold *h)
+{
+    for (int i = 0; i < HOLD_BUCKETS; i++) {
+        held_pull *hp = h->buckets[i], *next;
+        for (; hp; hp = next) {
+            next = hp->next;
+            held_free(hp);
+        }
+    }
+    free(h);
+}
+
+/* ---- the pull itself ---- */
+
+static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
+{
+    rmq_cmd *r = cmd_new_response(req, code, NULL);
+    cmd_ext_declare(r);
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&r->remark, fmt, ap) < 0) abort();
+    va_end(ap);
+    return r;
+}
+
+typedef struct record_props {
+    const char *props;
+    uint32_t len;
+    char value[1024];
+} record_props;
+
+static const char *record_prop(const char *name, void *arg)
+{
+    record_props *rp = arg;
+    const char *v;
+    size_t vl;
+    if (!msg_props_find(rp->props, rp->len, name, &v, &vl) || vl >= sizeof rp->value) return NULL;
+    memcpy(rp->value, v, vl);
+    rp->value[vl] = 0;
+    return rp->value;
+}
+
+static bool match_tags_code(void *arg, int64_t tags_code)
+{
+    return filter_match_tags_code(arg, tags_code);
+}
+
+static bool match_record(void *arg, const uint8_t *record, uint32_t len)
+{
+    msg_record r;
+    const char *why;
+    if (msg_record_decode(record, len, &r, &why)) return false;
+    record_props rp = {.props = r.props, .len = r.props_len};
+    return filter_match_props(arg, record_prop, &rp);
+}
+
+static void release_slice(const void *data, size_t len, void *arg)
+{
+    store_slice *sl = arg;
+    store_slice_release(sl);
+    free(sl);
+}
+
+static const char *const status_names[] = {
+    "FOUND", "NO_MATCHED_MESSAGE", "MESSAGE_WAS_REMOVING", "OFFSET_FOUND_NULL", "OFFSET_OVERFLOW_BADLY",
+    "OFFSET_OVERFLOW_ONE", "OFFSET_TOO_SMALL", "NO_MATCHED_LOGIC_QUEUE", "NO_MESSAGE_IN_QUEUE",
+};
+
+/*
+ * Returns the answer, or NULL when the request was held (*suspended; the hold
+ * service owns req then).
+ */
+static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_suspend, bool *suspended)
+{
+    *suspended = false;
+    pull_header h = {0};
+    char err[512];
+    if (cmd_decode_header(req, pull_fields, sizeof pull_fields / sizeof pull_fields[0], &h, err, sizeof err))
+        return error_response(req, RC_SYSTEM_ERROR, "%s", err);
+    if (!(b->cfg.brokerPermission & PERM_READ))
+        return error_response(req, RC_NO_PERMISSION, "the broker[%s] pulling message is forbidden", b->cfg.brokerIP1);
+    subscription_group_config gc;
+    bool created = false;
+    if (!subgroup_table_find(b->groups, h.consumerGroup, &gc, &created))
+        return error_response(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group [%s] does not exist, %s",
+                              h.consumerGroup, FAQ_URL);
+    if (created) subgroup_table_persist(b->groups);
+    if (!gc.consume_enable)
+        return error_response(req, RC_NO_PERMISSION, "subscription group no permission, %s", h.consumerGroup);
+    topic_config tc;
+    if (!topic_table_get(b->topics, h.topic, &tc))
+        return error_response(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please! %s", h.topic, FAQ_URL);
+    if (!(tc.perm & PERM_READ))
+        return error_response(req, RC_NO_PERMISSION, "the topic[%s] pulling message is forbidden", h.topic);
+    if (h.queueId < 0 || h.queueId >= tc.read_queue_nums)
+        return error_response(req, RC_SYSTEM_ERROR,
+                              "queueId[%d] is illegal, topic:[%s] topicConfig.readQueueNums:[%d] consumer:[%s]",
+                              h.queueId, h.topic, tc.read_queue_nums, rmq_conn_remote(conn));
+
+    rmq_filter *own = NULL;
+    const rmq_filter *filter = NULL;
+    const char *type = h.expressionType;
+    if (h.sysFlag & PULL_FLAG_SUBSCRIPTION) {
+        own = filter_compile(h.expressionType, h.subscription ? h.subscription : "*", err, sizeof err);
+        if (!own)
+            return error_response(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
+        filter = own;
+    } else {
+        const consumer_group *cg = clients_consumer_group(b->clients, h.consumerGroup);
+        if (!cg) return error_response(req, RC_SUBSCRIPTION_NOT_EXIST, "the consumer's group info not exist");
+        if (cg->message_model == BROADCASTING && !gc.consume_broadcast_enable)
+            return error_response(req, RC_NO_PERMISSION, "the consumer group[%s] can not consume by broadcast way",
+                                  h.consumerGroup);
+        const subscription_data *sd = consumer_group_subscription(cg, h.topic);
+        if (!sd) return error_response(req, RC_SUBSCRIPTION_NOT_EXIST, "the consumer's subscription not exist");
+        if (sd->sub_version < h.subVersion)
+            return error_response(req, RC_SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
+        if (!sd->filter) return error_response(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
+        filter = sd->filter;
+        type = sd->expression_type;
+    }
+    if (type && *type && strcmp(type, "TAG") && !b->cfg.enablePropertyFilter) {
+        filter_free(own);
+        return error_response(req, RC_SYSTEM_ERROR, "The broker does not support consumer to filter message by %s", type);
+    }
+    bool is_retry = strncmp(h.topic, TOPIC_RETRY_PREFIX, strlen(TOPIC_RETRY_PREFIX)) == 0;
+    store_filter sf = {.by_tags_code = match_tags_code, .arg = (void *)filter};
+    if (filter_type(filter) == FILTER_SQL92 && (!is_retry || b->cfg.filterSupportRetry)) sf.by_record = match_record;
+
+    store_get_result res;
+    if (store_get_messages(b->store, h.consumerGroup, h.topic, h.queueId, h.queueOffset, h.maxMsgNums, &sf, &res)) {
+        filter_free(own);
+        return error_response(req, RC_SYSTEM_ERROR, "store getMessage return null");
+    }
+    filter_free(own);
+    rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, status_names[res.status]);
+    cmd_ext_declare(resp);
+    int64_t suggest = res.suggest_pulling_from_slave && b->cfg.slaveReadEnable ? gc.which_broker_when_consume_slowly : 0;
+    cmd_ext_set_int(resp, "suggestWhichBrokerId", suggest);
+    cmd_ext_set_int(resp, "nextBeginOffset", res.next_begin_offset);
+    cmd_ext_set_int(resp, "minOffset", res.min_offset);
+    cmd_ext_set_int(resp, "maxOffset", res.max_offset);
+    switch (res.status) {
+    case STORE_GET_FOUND: resp->code = RC_SUCCESS; break;
+    case STORE_GET_MESSAGE_WAS_REMOVING:
+    case STORE_GET_NO_MATCHED_MESSAGE: resp->code = RC_PULL_RETRY_IMMEDIATELY; break;
+    case STORE_GET_NO_MATCHED_LOGIC_QUEUE:
+    case STORE_GET_NO_MESSAGE_IN_QUEUE:
+        resp->code = h.queueOffset != 0 ? RC_PULL_OFFSET_MOVED : RC_PULL_NOT_FOUND;
+        break;
+    case STORE_GET_OFFSET_FOUND_NULL:
+    case STORE_GET_OFFSET_OVERFLOW_ONE: resp->code = RC_PULL_NOT_FOUND; break;
+    case STORE_GET_OFFSET_OVERFLOW_BADLY:
+    case STORE_GET_OFFSET_TOO_SMALL: resp->code = RC_PULL_OFFSET_MOVED; break;
+    }
+    if (resp->code == RC_PULL_OFFSET_MOVED && broker_is_slave(b) && !b->cfg.offsetCheckInSlave) {
+        resp->code = RC_PULL_RETRY_IMMEDIATELY;
+        cmd_ext_set_int(resp, "suggestWhichBrokerId", gc.broker_id);
+    }
+    if (resp->code == RC_SUCCESS) {
+        /* Zero copy: the answer points into the mapped commitlog until it is written. */
+        struct evbuffer *body = cmd_body_buf(resp);
+        for (int i = 0; i < res.count; i++) {
+            store_slice *sl = xmalloc(sizeof *sl);
+            *sl = res.msgs[i];
+            evbuffer_add_reference(body, sl->data, sl->len, release_slice, sl);
+        }
+        res.count = 0; /* the references now belong to the body */
+    }
+    store_get_result_release(&res);
+
+    if (resp->code == RC_PULL_NOT_FOUND && allow_suspend && (h.sysFlag & PULL_FLAG_SUSPEND)) {
+        cmd_free(resp);
+        resp = NULL;
+        hold(b, conn, req, &h);
+        *suspended = true;
+    }
+    if (allow_suspend && (h.sysFlag & PULL_FLAG_COMMIT_OFFSET) && !broker_is_slave(b))
+        consumer_offset_commit(b->offsets, h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+    return resp;
+}
+
+static int pull_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
+{
+    bool suspended;
+    *out = pull_run(arg, conn, req, true, &suspended);
+    return suspended ? RMQ_AGAIN : RMQ_OK;
+}
+
+void processor_register_pull(rmq_server *s, broker *b)
+{
+    rmq_server_register(s, PULL_MESSAGE, pull_processor, b);
+}

@@ -1,0 +1,380 @@
+/*
+ * mapped_file: segment files mapped whole (MappedFile) and the ordered
+ * queue of them named by their start offset (MappedFileQueue).
+ * Segments are reference counted so a reader's pointers stay valid after
+ * retention unlinks the file; the mapping goes with the last reference.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "store/store_int.h"
+
+mapped_file *mapped_file_open(const char *path, int64_t from, int64_t size, bool create,
+                              bool preallocate, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        goto fail_errno;
+    if (st.st_size != size) {
+        if (!create) {
+            snprintf(err, errlen, "%s has %lld bytes, expected %lld", path,
+                     (long long)st.st_size, (long long)size);
+            close(fd);
+            return NULL;
+        }
+        /* Allocating the blocks now means a full disk fails here, not as a
+         * SIGBUS on a later write through the mapping. */
+        if (preallocate) {
+            int rc = posix_fallocate(fd, 0, size);
+            if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
+                errno = rc;
+                unlink(path);
+                goto fail_errno;
+            }
+        }
+        if (ftruncate(fd, size) != 0) {
+            unlink(path);
+            goto fail_errno;
+        }
+    }
+    void *base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED)
+        goto fail_errno;
+    mapped_file *f = xcalloc(1, sizeof(*f));
+    f->path = xstrdup(path);
+    f->fd = fd;
+    f->base = base;
+    f->size = size;
+    f->from = from;
+    atomic_init(&f->wrote, 0);
+    atomic_init(&f->flushed, 0);
+    atomic_init(&f->last_store_ts, 0);
+    atomic_init(&f->refs, 1);
+    return f;
+fail_errno:
+    snprintf(err, errlen, "map %s: %s", path, strerror(errno));
+    close(fd);
+    return NULL;
+}
+
+void mapped_file_ref(mapped_file *f)
+{
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
+void mapped_file_unref(mapped_file *f)
+{
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    munmap(f->base, (size_t)f->size);
+    close(f->fd);
+    free(f->path);
+    free(f);
+}
+
+void mapped_file_flush(mapped_file *f, int least_pages)
+{
+    int64_t wrote = atomic_load_explicit(&f->wrote, memory_order_acquire);
+    int64_t flushed = atomic_load_explicit(&f->flushed, memory_order_relaxed);
+    if (wrote <= flushed)
+        return;
+    bool full = wrote == f->size;
+    if (least_pages > 0 && !full && wrote / OS_PAGE_SIZE - flushed / OS_PAGE_SIZE < least_pages)
+        return;
+    int64_t start = flushed / OS_PAGE_SIZE * OS_PAGE_SIZE;
+    if (msync(f->base + start, (size_t)(wrote - start), MS_SYNC) != 0) {
+        log_error("store", "msync %s: %s", f->path, strerror(errno));
+        return;
+    }
+    atomic_store_explicit(&f->flushed, wrote, memory_order_release);
+}
+
+int64_t mapped_file_mtime(const mapped_file *f)
+{
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return 0;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+void mapped_file_zero_range(mapped_file *f, int64_t pos, int64_t len)
+{
+    if (pos + len > f->size)
+        len = f->size - pos;
+    static const uint8_t zeros[OS_PAGE_SIZE];
+    /* Compare first: writing zeros into untouched pages would allocate them. */
+    for (int64_t off = pos; off < pos + len; off += OS_PAGE_SIZE) {
+        int64_t n = pos + len - off < OS_PAGE_SIZE ? pos + len - off : OS_PAGE_SIZE;
+        if (memcmp(f->base + off, zeros, (size_t)n) != 0)
+            memset(f->base + off, 0, (size_t)n);
+    }
+}
+
+/* ---- queue ---- */
+
+void mapped_queue_init(mapped_queue *q, const char *dir, int64_t file_size, bool preallocate)
+{
+    memset(q, 0, sizeof(*q));
+    q->dir = xstrdup(dir);
+    q->file_size = file_size;
+    q->preallocate = preallocate;
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    /* Appenders rolling a file must not starve behind a stream of readers. */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&q->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    atomic_init(&q->flushed_where, 0);
+}
+
+static void queue_push(mapped_queue *q, mapped_file *f)
+{
+    if (q->count == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 8;
+        q->files = xrealloc(q->files, (size_t)q->cap * sizeof(*q->files));
+    }
+    q->files[q->count++] = f;
+}
+
+static bool is_segment_name(const char *name)
+{
+    if (strlen(name) != 20)
+        return false;
+    for (int i = 0; i < 20; i++)
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+    return true;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int mapped_queue_load(mapped_queue *q, char *err, size_t errlen)
+{
+    DIR *d = opendir(q->dir);
+    if (!d)
+        return errno == ENOENT ? RMQ_OK : (snprintf(err, errlen, "opendir %s: %s", q->dir, strerror(errno)), RMQ_ERR);
+    char **names = NULL;
+    int n = 0, cap = 0, rc = RMQ_OK;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_segment_name(de->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            names = xrealloc(names, (size_t)cap * sizeof(*names));
+        }
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(*names), name_cmp);
+    for (int i = 0; i < n; i++) {
+        if (rc == RMQ_OK) {
+            char *path = str_printf("%s/%s", q->dir, names[i]);
+            int64_t from = 0;
+            parse_int64(names[i], &from);
+            mapped_file *f = mapped_file_open(path, from, q->file_size, false, false, err, errlen);
+            free(path);
+            if (!f) {
+                rc = RMQ_ERR;
+            } else {
+                /* Until recovery says otherwise every loaded file counts as full. */
+                atomic_store(&f->wrote, q->file_size);
+                atomic_store(&f->flushed, q->file_size);
+                queue_push(q, f);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (q->count)
+        atomic_store(&q->flushed_where, mapped_queue_max_offset(q));
+    return rc;
+}
+
+void mapped_queue_free(mapped_queue *q)
+{
+    for (int i = 0; i < q->count; i++)
+        mapped_file_unref(q->files[i]);
+    free(q->files);
+    free(q->dir);
+    pthread_rwlock_destroy(&q->lock);
+}
+
+mapped_file *mapped_queue_find(mapped_queue *q, int64_t offset)
+{
+    mapped_file *found = NULL;
+    pthread_rwlock_rdlock(&q->lock);
+    if (q->count > 0 && offset >= q->files[0]->from) {
+        int64_t i = (offset - q->files[0]->from) / q->file_size;
+        if (i < q->count && offset < q->files[i]->from + q->file_size) {
+            found = q->files[i];
+            mapped_file_ref(found);
+        }
+    }
+    pthread_rwlock_unlock(&q->lock);
+    return found;
+}
+
+static mapped_file *queue_at(mapped_queue *q, bool last)
+{
+    mapped_file *f = NULL;
+    pthread_rwlock_rdlock(&q->lock);
+    if (q->count > 0) {
+        f = q->files[last ? q->count - 1 : 0];
+        mapped_file_ref(f);
+    }
+    pthread_rwlock_unlock(&q->lock);
+    return f;
+}
+
+mapped_file *mapped_queue_first(mapped_queue *q)
+{
+    return queue_at(q, false);
+}
+
+mapped_file *mapped_queue_last(mapped_queue *q)
+{
+    return queue_at(q, true);
+}
+
+mapped_file *mapped_queue_create(mapped_queue *q, int64_t from, char *err, size_t errlen)
+{
+    if (mkdirs(q->dir) != RMQ_OK) {
+        snprintf(err, errlen, "mkdir %s: %s", q->dir, strerror(errno));
+        return NULL;
+    }
+    char *path = str_printf("%s/%020" PRId64, q->dir, from);
+    mapped_file *f = mapped_file_open(path, from, q->file_size, true, q->preallocate, err, errlen);
+    free(path);
+    if (!f)
+        return NULL;
+    pthread_rwlock_wrlock(&q->lock);
+    queue_push(q, f);
+    pthread_rwlock_unlock(&q->lock);
+    return f;
+}
+
+int64_t mapped_queue_min_offset(mapped_queue *q)
+{
+    pthread_rwlock_rdlock(&q->lock);
+    int64_t v = q->count ? q->files[0]->from : -1;
+    pthread_rwlock_unlock(&q->lock);
+    return v;
+}
+
+int64_t mapped_queue_max_offset(mapped_queue *q)
+{
+    pthread_rwlock_rdlock(&q->lock);
+    int64_t v = 0;
+    if (q->count) {
+        mapped_file *f = q->files[q->count - 1];
+        v = f->from + atomic_load_explicit(&f->wrote, memory_order_acquire);
+    }
+    pthread_rwlock_unlock(&q->lock);
+    return v;
+}
+
+static void delete_file(mapped_file *f)
+{
+    if (unlink(f->path) != 0)
+        log_warn("store", "unlink %s: %s", f->path, strerror(errno));
+    mapped_file_unref(f);
+}
+
+void mapped_queue_truncate(mapped_queue *q, int64_t offset, int64_t stale_len)
+{
+    pthread_rwlock_wrlock(&q->lock);
+    int keep = q->count;
+    for (int i = 0; i < q->count; i++) {
+        mapped_file *f = q->files[i];
+        if (f->from + f->size <= offset)
+            continue;
+        if (offset >= f->from) {
+            int64_t pos = offset - f->from;
+            mapped_file_zero_range(f, pos, stale_len);
+            atomic_store(&f->wrote, pos);
+            atomic_store(&f->flushed, pos);
+        } else {
+            if (keep == q->count)
+                keep = i;
+            log_info("store", "recovery deletes %s beyond offset %" PRId64, f->path, offset);
+            delete_file(f);
+        }
+    }
+    q->count = keep;
+    pthread_rwlock_unlock(&q->lock);
+    atomic_store(&q->flushed_where, offset);
+}
+
+int64_t mapped_queue_flush(mapped_queue *q, int least_pages)
+{
+    int64_t where = atomic_load(&q->flushed_where);
+    for (;;) {
+        mapped_file *f = mapped_queue_find(q, where);
+        if (!f) {
+            /* flushed_where may sit below a deleted head: restart at the first file. */
+            mapped_file *first = mapped_queue_first(q);
+            if (!first)
+                break;
+            bool behind = where < first->from;
+            if (behind)
+                where = first->from;
+            mapped_file_unref(first);
+            if (!behind)
+                break;
+            continue;
+        }
+        mapped_file_flush(f, least_pages);
+        int64_t flushed = atomic_load_explicit(&f->flushed, memory_order_acquire);
+        int64_t size = f->size, from = f->from;
+        mapped_file_unref(f);
+        if (from + flushed <= where)
+            break;
+        where = from + flushed;
+        if (flushed < size)
+            break;
+    }
+    atomic_store(&q->flushed_where, where);
+    return where;
+}
+
+void mapped_queue_delete_first(mapped_queue *q)
+{
+    pthread_rwlock_wrlock(&q->lock);
+    if (q->count > 1) {
+        mapped_file *f = q->files[0];
+        memmove(q->files, q->files + 1, (size_t)(q->count - 1) * sizeof(*q->files));
+        q->count--;
+        log_info("store", "delete %s", f->path);
+        delete_file(f);
+    }
+    pthread_rwlock_unlock(&q->lock);
+}
+
+void mapped_queue_destroy_all(mapped_queue *q)
+{
+    pthread_rwlock_wrlock(&q->lock);
+    for (int i = 0; i < q->count; i++)
+        delete_file(q->files[i]);
+    q->count = 0;
+    pthread_rwlock_unlock(&q->lock);
+    rmdir(q->dir);
+}

@@ -1,0 +1,191 @@
+/*
+ * store_int: types shared by the store's own files. Not for other modules
+ * (they use store.h).
+ *
+ * Locking order: store.put_lock -> cq_table.lock -> a mapped_queue's lock.
+ * A consume_queue pointer is only used while cq_table.lock is held.
+ */
+#ifndef RMQ_STORE_INT_H
+#define RMQ_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "store/store.h"
+
+#define OS_PAGE_SIZE 4096
+
+/* ---- mapped_file.c: one mmap'd segment file and an ordered queue of them ---- */
+
+struct mapped_file {
+    char *path;
+    int fd;
+    uint8_t *base;
+    int64_t size;
+    int64_t from;                      /* offset of byte 0; also the file name */
+    _Atomic int64_t wrote;             /* bytes written and readable */
+    _Atomic int64_t flushed;           /* bytes known durable */
+    _Atomic int64_t last_store_ts;     /* commit log: store time of the last record */
+    _Atomic int refs;                  /* the queue holds one; readers one each */
+};
+
+/* Maps PATH (creating and preallocating it when create) of exactly size bytes. */
+mapped_file *mapped_file_open(const char *path, int64_t from, int64_t size, bool create,
+                              bool preallocate, char *err, size_t errlen);
+void mapped_file_ref(mapped_file *f);
+/* Unmaps and frees at the last reference. */
+void mapped_file_unref(mapped_file *f);
+/* msync of the unflushed written range when >= least_pages dirty (0 = any). */
+void mapped_file_flush(mapped_file *f, int least_pages);
+/* Last-modified time in ms. */
+int64_t mapped_file_mtime(const mapped_file *f);
+/* Zeroes [pos, pos+len) where not already zero (drops stale bytes past a truncation). */
+void mapped_file_zero_range(mapped_file *f, int64_t pos, int64_t len);
+
+typedef struct mapped_queue {
+    char *dir;
+    int64_t file_size;
+    bool preallocate;
+    pthread_rwlock_t lock;             /* guards files/count */
+    mapped_file **files;
+    int count;
+    int cap;
+    _Atomic int64_t flushed_where;
+} mapped_queue;
+
+void mapped_queue_init(mapped_queue *q, const char *dir, int64_t file_size, bool preallocate);
+/* Maps every 20-digit-named file in dir, sorted; RMQ_ERR when a size does not match. */
+int mapped_queue_load(mapped_queue *q, char *err, size_t errlen);
+void mapped_queue_free(mapped_queue *q);
+/* The file holding offset, referenced, or NULL. */
+mapped_file *mapped_queue_find(mapped_queue *q, int64_t offset);
+mapped_file *mapped_queue_first(mapped_queue *q);   /* referenced, or NULL */
+mapped_file *mapped_queue_last(mapped_queue *q);    /* referenced, or NULL */
+/* Creates and appends the file starting at from; not referenced for the caller. */
+mapped_file *mapped_queue_create(mapped_queue *q, int64_t from, char *err, size_t errlen);
+int64_t mapped_queue_min_offset(mapped_queue *q);   /* -1 when empty */
+int64_t mapped_queue_max_offset(mapped_queue *q);   /* end of written data, 0 when empty */
+/* Sets the write end to offset: later files are deleted, stale bytes zeroed up to stale_len. */
+void mapped_queue_truncate(mapped_queue *q, int64_t offset, int64_t stale_len);
+/* Flushes from flushed_where to the end; returns the new flushed_where. */
+int64_t mapped_queue_flush(mapped_queue *q, int least_pages);
+/* Unlinks the first file (never the last one); its mapping lives on while referenced. */
+void mapped_queue_delete_first(mapped_queue *q);
+/* Deletes the whole directory's files. */
+void mapped_queue_destroy_all(mapped_queue *q);
+
+/* ---- commitlog.c: record framing over a mapped_queue ---- */
+
+typedef enum { REC_OK, REC_BLANK, REC_INCOMPLETE, REC_INVALID } record_check;
+
+/* Checks the record at p with avail bytes readable (CommitLog.checkMessageAndReturnSize). */
+record_check commitlog_check_record(const uint8_t *p, int64_t avail, bool check_crc, msg_record *rec);
+
+typedef void (*record_visitor)(void *arg, mapped_file *f, const uint8_t *record, const msg_record *rec);
+/*
+ * Walks records from offset `from` up to `limit` (exclusive end of readable
+ * data, or INT64_MAX to trust the files), skipping blank file ends. Returns
+ * the offset after the last good record.
+ */
+int64_t commitlog_scan(mapped_queue *cl, int64_t from, int64_t limit, bool check_crc,
+                       record_visitor visit, void *arg);
+/* The size bytes at offset, referenced, if written. */
+int commitlog_get(mapped_queue *cl, int64_t offset, uint32_t size, store_slice *out);
+/* CommitLog.pickupStoreTimestamp: -1 when not readable. */
+int64_t commitlog_store_timestamp(mapped_queue *cl, int64_t offset, uint32_t size);
+
+/* ---- consume_queue.c ---- */
+
+#define CQ_UNIT_SIZE 20
+
+typedef struct consume_queue {
+    char *topic;
+    int32_t queue_id;
+    mapped_queue q;
+    _Atomic int64_t min_logic_offset;  /* bytes */
+    int64_t max_physic_offset;         /* end of the last record dispatched here */
+    int64_t next_queue_offset;         /* topicQueueTable entry; under put_lock */
+    struct consume_queue *next;        /* hash chain */
+} consume_queue;
+
+typedef struct cq_table {
+    char *root;                        /* <store>/consumequeue */
+    int64_t file_size;
+    pthread_rwlock_t lock;
+    consume_queue **buckets;
+    int nbuckets;
+    int count;
+    /* Removed queues keep their (file-less) struct until the table is
+     * freed, so threads holding a cq_list snapshot never see freed memory. */
+    consume_queue *removed;
+} cq_table;
+
+void cq_table_init(cq_table *t, const char *root, int64_t file_size);
+/* Loads every <topic>/<queueId> directory and recovers each queue. */
+int cq_table_load(cq_table *t, char *err, size_t errlen);
+void cq_table_free(cq_table *t);
+/* Under t->lock (read or write). */
+consume_queue *cq_find(cq_table *t, const char *topic, int32_t queue_id);
+/* Takes and releases the write lock itself; call without holding t->lock. */
+void cq_ensure(cq_table *t, const char *topic, int32_t queue_id);
+/* Unlinks the queue from the table and deletes its files; call with the write lock held. */
+void cq_remove(cq_table *t, consume_queue *cq);
+/* Snapshot of all queues (under the read lock); caller frees the array. */
+consume_queue **cq_list(cq_table *t, int *n);
+
+int64_t cq_min_offset(consume_queue *cq);
+int64_t cq_max_offset(consume_queue *cq);
+/* putMessagePositionInfo: writes the entry for queue_offset (skipping repeats). */
+int cq_put(consume_queue *cq, int64_t phys, int32_t size, int64_t tags_code, int64_t queue_offset);
+/* getIndexBuffer: entries from queue_offset to the end of its file, referenced. */
+int cq_entries(consume_queue *cq, int64_t queue_offset, store_slice *out);
+/* Drops entries pointing at or past phys_end. */
+void cq_truncate_dirty(consume_queue *cq, int64_t phys_end);
+void cq_correct_min_offset(consume_queue *cq, int64_t phys_min);
+/* Deletes files (never the last) whose last entry is below phys_min. */
+void cq_delete_expired(consume_queue *cq, int64_t phys_min);
+/* Physical offset in the last entry, -1 when empty (getLastOffset). */
+int64_t cq_last_phys_offset(consume_queue *cq);
+int64_t cq_offset_by_time(consume_queue *cq, mapped_queue *cl, int64_t timestamp);
+/* Entry at queue_offset; RMQ_ERR when not written. */
+int cq_read_entry(consume_queue *cq, int64_t queue_offset, int64_t *phys, int32_t *size, int64_t *tags);
+
+/* ---- index_file.c: IndexService ---- */
+
+typedef struct index_service {
+    char *dir;
+    int32_t hash_slots;
+    int32_t index_num;
+    int64_t last_file_ms;              /* name time of the newest file */
+    pthread_rwlock_t lock;             /* guards files/count */
+    mapped_file **files;
+    int count;
+    int cap;
+} index_service;
+
+void index_init(index_service *ix, const char *dir, int32_t hash_slots, int32_t index_num);
+int index_load(index_service *ix, char *err, size_t errlen);
+void index_free(index_service *ix);
+/* buildIndex for one record (caller holds put_lock). now_ms names new files. */
+void index_build(index_service *ix, const msg_record *rec, int64_t now_ms);
+void index_query(index_service *ix, const char *topic, const char *key, int max,
+                 int64_t begin, int64_t end, store_query_result *out);
+void index_flush(index_service *ix);
+void index_delete_expired(index_service *ix, int64_t phys_min);
+
+/* ---- checkpoint.c: StoreCheckpoint ---- */
+
+typedef struct checkpoint {
+    mapped_file *f;
+} checkpoint;
+
+int checkpoint_open(checkpoint *c, const char *path, char *err, size_t errlen);
+void checkpoint_close(checkpoint *c);
+int64_t checkpoint_get(const checkpoint *c, int field);
+void checkpoint_set(checkpoint *c, int field, int64_t ts);
+void checkpoint_flush(checkpoint *c);
+/* getMinTimestampIndex: min of the three, less 3 s, floored at 0. */
+int64_t checkpoint_min_timestamp(const checkpoint *c);
+enum { CKPT_PHYSIC = 0, CKPT_LOGICS = 8, CKPT_INDEX = 16 };
+
+#endif
