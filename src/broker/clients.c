@@ -721,8 +721,8 @@ void clients_try_lock_batch(client_registry *reg, const char *group, const messa
             e->client_id = xstrdup(client_id);
             e->last_update_ms = now;
             map_add(&reg->locks, key, e);
-            log_info("clients", "tryLockBatch, message queue not locked, I got it. Group: %s NewClientId: %s %s",
-                     group, client_id, key);
+            log_info("clients", "tryLockBatch, message queue not locked, I got it. Group: %s NewClientId: %s "
+                     "%s/%s/%d", group, client_id, mqs[i].topic, mqs[i].broker_name, mqs[i].queue_id);
             locked[i] = true;
         } else if (strcmp(e->client_id, client_id) == 0 || now - e->last_update_ms > CLIENTS_LOCK_MAX_LIVE_MS) {
             /* Ours (renewed, even if it had lapsed), or another's that expired. */

@@ -35,7 +35,7 @@
 #define MSG_QUEUE_OFFSET_POS 20
 #define MSG_PHYS_OFFSET_POS  28
 #define MSG_SYSFLAG_POS      36
-#define MSG_BORN_HOST_POS    52
+#define MSG_BORN_HOST_POS    48
 
 #define MSG_MAX_TOPIC_LEN 127          /* TOPICLENGTH is a signed byte */
 #define MSG_MAX_PROPS_LEN 32767        /* PROPERTIESLENGTH is a signed short */

@@ -56,8 +56,6 @@ static size_t sort_distinct(void *base, size_t n, size_t size,
 
 static void free_str_ptr(void *p) { free(*(char **)p); }
 
-static bool is_java_space(char c) { return (unsigned char)c <= ' '; }
-
 /* Split on "||" left to right, String.trim() each piece, keep the non-empty ones. */
 static int build_tags(rmq_filter *f, const char *expr, char *err, size_t errlen)
 {
@@ -72,8 +70,8 @@ static int build_tags(rmq_filter *f, const char *expr, char *err, size_t errlen)
         const char *sep = strstr(p, "||");
         const char *end = sep ? sep : p + strlen(p);
         if (end > p) only_separators = false;
-        while (p < end && is_java_space(*p)) p++;
-        while (end > p && is_java_space(end[-1])) end--;
+        while (p < end && java_is_trimmed(*p)) p++;
+        while (end > p && java_is_trimmed(end[-1])) end--;
         if (end > p) {
             if (f->n_tags == cap) {
                 cap = cap ? 2 * cap : 4;

@@ -53,6 +53,9 @@ typedef struct sql_node {
     bool negated;              /* SQL_IN: NOT IN */
 } sql_node;
 
+/* What Java's String.trim() strips: every char up to ' '. */
+static inline bool java_is_trimmed(char c) { return (unsigned char)c <= ' '; }
+
 /* Parses a whole selector; NULL with a reason in err. */
 sql_node *sql_compile(const char *text, char *err, size_t errlen);
 void sql_free(sql_node *n);

@@ -36,8 +36,6 @@ static int java_parse_integer(const char *s, int64_t min, int64_t max, int64_t *
     return RMQ_OK;
 }
 
-static bool is_java_space(char c) { return (unsigned char)c <= ' '; }
-
 static size_t span_digits(const char *s, bool hex)
 {
     size_t n = 0;
@@ -51,13 +49,14 @@ static size_t span_digits(const char *s, bool hex)
  * Double.valueOf(String): String.trim(), optional sign, then "NaN", "Infinity",
  * a decimal with optional exponent, or a hex float with a mandatory binary
  * exponent; an f/F/d/D suffix is allowed on numbers. strtod does the rounding
- * (both are correctly rounded) once the text is known to be Java's syntax.
+ * (both are correctly rounded) once the text is known to be Java's syntax
+ * (strtod's decimal point assumes LC_NUMERIC stays "C").
  */
 static int java_parse_double(const char *s, double *out)
 {
-    while (*s && is_java_space(*s)) s++;
+    while (*s && java_is_trimmed(*s)) s++;
     size_t len = strlen(s);
-    while (len && is_java_space(s[len - 1])) len--;
+    while (len && java_is_trimmed(s[len - 1])) len--;
 
     size_t i = 0;
     bool neg = false;
@@ -94,13 +93,10 @@ static int java_parse_double(const char *s, double *out)
     } else if (hex) {
         return RMQ_ERR;
     }
-    size_t num_end = j;             /* strtod does not take Java's type suffix */
     if (j < body_len && strchr("fFdD", body[j])) j++;
     if (j != body_len) return RMQ_ERR;
-
-    char *num = xstrndup(s, (size_t)(body - s) + num_end);
-    *out = strtod(num, NULL);
-    free(num);
+    /* strtod reads the same number and stops before any suffix or trailing blanks. */
+    *out = strtod(s, NULL);
     return RMQ_OK;
 }
 

@@ -14,7 +14,7 @@
  *   primary    := literal | identifier | '(' or ')'
  *
  * Keywords are case-insensitive; identifiers are [A-Za-z_$][A-Za-z0-9_$]*
- * (no dots); "--" comments need a line end, "/" "*" comments a close.
+ * (no dots); a "--" comment needs a line end, a block comment its close.
  * Like the generated Java parser, which never asks for <EOF>, text after a
  * complete selector is ignored as long as its first token is a valid token:
  * "a = 1 b" is "a = 1". Tokens are read lazily, at most two ahead, so lexical
@@ -160,15 +160,25 @@ static struct token lex(struct parser *p)
             else if (c + n < end && (c[n] == 'l' || c[n] == 'L')) n++;
         }
     } else if (*c == '\'') {
+        /* Longest match: in an unclosed 'ab''cd the literal 'ab' is the token. */
+        size_t last_close = 0;
         n = 1;
         for (;;) {
             if (c + n == end) {
+                if (last_close) {
+                    n = last_close;
+                    break;
+                }
                 fail(p, "Lexical error at column %zu: unterminated string", t.pos + 1);
                 return (struct token){ T_LEXERR, t.pos, 0 };
             }
             if (c[n++] != '\'') continue;
-            if (c + n < end && c[n] == '\'') n++; /* '' is a quote inside */
-            else break;
+            if (c + n < end && c[n] == '\'') { /* '' is a quote inside */
+                last_close = n;
+                n++;
+            } else {
+                break;
+            }
         }
         t.kind = T_STRING;
     } else {

@@ -33,7 +33,7 @@ typedef struct jmap {
 void jmap_init(jmap *m, uint32_t initial_capacity);
 /* The same for Map<Long, ...>: keys are decimal strings of the long. */
 void jmap_init_long(jmap *m, uint32_t initial_capacity);
-/* Frees every entry, calling free_val (if given) on each value; W is reusable. */
+/* Frees every entry, calling free_val (if given) on each value; M stays usable. */
 void jmap_clear(jmap *m, void (*free_val)(void *));
 
 jmap_entry *jmap_find(const jmap *m, const char *key);

@@ -77,7 +77,8 @@ int kv_config_load(kv_config *kv, char *err, size_t errlen)
     }
     const cJSON *table = cJSON_GetObjectItemCaseSensitive(root, "configTable");
     const cJSON *ns, *kvp;
-    cJSON_ArrayForEach(ns, cJSON_IsObject(table) ? table : NULL) {
+    if (!cJSON_IsObject(table)) table = NULL;
+    cJSON_ArrayForEach(ns, table) {
         if (!cJSON_IsObject(ns)) continue;
         cJSON_ArrayForEach(kvp, ns) {
             const char *v = NULL;

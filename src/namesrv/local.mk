@@ -1,3 +1,21 @@
 # namesrv module
 noinst_LIBRARIES += src/namesrv/libnamesrv.a
-src_namesrv_libnamesrv_a_SOURCES = src/namesrv/namesrv_placeholder.c
+src_namesrv_libnamesrv_a_SOURCES = \
+	src/namesrv/namesrv.h src/namesrv/jmap.h \
+	src/namesrv/jmap.c src/namesrv/routeinfo.c src/namesrv/regbody.c \
+	src/namesrv/kvconfig.c src/namesrv/config.c src/namesrv/namesrv.c
+
+bin_PROGRAMS += mqnamesrv
+mqnamesrv_SOURCES = src/namesrv/mqnamesrv_main.c
+mqnamesrv_LDADD = $(LIBS_ALL)
+
+check_PROGRAMS += tests/namesrv/test_routeinfo tests/namesrv/test_namesrv_e2e
+TESTS += tests/namesrv/test_routeinfo tests/namesrv/test_namesrv_e2e
+tests_namesrv_test_routeinfo_SOURCES = tests/namesrv/test_routeinfo.c
+tests_namesrv_test_routeinfo_CFLAGS = $(TEST_CFLAGS)
+tests_namesrv_test_routeinfo_LDADD = $(TEST_LIBS)
+tests_namesrv_test_namesrv_e2e_SOURCES = tests/namesrv/test_namesrv_e2e.c
+tests_namesrv_test_namesrv_e2e_CFLAGS = $(TEST_CFLAGS)
+tests_namesrv_test_namesrv_e2e_LDADD = $(TEST_LIBS)
+# the e2e test starts the real program
+EXTRA_tests_namesrv_test_namesrv_e2e_DEPENDENCIES = mqnamesrv$(EXEEXT)

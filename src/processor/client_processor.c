@@ -200,24 +200,28 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
     const char *client_id = required_string(body, "clientID", why, sizeof why);
     bool ok = client_id != NULL;
     if (ok && consumers && !cJSON_IsNull(consumers)) {
-        ok = cJSON_IsArray(consumers);
-        if (!ok) snprintf(why, sizeof why, "consumerDataSet is not an array");
-        else cds = xcalloc((size_t)cJSON_GetArraySize(consumers) + 1, sizeof *cds);
+        if (!(ok = cJSON_IsArray(consumers))) snprintf(why, sizeof why, "consumerDataSet is not an array");
+    }
+    if (ok && cJSON_IsArray(consumers)) {
+        cds = xcalloc((size_t)cJSON_GetArraySize(consumers) + 1, sizeof *cds);
         const cJSON *it;
-        cJSON_ArrayForEach(it, ok ? consumers : NULL) {
-            ok = parse_consumer(it, &cds[n_cds++], why, sizeof why);
-            if (!ok) break;
+        cJSON_ArrayForEach(it, consumers) {
+            if (!(ok = parse_consumer(it, &cds[n_cds++], why, sizeof why))) break;
         }
     }
     if (ok && producers && !cJSON_IsNull(producers)) {
-        ok = cJSON_IsArray(producers);
-        if (!ok) snprintf(why, sizeof why, "producerDataSet is not an array");
+        if (!(ok = cJSON_IsArray(producers))) snprintf(why, sizeof why, "producerDataSet is not an array");
+    }
+    if (ok && cJSON_IsArray(producers)) {
         const cJSON *it;
-        cJSON_ArrayForEach(it, ok ? producers : NULL) {
-            if (!(ok = cJSON_IsObject(it) && required_string(it, "groupName", why, sizeof why))) {
-                if (!*why) snprintf(why, sizeof why, "producerDataSet holds a non-object");
-                break;
+        cJSON_ArrayForEach(it, producers) {
+            if (!cJSON_IsObject(it)) {
+                snprintf(why, sizeof why, "producerDataSet holds a non-object");
+                ok = false;
+            } else {
+                ok = required_string(it, "groupName", why, sizeof why) != NULL;
             }
+            if (!ok) break;
         }
     }
     if (!ok) {
@@ -233,11 +237,13 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
         clients_register_consumer(b->clients, &who, &cds[i], notify);
         cds[i].n_subs = 0;   /* the registry has them now */
     }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, producers && cJSON_IsArray(producers) ? producers : NULL) {
-        const char *group = NULL;
-        fjson_field_string(it, "groupName", &group);
-        clients_register_producer(b->clients, group, &who);
+    if (cJSON_IsArray(producers)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, producers) {
+            const char *group = NULL;
+            fjson_field_string(it, "groupName", &group);
+            clients_register_producer(b->clients, group, &who);
+        }
     }
     free_consumers(cds, n_cds);
     cJSON_Delete(body);

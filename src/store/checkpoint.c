@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 
@@ -14,7 +15,10 @@
 
 int checkpoint_open(checkpoint *c, const char *path, char *err, size_t errlen)
 {
-    c->f = mapped_file_open(path, 0, OS_PAGE_SIZE, true, false, err, errlen);
+    struct stat st;
+    /* A checkpoint torn by a crash while being created counts as absent. */
+    bool usable = stat(path, &st) == 0 && st.st_size == OS_PAGE_SIZE;
+    c->f = mapped_file_open(path, 0, OS_PAGE_SIZE, !usable, false, err, errlen);
     return c->f ? RMQ_OK : RMQ_ERR;
 }
 

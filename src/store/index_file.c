@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -59,12 +60,12 @@ void index_init(index_service *ix, const char *dir, int32_t hash_slots, int32_t 
 }
 
 /* UtilAll.timeMillisToHumanString, local time. */
-static void ms_to_name(int64_t ms, char out[32])
+static void ms_to_name(int64_t ms, char out[48])
 {
     time_t sec = (time_t)(ms / 1000);
     struct tm tm;
     localtime_r(&sec, &tm);
-    snprintf(out, 32, "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+    snprintf(out, 48, "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
@@ -129,7 +130,8 @@ int index_load(index_service *ix, char *err, size_t errlen)
         names[n++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof(*names), name_cmp);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof(*names), name_cmp);
     for (int i = 0; i < n; i++) {
         if (rc == RMQ_OK) {
             char *path = str_printf("%s/%s", ix->dir, names[i]);
@@ -179,7 +181,7 @@ static mapped_file *writable_file(index_service *ix, int64_t now)
     }
     /* Names must sort in creation order even when files fill within one ms. */
     int64_t ms = now > ix->last_file_ms ? now : ix->last_file_ms + 1;
-    char name[32], err[256];
+    char name[48], err[256];
     ms_to_name(ms, name);
     char *path = str_printf("%s/%s", ix->dir, name);
     mapped_file *f = mapped_file_open(path, 0, file_size(ix), true, false, err, sizeof(err));

@@ -1,3 +1,31 @@
-# store module
+# store module: the message store (commitlog, consume queues, index, checkpoint)
 noinst_LIBRARIES += src/store/libstore.a
-src_store_libstore_a_SOURCES = src/store/store_placeholder.c
+src_store_libstore_a_SOURCES = \
+	src/store/store.h src/store/store_int.h \
+	src/store/mapped_file.c src/store/commitlog.c src/store/consume_queue.c \
+	src/store/index_file.c src/store/checkpoint.c src/store/store.c
+
+STORE_TESTS = tests/store/test_commitlog tests/store/test_consume_queue \
+	tests/store/test_index tests/store/test_recovery tests/store/test_retention \
+	tests/store/test_crash
+check_PROGRAMS += $(STORE_TESTS)
+TESTS += $(STORE_TESTS)
+EXTRA_DIST += tests/store/store_test.h
+tests_store_test_commitlog_SOURCES = tests/store/test_commitlog.c tests/store/store_test.h
+tests_store_test_commitlog_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_commitlog_LDADD = $(TEST_LIBS)
+tests_store_test_consume_queue_SOURCES = tests/store/test_consume_queue.c tests/store/store_test.h
+tests_store_test_consume_queue_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_consume_queue_LDADD = $(TEST_LIBS)
+tests_store_test_index_SOURCES = tests/store/test_index.c tests/store/store_test.h
+tests_store_test_index_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_index_LDADD = $(TEST_LIBS)
+tests_store_test_recovery_SOURCES = tests/store/test_recovery.c tests/store/store_test.h
+tests_store_test_recovery_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_recovery_LDADD = $(TEST_LIBS)
+tests_store_test_retention_SOURCES = tests/store/test_retention.c tests/store/store_test.h
+tests_store_test_retention_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_retention_LDADD = $(TEST_LIBS)
+tests_store_test_crash_SOURCES = tests/store/test_crash.c tests/store/store_test.h
+tests_store_test_crash_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_crash_LDADD = $(TEST_LIBS)

@@ -19,38 +19,64 @@
 #include "common/util.h"
 #include "store/store_int.h"
 
+/* A new file of exactly size bytes, made under a temporary name and renamed
+ * so that a crash never leaves a short file under a segment name. */
+static int create_sized(const char *path, int64_t size, bool preallocate)
+{
+    char *tmp = str_printf("%s.tmp", path);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? -1 : 0;
+    /* Allocating the blocks now means a full disk fails here, not as a
+     * SIGBUS on a later write through the mapping. */
+    if (rc == 0 && preallocate) {
+        int e = posix_fallocate(fd, 0, size);
+        if (e != 0 && e != EOPNOTSUPP && e != EINVAL) {
+            errno = e;
+            rc = -1;
+        }
+    }
+    if (rc == 0 && (ftruncate(fd, size) != 0 || rename(tmp, path) != 0))
+        rc = -1;
+    if (rc == 0) {
+        /* The new name must survive a power loss as well as the data. */
+        char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    if (rc != 0 && fd >= 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        fd = -1;
+    }
+    free(tmp);
+    return fd;
+}
+
 mapped_file *mapped_file_open(const char *path, int64_t from, int64_t size, bool create,
                               bool preallocate, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    int fd = create ? create_sized(path, size, preallocate) : open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s %s: %s", create ? "create" : "open", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fd, &st) != 0)
         goto fail_errno;
     if (st.st_size != size) {
-        if (!create) {
-            snprintf(err, errlen, "%s has %lld bytes, expected %lld", path,
-                     (long long)st.st_size, (long long)size);
-            close(fd);
-            return NULL;
-        }
-        /* Allocating the blocks now means a full disk fails here, not as a
-         * SIGBUS on a later write through the mapping. */
-        if (preallocate) {
-            int rc = posix_fallocate(fd, 0, size);
-            if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
-                errno = rc;
-                unlink(path);
-                goto fail_errno;
-            }
-        }
-        if (ftruncate(fd, size) != 0) {
-            unlink(path);
-            goto fail_errno;
-        }
+        snprintf(err, errlen, "%s has %lld bytes, expected %lld", path,
+                 (long long)st.st_size, (long long)size);
+        close(fd);
+        return NULL;
     }
     void *base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED)
@@ -184,7 +210,8 @@ int mapped_queue_load(mapped_queue *q, char *err, size_t errlen)
         names[n++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof(*names), name_cmp);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof(*names), name_cmp);
     for (int i = 0; i < n; i++) {
         if (rc == RMQ_OK) {
             char *path = str_printf("%s/%s", q->dir, names[i]);

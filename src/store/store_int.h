@@ -29,7 +29,8 @@ struct mapped_file {
     _Atomic int refs;                  /* the queue holds one; readers one each */
 };
 
-/* Maps PATH (creating and preallocating it when create) of exactly size bytes. */
+/* Maps PATH of exactly size bytes; create makes a new zeroed file (blocks
+ * preallocated when asked), replacing any file of that name. */
 mapped_file *mapped_file_open(const char *path, int64_t from, int64_t size, bool create,
                               bool preallocate, char *err, size_t errlen);
 void mapped_file_ref(mapped_file *f);

@@ -447,6 +447,8 @@ static const struct eval_case token_cases[] = {
     { "a = 'x' -- unclosed", "a=x", T },
     { "a = 1 e", "a=1", T },
     { "a = 1 + #", "a=1", T },              /* '#' is never read */
+    /* Longest match: of the unclosed 'y''z the token is the literal 'y'. */
+    { "a = 'x' 'y''z", "a=x", T },
 };
 
 START_TEST(test_tokens)
@@ -470,6 +472,7 @@ static const char *const bad_expressions[] = {
     /* Tokens. */
     "a != 1", "a.b = 1", "a = 'unterminated", "a = 'x' /* unterminated", "a = 1 ;",
     "a = 1 !", "a = 1 '", "a = 1 /", "a=1 #", "a = 5 /* x */* b", "a = \"x\"",
+    "a = 'x''y", "a = 'x''y''",
     "a = \xe6\x97\xa5", "1a = 1",
     /* Where a condition is needed. */
     "'x'", "1", "-a", "NOT 1", "NOT 'x'", "NOT -a", "a = 1 AND 'x'", "(1) OR a = 1",

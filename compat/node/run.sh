@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# compat/node: ali-ons (npm) against our mqnamesrv + mqbroker. Needs node and npm.
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v node >/dev/null 2>&1; then echo "compat/node: skipped: node is not installed"; exit 0; fi
+npm ci --no-audit --no-fund --silent >/dev/null 2>&1 || npm install --no-audit --no-fund --silent >/dev/null
+RMQ_BUILDDIR=${RMQ_BUILDDIR:-$(cd ../.. && pwd)/build} node --test --test-concurrency=1 test/

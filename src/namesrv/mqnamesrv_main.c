@@ -1,0 +1,110 @@
+/*
+ * mqnamesrv: the name server program, with NamesrvStartup's command line:
+ *   -c <file>  properties file (listenPort, kvConfigPath, ... and our
+ *              listenAddress, scanNotActiveBrokerInterval, brokerChannelExpiredTime)
+ *   -p         print every config item and exit
+ *   -n <addr>  accepted like every RocketMQ server program (unused here)
+ *   -h         help
+ * SIGTERM or SIGINT stops it cleanly.
+ */
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "namesrv/namesrv.h"
+#include "remoting/remoting.h"
+
+static void usage(FILE *out)
+{
+    /* commons-cli's help as ServerUtil.parseCmdLine prints it. */
+    fprintf(out,
+            "usage: mqnamesrv [-c <arg>] [-h] [-n <arg>] [-p]\n"
+            " -c,--configFile <arg>       Name server config properties file\n"
+            " -h,--help                   Print help\n"
+            " -n,--namesrvAddr <arg>      Name server address list, eg: '192.168.0.1:9876;192.168.0.2:9876'\n"
+            " -p,--printConfigItem        Print all config items\n");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    log_info("namesrv", "shutdown hook was invoked (signal %d)", (int)sig);
+    event_base_loopbreak(arg);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"configFile", required_argument, NULL, 'c'},
+        {"printConfigItem", no_argument, NULL, 'p'},
+        {"namesrvAddr", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_file = NULL;
+    bool print_config = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:pn:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': config_file = optarg; break;
+        case 'p': print_config = true; break;
+        case 'n': break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 1;
+        }
+    }
+
+    namesrv_config cfg;
+    namesrv_config_init(&cfg);
+    if (config_file) {
+        char err[512];
+        if (namesrv_config_load_file(&cfg, config_file, err, sizeof err) != RMQ_OK) {
+            fprintf(stderr, "%s\n", err);
+            namesrv_config_free(&cfg);
+            return 255;
+        }
+        printf("load config properties file OK, %s\n", config_file);
+    }
+    if (print_config) {
+        char *text = namesrv_config_format(&cfg);
+        fputs(text, stdout);
+        free(text);
+        namesrv_config_free(&cfg);
+        return 0;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    rmq_remoting_init();
+    struct event_base *base = event_base_new();
+    const char *err = NULL;
+    namesrv *ns = namesrv_new(base, &cfg, &err);
+    if (!ns) {
+        fprintf(stderr, "mqnamesrv: cannot start on %s:%d: %s\n", cfg.listen_address, cfg.listen_port, err);
+        event_base_free(base);
+        namesrv_config_free(&cfg);
+        return 255;
+    }
+    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+    struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+
+    const char *tip = "The Name Server boot success. serializeType=JSON";
+    log_info("namesrv", "%s", tip);
+    printf("%s\n", tip);
+    fflush(stdout);
+
+    event_base_dispatch(base);
+
+    event_free(sigterm);
+    event_free(sigint);
+    namesrv_free(ns);
+    event_base_free(base);
+    namesrv_config_free(&cfg);
+    log_info("namesrv", "shutdown complete");
+    return 0;
+}

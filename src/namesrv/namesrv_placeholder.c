@@ -1,1 +1,0 @@
-typedef int namesrv_placeholder_unused;

@@ -1,1 +1,0 @@
-typedef int store_placeholder_unused;
