@@ -302,6 +302,9 @@ int broker_run(const broker_config *cfg)
     b->client = rmq_client_new(b->base);
     b->register_ev = event_new(b->base, -1, 0, register_cb, b);
     int rc = 1;
+    /* Before anything listens: a stop request must never find default signal handling. */
+    struct event *sigs[] = {evsignal_new(b->base, SIGTERM, signal_cb, b), evsignal_new(b->base, SIGINT, signal_cb, b)};
+    for (int i = 0; i < 2; i++) event_add(sigs[i], NULL);
     store_config sc;
     store_config_from(b, &sc);
     if (mkdirs(b->cfg.storePathRootDir)) {
@@ -330,17 +333,15 @@ int broker_run(const broker_config *cfg)
         add_timer(b, b->cfg.flushConsumerOffsetInterval, persist_offsets_cb),
         add_timer(b, 10000, scan_clients_cb),
     };
-    struct event *sigs[] = {evsignal_new(b->base, SIGTERM, signal_cb, b), evsignal_new(b->base, SIGINT, signal_cb, b)};
-    for (int i = 0; i < 2; i++) event_add(sigs[i], NULL);
     register_all(b);
     log_info("broker", "The broker[%s, %s] boot success. serializeType=JSON and name server is %s",
              b->cfg.brokerName, b->addr, b->cfg.namesrvAddr ? b->cfg.namesrvAddr : "(none)");
     event_base_dispatch(b->base);
     foreach_namesrv(b, unregister_one, NULL);
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) event_free(timers[i]);
-    for (int i = 0; i < 2; i++) event_free(sigs[i]);
     rc = 0;
 out:
+    for (int i = 0; i < 2; i++) event_free(sigs[i]);
     close_all(b);
     event_base_free(b->base);
     free(b);

@@ -14,3 +14,10 @@ TESTS += tests/broker/test_clients
 tests_broker_test_clients_SOURCES = tests/broker/test_clients.c
 tests_broker_test_clients_CFLAGS = $(TEST_CFLAGS)
 tests_broker_test_clients_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/broker/test_broker_e2e
+TESTS += tests/broker/test_broker_e2e
+EXTRA_DIST += tests/testproc.h
+tests_broker_test_broker_e2e_SOURCES = tests/broker/test_broker_e2e.c tests/testproc.h
+tests_broker_test_broker_e2e_CFLAGS = $(TEST_CFLAGS)
+tests_broker_test_broker_e2e_LDADD = $(TEST_LIBS)

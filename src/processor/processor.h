@@ -19,8 +19,12 @@ void processor_register_pull(rmq_server *s, broker *b);
 /* Offsets: QUERY/UPDATE_CONSUMER_OFFSET, GET_MAX/MIN_OFFSET, GET_EARLIEST_MSG_STORETIME,
  * SEARCH_OFFSET_BY_TIMESTAMP. */
 void processor_register_offset(rmq_server *s, broker *b);
-/* Administration: topics, groups, config, runtime info. */
+/* Administration: topics, groups, config, runtime info, consume stats (mqadmin). */
 void processor_register_admin(rmq_server *s, broker *b);
+/* END_TRANSACTION (transactional messages). */
+void processor_register_transaction(rmq_server *s, broker *b);
+/* QUERY_MESSAGE (by key / unique key) and VIEW_MESSAGE_BY_ID. */
+void processor_register_query(rmq_server *s, broker *b);
 
 #endif
 

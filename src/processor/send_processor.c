@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/clients.h"
 #include "common/log.h"
 #include "common/message.h"
 #include "common/util.h"
@@ -25,6 +26,7 @@ enum {
     SEND_BATCH_MESSAGE = 320,
     SEND_REPLY_MESSAGE = 324,
     SEND_REPLY_MESSAGE_V2 = 325,
+    PUSH_REPLY_MESSAGE_TO_CLIENT = 326,
 };
 
 /* SendMessageRequestHeader; V2 carries the same fields under the keys a..n. */
@@ -274,6 +276,9 @@ static rmq_cmd *retry_or_dlq(broker *b, const rmq_cmd *req, const send_header *h
     return NULL;
 }
 
+static int reply_processor(broker *b, rmq_conn *conn, const rmq_cmd *req, const send_header *h,
+                           msg_props *props, const store_msg *m, rmq_cmd **out);
+
 static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
 {
     broker *b = arg;
@@ -330,7 +335,10 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
         m.body_len = (uint32_t)req->body_len;
         m.props = ps;
         m.props_len = (uint32_t)plen;
-        rc = put_and_answer(b, conn, req, &m, 1, wait_store, out);
+        if (req->code == SEND_REPLY_MESSAGE || req->code == SEND_REPLY_MESSAGE_V2)
+            rc = reply_processor(b, conn, req, &h, &props, &m, out);
+        else
+            rc = put_and_answer(b, conn, req, &m, 1, wait_store, out);
         free(ps);
         goto done;
     }
@@ -359,7 +367,82 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     free(items);
 done:
     msg_props_free(&props);
+    if (rc == RMQ_AGAIN) cmd_free(req); /* deferred: the answer is built, the request is ours to drop */
     return rc;
+}
+
+/* ---- request-reply (ReplyMessageProcessor) ---- */
+
+typedef struct reply_ctx {
+    rmq_conn *conn;     /* the replier, held */
+    rmq_cmd *resp;      /* its answer, finished when the push is done */
+    char *requester;
+} reply_ctx;
+
+static void reply_pushed(rmq_cmd *push_resp, const char *err, void *arg)
+{
+    reply_ctx *rc = arg;
+    if (!push_resp || push_resp->code != RC_SUCCESS) {
+        cmd_set_code(rc->resp, RC_SYSTEM_ERROR, NULL);
+        cmd_set_remark(rc->resp, "push reply message to %s failed: %s", rc->requester,
+                       push_resp ? (push_resp->remark ? push_resp->remark : "error") : err);
+    }
+    cmd_free(push_resp);
+    rmq_conn_reply(rc->conn, rc->resp);
+    rmq_conn_release(rc->conn);
+    free(rc->requester);
+    free(rc);
+}
+
+/*
+ * SEND_REPLY_MESSAGE(_V2): push the reply to the requesting client (found by the
+ * REPLY_TO_CLIENT property among producer connections) as PUSH_REPLY_MESSAGE_TO_CLIENT,
+ * store it as well (storeReplyMessageEnable), and answer once the push is settled.
+ */
+static int reply_processor(broker *b, rmq_conn *conn, const rmq_cmd *req, const send_header *h,
+                           msg_props *props, const store_msg *m, rmq_cmd **out)
+{
+    int rc = put_and_answer(b, conn, req, m, 1, false, out);
+    if (rc != RMQ_OK || (*out)->code != RC_SUCCESS) return rc;
+    const char *requester = msg_props_get(props, "REPLY_TO_CLIENT");
+    rmq_conn *target = requester ? clients_find_producer_conn(b->clients, requester) : NULL;
+    if (!target) {
+        cmd_set_code(*out, RC_SYSTEM_ERROR, NULL);
+        cmd_set_remark(*out, "push reply message fail, channel of <%s> not found.", requester ? requester : "");
+        return RMQ_OK;
+    }
+    char ts[24];
+    snprintf(ts, sizeof ts, "%lld", (long long)now_ms());
+    msg_props_set(props, "PUSH_REPLY_TIME", ts);
+    size_t plen;
+    char *ps = msg_props_encode(props, &plen);
+    rmq_cmd *push = cmd_new_request(PUSH_REPLY_MESSAGE_TO_CLIENT);
+    cmd_ext_set(push, "producerGroup", h->producerGroup);
+    cmd_ext_set(push, "topic", h->topic);
+    cmd_ext_set(push, "defaultTopic", h->defaultTopic);
+    cmd_ext_set_int(push, "defaultTopicQueueNums", h->defaultTopicQueueNums);
+    cmd_ext_set_int(push, "queueId", m->queue_id);
+    cmd_ext_set_int(push, "sysFlag", h->sysFlag);
+    cmd_ext_set_int(push, "bornTimestamp", h->bornTimestamp);
+    cmd_ext_set_int(push, "flag", h->flag);
+    cmd_ext_set(push, "properties", ps);
+    cmd_ext_set_int(push, "reconsumeTimes", h->reconsumeTimes);
+    cmd_ext_set_bool(push, "unitMode", h->unitMode);
+    cmd_ext_set(push, "bornHost", rmq_conn_remote(conn));
+    cmd_ext_set(push, "storeHost", b->addr);
+    cmd_ext_set(push, "storeTimestamp", ts);
+    cmd_set_body(push, m->body, m->body_len);
+    free(ps);
+    reply_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->conn = conn;
+    rmq_conn_hold(conn);
+    ctx->resp = *out;
+    ctx->resp->opaque = req->opaque;
+    ctx->resp->serialize = req->serialize;
+    ctx->requester = xstrdup(requester);
+    *out = NULL;
+    rmq_conn_request(target, push, 3000, reply_pushed, ctx);
+    return RMQ_AGAIN;
 }
 
 /* ConsumerSendMsgBackRequestHeader */
@@ -477,6 +560,7 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
     free(orig_topic);
     msg_props_free(&props);
     store_slice_release(&sl);
+    if (rc == RMQ_AGAIN) cmd_free(req);
     return rc;
 }
 
