@@ -32,18 +32,6 @@ enum {
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
-static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
-{
-    rmq_cmd *r = cmd_new_response(req, code, NULL);
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&r->remark, fmt, ap) < 0) abort();
-    va_end(ap);
-    return r;
-}
-
 /* Apache answers an undecodable body with the exception's text as SYSTEM_ERROR. */
 static cJSON *parse_body(const rmq_cmd *req, const char *what, rmq_cmd **resp)
 {
@@ -54,7 +42,7 @@ static cJSON *parse_body(const rmq_cmd *req, const char *what, rmq_cmd **resp)
         j = NULL;
         err = "not a JSON object";
     }
-    if (!j) *resp = error_response(req, RC_SYSTEM_ERROR, "decode %s failed: %s", what, err);
+    if (!j) *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "decode %s failed: %s", what, err);
     return j;
 }
 
@@ -225,7 +213,7 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
         }
     }
     if (!ok) {
-        *resp = error_response(req, RC_SYSTEM_ERROR, "decode HeartbeatData failed: %s", why);
+        *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "decode HeartbeatData failed: %s", why);
         free_consumers(cds, n_cds);
         cJSON_Delete(body);
         return RMQ_OK;
@@ -269,7 +257,7 @@ static int unregister_client(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void 
     unregister_header h = {0};
     char err[256];
     if (cmd_decode_header(req, unregister_fields, NFIELDS(unregister_fields), &h, err, sizeof err)) {
-        *resp = error_response(req, RC_SYSTEM_ERROR, "%s", err);
+        *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
         return RMQ_OK;
     }
     client_identity who = {conn, h.clientID, req->language, req->version};
@@ -295,7 +283,7 @@ static const char *decode_group(const rmq_cmd *req, const hdr_field *field, rmq_
     group_header h = {0};
     char err[256];
     if (cmd_decode_header(req, field, 1, &h, err, sizeof err)) {
-        *resp = error_response(req, RC_SYSTEM_ERROR, "%s", err);
+        *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
         return NULL;
     }
     return h.group;
@@ -309,7 +297,7 @@ static int get_consumer_list_by_group(rmq_conn *conn, rmq_cmd *req, rmq_cmd **re
     size_t n;
     const char **ids = clients_consumer_ids(b->clients, group, &n);
     if (!n) {
-        *resp = error_response(req, RC_SYSTEM_ERROR, "no consumer for this group, %s", group);
+        *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "no consumer for this group, %s", group);
     } else {
         fjson_writer w;
         fjson_writer_init(&w, 0);
@@ -377,7 +365,7 @@ static bool parse_lock_request(const rmq_cmd *req, const char *what, lock_reques
         }
     }
     if (!ok) {
-        *resp = error_response(req, RC_SYSTEM_ERROR, "decode %s failed: %s", what, why);
+        *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "decode %s failed: %s", what, why);
         free(lr->mqs);
         cJSON_Delete(lr->body);
     }
@@ -443,7 +431,7 @@ static int check_client_config(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, voi
     if (sub && !cJSON_IsNull(sub)) {
         if (!cJSON_IsObject(sub) || fjson_field_string(sub, "expressionType", &type) == FJSON_WRONG_TYPE ||
             fjson_field_string(sub, "subString", &expr) == FJSON_WRONG_TYPE) {
-            *resp = error_response(req, RC_SYSTEM_ERROR,
+            *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR,
                                    "decode CheckClientRequestBody failed: bad subscriptionData");
             cJSON_Delete(body);
             return RMQ_OK;
@@ -452,13 +440,13 @@ static int check_client_config(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, voi
     if (expression_type_is_tag(type)) {   /* absent: Java's default, TAG */
         *resp = cmd_new_response(req, RC_SUCCESS, NULL);
     } else if (!b->cfg.enablePropertyFilter) {
-        *resp = error_response(req, RC_SYSTEM_ERROR,
+        *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR,
                                "The broker does not support consumer to filter message by %s", type);
     } else {
         char err[512];
         rmq_filter *f = filter_compile(type, expr ? expr : "", err, sizeof err);
         if (f) *resp = cmd_new_response(req, RC_SUCCESS, NULL);
-        else *resp = error_response(req, RC_SUBSCRIPTION_PARSE_FAILED, "%s", err);
+        else *resp = cmd_new_responsef(req, RC_SUBSCRIPTION_PARSE_FAILED, "%s", err);
         filter_free(f);
     }
     cJSON_Delete(body);
@@ -518,7 +506,7 @@ static int get_consumer_connection_list(rmq_conn *conn, rmq_cmd *req, rmq_cmd **
     if (!group) return RMQ_OK;
     const consumer_group *g = clients_consumer_group(b->clients, group);
     if (!g) {
-        *resp = error_response(req, RC_CONSUMER_NOT_ONLINE, "the consumer group[%s] not online", group);
+        *resp = cmd_new_responsef(req, RC_CONSUMER_NOT_ONLINE, "the consumer group[%s] not online", group);
         return RMQ_OK;
     }
     /* ConsumerConnection: connectionSet, consumeFromWhere, consumeType, messageModel,
@@ -549,7 +537,7 @@ static int get_producer_connection_list(rmq_conn *conn, rmq_cmd *req, rmq_cmd **
     if (!group) return RMQ_OK;
     const producer_group *g = clients_producer_group(b->clients, group);
     if (!g) {
-        *resp = error_response(req, RC_SYSTEM_ERROR, "the producer group[%s] not exist", group);
+        *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "the producer group[%s] not exist", group);
         return RMQ_OK;
     }
     fjson_writer w;

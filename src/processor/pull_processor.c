@@ -67,6 +67,7 @@ static unsigned key_bucket(const char *key)
 }
 
 static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_suspend, bool *suspended);
+static rmq_cmd *pull_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_suspend, bool *suspended);
 
 static void held_unlink(held_pull *hp)
 {
@@ -91,7 +92,7 @@ static void held_wake(held_pull *hp)
     held_unlink(hp);
     if (!rmq_conn_closed(hp->conn)) {
         bool suspended;
-        rmq_cmd *resp = pull_run(hp->b, hp->conn, hp->req, false, &suspended);
+        rmq_cmd *resp = pull_answer(hp->b, hp->conn, hp->req, false, &suspended);
         if (resp) {
             resp->opaque = hp->req->opaque;
             resp->flag |= RMQ_FLAG_RESPONSE;
@@ -165,19 +166,6 @@ void pull_hold_free(struct pull_hold *h)
 
 /* ---- the pull itself ---- */
 
-static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
-{
-    rmq_cmd *r = cmd_new_response(req, code, NULL);
-    cmd_ext_declare(r);
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&r->remark, fmt, ap) < 0) abort();
-    va_end(ap);
-    return r;
-}
-
 typedef struct record_props {
     const char *props;
     uint32_t len;
@@ -231,24 +219,24 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
     pull_header h = {0};
     char err[512];
     if (cmd_decode_header(req, pull_fields, sizeof pull_fields / sizeof pull_fields[0], &h, err, sizeof err))
-        return error_response(req, RC_SYSTEM_ERROR, "%s", err);
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
     if (!(b->cfg.brokerPermission & PERM_READ))
-        return error_response(req, RC_NO_PERMISSION, "the broker[%s] pulling message is forbidden", b->cfg.brokerIP1);
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] pulling message is forbidden", b->cfg.brokerIP1);
     subscription_group_config gc;
     bool created = false;
     if (!subgroup_table_find(b->groups, h.consumerGroup, &gc, &created))
-        return error_response(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group [%s] does not exist, %s",
+        return cmd_new_responsef(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group [%s] does not exist, %s",
                               h.consumerGroup, FAQ_URL);
     if (created) subgroup_table_persist(b->groups);
     if (!gc.consume_enable)
-        return error_response(req, RC_NO_PERMISSION, "subscription group no permission, %s", h.consumerGroup);
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "subscription group no permission, %s", h.consumerGroup);
     topic_config tc;
     if (!topic_table_get(b->topics, h.topic, &tc))
-        return error_response(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please! %s", h.topic, FAQ_URL);
+        return cmd_new_responsef(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please! %s", h.topic, FAQ_URL);
     if (!(tc.perm & PERM_READ))
-        return error_response(req, RC_NO_PERMISSION, "the topic[%s] pulling message is forbidden", h.topic);
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the topic[%s] pulling message is forbidden", h.topic);
     if (h.queueId < 0 || h.queueId >= tc.read_queue_nums)
-        return error_response(req, RC_SYSTEM_ERROR,
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR,
                               "queueId[%d] is illegal, topic:[%s] topicConfig.readQueueNums:[%d] consumer:[%s]",
                               h.queueId, h.topic, tc.read_queue_nums, rmq_conn_remote(conn));
 
@@ -258,25 +246,25 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
     if (h.sysFlag & PULL_FLAG_SUBSCRIPTION) {
         own = filter_compile(h.expressionType, h.subscription ? h.subscription : "*", err, sizeof err);
         if (!own)
-            return error_response(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
+            return cmd_new_responsef(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
         filter = own;
     } else {
         const consumer_group *cg = clients_consumer_group(b->clients, h.consumerGroup);
-        if (!cg) return error_response(req, RC_SUBSCRIPTION_NOT_EXIST, "the consumer's group info not exist");
+        if (!cg) return cmd_new_responsef(req, RC_SUBSCRIPTION_NOT_EXIST, "the consumer's group info not exist");
         if (cg->message_model == BROADCASTING && !gc.consume_broadcast_enable)
-            return error_response(req, RC_NO_PERMISSION, "the consumer group[%s] can not consume by broadcast way",
+            return cmd_new_responsef(req, RC_NO_PERMISSION, "the consumer group[%s] can not consume by broadcast way",
                                   h.consumerGroup);
         const subscription_data *sd = consumer_group_subscription(cg, h.topic);
-        if (!sd) return error_response(req, RC_SUBSCRIPTION_NOT_EXIST, "the consumer's subscription not exist");
+        if (!sd) return cmd_new_responsef(req, RC_SUBSCRIPTION_NOT_EXIST, "the consumer's subscription not exist");
         if (sd->sub_version < h.subVersion)
-            return error_response(req, RC_SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
-        if (!sd->filter) return error_response(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
+            return cmd_new_responsef(req, RC_SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
+        if (!sd->filter) return cmd_new_responsef(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
         filter = sd->filter;
         type = sd->expression_type;
     }
     if (type && *type && strcmp(type, "TAG") && !b->cfg.enablePropertyFilter) {
         filter_free(own);
-        return error_response(req, RC_SYSTEM_ERROR, "The broker does not support consumer to filter message by %s", type);
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR, "The broker does not support consumer to filter message by %s", type);
     }
     bool is_retry = strncmp(h.topic, TOPIC_RETRY_PREFIX, strlen(TOPIC_RETRY_PREFIX)) == 0;
     store_filter sf = {.by_tags_code = match_tags_code, .arg = (void *)filter};
@@ -285,11 +273,10 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
     store_get_result res;
     if (store_get_messages(b->store, h.consumerGroup, h.topic, h.queueId, h.queueOffset, h.maxMsgNums, &sf, &res)) {
         filter_free(own);
-        return error_response(req, RC_SYSTEM_ERROR, "store getMessage return null");
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR, "store getMessage return null");
     }
     filter_free(own);
     rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, status_names[res.status]);
-    cmd_ext_declare(resp);
     int64_t suggest = res.suggest_pulling_from_slave && b->cfg.slaveReadEnable ? gc.which_broker_when_consume_slowly : 0;
     cmd_ext_set_int(resp, "suggestWhichBrokerId", suggest);
     cmd_ext_set_int(resp, "nextBeginOffset", res.next_begin_offset);
@@ -335,10 +322,18 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
     return resp;
 }
 
+/* Every answer carries extFields, {} on errors too, as PullMessageResponseHeader makes Apache's. */
+static rmq_cmd *pull_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_suspend, bool *suspended)
+{
+    rmq_cmd *resp = pull_run(b, conn, req, allow_suspend, suspended);
+    if (resp) cmd_ext_declare(resp);
+    return resp;
+}
+
 static int pull_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
 {
     bool suspended;
-    *out = pull_run(arg, conn, req, true, &suspended);
+    *out = pull_answer(arg, conn, req, true, &suspended);
     return suspended ? RMQ_AGAIN : RMQ_OK;
 }
 

@@ -57,28 +57,16 @@ static const hdr_field send_fields_v2[] = {
 #undef F
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
-static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static rmq_cmd *error_response(const rmq_cmd *req, int code, const char *fmt, ...)
-{
-    rmq_cmd *r = cmd_new_response(req, code, NULL);
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&r->remark, fmt, ap) < 0) abort();
-    va_end(ap);
-    return r;
-}
-
 /* AbstractSendMessageProcessor.msgCheck: permissions, topic rules, auto-creation, queue id. */
 static rmq_cmd *msg_check(broker *b, rmq_conn *conn, const rmq_cmd *req, const send_header *h, topic_config *tc)
 {
     if (!(b->cfg.brokerPermission & PERM_WRITE))
-        return error_response(req, RC_NO_PERMISSION, "the broker[%s] sending message is forbidden",
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] sending message is forbidden",
                               b->cfg.brokerIP1);
     const char *why = topic_validate(h->topic);
-    if (why) return error_response(req, RC_SYSTEM_ERROR, "%s", why);
+    if (why) return cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", why);
     if (topic_is_not_allowed_send(h->topic))
-        return error_response(req, RC_NO_PERMISSION, "Sending message to topic[%s] is forbidden.", h->topic);
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "Sending message to topic[%s] is forbidden.", h->topic);
     if (!topic_table_get(b->topics, h->topic, tc)) {
         bool created = false;
         int32_t sysflag = h->unitMode ? 1 : 0; /* TopicSysFlag.buildSysFlag(unit, false) */
@@ -90,12 +78,12 @@ static rmq_cmd *msg_check(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
         }
         if (created) broker_topics_changed(b);
         if (rc != RMQ_OK)
-            return error_response(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please!" FAQ_URL,
+            return cmd_new_responsef(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please!" FAQ_URL,
                                   h->topic);
     }
     int32_t valid = tc->write_queue_nums > tc->read_queue_nums ? tc->write_queue_nums : tc->read_queue_nums;
     if (h->queueId >= valid)
-        return error_response(req, RC_SYSTEM_ERROR,
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR,
                               "request queueId[%d] is illegal, %s Producer: %s", h->queueId, tc->topic_name,
                               rmq_conn_remote(conn));
     return NULL;
@@ -261,7 +249,7 @@ static rmq_cmd *retry_or_dlq(broker *b, const rmq_cmd *req, const send_header *h
     const char *group = *topic + pl;
     subscription_group_config gc;
     if (!subgroup_table_get(b->groups, group, &gc))
-        return error_response(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group not exist, %s %s", group,
+        return cmd_new_responsef(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group not exist, %s %s", group,
                               FAQ_URL);
     int max = gc.retry_max_times;
     if (req->version >= 107 /* V3_4_9 */ && cmd_ext_get(req, req->code == SEND_MESSAGE ? "maxReconsumeTimes" : "l"))
@@ -287,11 +275,11 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     bool v2 = req->code == SEND_MESSAGE_V2 || req->code == SEND_BATCH_MESSAGE || req->code == SEND_REPLY_MESSAGE_V2;
     if (cmd_decode_header(req, v2 ? send_fields_v2 : send_fields_v1,
                           v2 ? NFIELDS(send_fields_v2) : NFIELDS(send_fields_v1), &h, err, sizeof err)) {
-        *out = error_response(req, RC_SYSTEM_ERROR, "%s", err);
+        *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
         return RMQ_OK;
     }
     if (broker_is_slave(b)) {
-        *out = error_response(req, RC_SERVICE_NOT_AVAILABLE, "service not available now, maybe disk full, %s",
+        *out = cmd_new_responsef(req, RC_SERVICE_NOT_AVAILABLE, "service not available now, maybe disk full, %s",
                               "the broker is a slave");
         return RMQ_OK;
     }
@@ -313,7 +301,7 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     if (!batch) {
         const char *tran = msg_props_get(&props, "TRAN_MSG");
         if (tran && parse_java_bool(tran) && b->cfg.rejectTransactionMessage) {
-            *out = error_response(req, RC_NO_PERMISSION, "the broker[%s] sending transaction message is forbidden",
+            *out = cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] sending transaction message is forbidden",
                                   b->cfg.brokerIP1);
             goto done;
         }
@@ -343,14 +331,14 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
         goto done;
     }
     if (strncmp(h.topic, TOPIC_RETRY_PREFIX, strlen(TOPIC_RETRY_PREFIX)) == 0) {
-        *out = error_response(req, RC_MESSAGE_ILLEGAL, "batch request does not support retry group %s", h.topic);
+        *out = cmd_new_responsef(req, RC_MESSAGE_ILLEGAL, "batch request does not support retry group %s", h.topic);
         goto done;
     }
     msg_batch_item *items = NULL;
     int n = 0;
     const char *why = NULL;
     if (msg_batch_decode(req->body, req->body_len, &items, &n, &why)) {
-        *out = error_response(req, RC_MESSAGE_ILLEGAL, "the batch body is illegal: %s", why);
+        *out = cmd_new_responsef(req, RC_MESSAGE_ILLEGAL, "the batch body is illegal: %s", why);
         goto done;
     }
     store_msg *msgs = xcalloc((size_t)n, sizeof *msgs);
@@ -470,19 +458,19 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
     send_back_header h = {.maxReconsumeTimes = -1};
     char err[512];
     if (cmd_decode_header(req, send_back_fields, NFIELDS(send_back_fields), &h, err, sizeof err)) {
-        *out = error_response(req, RC_SYSTEM_ERROR, "%s", err);
+        *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
         return RMQ_OK;
     }
     subscription_group_config gc;
     bool created = false;
     if (!subgroup_table_find(b->groups, h.group, &gc, &created)) {
-        *out = error_response(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group not exist, %s %s", h.group,
+        *out = cmd_new_responsef(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group not exist, %s %s", h.group,
                               FAQ_URL);
         return RMQ_OK;
     }
     if (created) subgroup_table_persist(b->groups);
     if (!(b->cfg.brokerPermission & PERM_WRITE)) {
-        *out = error_response(req, RC_NO_PERMISSION, "the broker[%s] sending message is forbidden", b->cfg.brokerIP1);
+        *out = cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] sending message is forbidden", b->cfg.brokerIP1);
         return RMQ_OK;
     }
     if (gc.retry_queue_nums <= 0) {
@@ -497,7 +485,7 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
                                     h.unitMode ? 1 : 0, &tc, &tcreated);
     store_slice sl;
     if (store_get_record(b->store, h.offset, &sl)) {
-        *out = error_response(req, RC_SYSTEM_ERROR, "look message by offset failed, %lld", (long long)h.offset);
+        *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "look message by offset failed, %lld", (long long)h.offset);
         if (tcreated) broker_topics_changed(b);
         return RMQ_OK;
     }
@@ -505,7 +493,7 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
     const char *why;
     if (msg_record_decode(sl.data, sl.len, &r, &why)) {
         store_slice_release(&sl);
-        *out = error_response(req, RC_SYSTEM_ERROR, "look message by offset failed: %s", why);
+        *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "look message by offset failed: %s", why);
         return RMQ_OK;
     }
     msg_props props;

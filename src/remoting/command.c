@@ -49,6 +49,16 @@ rmq_cmd *cmd_new_response(const rmq_cmd *req, int32_t code, const char *remark)
     return c;
 }
 
+rmq_cmd *cmd_new_responsef(const rmq_cmd *req, int32_t code, const char *fmt, ...)
+{
+    rmq_cmd *c = cmd_new_response(req, code, NULL);
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&c->remark, fmt, ap) < 0) abort();
+    va_end(ap);
+    return c;
+}
+
 void cmd_free(rmq_cmd *c)
 {
     if (!c) return;

@@ -58,6 +58,9 @@ typedef struct rmq_cmd {
 rmq_cmd *cmd_new_request(int32_t code);
 /* A response to `req`: same opaque and serialize type, response flag set. */
 rmq_cmd *cmd_new_response(const rmq_cmd *req, int32_t code, const char *remark);
+/* The same with a printf-formatted remark (error answers). */
+rmq_cmd *cmd_new_responsef(const rmq_cmd *req, int32_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void cmd_free(rmq_cmd *c);
 
 static inline bool cmd_is_response(const rmq_cmd *c) { return c->flag & RMQ_FLAG_RESPONSE; }
