@@ -394,6 +394,44 @@ START_TEST(test_sync_flush_acks_survive_kill9)
 }
 END_TEST
 
+static rmq_cmd *sql_pull(const char *topic, const char *expr)
+{
+    rmq_cmd *req = pull_req(topic, 0, 0, expr, 0, 0);
+    cmd_ext_set(req, "expressionType", "SQL92");
+    return req;
+}
+
+START_TEST(test_sql92_filter_over_properties)
+{
+    create_topic("E2E_SQL", 1);
+    rmq_cmd *r = call(sql_pull("E2E_SQL", "a > 5"));
+    ck_assert_int_eq(r->code, 1); /* enablePropertyFilter=false: refused with a remark */
+    ck_assert_ptr_nonnull(strstr(r->remark, "SQL92"));
+    cmd_free(r);
+    ck_assert_int_eq(test_proc_stop(&broker, SIGTERM), 0);
+    start_broker("ASYNC_FLUSH", "--enablePropertyFilter=true");
+    cmd_free(call(send_req(310, "E2E_SQL", 0, "a\0013\002region\001eu", "low", 3)));
+    cmd_free(call(send_req(310, "E2E_SQL", 0, "a\0017\002region\001eu", "high", 4)));
+    cmd_free(call(send_req(310, "E2E_SQL", 0, "region\001us", "none", 4)));
+    r = call(sql_pull("E2E_SQL", "a > 5 AND region IN ('eu', 'asia')"));
+    ck_assert_int_eq(r->code, 0);
+    msg_record rec;
+    const char *why;
+    ck_assert(msg_record_decode(r->body, r->body_len, &rec, &why) == RMQ_OK);
+    ck_assert_uint_eq(rec.total_size, r->body_len); /* exactly one message matched */
+    ck_assert(rec.body_len == 4 && memcmp(rec.body, "high", 4) == 0);
+    cmd_free(r);
+    r = call(sql_pull("E2E_SQL", "a >"));
+    ck_assert_int_eq(r->code, 23); /* SUBSCRIPTION_PARSE_FAILED */
+    cmd_free(r);
+    r = call(sql_pull("E2E_SQL", "a IS NULL"));
+    ck_assert_int_eq(r->code, 0);
+    ck_assert(msg_record_decode(r->body, r->body_len, &rec, &why) == RMQ_OK);
+    ck_assert(rec.body_len == 4 && memcmp(rec.body, "none", 4) == 0);
+    cmd_free(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("broker_e2e");
@@ -407,6 +445,7 @@ int main(void)
     tcase_add_test(tc, test_bad_headers_answered_never_crash);
     tcase_add_test(tc, test_offsets_survive_restart);
     tcase_add_test(tc, test_sync_flush_acks_survive_kill9);
+    tcase_add_test(tc, test_sql92_filter_over_properties);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
