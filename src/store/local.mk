@@ -29,3 +29,9 @@ tests_store_test_retention_LDADD = $(TEST_LIBS)
 tests_store_test_crash_SOURCES = tests/store/test_crash.c tests/store/store_test.h
 tests_store_test_crash_CFLAGS = $(TEST_CFLAGS)
 tests_store_test_crash_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/store/test_apache_commitlog
+TESTS += tests/store/test_apache_commitlog
+tests_store_test_apache_commitlog_SOURCES = tests/store/test_apache_commitlog.c tests/store/store_test.h
+tests_store_test_apache_commitlog_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_apache_commitlog_LDADD = $(TEST_LIBS)
