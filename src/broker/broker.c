@@ -13,6 +13,8 @@
 
 #include "broker.h"
 #include "clients.h"
+#include "schedule.h"
+#include "transaction.h"
 #include "common/fjson.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -170,6 +172,16 @@ static void scan_clients_cb(evutil_socket_t fd, short what, void *arg)
     clients_scan_expired(b->clients, now_ms(), b->cfg.channelExpiredTimeout);
 }
 
+/* The store has one arrival hook: long polling and the scheduler both need it. */
+static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
+                       const char *props, uint32_t props_len, int64_t store_ts)
+{
+    broker *b = arg;
+    pull_hold_on_arrival(b, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
+    if (b->schedule)
+        schedule_on_arrival(b->schedule, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
+}
+
 static void on_conn_closed(rmq_conn *c, void *arg)
 {
     broker *b = arg;
@@ -237,6 +249,8 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     processor_register_pull(s, b);
     processor_register_offset(s, b);
     processor_register_admin(s, b);
+    processor_register_transaction(s, b);
+    processor_register_query(s, b);
     rmq_server_on_close(s, on_conn_closed, b);
     return s;
 }
@@ -270,6 +284,8 @@ static void close_all(broker *b)
     rmq_server_free(b->server);
     rmq_server_free(b->fast_server);
     rmq_client_free(b->client);
+    schedule_free(b->schedule);
+    transaction_free(b->transactions);
     if (b->pull_hold) pull_hold_free(b->pull_hold);
     if (b->clients) clients_free(b->clients);
     if (b->offsets) consumer_offset_persist(b->offsets);
@@ -322,12 +338,22 @@ int broker_run(const broker_config *cfg)
     clients_hooks hooks = {.consumer_group_seen = consumer_group_seen, .notify_enabled = notify_enabled, .arg = b};
     b->clients = clients_new(&hooks);
     b->pull_hold = pull_hold_new(b);
+    if (!broker_is_slave(b)) {
+        if (!(b->schedule = schedule_new(b, err, sizeof err))) {
+            fprintf(stderr, "mqbroker: %s\n", err);
+            goto out;
+        }
+        b->transactions = transaction_new(b);
+    }
+    store_set_arrival_cb(b->store, on_arrival, b);
     if (!(b->server = listen_on(b, b->cfg.listenPort, "broker", err, sizeof err)) ||
         !(b->fast_server = listen_on(b, b->cfg.listenPort - 2, "broker-fast", err, sizeof err))) {
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
     store_start(b->store);
+    if (b->schedule) schedule_start(b->schedule);
+    if (b->transactions) transaction_start(b->transactions);
     struct event *timers[] = {
         add_timer(b, b->cfg.registerNameServerPeriod, register_cb),
         add_timer(b, b->cfg.flushConsumerOffsetInterval, persist_offsets_cb),

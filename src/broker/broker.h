@@ -105,6 +105,8 @@ typedef struct broker {
     struct delay_offset_table *delay_offsets;
     struct client_registry *clients;
     struct pull_hold *pull_hold;           /* suspended long-polling pulls */
+    struct schedule_service *schedule;     /* delay levels and timer (schedule.h) */
+    struct transaction_service *transactions;  /* END_TRANSACTION and checks (transaction.h) */
     struct event *register_ev;             /* debounced REGISTER_BROKER */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
     int64_t boot_ms;

@@ -21,3 +21,25 @@ EXTRA_DIST += tests/testproc.h
 tests_broker_test_broker_e2e_SOURCES = tests/broker/test_broker_e2e.c tests/testproc.h
 tests_broker_test_broker_e2e_CFLAGS = $(TEST_CFLAGS)
 tests_broker_test_broker_e2e_LDADD = $(TEST_LIBS)
+
+src_broker_libbroker_a_SOURCES += src/broker/schedule.h src/broker/schedule.c \
+	src/broker/transaction.h src/broker/transaction.c
+
+EXTRA_DIST += tests/broker/broker_client.h
+check_PROGRAMS += tests/broker/test_schedule
+TESTS += tests/broker/test_schedule
+tests_broker_test_schedule_SOURCES = tests/broker/test_schedule.c tests/broker/broker_client.h
+tests_broker_test_schedule_CFLAGS = $(TEST_CFLAGS)
+tests_broker_test_schedule_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/broker/test_transaction
+TESTS += tests/broker/test_transaction
+tests_broker_test_transaction_SOURCES = tests/broker/test_transaction.c tests/broker/broker_client.h
+tests_broker_test_transaction_CFLAGS = $(TEST_CFLAGS)
+tests_broker_test_transaction_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/broker/test_query
+TESTS += tests/broker/test_query
+tests_broker_test_query_SOURCES = tests/broker/test_query.c tests/broker/broker_client.h
+tests_broker_test_query_CFLAGS = $(TEST_CFLAGS)
+tests_broker_test_query_LDADD = $(TEST_LIBS)

@@ -5,3 +5,4 @@ src_processor_libprocessor_a_SOURCES = \
 	src/processor/offset_processor.c src/processor/admin_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/client_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/client_processor.c
+src_processor_libprocessor_a_SOURCES += src/processor/transaction_processor.c src/processor/query_processor.c

@@ -31,3 +31,6 @@ void processor_register_query(rmq_server *s, broker *b);
 /* Long polling (PullRequestHoldService): held pulls, woken by message arrival. */
 struct pull_hold *pull_hold_new(broker *b);
 void pull_hold_free(struct pull_hold *h);
+/* The store's arrival hook for held pulls (arg = the broker); broker.c chains it with the scheduler's. */
+void pull_hold_on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t queue_offset, int64_t tags_code,
+                          const char *props, uint32_t props_len, int64_t store_ts);

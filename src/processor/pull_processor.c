@@ -129,7 +129,7 @@ static void hold(broker *b, rmq_conn *conn, rmq_cmd *req, const pull_header *h)
 }
 
 /* NotifyMessageArrivingListener: a message reached topic/queue_id at queue_offset. */
-static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
+void pull_hold_on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
                        const char *props, uint32_t props_len, int64_t store_ts)
 {
     broker *b = arg;
@@ -148,7 +148,6 @@ struct pull_hold *pull_hold_new(broker *b)
 {
     struct pull_hold *h = xcalloc(1, sizeof *h);
     h->b = b;
-    store_set_arrival_cb(b->store, on_arrival, b);
     return h;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/schedule.h"
 #include "broker/clients.h"
 #include "common/log.h"
 #include "common/message.h"
@@ -305,7 +306,12 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
                                   b->cfg.brokerIP1);
             goto done;
         }
+        const char *asked = topic, *timer_why = NULL;
         topic = redirect_special(b, &props, topic, &qid, &sysflag);
+        if (topic == asked && !(topic = schedule_timer_redirect(&props, topic, &qid, now_ms(), &timer_why))) {
+            *out = cmd_new_responsef(req, RC_MESSAGE_ILLEGAL, "%s", timer_why);
+            goto done;
+        }
     }
     msg_props_set(&props, "CLUSTER", b->cfg.brokerClusterName);
     const char *wait = msg_props_get(&props, MSG_PROP_WAIT);

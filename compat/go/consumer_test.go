@@ -1,0 +1,145 @@
+package compat
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+)
+
+func sendBodies(t *testing.T, group, topic, tag, prefix string, n int) []string {
+	t.Helper()
+	p := newProducer(t, group)
+	var bodies []string
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf("%s-%d", prefix, i)
+		if _, err := p.SendSync(context.Background(), primitive.NewMessage(topic, []byte(body)).WithTag(tag)); err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, body)
+	}
+	return bodies
+}
+
+func TestClusteringSplitsMessagesBetweenTwoMembersWithoutLoss(t *testing.T) {
+	createTopic(t, "GoClusterTopic", 4)
+	a := consume(t, "CG_go_cluster", "GoClusterTopic", all)
+	b := consume(t, "CG_go_cluster", "GoClusterTopic", all)
+	time.Sleep(3 * time.Second) // both members rebalance (NOTIFY_CONSUMER_IDS_CHANGED) before the sends
+	want := sendBodies(t, "PG_go_cluster", "GoClusterTopic", "T", "cluster", 40)
+	waitFor(t, 30*time.Second, func() bool { return a.len()+b.len() >= len(want) },
+		func() string { return fmt.Sprintf("%d deliveries, got %d + %d", len(want), a.len(), b.len()) })
+	time.Sleep(time.Second)
+	got := append(a.bodies(), b.bodies()...)
+	if !reflect.DeepEqual(sorted(got), sorted(want)) {
+		t.Fatalf("expected every message once %q, got %q", sorted(want), sorted(got))
+	}
+	if a.len() == 0 || b.len() == 0 {
+		t.Fatalf("expected both members to consume, got %d and %d", a.len(), b.len())
+	}
+}
+
+func TestBroadcastingGivesEveryMemberEveryMessage(t *testing.T) {
+	createTopic(t, "GoBroadcastTopic", 4)
+	a := consume(t, "CG_go_bcast", "GoBroadcastTopic", all, consumer.WithConsumerModel(consumer.BroadCasting))
+	b := consume(t, "CG_go_bcast", "GoBroadcastTopic", all, consumer.WithConsumerModel(consumer.BroadCasting))
+	time.Sleep(time.Second)
+	want := sendBodies(t, "PG_go_bcast", "GoBroadcastTopic", "T", "bcast", 12)
+	expectBodies(t, "broadcast member 1", a, want)
+	expectBodies(t, "broadcast member 2", b, want)
+}
+
+func TestOrderlyConsumptionKeepsQueueOrder(t *testing.T) {
+	createTopic(t, "GoOrderlyTopic", 1)
+	want := sendBodies(t, "PG_go_orderly", "GoOrderlyTopic", "T", "step", 20)
+	rec := consume(t, "CG_go_orderly", "GoOrderlyTopic", all, consumer.WithConsumerOrder(true))
+	waitFor(t, 30*time.Second, func() bool { return rec.len() >= len(want) },
+		func() string { return fmt.Sprintf("%d messages, got %q", len(want), rec.bodies()) })
+	if got := rec.bodies(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("expected %q in order, got %q", want, got)
+	}
+}
+
+func TestTagSelectorDeliversOnlyMatchingTags(t *testing.T) {
+	createTopic(t, "GoTagTopic", 2)
+	want := sendBodies(t, "PG_go_tag", "GoTagTopic", "TagA", "a", 5)
+	want = append(want, sendBodies(t, "PG_go_tag", "GoTagTopic", "TagC", "c", 5)...)
+	sendBodies(t, "PG_go_tag", "GoTagTopic", "TagB", "b", 5)
+	rec := consume(t, "CG_go_tag", "GoTagTopic", consumer.MessageSelector{Type: consumer.TAG, Expression: "TagA || TagC"})
+	expectBodies(t, "tag filter", rec, want)
+}
+
+func TestSQL92SelectorFiltersOnUserProperties(t *testing.T) {
+	createTopic(t, "GoSqlTopic", 2)
+	p := newProducer(t, "PG_go_sql")
+	var want []string
+	for i := 0; i < 10; i++ {
+		tag := "odd"
+		if i%2 == 0 {
+			tag = "even"
+		}
+		body := fmt.Sprintf("sql-%d", i)
+		m := primitive.NewMessage("GoSqlTopic", []byte(body)).WithTag(tag)
+		m.WithProperty("a", fmt.Sprint(i))
+		if _, err := p.SendSync(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		if i >= 5 && tag == "even" {
+			want = append(want, body)
+		}
+	}
+	rec := consume(t, "CG_go_sql", "GoSqlTopic", consumer.MessageSelector{Type: consumer.SQL92, Expression: "a >= 5 AND TAGS = 'even'"})
+	expectBodies(t, "SQL92 filter", rec, want)
+}
+
+func TestFailedConsumptionIsRetriedThenMovedToTheDLQ(t *testing.T) {
+	createTopic(t, "GoRetryTopic", 1)
+	var mu sync.Mutex
+	var attempts []int32
+	c := newPushConsumer(t, "CG_go_retry", consumer.WithMaxReconsumeTimes(2))
+	err := c.Subscribe("GoRetryTopic", all, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		mu.Lock()
+		for _, m := range msgs {
+			attempts = append(attempts, m.ReconsumeTimes)
+		}
+		mu.Unlock()
+		return consumer.ConsumeRetryLater, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sendBodies(t, "PG_go_retry", "GoRetryTopic", "T", "doomed", 1)
+	snapshot := func() []int32 { mu.Lock(); defer mu.Unlock(); return append([]int32(nil), attempts...) }
+	waitFor(t, 60*time.Second, func() bool { return len(snapshot()) >= 3 },
+		func() string { return fmt.Sprintf("first delivery + 2 retries, got reconsumeTimes %v", snapshot()) })
+	if got := snapshot()[:3]; !reflect.DeepEqual(got, []int32{0, 1, 2}) {
+		t.Fatalf("expected reconsumeTimes [0 1 2], got %v", got)
+	}
+	dlq := consume(t, "CG_go_dlq_reader", "%DLQ%CG_go_retry", all)
+	waitFor(t, 30*time.Second, func() bool { return dlq.len() >= 1 }, func() string { return "a message in %DLQ%CG_go_retry" })
+	if got := dlq.bodies(); got[0] != "doomed-0" {
+		t.Fatalf("expected doomed-0 in the DLQ, got %q", got)
+	}
+}
+
+func TestDelayLevelHoldsTheMessageBack(t *testing.T) {
+	createTopic(t, "GoDelayTopic", 1)
+	rec := consume(t, "CG_go_delay", "GoDelayTopic", all)
+	p := newProducer(t, "PG_go_delay")
+	sent := time.Now()
+	if _, err := p.SendSync(context.Background(), primitive.NewMessage("GoDelayTopic", []byte("later")).WithDelayTimeLevel(2)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() bool { return rec.len() >= 1 }, func() string { return "the delayed message" })
+	if took := time.Since(sent); took < 1900*time.Millisecond || took > 10*time.Second {
+		t.Fatalf("expected delivery after about 2 s (level 2 = %q), took %v", "2s", took)
+	}
+}

@@ -1,0 +1,122 @@
+package org.rocketmqc.compat;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Our mqnamesrv and mqbroker, started from $RMQ_BUILDDIR on free 127.0.0.1 ports with a
+ * fresh store in a temporary directory, and stopped by process handle. Every wait has a
+ * deadline. The broker runs with short delay levels and transaction check times so that
+ * retry, delay and check-back cases finish in seconds.
+ */
+final class Servers implements AutoCloseable {
+    /** Level 2 is "2s" (the delay case); the others, used by retries, are 1 s. */
+    static final String DELAY_LEVELS = "1s 2s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
+
+    final Path dir;
+    final String nameSrv;
+    final String brokerAddr;
+    final String brokerName = "broker-c";
+    final String cluster = "DefaultCluster";
+    private final Process namesrv;
+    private final Process broker;
+
+    Servers() throws Exception {
+        String build = System.getenv("RMQ_BUILDDIR");
+        if (build == null || build.isEmpty()) build = new File("../../build").getCanonicalPath();
+        dir = Files.createTempDirectory("rmq-compat-java-");
+        int nsPort = freePort();
+        int brokerPort = freeBrokerPort();
+        nameSrv = "127.0.0.1:" + nsPort;
+        brokerAddr = "127.0.0.1:" + brokerPort;
+
+        Path nsConf = dir.resolve("namesrv.properties");
+        write(nsConf, "listenPort=" + nsPort + "\nlistenAddress=127.0.0.1\nkvConfigPath=" + dir + "/kvConfig.json\n");
+        namesrv = start(build, "mqnamesrv", "namesrv.log", "-c", nsConf.toString());
+        waitPort(nsPort);
+
+        Path brokerConf = dir.resolve("broker.conf");
+        write(brokerConf, String.join("\n",
+            "brokerClusterName=" + cluster, "brokerName=" + brokerName, "brokerId=0",
+            "brokerIP1=127.0.0.1", "listenAddress=127.0.0.1", "listenPort=" + brokerPort,
+            "storePathRootDir=" + dir + "/store", "mappedFileSizeCommitLog=67108864",
+            "flushDiskType=ASYNC_FLUSH", "enablePropertyFilter=true",
+            "messageDelayLevel=" + DELAY_LEVELS,
+            "transactionTimeOut=1000", "transactionCheckInterval=1000", ""));
+        broker = start(build, "mqbroker", "broker.log", "-c", brokerConf.toString(), "-n", nameSrv);
+        waitPort(brokerPort);
+        Thread.sleep(300); // the broker registers with the name server right after it listens
+    }
+
+    private Process start(String build, String bin, String log, String... args) throws IOException {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = new File(build, bin).getPath();
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        File out = dir.resolve(log).toFile();
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(out)).start();
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Process p : new Process[] {broker, namesrv}) {
+            if (p == null) continue;
+            p.destroy();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    private static void write(Path p, String text) throws IOException {
+        Files.write(p, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static boolean portFree(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A broker port p also needs p-2 (fast port) and p+1 (HA) free. */
+    private static int freeBrokerPort() {
+        for (int i = 0; i < 50; i++) {
+            int p = 20000 + ThreadLocalRandom.current().nextInt(30000);
+            if (portFree(p - 2) && portFree(p) && portFree(p + 1)) return p;
+        }
+        throw new IllegalStateException("no free broker port");
+    }
+
+    private static void waitPort(int port) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (true) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                return;
+            } catch (IOException e) {
+                if (System.currentTimeMillis() > deadline)
+                    throw new IllegalStateException("port " + port + " not open after 10 s");
+                Thread.sleep(50);
+            }
+        }
+    }
+}
