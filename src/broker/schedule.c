@@ -14,7 +14,7 @@
 #include "meta/meta.h"
 #include "schedule.h"
 
-#define MAX_LEVELS 64
+#define MAX_LEVELS MSG_MAX_DELAY_LEVELS
 #define READ_BATCH 32            /* records per store read */
 #define DELIVER_BATCH 2000       /* deliveries per loop pass before yielding */
 #define RETRY_AFTER_ERROR_MS 10000  /* DELAY_FOR_A_PERIOD */
@@ -106,25 +106,22 @@ static int deliver_record(schedule_service *s, const msg_record *r, const char *
 
 /* ---- delay levels ---- */
 
-/* ScheduleMessageService.parseDelayLevel: "1s 5s 10m 2h 1d". */
 static int parse_levels(schedule_service *s, const char *text, char *err, size_t errlen)
 {
-    for (const char *p = text; *p;) {
-        while (*p == ' ') p++;
-        if (!*p) break;
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        int64_t unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000 : *end == 'd' ? 86400000 : 0;
-        if (end == p || v < 0 || !unit || (end[1] && end[1] != ' ') || s->n_levels == MAX_LEVELS) {
-            snprintf(err, errlen, "bad messageDelayLevel near \"%s\"", p);
-            return RMQ_ERR;
-        }
-        delay_level *dl = &s->levels[s->n_levels];
-        dl->svc = s;
-        dl->level = ++s->n_levels;
-        dl->delay_ms = v * unit;
-        p = end + 1;
+    int64_t delays[MSG_MAX_DELAY_LEVELS];
+    const char *bad;
+    int n = msg_delay_levels_parse(text, delays, &bad);
+    if (n < 0) {
+        snprintf(err, errlen, "bad messageDelayLevel near \"%s\"", bad);
+        return RMQ_ERR;
     }
+    for (int i = 0; i < n; i++) {
+        delay_level *dl = &s->levels[i];
+        dl->svc = s;
+        dl->level = i + 1;
+        dl->delay_ms = delays[i];
+    }
+    s->n_levels = n;
     return RMQ_OK;
 }
 

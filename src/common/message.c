@@ -397,3 +397,22 @@ int64_t msg_tags_code(const char *tags, size_t len)
 {
     return len ? (int64_t)java_string_hash(tags, len) : 0;
 }
+
+int msg_delay_levels_parse(const char *spec, int64_t delays_ms[MSG_MAX_DELAY_LEVELS], const char **bad)
+{
+    int n = 0;
+    for (const char *p = spec; *p;) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        int64_t unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000 : *end == 'd' ? 86400000 : 0;
+        if (end == p || v < 0 || !unit || (end[1] && end[1] != ' ') || n == MSG_MAX_DELAY_LEVELS) {
+            *bad = p;
+            return -1;
+        }
+        delays_ms[n++] = v * unit;
+        p = end + 1;
+    }
+    return n;
+}

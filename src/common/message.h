@@ -171,6 +171,16 @@ typedef struct msg_batch_item {
 int msg_batch_decode(const uint8_t *buf, size_t len, msg_batch_item **items, int *count,
                      const char **reason);
 
+/* ---- delay levels ---- */
+
+#define MSG_MAX_DELAY_LEVELS 64
+/*
+ * ScheduleMessageService.parseDelayLevel: "1s 5s 10m 2h 1d" -> delays in ms,
+ * level i+1 at delays_ms[i]. Returns the number of levels, or -1 with *bad
+ * pointing at the token that is not <number><s|m|h|d>.
+ */
+int msg_delay_levels_parse(const char *spec, int64_t delays_ms[MSG_MAX_DELAY_LEVELS], const char **bad);
+
 /* Consume-queue tagsCode of a TAGS value: String.hashCode sign-extended; 0 when empty. */
 int64_t msg_tags_code(const char *tags, size_t len);
 

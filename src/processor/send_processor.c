@@ -190,14 +190,10 @@ static int put_and_answer(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
 /* The delay ladder's length, from messageDelayLevel ("1s 5s ... 2h"). */
 static int max_delay_level(const broker *b)
 {
-    int n = 0;
-    for (const char *p = b->cfg.messageDelayLevel; *p;) {
-        while (*p == ' ') p++;
-        if (!*p) break;
-        n++;
-        while (*p && *p != ' ') p++;
-    }
-    return n;
+    int64_t delays[MSG_MAX_DELAY_LEVELS];
+    const char *bad;
+    int n = msg_delay_levels_parse(b->cfg.messageDelayLevel, delays, &bad);
+    return n < 0 ? 0 : n;
 }
 
 /*

@@ -22,7 +22,6 @@
 #define PROP_DELAY "DELAY"
 #define DELETE_FILES_BATCH_MAX 10
 #define MANUAL_DELETE_TIMES 20
-#define MAX_DELAY_LEVELS 64
 
 typedef struct flush_waiter {
     int64_t offset;
@@ -41,7 +40,7 @@ struct store {
     cq_table cqs;
     index_service idx;
     checkpoint ckpt;
-    int64_t delay_ms[MAX_DELAY_LEVELS];
+    int64_t delay_ms[MSG_MAX_DELAY_LEVELS];
     int delay_levels;
     int64_t memory_for_hot_data;       /* accessMessageInMemoryMaxRatio of RAM */
 
@@ -114,31 +113,12 @@ void store_config_defaults(store_config *c)
     msg_host_parse(&c->storeHost, "127.0.0.1:10911");
 }
 
-/* ScheduleMessageService.parseDelayLevel */
 static void parse_delay_levels(store *s)
 {
-    const char *p = s->cfg.messageDelayLevel;
-    while (*p && s->delay_levels < MAX_DELAY_LEVELS) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        int64_t unit = 0;
-        switch (*end) {
-        case 's': unit = 1000; break;
-        case 'm': unit = 60000; break;
-        case 'h': unit = 3600000; break;
-        case 'd': unit = 86400000; break;
-        }
-        if (end == p || unit == 0) {
-            log_warn("store", "bad messageDelayLevel near \"%s\"", p);
-            break;
-        }
-        s->delay_ms[s->delay_levels++] = v * unit;
-        p = end + 1;
-    }
+    const char *bad;
+    int n = msg_delay_levels_parse(s->cfg.messageDelayLevel, s->delay_ms, &bad);
+    if (n < 0) log_warn("store", "bad messageDelayLevel near \"%s\"", bad);
+    s->delay_levels = n < 0 ? 0 : n;
 }
 
 /* tagsCode as CommitLog.checkMessageAndReturnSize derives it from a record. */
