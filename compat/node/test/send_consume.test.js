@@ -2,58 +2,27 @@
 // ali-ons (a JavaScript RocketMQ remoting client from npm) against mqnamesrv + mqbroker.
 const test = require('node:test');
 const assert = require('node:assert');
-const httpclient = require('urllib');
-const { Producer, Consumer, Message } = require('ali-ons');
+const { Message } = require('ali-ons');
 const { Cluster } = require('../lib/servers');
+const { Clients, collect } = require('../lib/clients');
 
 const TIMEOUT = 60000;
 let cluster;
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+let clients;
 
-test.before(async () => { cluster = await new Cluster().start(); });
+test.before(async () => {
+  cluster = await new Cluster().start();
+  clients = new Clients(cluster);
+});
 test.after(async () => {
   if (cluster) await cluster.stop();
   // ali-ons keeps a process-wide client with timers alive; leave once the results are out.
   setTimeout(() => process.exit(), 200);
 });
 
-function producerFor(group) {
-  return new Producer({ httpclient, nameSrv: cluster.nameSrv, producerGroup: group, logger: quiet });
-}
-
-function consumerFor(group, extra = {}) {
-  return new Consumer({
-    httpclient, nameSrv: cluster.nameSrv, consumerGroup: group, logger: quiet,
-    consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', ...extra,
-  });
-}
-
-async function createTopic(producer, topic, queues = 4) {
-  await producer.ready();
-  await producer._mqClient.createTopic(cluster.brokerAddr, 'TBW102', {
-    topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: 6,
-    topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false,
-  }, 3000);
-  // The broker re-registers with the name server after a topic change.
-  await new Promise(r => setTimeout(r, 300));
-}
-
-// Resolves once `want` messages arrived or rejects after ms.
-function collect(consumer, topic, expr, want, ms, onMsg) {
-  const got = [];
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`got ${got.length} of ${want} messages: ${JSON.stringify(got.map(m => m.body.toString()))}`)), ms);
-    consumer.subscribe(topic, expr, async msg => {
-      if (onMsg) await onMsg(msg);
-      got.push(msg);
-      if (got.length === want) { clearTimeout(t); resolve(got); }
-    });
-  });
-}
-
 test('sync send with tags and keys is acknowledged with an offset msgId and a queue offset', { timeout: TIMEOUT }, async () => {
-  const producer = producerFor('PG_node_send');
-  await createTopic(producer, 'NodeSendTopic');
+  const producer = clients.producer('PG_node_send');
+  await clients.createTopic(producer, 'NodeSendTopic');
   const msg = new Message('NodeSendTopic', 'TagA', 'hello from ali-ons');
   msg.keys = ['order-1'];
   const r = await producer.send(msg);
@@ -65,8 +34,8 @@ test('sync send with tags and keys is acknowledged with an offset msgId and a qu
 });
 
 test('a consumer group with a tag filter receives every matching message, bodies intact', { timeout: TIMEOUT }, async () => {
-  const producer = producerFor('PG_node_filter');
-  await createTopic(producer, 'NodeFilterTopic');
+  const producer = clients.producer('PG_node_filter');
+  await clients.createTopic(producer, 'NodeFilterTopic');
   const sent = [];
   for (let i = 0; i < 20; i++) {
     const tag = i % 2 ? 'TagB' : 'TagA';
@@ -75,7 +44,7 @@ test('a consumer group with a tag filter receives every matching message, bodies
     assert.strictEqual(r.sendStatus, 'SEND_OK');
     if (tag === 'TagA') sent.push(body);
   }
-  const consumer = consumerFor('CG_node_filter');
+  const consumer = clients.consumer('CG_node_filter');
   const got = await collect(consumer, 'NodeFilterTopic', 'TagA', sent.length, 40000);
   assert.deepStrictEqual(got.map(m => m.body.toString()).sort(), sent.slice().sort());
   for (const m of got) assert.strictEqual(m.tags, 'TagA');
@@ -84,9 +53,9 @@ test('a consumer group with a tag filter receives every matching message, bodies
 });
 
 test('a message sent while the consumer is idle arrives through long polling', { timeout: TIMEOUT }, async () => {
-  const producer = producerFor('PG_node_lp');
-  await createTopic(producer, 'NodeLongPollTopic', 1);
-  const consumer = consumerFor('CG_node_lp');
+  const producer = clients.producer('PG_node_lp');
+  await clients.createTopic(producer, 'NodeLongPollTopic', 1);
+  const consumer = clients.consumer('CG_node_lp');
   const arrived = collect(consumer, 'NodeLongPollTopic', '*', 1, 40000);
   await consumer.ready();
   await new Promise(r => setTimeout(r, 2000)); // let its pull be held by the broker
@@ -100,8 +69,8 @@ test('a message sent while the consumer is idle arrives through long polling', {
 });
 
 test('restarting the broker loses no acknowledged message', { timeout: TIMEOUT }, async () => {
-  const producer = producerFor('PG_node_restart');
-  await createTopic(producer, 'NodeRestartTopic', 2);
+  const producer = clients.producer('PG_node_restart');
+  await clients.createTopic(producer, 'NodeRestartTopic', 2);
   const bodies = [];
   for (let i = 0; i < 10; i++) {
     bodies.push(`persist-${i}`);
@@ -110,7 +79,7 @@ test('restarting the broker loses no acknowledged message', { timeout: TIMEOUT }
   await producer.close();
   await cluster.stopBroker('SIGTERM');
   await cluster.startBroker();
-  const consumer = consumerFor('CG_node_restart');
+  const consumer = clients.consumer('CG_node_restart');
   const got = await collect(consumer, 'NodeRestartTopic', '*', bodies.length, 40000);
   assert.deepStrictEqual(got.map(m => m.body.toString()).sort(), bodies.slice().sort());
   await consumer.close();
