@@ -23,7 +23,8 @@ tests_broker_test_broker_e2e_CFLAGS = $(TEST_CFLAGS)
 tests_broker_test_broker_e2e_LDADD = $(TEST_LIBS)
 
 src_broker_libbroker_a_SOURCES += src/broker/schedule.h src/broker/schedule.c \
-	src/broker/transaction.h src/broker/transaction.c
+	src/broker/transaction.h src/broker/transaction.c \
+	src/broker/sysqueue.h src/broker/sysqueue.c
 
 EXTRA_DIST += tests/broker/broker_client.h
 check_PROGRAMS += tests/broker/test_schedule

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "meta/meta.h"
 #include "schedule.h"
+#include "sysqueue.h"
 
 #define MAX_LEVELS MSG_MAX_DELAY_LEVELS
 #define READ_BATCH 32            /* records per store read */
@@ -51,30 +52,6 @@ struct schedule_service {
     char *progress_written;      /* what the file holds, to skip rewriting it unchanged */
 };
 
-/* ---- shared helpers ---- */
-
-void schedule_msg_from_record(store_msg *m, const msg_record *r, const char *topic, int32_t queue_id)
-{
-    *m = (store_msg){
-        .topic = topic, .queue_id = queue_id, .flag = r->flag,
-        .sysflag = r->sysflag & ~(MSG_SYSFLAG_BORNHOST_V6 | MSG_SYSFLAG_STOREHOST_V6),
-        .born_timestamp = r->born_timestamp, .born_host = r->born_host,
-        .reconsume_times = r->reconsume_times, .body = r->body, .body_len = r->body_len,
-        .props = r->props, .props_len = r->props_len,
-    };
-}
-
-/* A property of a record as a NUL-terminated copy in buf; false if absent or too long. */
-static bool record_prop(const msg_record *r, const char *key, char *buf, size_t cap)
-{
-    const char *v;
-    size_t n;
-    if (!msg_props_find(r->props, r->props_len, key, &v, &n) || n >= cap) return false;
-    memcpy(buf, v, n);
-    buf[n] = 0;
-    return true;
-}
-
 /*
  * Puts a due message to REAL_TOPIC/REAL_QID. The properties string stays as it
  * was stored: Apache's messageTimeup clears DELAY/REAL_* only from the property
@@ -84,16 +61,15 @@ static bool record_prop(const msg_record *r, const char *key, char *buf, size_t 
  */
 static int deliver_record(schedule_service *s, const msg_record *r, const char *what)
 {
-    char topic[MSG_MAX_TOPIC_LEN + 1], qbuf[16];
+    char topic[MSG_MAX_TOPIC_LEN + 1];
     int32_t qid;
-    if (!record_prop(r, "REAL_TOPIC", topic, sizeof topic) || !record_prop(r, "REAL_QID", qbuf, sizeof qbuf) ||
-        parse_int32(qbuf, &qid) != RMQ_OK) {
+    if (!sysqueue_real_queue(r, topic, &qid)) {
         log_error("schedule", "%s message at offset %" PRId64 " has no REAL_TOPIC/REAL_QID, skipped", what,
                   r->queue_offset);
         return RMQ_ERR;
     }
     store_msg m;
-    schedule_msg_from_record(&m, r, topic, qid);
+    sysqueue_msg_from_record(&m, r, topic, qid);
     store_put_entry e;
     store_put_result res = {.entries = &e};
     if (store_put(s->b->store, &m, 1, &res) != STORE_PUT_OK) {
@@ -302,34 +278,20 @@ static void timer_run(evutil_socket_t fd, short what, void *arg)
     timer_arm(s);
 }
 
+static bool timer_rebuild_visit(void *ctx, const msg_record *r)
+{
+    schedule_service *s = ctx;
+    timer_entry e = {timer_due(r->props, r->props_len, r->store_timestamp), r->queue_offset};
+    if (entry_before(&s->delivered, &e)) heap_push(s, e);
+    return true;
+}
+
 /* Reads every parked message from `from` on into the heap (start-up). */
 static void timer_rebuild(schedule_service *s, int64_t from)
 {
     int64_t min = store_min_offset_in_queue(s->b->store, TOPIC_TIMER, 0);
     s->scanned_upto = from > min ? from : min;
-    for (;;) {
-        store_get_result res;
-        if (store_get_messages(s->b->store, "", TOPIC_TIMER, 0, s->scanned_upto, READ_BATCH, NULL, &res)) return;
-        if (res.count == 0) {
-            int64_t next = res.next_begin_offset, max = res.max_offset;
-            store_get_result_release(&res);
-            if (next <= s->scanned_upto || next > max) break;
-            s->scanned_upto = next;
-            continue;
-        }
-        for (int i = 0; i < res.count; i++) {
-            msg_record r;
-            const char *why;
-            if (msg_record_decode(res.msgs[i].data, res.msgs[i].len, &r, &why)) {
-                s->scanned_upto++;
-                continue;
-            }
-            timer_entry e = {timer_due(r.props, r.props_len, r.store_timestamp), r.queue_offset};
-            s->scanned_upto = r.queue_offset + 1;
-            if (entry_before(&s->delivered, &e)) heap_push(s, e);
-        }
-        store_get_result_release(&res);
-    }
+    if (sysqueue_scan(s->b->store, "", TOPIC_TIMER, &s->scanned_upto, timer_rebuild_visit, s)) return;
     log_info("schedule", "timer: %zu messages pending, scanned up to offset %" PRId64, s->n_heap, s->scanned_upto);
 }
 

@@ -46,14 +46,6 @@ void schedule_free(schedule_service *s);
 void schedule_on_arrival(schedule_service *s, const char *topic, int32_t queue_id, int64_t qoffset,
                          int64_t tags_code, const char *props, uint32_t props_len, int64_t store_ts);
 
-/*
- * A stored record as a message to put again: body, flag, sysflag (host bits
- * dropped: the store sets them), born time and host, reconsume times and
- * the properties string unchanged; topic and queue are the caller's. Shared
- * with transaction.c. Pointers stay those of the record.
- */
-void schedule_msg_from_record(store_msg *m, const msg_record *r, const char *topic, int32_t queue_id);
-
 /* Messages waiting in the timer heap (tests, bench). */
 size_t schedule_timer_pending(const schedule_service *s);
 

@@ -13,10 +13,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "meta/meta.h"
-#include "schedule.h"
+#include "sysqueue.h"
 #include "transaction.h"
 
-#define READ_BATCH 32
 #define CHECK_TRANSACTION_STATE 39
 #define TX_KEY_MAX 128
 
@@ -108,20 +107,10 @@ static void decided_release(transaction_service *t, decided *d)
 
 /* ---- reading the queues ---- */
 
-static bool record_prop(const msg_record *r, const char *key, char *buf, size_t cap)
-{
-    const char *v;
-    size_t n;
-    if (!msg_props_find(r->props, r->props_len, key, &v, &n) || n >= cap) return false;
-    memcpy(buf, v, n);
-    buf[n] = 0;
-    return true;
-}
-
 /* The transaction id: UNIQ_KEY, shared by a half and its copies; the offset when absent. */
 static void tx_key(const msg_record *r, char key[TX_KEY_MAX])
 {
-    if (!record_prop(r, MSG_PROP_UNIQ_KEY, key, TX_KEY_MAX))
+    if (!sysqueue_prop(r, MSG_PROP_UNIQ_KEY, key, TX_KEY_MAX))
         snprintf(key, TX_KEY_MAX, "@%" PRId64, r->queue_offset);
 }
 
@@ -156,47 +145,31 @@ static void window_push(transaction_service *t, op_entry e)
     t->window[t->n++] = e;
 }
 
+static bool read_op_visit(void *ctx, const msg_record *op)
+{
+    transaction_service *t = ctx;
+    op_entry e = {.op_offset = op->queue_offset, .store_ts = op->store_timestamp, .half_offset = -1};
+    char num[24];
+    store_slice sl;
+    msg_record half;
+    if (op->body_len < sizeof num) {
+        memcpy(num, op->body, op->body_len);
+        num[op->body_len] = 0;
+        if (parse_int64(num, &e.half_offset) == RMQ_OK && half_at(t, e.half_offset, &sl, &half)) {
+            char key[TX_KEY_MAX];
+            tx_key(&half, key);
+            e.d = decided_add(t, key);
+            store_slice_release(&sl);
+        }
+    }
+    window_push(t, e);
+    return true;
+}
+
 /* Reads op records written since the last call into the decided set. */
 static void read_ops(transaction_service *t)
 {
-    for (;;) {
-        store_get_result res;
-        if (store_get_messages(t->b->store, TRANS_SYS_GROUP, TOPIC_TRANS_OP_HALF, 0, t->op_scanned, READ_BATCH,
-                               NULL, &res))
-            return;
-        if (res.count == 0) {
-            int64_t next = res.next_begin_offset, max = res.max_offset;
-            store_get_result_release(&res);
-            if (next <= t->op_scanned || next > max) return;
-            t->op_scanned = next;
-            continue;
-        }
-        for (int i = 0; i < res.count; i++) {
-            msg_record op;
-            const char *why;
-            if (msg_record_decode(res.msgs[i].data, res.msgs[i].len, &op, &why)) {
-                t->op_scanned++;
-                continue;
-            }
-            op_entry e = {.op_offset = op.queue_offset, .store_ts = op.store_timestamp, .half_offset = -1};
-            char num[24];
-            store_slice sl;
-            msg_record half;
-            if (op.body_len < sizeof num) {
-                memcpy(num, op.body, op.body_len);
-                num[op.body_len] = 0;
-                if (parse_int64(num, &e.half_offset) == RMQ_OK && half_at(t, e.half_offset, &sl, &half)) {
-                    char key[TX_KEY_MAX];
-                    tx_key(&half, key);
-                    e.d = decided_add(t, key);
-                    store_slice_release(&sl);
-                }
-            }
-            window_push(t, e);
-            t->op_scanned = op.queue_offset + 1;
-        }
-        store_get_result_release(&res);
-    }
+    sysqueue_scan(t->b->store, TRANS_SYS_GROUP, TOPIC_TRANS_OP_HALF, &t->op_scanned, read_op_visit, t);
 }
 
 /* TransactionalMessageBridge.putOpMessage: tags "d", body the half's queue offset. */
@@ -229,12 +202,12 @@ tx_end_result transaction_end(transaction_service *t, const end_transaction *req
     const char *why;
     if (store_get_record(t->b->store, req->commit_log_offset, &sl)) return TX_END_NOT_FOUND;
     tx_end_result rc = TX_END_DONE;
-    char pgroup[META_NAME_MAX], key[TX_KEY_MAX], topic[MSG_MAX_TOPIC_LEN + 1], qbuf[16];
+    char pgroup[META_NAME_MAX], key[TX_KEY_MAX], topic[MSG_MAX_TOPIC_LEN + 1];
     int32_t qid = 0;
     if (msg_record_decode(sl.data, sl.len, &r, &why) || r.topic_len != strlen(TOPIC_TRANS_HALF) ||
         memcmp(r.topic, TOPIC_TRANS_HALF, r.topic_len) != 0) {
         rc = TX_END_NOT_FOUND;
-    } else if (!record_prop(&r, "PGROUP", pgroup, sizeof pgroup) || strcmp(pgroup, req->producer_group) != 0) {
+    } else if (!sysqueue_prop(&r, "PGROUP", pgroup, sizeof pgroup) || strcmp(pgroup, req->producer_group) != 0) {
         rc = TX_END_WRONG_GROUP;
     } else if (r.queue_offset != req->tran_state_table_offset) {
         rc = TX_END_WRONG_QUEUE_OFFSET;
@@ -244,9 +217,7 @@ tx_end_result transaction_end(transaction_service *t, const end_transaction *req
         log_info("transaction", "transaction %s already decided; END_TRANSACTION %d ignored", key,
                  req->commit_or_rollback);
         rc = TX_END_ALREADY_DECIDED;
-    } else if (req->commit_or_rollback == MSG_TRANS_COMMIT &&
-               (!record_prop(&r, "REAL_TOPIC", topic, sizeof topic) || !record_prop(&r, "REAL_QID", qbuf, sizeof qbuf) ||
-                parse_int32(qbuf, &qid) != RMQ_OK)) {
+    } else if (req->commit_or_rollback == MSG_TRANS_COMMIT && !sysqueue_real_queue(&r, topic, &qid)) {
         rc = TX_END_NOT_FOUND;
     }
     if (rc != TX_END_DONE) {
@@ -257,7 +228,7 @@ tx_end_result transaction_end(transaction_service *t, const end_transaction *req
         /* endMessageTransaction: the half's properties string is stored as it is
          * (REAL_TOPIC/REAL_QID leave only Apache's property map). */
         store_msg m;
-        schedule_msg_from_record(&m, &r, topic, qid);
+        sysqueue_msg_from_record(&m, &r, topic, qid);
         m.sysflag = (m.sysflag & ~MSG_SYSFLAG_TRANS_MASK) | MSG_TRANS_COMMIT;
         m.prepared_tx_offset = req->commit_log_offset;
         store_put_entry e;
@@ -279,7 +250,7 @@ tx_end_result transaction_end(transaction_service *t, const end_transaction *req
 static void send_check(transaction_service *t, const msg_record *copy, const store_put_entry *e)
 {
     char pgroup[META_NAME_MAX], topic[MSG_MAX_TOPIC_LEN + 1], qbuf[16], uniq[TX_KEY_MAX];
-    if (!record_prop(copy, "PGROUP", pgroup, sizeof pgroup)) pgroup[0] = 0;
+    if (!sysqueue_prop(copy, "PGROUP", pgroup, sizeof pgroup)) pgroup[0] = 0;
     rmq_conn *conn = clients_producer_channel(t->b->clients, pgroup);
     if (!conn) {
         log_warn("transaction", "Check transaction failed, channel is null. groupId=%s", pgroup);
@@ -288,11 +259,11 @@ static void send_check(transaction_service *t, const msg_record *copy, const sto
     /* The body is the message as its producer knows it: real topic and queue, the copy's offsets. */
     msg_record m = *copy;
     int32_t qid = 0;
-    if (record_prop(copy, "REAL_TOPIC", topic, sizeof topic)) {
+    if (sysqueue_prop(copy, "REAL_TOPIC", topic, sizeof topic)) {
         m.topic = topic;
         m.topic_len = (uint32_t)strlen(topic);
     }
-    if (record_prop(copy, "REAL_QID", qbuf, sizeof qbuf) && parse_int32(qbuf, &qid) == RMQ_OK) m.queue_id = qid;
+    if (sysqueue_prop(copy, "REAL_QID", qbuf, sizeof qbuf) && parse_int32(qbuf, &qid) == RMQ_OK) m.queue_id = qid;
     m.queue_offset = e->queue_offset;
     m.phys_offset = e->phys_offset;
     uint32_t size = msg_record_size(m.body_len, m.topic_len, m.props_len, m.born_host.v6, m.store_host.v6);
@@ -300,7 +271,7 @@ static void send_check(transaction_service *t, const msg_record *copy, const sto
     msg_record_encode(body, &m);
 
     rmq_cmd *req = cmd_new_request(CHECK_TRANSACTION_STATE);
-    bool has_uniq = record_prop(copy, MSG_PROP_UNIQ_KEY, uniq, sizeof uniq);
+    bool has_uniq = sysqueue_prop(copy, MSG_PROP_UNIQ_KEY, uniq, sizeof uniq);
     cmd_ext_set_int(req, "commitLogOffset", e->phys_offset);
     if (has_uniq) cmd_ext_set(req, "msgId", uniq);
     cmd_ext_set_int(req, "tranStateTableOffset", e->queue_offset);
@@ -323,7 +294,7 @@ static int check_half(transaction_service *t, const msg_record *r, int times)
     char *ps = msg_props_encode(&props, &plen);
     msg_props_free(&props);
     store_msg m;
-    schedule_msg_from_record(&m, r, TOPIC_TRANS_HALF, 0);
+    sysqueue_msg_from_record(&m, r, TOPIC_TRANS_HALF, 0);
     m.props = ps;
     m.props_len = (uint32_t)plen;
     store_put_entry e;
@@ -352,7 +323,7 @@ static void discard_half(transaction_service *t, const msg_record *r, const char
                                     &created);
     if (created) broker_topics_changed(t->b);
     store_msg m;
-    schedule_msg_from_record(&m, r, TOPIC_TRANS_CHECK_MAX_TIME, 0);
+    sysqueue_msg_from_record(&m, r, TOPIC_TRANS_CHECK_MAX_TIME, 0);
     store_put_entry e;
     store_put_result res = {.entries = &e};
     store_put(t->b->store, &m, 1, &res);
@@ -382,57 +353,44 @@ static void advance_op_window(transaction_service *t, int64_t half_offset, int64
     consumer_offset_commit(t->b->offsets, TRANS_SYS_GROUP, TOPIC_TRANS_OP_HALF, 0, t->op_committed);
 }
 
+typedef struct check_pass {
+    transaction_service *t;
+    int64_t start;
+} check_pass;
+
+/* One half of a check pass; false stops the pass before it. */
+static bool check_visit(void *ctx, const msg_record *r)
+{
+    check_pass *pass = ctx;
+    transaction_service *t = pass->t;
+    const broker_config *c = &t->b->cfg;
+    char key[TX_KEY_MAX], buf[24];
+    tx_key(r, key);
+    int32_t times = 0, immunity_s;
+    if (sysqueue_prop(r, "TRANSACTION_CHECK_TIMES", buf, sizeof buf) && parse_int32(buf, &times) != RMQ_OK)
+        times = 0;
+    if (decided_find(t, key)) return true;  /* decided: nothing to do */
+    if (times >= c->transactionCheckMax) {
+        discard_half(t, r, key);
+        return true;
+    }
+    if (r->store_timestamp >= pass->start) return false;  /* appended during this pass */
+    int64_t immunity = c->transactionTimeOut;
+    if (sysqueue_prop(r, "CHECK_IMMUNITY_TIME_IN_SECONDS", buf, sizeof buf) && parse_int32(buf, &immunity_s) == RMQ_OK)
+        immunity = (int64_t)immunity_s * 1000;
+    int64_t age = pass->start - r->born_timestamp;
+    /* Halves come in store order: once one is too young, the rest wait too. */
+    return !((age >= 0 && age <= immunity) || check_half(t, r, times) != RMQ_OK);
+}
+
 void transaction_check(transaction_service *t)
 {
-    const broker_config *c = &t->b->cfg;
-    int64_t start = now_ms();
+    check_pass pass = {t, now_ms()};
     int64_t offset = committed_offset(t, TOPIC_TRANS_HALF);
     read_ops(t);
-    bool stop = false;
-    while (!stop) {
-        store_get_result res;
-        if (store_get_messages(t->b->store, TRANS_SYS_GROUP, TOPIC_TRANS_HALF, 0, offset, READ_BATCH, NULL, &res))
-            return;
-        if (res.count == 0) {
-            int64_t next = res.next_begin_offset, max = res.max_offset;
-            store_get_result_release(&res);
-            if (next <= offset || next > max) break;
-            offset = next;
-            continue;
-        }
-        for (int i = 0; i < res.count && !stop; i++) {
-            msg_record r;
-            const char *why;
-            if (msg_record_decode(res.msgs[i].data, res.msgs[i].len, &r, &why)) {
-                offset++;
-                continue;
-            }
-            char key[TX_KEY_MAX], buf[24];
-            tx_key(&r, key);
-            int32_t times = 0, immunity_s;
-            if (record_prop(&r, "TRANSACTION_CHECK_TIMES", buf, sizeof buf) && parse_int32(buf, &times) != RMQ_OK)
-                times = 0;
-            if (decided_find(t, key)) {
-                /* decided: nothing to do */
-            } else if (times >= c->transactionCheckMax) {
-                discard_half(t, &r, key);
-            } else if (r.store_timestamp >= start) {
-                stop = true;  /* appended during this pass */
-            } else {
-                int64_t immunity = c->transactionTimeOut;
-                if (record_prop(&r, "CHECK_IMMUNITY_TIME_IN_SECONDS", buf, sizeof buf) &&
-                    parse_int32(buf, &immunity_s) == RMQ_OK)
-                    immunity = (int64_t)immunity_s * 1000;
-                int64_t age = start - r.born_timestamp;
-                /* Halves come in store order: once one is too young, the rest wait too. */
-                if ((age >= 0 && age <= immunity) || check_half(t, &r, times) != RMQ_OK) stop = true;
-            }
-            if (!stop) offset = r.queue_offset + 1;
-        }
-        store_get_result_release(&res);
-    }
+    if (sysqueue_scan(t->b->store, TRANS_SYS_GROUP, TOPIC_TRANS_HALF, &offset, check_visit, &pass)) return;
     consumer_offset_commit(t->b->offsets, TRANS_SYS_GROUP, TOPIC_TRANS_HALF, 0, offset);
-    advance_op_window(t, offset, start);
+    advance_op_window(t, offset, pass.start);
 }
 
 static void check_cb(evutil_socket_t fd, short what, void *arg) { transaction_check(arg); }

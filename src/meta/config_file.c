@@ -159,6 +159,64 @@ bad:
 
 /* ---- ConfigManager ------------------------------------------------------ */
 
+void meta_named_table_write(fjson_writer *w, const data_version *version, const char *table_field, const strmap *map,
+                            meta_value_write_fn write_value)
+{
+    fjson_begin_object(w);
+    fjson_key(w, "dataVersion");
+    data_version_write(version, w);
+    fjson_key(w, table_field);
+    fjson_begin_object(w);
+    strmap_foreach(map, n) {
+        fjson_key(w, n->key);
+        write_value(n->value, w);
+    }
+    fjson_end_object(w);
+    fjson_end_object(w);
+}
+
+int meta_named_table_decode(const cJSON *root, const char *table_field, const char *what, size_t value_size,
+                            meta_value_decode_fn decode_value, strmap *map, data_version *version, char **err)
+{
+    if (!cJSON_IsObject(root)) {
+        *err = xstrdup("not a JSON object");
+        return RMQ_ERR;
+    }
+    data_version loaded_version = *version;
+    const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "dataVersion");
+    if (dv && !cJSON_IsNull(dv) && data_version_decode(dv, &loaded_version, err) != RMQ_OK) return RMQ_ERR;
+
+    strmap loaded;
+    strmap_init(&loaded);
+    const cJSON *table_json = cJSON_GetObjectItemCaseSensitive(root, table_field);
+    if (table_json && !cJSON_IsNull(table_json)) {
+        if (!cJSON_IsObject(table_json)) {
+            *err = str_printf("%s is not an object", table_field);
+            return RMQ_ERR;
+        }
+        const cJSON *e;
+        cJSON_ArrayForEach(e, table_json) {
+            if (strlen(e->string) >= META_NAME_MAX) {
+                log_warn(META_LOG, "skipping %s with a %zu-byte name", what, strlen(e->string));
+                continue;
+            }
+            void *value = xmalloc(value_size);
+            free(strmap_put(&loaded, e->string, value));
+            if (decode_value(e->string, e, value, err) != RMQ_OK) {
+                strmap_clear(&loaded, free);
+                return RMQ_ERR;
+            }
+        }
+    }
+    strmap_foreach(&loaded, n) {
+        free(strmap_put(map, n->key, n->value));
+        n->value = NULL;
+    }
+    strmap_clear(&loaded, NULL);
+    *version = loaded_version;
+    return RMQ_OK;
+}
+
 char *meta_config_path(const char *store_root, const char *file)
 {
     return str_printf("%s/config/%s", store_root, file);

@@ -80,6 +80,26 @@ void data_version_write(const data_version *v, fjson_writer *w);
 /* A {"counter":..,"timestamp":..} object; absent fields keep their value. */
 int data_version_decode(const cJSON *obj, data_version *v, char **err);
 
+/*
+ * The manager documents of topics.json and subscriptionGroup.json:
+ * {"dataVersion":{..},"<table_field>":{"<name>":{..},..}}, names at most
+ * META_NAME_MAX-1 bytes, each value a malloc'd struct of one type.
+ */
+typedef void (*meta_value_write_fn)(const void *value, fjson_writer *w);
+/* Decodes OBJ, the entry named KEY, into VALUE (value_size bytes, uninitialised). */
+typedef int (*meta_value_decode_fn)(const char *key, const cJSON *obj, void *value, char **err);
+
+/* Writes the document of MAP (name -> value) and VERSION. */
+void meta_named_table_write(fjson_writer *w, const data_version *version, const char *table_field, const strmap *map,
+                            meta_value_write_fn write_value);
+/*
+ * ConfigManager.decode of such a document: every entry decoded first (all or
+ * nothing), then put over what MAP holds, and the version taken. Entries with
+ * too long a name are skipped with a warning naming WHAT ("topic", "group").
+ */
+int meta_named_table_decode(const cJSON *root, const char *table_field, const char *what, size_t value_size,
+                            meta_value_decode_fn decode_value, strmap *map, data_version *version, char **err);
+
 /* Copy NAME into a META_NAME_MAX buffer; false if it does not fit. */
 bool meta_copy_name(char *dst, const char *name);
 

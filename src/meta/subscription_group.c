@@ -35,8 +35,9 @@ bool subscription_group_config_init(subscription_group_config *c, const char *na
 }
 
 /* SubscriptionGroupConfig's getters, alphabetically. */
-static void group_write(const subscription_group_config *c, fjson_writer *w)
+static void group_write(const void *value, fjson_writer *w)
 {
+    const subscription_group_config *c = value;
     fjson_begin_object(w);
     fjson_prop_int64(w, "brokerId", c->broker_id);
     fjson_prop_bool(w, "consumeBroadcastEnable", c->consume_broadcast_enable);
@@ -55,17 +56,7 @@ char *subgroup_table_encode(subgroup_table *t, bool pretty, size_t *len)
     fjson_writer w;
     fjson_writer_init(&w, pretty ? FJSON_PRETTY : 0);
     pthread_mutex_lock(&t->lock);
-    fjson_begin_object(&w);
-    fjson_key(&w, "dataVersion");
-    data_version_write(&t->version, &w);
-    fjson_key(&w, "subscriptionGroupTable");
-    fjson_begin_object(&w);
-    strmap_foreach(&t->groups, n) {
-        fjson_key(&w, n->key);
-        group_write(n->value, &w);
-    }
-    fjson_end_object(&w);
-    fjson_end_object(&w);
+    meta_named_table_write(&w, &t->version, "subscriptionGroupTable", &t->groups, group_write);
     pthread_mutex_unlock(&t->lock);
     return fjson_writer_finish(&w, len);
 }
@@ -81,8 +72,9 @@ int subgroup_table_persist(subgroup_table *t)
     return rc;
 }
 
-static int decode_group(const char *key, const cJSON *obj, subscription_group_config *c, char **err)
+static int decode_group(const char *key, const cJSON *obj, void *value, char **err)
 {
+    subscription_group_config *c = value;
     if (!cJSON_IsObject(obj)) {
         *err = str_printf("group %s is not an object", key);
         return RMQ_ERR;
@@ -114,43 +106,8 @@ static int decode_group(const char *key, const cJSON *obj, subscription_group_co
 static int decode_manager(void *table, const cJSON *root, char **err)
 {
     subgroup_table *t = table;
-    if (!cJSON_IsObject(root)) {
-        *err = xstrdup("not a JSON object");
-        return RMQ_ERR;
-    }
-    data_version version = t->version;
-    const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "dataVersion");
-    if (dv && !cJSON_IsNull(dv) && data_version_decode(dv, &version, err) != RMQ_OK) return RMQ_ERR;
-
-    strmap loaded;
-    strmap_init(&loaded);
-    const cJSON *table_json = cJSON_GetObjectItemCaseSensitive(root, "subscriptionGroupTable");
-    if (table_json && !cJSON_IsNull(table_json)) {
-        if (!cJSON_IsObject(table_json)) {
-            *err = xstrdup("subscriptionGroupTable is not an object");
-            return RMQ_ERR;
-        }
-        const cJSON *e;
-        cJSON_ArrayForEach(e, table_json) {
-            if (strlen(e->string) >= META_NAME_MAX) {
-                log_warn(META_LOG, "skipping group with a %zu-byte name", strlen(e->string));
-                continue;
-            }
-            subscription_group_config *c = xmalloc(sizeof *c);
-            free(strmap_put(&loaded, e->string, c));
-            if (decode_group(e->string, e, c, err) != RMQ_OK) {
-                strmap_clear(&loaded, free);
-                return RMQ_ERR;
-            }
-        }
-    }
-    strmap_foreach(&loaded, n) {
-        free(strmap_put(&t->groups, n->key, n->value));
-        n->value = NULL;
-    }
-    strmap_clear(&loaded, NULL);
-    t->version = version;
-    return RMQ_OK;
+    return meta_named_table_decode(root, "subscriptionGroupTable", "group", sizeof(subscription_group_config),
+                                   decode_group, &t->groups, &t->version, err);
 }
 
 /* Caller holds the lock (or owns T exclusively). */

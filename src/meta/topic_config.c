@@ -97,8 +97,9 @@ static const char *filter_type_name(enum topic_filter_type f)
 }
 
 /* TopicConfig's getters, alphabetically, as fastjson writes them. */
-static void topic_config_write(const topic_config *tc, fjson_writer *w)
+static void topic_config_write(const void *value, fjson_writer *w)
 {
+    const topic_config *tc = value;
     fjson_begin_object(w);
     fjson_prop_bool(w, "order", tc->order);
     fjson_prop_int64(w, "perm", tc->perm);
@@ -110,26 +111,10 @@ static void topic_config_write(const topic_config *tc, fjson_writer *w)
     fjson_end_object(w);
 }
 
-/* Caller holds t->lock. */
-static void write_wrapper(topic_table *t, fjson_writer *w)
-{
-    fjson_begin_object(w);
-    fjson_key(w, "dataVersion");
-    data_version_write(&t->version, w);
-    fjson_key(w, "topicConfigTable");
-    fjson_begin_object(w);
-    strmap_foreach(&t->topics, n) {
-        fjson_key(w, n->key);
-        topic_config_write(n->value, w);
-    }
-    fjson_end_object(w);
-    fjson_end_object(w);
-}
-
 void topic_table_write(topic_table *t, fjson_writer *w)
 {
     pthread_mutex_lock(&t->lock);
-    write_wrapper(t, w);
+    meta_named_table_write(w, &t->version, "topicConfigTable", &t->topics, topic_config_write);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -154,8 +139,9 @@ int topic_table_persist(topic_table *t)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-static int decode_topic(const char *key, const cJSON *obj, topic_config *tc, char **err)
+static int decode_topic(const char *key, const cJSON *obj, void *value, char **err)
 {
+    topic_config *tc = value;
     if (!cJSON_IsObject(obj)) {
         *err = str_printf("topic %s is not an object", key);
         return RMQ_ERR;
@@ -197,43 +183,8 @@ bad_filter:
 static int decode_wrapper(void *table, const cJSON *root, char **err)
 {
     topic_table *t = table;
-    if (!cJSON_IsObject(root)) {
-        *err = xstrdup("not a JSON object");
-        return RMQ_ERR;
-    }
-    data_version version = t->version;
-    const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "dataVersion");
-    if (dv && !cJSON_IsNull(dv) && data_version_decode(dv, &version, err) != RMQ_OK) return RMQ_ERR;
-
-    strmap loaded;
-    strmap_init(&loaded);
-    const cJSON *table_json = cJSON_GetObjectItemCaseSensitive(root, "topicConfigTable");
-    if (table_json && !cJSON_IsNull(table_json)) {
-        if (!cJSON_IsObject(table_json)) {
-            *err = xstrdup("topicConfigTable is not an object");
-            return RMQ_ERR;
-        }
-        const cJSON *e;
-        cJSON_ArrayForEach(e, table_json) {
-            if (strlen(e->string) >= META_NAME_MAX) {
-                log_warn(META_LOG, "skipping topic with a %zu-byte name", strlen(e->string));
-                continue;
-            }
-            topic_config *tc = xmalloc(sizeof *tc);
-            free(strmap_put(&loaded, e->string, tc));
-            if (decode_topic(e->string, e, tc, err) != RMQ_OK) {
-                strmap_clear(&loaded, free);
-                return RMQ_ERR;
-            }
-        }
-    }
-    strmap_foreach(&loaded, n) {
-        free(strmap_put(&t->topics, n->key, n->value));
-        n->value = NULL;
-    }
-    strmap_clear(&loaded, NULL);
-    t->version = version;
-    return RMQ_OK;
+    return meta_named_table_decode(root, "topicConfigTable", "topic", sizeof(topic_config), decode_topic, &t->topics,
+                                   &t->version, err);
 }
 
 /* ---- the table ----------------------------------------------------------- */

@@ -2154,6 +2154,27 @@ static void cmd_query_msg_by_offset(void)
     route_free(&r);
 }
 
+/*
+ * What one pull of queue QS brought, as PrintMessageSubCommand and
+ * ConsumeMessageCommand print it (SUCCESS_LINE, if any, first); frees the
+ * messages. False once the queue has nothing more.
+ */
+static bool print_pulled(pull_result *pr, const char *qs, const char *success_line, bool print_body)
+{
+    bool more = true;
+    if (pr->code == RC_SUCCESS) {
+        if (success_line) printf("%s\n", success_line);
+        for (int k = 0; k < pr->n; k++) print_message_line(&pr->msgs[k], print_body);
+    } else if (pr->code == RC_PULL_RETRY_IMMEDIATELY) {
+        printf("%s no matched msg. status=%s, offset=%lld\n", qs, pull_status(pr->code), (long long)pr->next_begin);
+    } else {
+        printf("%s print msg finished. status=%s, offset=%lld\n", qs, pull_status(pr->code), (long long)pr->next_begin);
+        more = false;
+    }
+    free_messages(pr->msgs, pr->n);
+    return more;
+}
+
 static void cmd_print_msg(void)
 {
     const char *topic = val('t'), *sub = has('s') ? val('s') : "*";
@@ -2174,17 +2195,7 @@ static void cmd_print_msg(void)
             pull_result pr;
             pull(&queues[i], TOOLS_CONSUMER_GROUP, sub, off, 32, &pr);
             off = pr.next_begin;
-            bool done = false;
-            if (pr.code == RC_SUCCESS) {
-                for (int k = 0; k < pr.n; k++) print_message_line(&pr.msgs[k], print_body);
-            } else if (pr.code == RC_PULL_RETRY_IMMEDIATELY) {
-                printf("%s no matched msg. status=%s, offset=%lld\n", qs, pull_status(pr.code), (long long)off);
-            } else {
-                printf("%s print msg finished. status=%s, offset=%lld\n", qs, pull_status(pr.code), (long long)off);
-                done = true;
-            }
-            free_messages(pr.msgs, pr.n);
-            if (done) break;
+            if (!print_pulled(&pr, qs, NULL, print_body)) break;
         }
         printf("--------------------------------------------------------\n");
     }
@@ -2202,18 +2213,7 @@ static void consume_queue(const mq *q, const char *group, int64_t min, int64_t m
         int64_t want = max - off + 1;
         pull(q, group, "*", off, (int)(want > 32 ? 32 : want), &pr);
         off = pr.next_begin;
-        bool done = false;
-        if (pr.code == RC_SUCCESS) {
-            printf("Consume ok\n");
-            for (int k = 0; k < pr.n; k++) print_message_line(&pr.msgs[k], true);
-        } else if (pr.code == RC_PULL_RETRY_IMMEDIATELY) {
-            printf("%s no matched msg. status=%s, offset=%lld\n", qs, pull_status(pr.code), (long long)off);
-        } else {
-            printf("%s print msg finished. status=%s, offset=%lld\n", qs, pull_status(pr.code), (long long)off);
-            done = true;
-        }
-        free_messages(pr.msgs, pr.n);
-        if (done) break;
+        if (!print_pulled(&pr, qs, "Consume ok", true)) break;
     }
 }
 

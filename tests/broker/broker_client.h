@@ -91,7 +91,8 @@ static inline rmq_cmd *tb_call(const test_broker *tb, rmq_cmd *req, int timeout_
     return resp;
 }
 
-static inline void tb_create_topic(const test_broker *tb, const char *topic, int queues)
+/* UPDATE_AND_CREATE_TOPIC as the admin tools send it. */
+static inline rmq_cmd *tb_create_topic_req(const char *topic, int queues)
 {
     rmq_cmd *req = cmd_new_request(17);
     cmd_ext_set(req, "topic", topic);
@@ -102,7 +103,12 @@ static inline void tb_create_topic(const test_broker *tb, const char *topic, int
     cmd_ext_set(req, "topicFilterType", "SINGLE_TAG");
     cmd_ext_set_int(req, "topicSysFlag", 0);
     cmd_ext_set(req, "order", "false");
-    rmq_cmd *resp = tb_call(tb, req, BC_TIMEOUT);
+    return req;
+}
+
+static inline void tb_create_topic(const test_broker *tb, const char *topic, int queues)
+{
+    rmq_cmd *resp = tb_call(tb, tb_create_topic_req(topic, queues), BC_TIMEOUT);
     ck_assert_int_eq(resp->code, 0);
     cmd_free(resp);
 }
@@ -202,6 +208,26 @@ static inline int tb_records(const rmq_cmd *c, msg_record *out, int max)
     }
     ck_assert_uint_eq(pos, c->body_len);
     return n;
+}
+
+/*
+ * Runs TESTS (NULL-terminated) as suite NAME, each test with its own SETUP/TEARDOWN
+ * (a fresh broker) and TIMEOUT_S; returns main's exit status.
+ */
+static inline int tb_run_tests(const char *name, int timeout_s, void (*setup)(void), void (*teardown)(void),
+                               const TTest *const tests[])
+{
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create("e2e");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, timeout_s);
+    for (int i = 0; tests[i]; i++) tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../testproc.h"
+#include "broker_client.h"
 #include "common/message.h"
 #include "common/util.h"
 #include "remoting/remoting.h"
@@ -65,16 +65,7 @@ static rmq_cmd *call(rmq_cmd *req)
 
 static void create_topic(const char *topic, int queues)
 {
-    rmq_cmd *req = cmd_new_request(17);
-    cmd_ext_set(req, "topic", topic);
-    cmd_ext_set(req, "defaultTopic", "TBW102");
-    cmd_ext_set_int(req, "readQueueNums", queues);
-    cmd_ext_set_int(req, "writeQueueNums", queues);
-    cmd_ext_set_int(req, "perm", 6);
-    cmd_ext_set(req, "topicFilterType", "SINGLE_TAG");
-    cmd_ext_set_int(req, "topicSysFlag", 0);
-    cmd_ext_set(req, "order", "false");
-    rmq_cmd *resp = call(req);
+    rmq_cmd *resp = call(tb_create_topic_req(topic, queues));
     ck_assert_int_eq(resp->code, 0);
     cmd_free(resp);
 }
@@ -117,13 +108,6 @@ static rmq_cmd *pull_req(const char *topic, int qid, int64_t offset, const char 
     return req;
 }
 
-static int64_t ext_i64(const rmq_cmd *c, const char *k)
-{
-    int64_t v;
-    ck_assert_msg(cmd_ext_int64(c, k, &v) == EXT_OK, "field %s missing in answer %d", k, c->code);
-    return v;
-}
-
 START_TEST(test_send_go_java_batch_then_pull_back_identical)
 {
     create_topic("E2E_T", 2);
@@ -135,15 +119,15 @@ START_TEST(test_send_go_java_batch_then_pull_back_identical)
     ck_assert(strncmp(id1, "7F000001", 8) == 0); /* store host 127.0.0.1 */
     ck_assert_str_eq(cmd_ext_get(r1, "MSG_REGION"), "DefaultRegion");
     ck_assert_ptr_nonnull(cmd_ext_get(r1, "TRACE_ON"));
-    ck_assert_int_eq(ext_i64(r1, "queueOffset"), 0);
-    ck_assert_int_eq(ext_i64(r1, "queueId"), 0);
+    ck_assert_int_eq(tb_ext_i64(r1, "queueOffset"), 0);
+    ck_assert_int_eq(tb_ext_i64(r1, "queueId"), 0);
 
     rmq_cmd *v2 = send_req(310, "E2E_T", 0, "TAGS\001TagB", "java-body", 9);
     v2->serialize = RMQ_SER_ROCKETMQ;
     rmq_cmd *r2 = call(v2);
     ck_assert_int_eq(r2->code, 0);
     ck_assert_int_eq(r2->serialize, RMQ_SER_ROCKETMQ); /* answered in the request's serialize type */
-    ck_assert_int_eq(ext_i64(r2, "queueOffset"), 1);
+    ck_assert_int_eq(tb_ext_i64(r2, "queueOffset"), 1);
 
     /* A batch body of two messages, laid out as MessageDecoder.encodeMessages does. */
     uint8_t batch[256];
@@ -165,14 +149,14 @@ START_TEST(test_send_go_java_batch_then_pull_back_identical)
     rmq_cmd *r3 = call(send_req(320, "E2E_T", 0, NULL, (const char *)batch, bl));
     ck_assert_int_eq(r3->code, 0);
     ck_assert_ptr_nonnull(strchr(cmd_ext_get(r3, "msgId"), ',')); /* one offset id per message */
-    ck_assert_int_eq(ext_i64(r3, "queueOffset"), 2);
+    ck_assert_int_eq(tb_ext_i64(r3, "queueOffset"), 2);
 
     rmq_cmd *p = call(pull_req("E2E_T", 0, 0, "*", 0, 0));
     ck_assert_int_eq(p->code, 0);
-    ck_assert_int_eq(ext_i64(p, "nextBeginOffset"), 4);
-    ck_assert_int_eq(ext_i64(p, "maxOffset"), 4);
-    ck_assert_int_eq(ext_i64(p, "minOffset"), 0);
-    ck_assert_int_eq(ext_i64(p, "suggestWhichBrokerId"), 0);
+    ck_assert_int_eq(tb_ext_i64(p, "nextBeginOffset"), 4);
+    ck_assert_int_eq(tb_ext_i64(p, "maxOffset"), 4);
+    ck_assert_int_eq(tb_ext_i64(p, "minOffset"), 0);
+    ck_assert_int_eq(tb_ext_i64(p, "suggestWhichBrokerId"), 0);
     const char *want[] = {"go-body", "java-body", "b-one", "b-two"};
     size_t pos = 0;
     for (int i = 0; i < 4; i++) {
@@ -205,15 +189,15 @@ START_TEST(test_pull_states_as_apache)
     for (int i = 0; i < 3; i++) cmd_free(call(send_req(310, "E2E_P", 0, "TAGS\001TagA", "x", 1)));
     rmq_cmd *r = call(pull_req("E2E_P", 0, 3, "*", 0, 0)); /* caught up */
     ck_assert_int_eq(r->code, 19);
-    ck_assert_int_eq(ext_i64(r, "nextBeginOffset"), 3);
+    ck_assert_int_eq(tb_ext_i64(r, "nextBeginOffset"), 3);
     cmd_free(r);
     r = call(pull_req("E2E_P", 0, 10, "*", 0, 0)); /* past the end */
     ck_assert_int_eq(r->code, 21);
-    ck_assert_int_eq(ext_i64(r, "nextBeginOffset"), 3);
+    ck_assert_int_eq(tb_ext_i64(r, "nextBeginOffset"), 3);
     cmd_free(r);
     r = call(pull_req("E2E_P", 0, 0, "TagZ", 0, 0)); /* nothing matches the tag */
     ck_assert_int_eq(r->code, 20);
-    ck_assert_int_eq(ext_i64(r, "nextBeginOffset"), 3);
+    ck_assert_int_eq(tb_ext_i64(r, "nextBeginOffset"), 3);
     cmd_free(r);
     r = call(pull_req("E2E_P", 0, 0, "TagZ || TagA", 0, 0));
     ck_assert_int_eq(r->code, 0);
@@ -246,7 +230,7 @@ START_TEST(test_long_polling_answers_on_arrival)
     ck_assert_msg(r != NULL, "%s", err);
     ck_assert_int_eq(r->opaque, 77);
     ck_assert_int_eq(r->code, 0);
-    ck_assert_int_eq(ext_i64(r, "nextBeginOffset"), 1);
+    ck_assert_int_eq(tb_ext_i64(r, "nextBeginOffset"), 1);
     cmd_free(r);
     close(fd);
 }
@@ -337,23 +321,23 @@ START_TEST(test_offsets_survive_restart)
     cmd_free(r);
     r = call(offset_req(14, "E2E_O", 1, 0));
     ck_assert_int_eq(r->code, 0);
-    ck_assert_int_eq(ext_i64(r, "offset"), 3);
+    ck_assert_int_eq(tb_ext_i64(r, "offset"), 3);
     cmd_free(r);
     rmq_cmd *mx = cmd_new_request(30);
     cmd_ext_set(mx, "topic", "E2E_O");
     cmd_ext_set(mx, "queueId", "1");
     r = call(mx);
-    ck_assert_int_eq(ext_i64(r, "offset"), 5);
+    ck_assert_int_eq(tb_ext_i64(r, "offset"), 5);
     cmd_free(r);
     ck_assert_int_eq(test_proc_stop(&broker, SIGTERM), 0);
     start_broker("ASYNC_FLUSH", NULL);
     r = call(offset_req(14, "E2E_O", 1, 0));
     ck_assert_int_eq(r->code, 0);
-    ck_assert_int_eq(ext_i64(r, "offset"), 3);
+    ck_assert_int_eq(tb_ext_i64(r, "offset"), 3);
     cmd_free(r);
     r = call(pull_req("E2E_O", 1, 3, "*", 0, 0));
     ck_assert_int_eq(r->code, 0);
-    ck_assert_int_eq(ext_i64(r, "nextBeginOffset"), 5);
+    ck_assert_int_eq(tb_ext_i64(r, "nextBeginOffset"), 5);
     cmd_free(r);
 }
 END_TEST
@@ -387,7 +371,7 @@ START_TEST(test_sync_flush_acks_survive_kill9)
             got++;
             pos += rec.total_size;
         }
-        off = ext_i64(r, "nextBeginOffset");
+        off = tb_ext_i64(r, "nextBeginOffset");
         cmd_free(r);
     }
     ck_assert_int_eq(got, 50);
@@ -434,22 +418,16 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("broker_e2e");
-    TCase *tc = tcase_create("e2e");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_send_go_java_batch_then_pull_back_identical);
-    tcase_add_test(tc, test_pull_states_as_apache);
-    tcase_add_test(tc, test_long_polling_answers_on_arrival);
-    tcase_add_test(tc, test_message_checks);
-    tcase_add_test(tc, test_bad_headers_answered_never_crash);
-    tcase_add_test(tc, test_offsets_survive_restart);
-    tcase_add_test(tc, test_sync_flush_acks_survive_kill9);
-    tcase_add_test(tc, test_sql92_filter_over_properties);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *const tests[] = {
+        test_send_go_java_batch_then_pull_back_identical,
+        test_pull_states_as_apache,
+        test_long_polling_answers_on_arrival,
+        test_message_checks,
+        test_bad_headers_answered_never_crash,
+        test_offsets_survive_restart,
+        test_sync_flush_acks_survive_kill9,
+        test_sql92_filter_over_properties,
+        NULL,
+    };
+    return tb_run_tests("broker_e2e", 60, setup, teardown, tests);
 }

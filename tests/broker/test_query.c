@@ -100,23 +100,12 @@ START_TEST(test_not_found_answers_as_apache)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("query");
-    TCase *tc = tcase_create("e2e");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_query_by_key_unique_key_and_id_return_the_pulled_bytes);
-    tcase_add_test(tc, test_not_found_answers_as_apache);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *const tests[] = {
+        test_query_by_key_unique_key_and_id_return_the_pulled_bytes,
+        test_not_found_answers_as_apache,
+        NULL,
+    };
+    return tb_run_tests("query", 30, setup, teardown, tests);
 }

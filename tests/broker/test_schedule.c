@@ -168,26 +168,15 @@ START_TEST(test_restart_delivers_each_due_message_once)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("schedule");
-    TCase *tc = tcase_create("e2e");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_delay_level_2_arrives_after_5s_within_100ms);
-    tcase_add_test(tc, test_send_back_goes_to_retry_topic_through_the_delay_level);
-    tcase_add_test(tc, test_arbitrary_3s_delay_arrives_on_time);
-    tcase_add_test(tc, test_timer_delay_beyond_three_days_is_refused);
-    tcase_add_test(tc, test_restart_delivers_each_due_message_once);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *const tests[] = {
+        test_delay_level_2_arrives_after_5s_within_100ms,
+        test_send_back_goes_to_retry_topic_through_the_delay_level,
+        test_arbitrary_3s_delay_arrives_on_time,
+        test_timer_delay_beyond_three_days_is_refused,
+        test_restart_delivers_each_due_message_once,
+        NULL,
+    };
+    return tb_run_tests("schedule", 60, setup, teardown, tests);
 }

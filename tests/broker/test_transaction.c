@@ -276,26 +276,15 @@ START_TEST(test_kill9_between_prepare_and_commit_delivers_once_after_the_check)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("transaction");
-    TCase *tc = tcase_create("e2e");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_unknown_is_checked_back_then_commit_is_delivered_once);
-    tcase_add_test(tc, test_rollback_is_never_delivered);
-    tcase_add_test(tc, test_end_transaction_checks_group_and_offsets);
-    tcase_add_test(tc, test_producer_that_never_answers_is_dropped_after_max_checks);
-    tcase_add_test(tc, test_kill9_between_prepare_and_commit_delivers_once_after_the_check);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *const tests[] = {
+        test_unknown_is_checked_back_then_commit_is_delivered_once,
+        test_rollback_is_never_delivered,
+        test_end_transaction_checks_group_and_offsets,
+        test_producer_that_never_answers_is_dropped_after_max_checks,
+        test_kill9_between_prepare_and_commit_delivers_once_after_the_check,
+        NULL,
+    };
+    return tb_run_tests("transaction", 60, setup, teardown, tests);
 }

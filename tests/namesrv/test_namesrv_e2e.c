@@ -5,21 +5,16 @@
  * answered. Brokers register over connections they keep open, as real
  * brokers do (closing one unregisters it). Every wait has a deadline.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../remoting/golden.h"
+#include "../testproc.h"
 #include "common/util.h"
 #include "remoting/remoting.h"
 
@@ -28,92 +23,37 @@
 #define GO_CLIENT_VERSION 317
 
 typedef struct server_proc {
-    pid_t pid;
-    char addr[32];
-    char dir[64];
+    test_proc proc;
+    char *dir;
 } server_proc;
 
 static server_proc main_srv, short_srv;   /* default expiry / 1.5 s expiry */
 
 /* ---- process control ---- */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (struct sockaddr *)&sa, &len))
-        abort();
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static char *dir_file(const server_proc *s, const char *name) { return str_printf("%s/%s", s->dir, name); }
 
-/* Starts mqnamesrv with EXTRA config lines; waits until it accepts connections. */
+/* Starts mqnamesrv (HOME: its directory) with EXTRA config lines; waits until it accepts connections. */
 static void start_server(server_proc *s, const char *extra)
 {
-    strcpy(s->dir, "/tmp/test_namesrv_e2e.XXXXXX");
-    if (!mkdtemp(s->dir)) abort();
-    int port = free_port();
-    snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", port);
+    s->dir = test_tmpdir("test_namesrv_e2e");
+    int port = test_free_port();
     char *conf = dir_file(s, "namesrv.properties");
     char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/store/kvConfig.json\n%s",
                             port, s->dir, extra);
     if (write_file_atomic(conf, text, strlen(text))) abort();
     free(text);
-    const char *builddir = getenv("RMQ_BUILDDIR");
-    char *prog = str_printf("%s/mqnamesrv", builddir ? builddir : ".");
     char *out = dir_file(s, "stdout");
-    s->pid = fork();
-    if (s->pid == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        setenv("HOME", s->dir, 1);
-        execl(prog, "mqnamesrv", "-c", conf, (char *)NULL);
-        _exit(127);
+    char *home = str_printf("HOME=%s", s->dir);
+    char *argv[] = {"mqnamesrv", "-c", conf, NULL};
+    char *env[] = {home, NULL};
+    if (test_proc_start_env(&s->proc, "mqnamesrv", argv, env, port, out)) {
+        fprintf(stderr, "mqnamesrv did not come up on %s\n", s->proc.addr);
+        abort();
     }
-    free(prog);
+    free(home);
     free(out);
     free(conf);
-    int64_t deadline = mono_ms() + 10000;
-    char err[256];
-    for (;;) {
-        int fd = rmq_connect_blocking(s->addr, 500, err, sizeof err);
-        if (fd >= 0) {
-            close(fd);
-            return;
-        }
-        if (mono_ms() > deadline || waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-            fprintf(stderr, "mqnamesrv did not come up on %s\n", s->addr);
-            abort();
-        }
-        usleep(20000);
-    }
-}
-
-/* SIGTERM, then the exit status within 5 s (-1 if it did not stop). */
-static int stop_server(server_proc *s)
-{
-    kill(s->pid, SIGTERM);
-    int64_t deadline = mono_ms() + 5000;
-    int status;
-    while (waitpid(s->pid, &status, WNOHANG) != s->pid) {
-        if (mono_ms() > deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &status, 0);
-            return -1;
-        }
-        usleep(10000);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void remove_dir(const server_proc *s)
-{
-    char *cmd = str_printf("rm -rf '%s'", s->dir);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", s->dir);
-    free(cmd);
 }
 
 /* ---- requests ---- */
@@ -135,7 +75,7 @@ static rmq_cmd *call(const server_proc *s, int fd, rmq_cmd *req)
 {
     char err[256];
     rmq_cmd *resp = fd >= 0 ? rmq_invoke_fd(fd, req, TIMEOUT_MS, err, sizeof err)
-                            : rmq_invoke_sync(s->addr, req, TIMEOUT_MS, err, sizeof err);
+                            : rmq_invoke_sync(s->proc.addr, req, TIMEOUT_MS, err, sizeof err);
     ck_assert_msg(resp != NULL, "request %d failed: %s", req->code, err);
     cmd_free(req);
     return resp;
@@ -161,7 +101,7 @@ static void expect(rmq_cmd *resp, int code, const char *remark, const char *want
 static int connect_to(const server_proc *s)
 {
     char err[256];
-    int fd = rmq_connect_blocking(s->addr, TIMEOUT_MS, err, sizeof err);
+    int fd = rmq_connect_blocking(s->proc.addr, TIMEOUT_MS, err, sizeof err);
     ck_assert_msg(fd >= 0, "connect: %s", err);
     return fd;
 }
@@ -589,12 +529,12 @@ END_TEST
 
 START_TEST(test_sigterm_stops_cleanly)
 {
-    ck_assert_int_eq(stop_server(&main_srv), 0);
-    main_srv.pid = 0;
+    ck_assert_int_eq(test_proc_stop(&main_srv.proc, SIGTERM), 0);
+    main_srv.proc.pid = 0;
     char err[256];
-    ck_assert_int_lt(rmq_connect_blocking(main_srv.addr, 500, err, sizeof err), 0);
-    ck_assert_int_eq(stop_server(&short_srv), 0);
-    short_srv.pid = 0;
+    ck_assert_int_lt(rmq_connect_blocking(main_srv.proc.addr, 500, err, sizeof err), 0);
+    ck_assert_int_eq(test_proc_stop(&short_srv.proc, SIGTERM), 0);
+    short_srv.proc.pid = 0;
 }
 END_TEST
 
@@ -625,9 +565,11 @@ int main(void)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
 
-    if (main_srv.pid > 0) stop_server(&main_srv);
-    if (short_srv.pid > 0) stop_server(&short_srv);
-    remove_dir(&main_srv);
-    remove_dir(&short_srv);
+    if (main_srv.proc.pid > 0) test_proc_stop(&main_srv.proc, SIGTERM);
+    if (short_srv.proc.pid > 0) test_proc_stop(&short_srv.proc, SIGTERM);
+    test_rmdir(main_srv.dir);
+    test_rmdir(short_srv.dir);
+    free(main_srv.dir);
+    free(short_srv.dir);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

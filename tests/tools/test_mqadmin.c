@@ -7,20 +7,16 @@
  * admin answers are also compared with Apache 4.9.8's in the golden capture.
  * Every wait has a deadline.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../remoting/golden.h"
+#include "../testproc.h"
 #include "common/fjson.h"
 #include "common/util.h"
 #include "remoting/remoting.h"
@@ -28,97 +24,28 @@
 #define TIMEOUT_MS 5000
 #define RUN_TIMEOUT_MS 20000
 
-typedef struct server_proc {
-    pid_t pid;
-    int port;
-    char addr[32];
-} server_proc;
-
-static char dir[64];
-static server_proc ns, broker;
+static char *dir;
+static test_proc ns, broker;
 
 /* ---- processes ---- */
 
-static int free_port(void)
+/* Starts NAME (HOME: the test directory, output to NAME.log there) and waits until it listens on PORT. */
+static void spawn(test_proc *s, const char *name, char *const argv[], int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (struct sockaddr *)&sa, &len))
+    char *log = str_printf("%s/%s.log", dir, name), *home = str_printf("HOME=%s", dir);
+    char *env[] = {home, NULL};
+    if (test_proc_start_env(s, name, argv, env, port, log)) {
+        fprintf(stderr, "%s did not start on %s\n", name, s->addr);
         abort();
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
-static bool port_free(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    return ok;
-}
-
-/* A broker port p also needs p-2 (fast port) and p+1 (HA) free. */
-static int free_broker_port(void)
-{
-    for (int i = 0; i < 100; i++) {
-        int p = free_port();
-        if (p > 1026 && p < 65535 && port_free(p - 2) && port_free(p + 1)) return p;
     }
-    abort();
-}
-
-static char *program(const char *name)
-{
-    const char *b = getenv("RMQ_BUILDDIR");
-    return str_printf("%s/%s", b ? b : ".", name);
-}
-
-static void spawn(server_proc *s, const char *name, char *const argv[])
-{
-    char *prog = program(name), *log = str_printf("%s/%s.log", dir, name);
-    s->pid = fork();
-    if (s->pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        setenv("HOME", dir, 1);
-        execv(prog, argv);
-        _exit(127);
-    }
-    free(prog);
     free(log);
-    int64_t deadline = mono_ms() + 10000;
-    char err[256];
-    for (;;) {
-        int fd = rmq_connect_blocking(s->addr, 500, err, sizeof err);
-        if (fd >= 0) {
-            close(fd);
-            return;
-        }
-        if (mono_ms() > deadline || waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-            fprintf(stderr, "%s did not start: %s\n", name, err);
-            abort();
-        }
-        usleep(20000);
-    }
+    free(home);
 }
 
-static void stop(server_proc *s)
+static void stop(test_proc *s)
 {
     if (s->pid <= 0) return;
-    kill(s->pid, SIGTERM);
-    int64_t deadline = mono_ms() + 10000;
-    while (waitpid(s->pid, NULL, WNOHANG) != s->pid) {
-        if (mono_ms() > deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, NULL, 0);
-            break;
-        }
-        usleep(20000);
-    }
+    test_proc_stop(s, SIGTERM);
     s->pid = 0;
 }
 
@@ -133,29 +60,26 @@ static rmq_cmd *call(const char *addr, rmq_cmd *req);
 
 static void start_servers(void)
 {
-    strcpy(dir, "/tmp/test_mqadmin.XXXXXX");
-    if (!mkdtemp(dir)) abort();
-    ns.port = free_port();
-    snprintf(ns.addr, sizeof ns.addr, "127.0.0.1:%d", ns.port);
-    char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/kvConfig.json\n", ns.port, dir);
+    dir = test_tmpdir("test_mqadmin");
+    int ns_port = test_free_port();
+    char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/kvConfig.json\n", ns_port, dir);
     write_text("namesrv.properties", text);
     free(text);
     char *ns_conf = str_printf("%s/namesrv.properties", dir);
     char *ns_argv[] = {"mqnamesrv", "-c", ns_conf, NULL};
-    spawn(&ns, "mqnamesrv", ns_argv);
+    spawn(&ns, "mqnamesrv", ns_argv, ns_port);
     free(ns_conf);
 
-    broker.port = free_broker_port();
-    snprintf(broker.addr, sizeof broker.addr, "127.0.0.1:%d", broker.port);
+    int broker_port = test_free_broker_port();
     text = str_printf("brokerClusterName=DefaultCluster\nbrokerName=broker-t\nbrokerId=0\nbrokerIP1=127.0.0.1\n"
                       "listenAddress=127.0.0.1\nlistenPort=%d\nstorePathRootDir=%s/store\n"
                       "mappedFileSizeCommitLog=67108864\nflushDiskType=ASYNC_FLUSH\n",
-                      broker.port, dir);
+                      broker_port, dir);
     write_text("broker.conf", text);
     free(text);
     char *b_conf = str_printf("%s/broker.conf", dir);
     char *b_argv[] = {"mqbroker", "-c", b_conf, "-n", ns.addr, NULL};
-    spawn(&broker, "mqbroker", b_argv);
+    spawn(&broker, "mqbroker", b_argv, broker_port);
     free(b_conf);
 
     /* Registered once the name server lists the broker. */
@@ -177,6 +101,7 @@ static void stop_servers(void)
     char *cmd = str_printf("rm -rf '%s' %s", dir, "/tmp/rocketmq/msgbodys/*ADMINTEST* 2>/dev/null");
     if (system(cmd)) { /* best effort */ }
     free(cmd);
+    free(dir);
 }
 
 /* ---- requests of our own ---- */
@@ -258,7 +183,7 @@ static void run_start(run *r, const char *namesrv, const char *const *args)
     int n = 1;
     for (; args[n - 1]; n++) argv[n] = args[n - 1];
     argv[n] = NULL;
-    char *prog = program("mqadmin");
+    char *prog = test_program("mqadmin");
     r->pid = fork();
     if (r->pid == 0) {
         dup2(out[1], 1);
@@ -310,14 +235,7 @@ static int run_finish(run *r)
     out_text = buf[0];
     err_text = buf[1];
     int status;
-    while (waitpid(r->pid, &status, WNOHANG) != r->pid) {
-        if (mono_ms() > deadline) {
-            kill(r->pid, SIGKILL);
-            waitpid(r->pid, &status, 0);
-            return -1;
-        }
-        usleep(10000);
-    }
+    if (test_wait_exit(r->pid, deadline, &status)) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
