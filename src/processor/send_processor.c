@@ -210,6 +210,9 @@ static const char *redirect_special(broker *b, msg_props *props, const char *top
         msg_props_set(props, "REAL_TOPIC", topic);
         snprintf(qbuf, sizeof qbuf, "%d", *qid);
         msg_props_set(props, "REAL_QID", qbuf);
+        /* parseHalfMessageInner: setWaitStoreMsgOK(false) — Apache answers a half send
+         * without waiting for the flush, and the stored half says WAIT=false. */
+        msg_props_set(props, MSG_PROP_WAIT, "false");
         *sysflag &= ~MSG_SYSFLAG_TRANS_MASK;
         *qid = 0;
         return TOPIC_TRANS_HALF;

@@ -416,6 +416,46 @@ START_TEST(test_sql92_filter_over_properties)
 }
 END_TEST
 
+/* A consumer gives a message back after its last allowed retry: it lands in %DLQ%group. */
+START_TEST(test_send_back_past_max_retries_goes_to_dlq)
+{
+    create_topic("E2E_DLQ", 1);
+    rmq_cmd *sent = call(send_req(310, "E2E_DLQ", 0, "TAGS\001TagA", "poison", 6));
+    ck_assert_int_eq(sent->code, 0);
+    char *orig_id = xstrdup(cmd_ext_get(sent, "msgId"));
+    cmd_free(sent);
+    rmq_cmd *p = call(pull_req("E2E_DLQ", 0, 0, "*", 0, 0));
+    ck_assert_int_eq(p->code, 0);
+    msg_record rec;
+    const char *why;
+    ck_assert(msg_record_decode(p->body, p->body_len, &rec, &why) == RMQ_OK);
+    rmq_cmd *back = cmd_new_request(36);
+    cmd_ext_set_int(back, "offset", rec.phys_offset);
+    cmd_ext_set(back, "group", "CG_dlq");
+    cmd_ext_set(back, "delayLevel", "0");
+    cmd_ext_set(back, "originMsgId", orig_id);
+    cmd_ext_set(back, "originTopic", "E2E_DLQ");
+    cmd_ext_set(back, "maxReconsumeTimes", "0");
+    cmd_free(p);
+    rmq_cmd *r = call(back);
+    ck_assert_int_eq(r->code, 0);
+    cmd_free(r);
+    rmq_cmd *dlq = pull_req("%DLQ%CG_dlq", 0, 0, "*", 0, 0);
+    r = call(dlq);
+    ck_assert_msg(r->code == 0, "DLQ pull answered %d %s", r->code, r->remark ? r->remark : "");
+    ck_assert(msg_record_decode(r->body, r->body_len, &rec, &why) == RMQ_OK);
+    ck_assert(rec.body_len == 6 && memcmp(rec.body, "poison", 6) == 0);
+    ck_assert_int_eq(rec.reconsume_times, 1);
+    const char *v;
+    size_t vl;
+    ck_assert(msg_props_find(rec.props, rec.props_len, "RETRY_TOPIC", &v, &vl) && vl == 7 && !memcmp(v, "E2E_DLQ", 7));
+    ck_assert(msg_props_find(rec.props, rec.props_len, "ORIGIN_MESSAGE_ID", &v, &vl));
+    ck_assert(vl == strlen(orig_id) && memcmp(v, orig_id, vl) == 0);
+    cmd_free(r);
+    free(orig_id);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -427,6 +467,7 @@ int main(void)
         test_offsets_survive_restart,
         test_sync_flush_acks_survive_kill9,
         test_sql92_filter_over_properties,
+        test_send_back_past_max_retries_goes_to_dlq,
         NULL,
     };
     return tb_run_tests("broker_e2e", 60, setup, teardown, tests);
