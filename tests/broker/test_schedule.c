@@ -11,6 +11,17 @@
 
 #include "broker_client.h"
 
+/*
+ * Delivery precision (within 100 ms of the due time) is asserted on the normal
+ * build; sanitizer builds run several times slower, so there they only prove the
+ * message is not early and does arrive.
+ */
+#ifdef RMQ_SANITIZED
+#define LATE_SLACK_MS 900
+#else
+#define LATE_SLACK_MS 0
+#endif
+
 static test_broker tb;
 
 static void setup(void) { tb_init(&tb, "test_schedule", NULL); }
@@ -40,7 +51,7 @@ START_TEST(test_delay_level_2_arrives_after_5s_within_100ms)
     ck_assert_int_eq(tb_max_offset(&tb, "SCHEDULE_TOPIC_XXXX", 1), 1);  /* level 2 = queue 1 */
     rmq_cmd *p = wait_message("DelayT", 0, 10000);
     int64_t elapsed = now_ms() - sent;
-    ck_assert_msg(elapsed >= 5000 && elapsed <= 5100, "level 2 (5 s) arrived after %lld ms", (long long)elapsed);
+    ck_assert_msg(elapsed >= 5000 && elapsed <= 5100 + LATE_SLACK_MS, "level 2 (5 s) arrived after %lld ms", (long long)elapsed);
     msg_record rec[2];
     ck_assert_int_eq(tb_records(p, rec, 2), 1);
     ck_assert(rec[0].body_len == 7 && memcmp(rec[0].body, "delayed", 7) == 0);
@@ -81,7 +92,7 @@ START_TEST(test_send_back_goes_to_retry_topic_through_the_delay_level)
     ck_assert_int_eq(ack->code, 0);
     rmq_cmd *p = wait_message("%RETRY%CG_retry", 0, 5000);
     int64_t elapsed = now_ms() - sent;
-    ck_assert_msg(elapsed >= 1000 && elapsed <= 1100, "retry (level 1) arrived after %lld ms", (long long)elapsed);
+    ck_assert_msg(elapsed >= 1000 && elapsed <= 1100 + LATE_SLACK_MS, "retry (level 1) arrived after %lld ms", (long long)elapsed);
     msg_record rec[2];
     ck_assert_int_eq(tb_records(p, rec, 2), 1);
     ck_assert_int_eq(rec[0].reconsume_times, 1);
@@ -103,7 +114,7 @@ START_TEST(test_arbitrary_3s_delay_arrives_on_time)
     ck_assert_int_eq(tb_max_offset(&tb, "rmq_sys_wheel_timer", 0), 1);
     rmq_cmd *p = wait_message("TimerT", 0, 8000);
     int64_t elapsed = now_ms() - sent;
-    ck_assert_msg(elapsed >= 3000 && elapsed <= 3100, "3 s timer arrived after %lld ms", (long long)elapsed);
+    ck_assert_msg(elapsed >= 3000 && elapsed <= 3100 + LATE_SLACK_MS, "3 s timer arrived after %lld ms", (long long)elapsed);
     msg_record rec[2];
     ck_assert_int_eq(tb_records(p, rec, 2), 1);
     ck_assert(rec[0].body_len == 16 && memcmp(rec[0].body, "in three seconds", 16) == 0);
@@ -117,7 +128,7 @@ START_TEST(test_arbitrary_3s_delay_arrives_on_time)
     cmd_free(p);
     p = wait_message("TimerT", 1, 5000);
     elapsed = now_ms() - sent;
-    ck_assert_msg(elapsed >= 1000 && elapsed <= 1100, "1 s timer arrived after %lld ms", (long long)elapsed);
+    ck_assert_msg(elapsed >= 1000 && elapsed <= 1100 + LATE_SLACK_MS, "1 s timer arrived after %lld ms", (long long)elapsed);
     free(out), free(props), cmd_free(p), cmd_free(r);
 }
 END_TEST
