@@ -18,6 +18,7 @@
 #include "common/fjson.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "ha/ha.h"
 #include "meta/meta.h"
 #include "processor/processor.h"
 #include "store/store.h"
@@ -105,15 +106,24 @@ static rmq_cmd *register_request(broker *b, int32_t code, const char *body, size
     return req;
 }
 
+typedef struct register_call {
+    broker *b;
+    char addr[];
+} register_call;
+
 static void register_done(rmq_cmd *resp, const char *err, void *arg)
 {
-    char *addr = arg;
-    if (!resp) log_warn("broker", "register to name server %s failed: %s", addr, err);
+    register_call *rc = arg;
+    broker *b = rc->b;
+    if (!resp) log_warn("broker", "register to name server %s failed: %s", rc->addr, err);
     else if (resp->code != 0)
-        log_warn("broker", "register to name server %s refused: %d %s", addr, resp->code,
+        log_warn("broker", "register to name server %s refused: %d %s", rc->addr, resp->code,
                  resp->remark ? resp->remark : "");
+    /* updateMasterHAServerAddrPeriodically: a slave without haMasterAddress follows the name server. */
+    else if (b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
+        ha_set_master_address(b->ha, cmd_ext_get(resp, "haServerAddr"));
     cmd_free(resp);
-    free(addr);
+    free(rc);
 }
 
 /* Calls fn for each address of namesrvAddr ("a:9876;b:9876"). */
@@ -129,7 +139,10 @@ static void register_one(broker *b, const char *addr, void *arg)
 {
     const char *body = arg;
     rmq_cmd *req = register_request(b, 103, body, strlen(body));
-    rmq_client_request(b->client, addr, req, REGISTER_TIMEOUT_MS, register_done, xstrdup(addr));
+    register_call *rc = xmalloc(sizeof *rc + strlen(addr) + 1);
+    rc->b = b;
+    strcpy(rc->addr, addr);
+    rmq_client_request(b->client, addr, req, REGISTER_TIMEOUT_MS, register_done, rc);
 }
 
 static void register_all(broker *b)
@@ -255,6 +268,18 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     return s;
 }
 
+static int start_ha(broker *b, char *err, size_t errlen)
+{
+    ha_config hc;
+    ha_config_defaults(&hc);
+    hc.listen_host = b->cfg.listenAddress;
+    hc.listen_port = b->cfg.haListenPort;
+    hc.commitlog_segment_size = b->cfg.mappedFileSizeCommitLog;
+    if (broker_is_slave(b)) hc.master_address = b->cfg.haMasterAddress;
+    b->ha = ha_new(b->base, b->store, &hc, err, errlen);
+    return b->ha ? RMQ_OK : RMQ_ERR;
+}
+
 static int open_metadata(broker *b, char *err, size_t errlen)
 {
     topic_table_options opt;
@@ -281,6 +306,8 @@ static int open_metadata(broker *b, char *err, size_t errlen)
 
 static void close_all(broker *b)
 {
+    ha_free(b->ha);
+    b->ha = NULL;  /* late register answers must not reach it */
     rmq_server_free(b->server);
     rmq_server_free(b->fast_server);
     rmq_client_free(b->client);
@@ -346,6 +373,11 @@ int broker_run(const broker_config *cfg)
         b->transactions = transaction_new(b);
     }
     store_set_arrival_cb(b->store, on_arrival, b);
+    /* Before the client ports: whoever can reach the broker finds it whole (tests start it by port). */
+    if (start_ha(b, err, sizeof err)) {
+        fprintf(stderr, "mqbroker: %s\n", err);
+        goto out;
+    }
     if (!(b->server = listen_on(b, b->cfg.listenPort, "broker", err, sizeof err)) ||
         !(b->fast_server = listen_on(b, b->cfg.listenPort - 2, "broker-fast", err, sizeof err))) {
         fprintf(stderr, "mqbroker: %s\n", err);

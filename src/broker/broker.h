@@ -35,6 +35,7 @@ typedef struct broker_config {
     char *brokerIP2;
     int listenPort;
     int haListenPort;
+    char *haMasterAddress;     /* slave: the master's HA "ip:port"; unset = learnt from REGISTER_BROKER */
     char *listenAddress;       /* ours: bind address (default 0.0.0.0) */
     char *namesrvAddr;         /* ';'-separated */
     char *storePathRootDir;
@@ -108,6 +109,7 @@ typedef struct broker {
     struct schedule_service *schedule;     /* delay levels and timer (schedule.h) */
     struct transaction_service *transactions;  /* END_TRANSACTION and checks (transaction.h) */
     struct event *register_ev;             /* debounced REGISTER_BROKER */
+    struct ha_service *ha;                 /* replication (src/ha/ha.h) */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
     int64_t boot_ms;
     bool shutting_down;

@@ -45,6 +45,7 @@ static const cfg_key keys[] = {
     K(flushDiskType, CFG_STR),
     K(flushIntervalCommitLog, CFG_INT),
     K(haListenPort, CFG_INT),
+    K(haMasterAddress, CFG_STR),
     K(listenAddress, CFG_STR),
     K(listenPort, CFG_INT),
     K(longPollingEnable, CFG_BOOL),
@@ -103,6 +104,8 @@ void broker_config_defaults(broker_config *c)
     set_str(&c->brokerRole, "ASYNC_MASTER");
     c->autoCreateTopicEnable = true;
     c->autoCreateSubscriptionGroup = true;
+    c->clusterTopicEnable = true; /* BrokerConfig: the cluster and broker-name topics exist by default */
+    c->brokerTopicEnable = true;
     c->defaultTopicQueueNums = 8;
     c->brokerPermission = 6;
     c->fileReservedTime = 72;

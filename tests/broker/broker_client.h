@@ -24,7 +24,7 @@ typedef struct test_broker {
 static inline void tb_start(test_broker *tb)
 {
     for (int tries = 0; tries < 20; tries++) {
-        int port = tb->port ? tb->port : test_free_port();
+        int port = tb->port ? tb->port : test_free_broker_port();
         char *root = str_printf("--storePathRootDir=%s/store", tb->dir);
         char *lp = str_printf("--listenPort=%d", port);
         char *log = str_printf("%s/broker.log", tb->dir);

@@ -24,8 +24,7 @@ static char *dir;
 static void start_broker(const char *flush, const char *extra)
 {
     for (int tries = 0; tries < 20; tries++) {
-        int port = test_free_port();
-        if (port < 3000) continue;
+        int port = test_free_broker_port(); /* the fast port (-2) and HA port (+1) too */
         char *root = str_printf("--storePathRootDir=%s/store", dir);
         char *lp = str_printf("--listenPort=%d", port);
         char *fl = str_printf("--flushDiskType=%s", flush);

@@ -1,0 +1,100 @@
+/*
+ * ha: master/slave commit-log replication — Apache RocketMQ 4.9.8's
+ * HAService/HAConnection/HAClient, wire-compatible (features.md §9).
+ *
+ * Every broker listens on haListenPort for slaves (as Apache does). For each
+ * slave connection the master reads 8-byte big-endian offset reports and
+ * streams the commit log from the first one as frames
+ * [int64 phys offset][int32 size][size bytes], with size-0 heartbeats when
+ * idle. A slave (master_address set) connects to its master, reports its
+ * commit-log max offset on connect, every heartbeat interval and after each
+ * applied frame, appends frames with store_append_raw (which dispatches to
+ * consume queues and the index), and reconnects with backoff on any error.
+ *
+ * Threads: everything runs on the given event loop; no function here may be
+ * called from another thread. The loop is never blocked.
+ */
+#ifndef RMQ_HA_H
+#define RMQ_HA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct store;
+
+typedef struct ha_config {
+    const char *listen_host;          /* bind address for haListenPort */
+    int listen_port;                  /* haListenPort */
+    const char *master_address;       /* "ip:port" of the master's HA port; NULL or "" = not a slave (yet) */
+    int64_t commitlog_segment_size;   /* mappedFileSizeCommitLog, 1 GiB */
+    uint32_t transfer_batch_size;     /* haTransferBatchSize, 32 KiB */
+    int heartbeat_interval_ms;        /* haSendHeartbeatInterval, 5000 */
+    int housekeeping_interval_ms;     /* haHousekeepingInterval, 20000: silent peer = dead */
+    int64_t slave_fallbehind_max;     /* haSlaveFallbehindMax, 256 MiB */
+} ha_config;
+
+void ha_config_defaults(ha_config *c);
+
+typedef struct ha_service ha_service;
+
+/*
+ * Listens on cfg->listen_host:listen_port and, with a master address, starts
+ * the slave client. Strings in cfg are copied. NULL with a reason on failure
+ * (the port is taken). Free with ha_free before closing the store.
+ */
+ha_service *ha_new(struct event_base *base, struct store *store, const ha_config *cfg, char *err, size_t errlen);
+/* Closes every connection; pending ha_wait_slave callbacks run with acked=false first. */
+void ha_free(ha_service *ha);
+
+/* HAService.updateMasterAddress: (re)connects the slave client to addr ("ip:port"); NULL/"" stops it. */
+void ha_set_master_address(ha_service *ha, const char *addr);
+
+/* ---- master side: what SYNC_MASTER needs ---- */
+
+/* push2SlaveMaxOffset: the highest commit-log offset any slave has acknowledged (0 if none). */
+int64_t ha_slave_ack_offset(const ha_service *ha);
+/* Slaves connected now. */
+int ha_connection_count(const ha_service *ha);
+/* HAService.isSlaveOK: a slave is connected and within slave_fallbehind_max of master_put_where. */
+bool ha_slave_ok(const ha_service *ha, int64_t master_put_where);
+
+/*
+ * GroupTransferService: cb(arg, true) once a slave acknowledged end_offset,
+ * cb(arg, false) when timeout_ms passed first. Runs on the loop, never from
+ * inside this call. Also wakes the transfers so the data leaves at once.
+ */
+typedef void (*ha_wait_cb)(void *arg, bool acked);
+void ha_wait_slave(ha_service *ha, int64_t end_offset, int timeout_ms, ha_wait_cb cb, void *arg);
+
+/* ---- wire format (exposed for tests) ---- */
+
+#define HA_HEADER_SIZE 12
+/* A slave's read buffer in Apache (HAClient READ_MAX_BUFFER_SIZE): no frame is larger. */
+#define HA_MAX_FRAME_BODY (4 * 1024 * 1024)
+
+/* Master -> slave frame header: big-endian phys offset, then size. */
+void ha_header_put(uint8_t out[HA_HEADER_SIZE], int64_t phys_offset, int32_t size);
+
+typedef struct ha_transfer {
+    int64_t phys_offset;
+    int32_t size;
+    const uint8_t *data;              /* into the parsed buffer */
+} ha_transfer;
+
+/*
+ * One frame from the start of buf: its length (header + body) when complete,
+ * 0 when more bytes are needed, RMQ_ERR for a size below 0 or above
+ * HA_MAX_FRAME_BODY.
+ */
+long ha_parse_transfer(const uint8_t *buf, size_t len, ha_transfer *out);
+
+/*
+ * Slave -> master reports: like HAConnection.ReadSocketService, only the last
+ * complete 8-byte group counts. Returns the bytes those groups take (a
+ * multiple of 8, 0 when none is complete) and the last value in *last.
+ */
+size_t ha_parse_reports(const uint8_t *buf, size_t len, int64_t *last);
+
+#endif

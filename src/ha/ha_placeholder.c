@@ -1,1 +1,0 @@
-typedef int ha_placeholder_unused;
