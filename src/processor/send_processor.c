@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/message.h"
 #include "common/util.h"
+#include "ha/ha.h"
 #include "meta/meta.h"
 #include "processor.h"
 #include "response_codes.h"
@@ -90,27 +91,53 @@ static rmq_cmd *msg_check(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
     return NULL;
 }
 
-/* One put in flight: what the answer needs once the store (and maybe fsync) is done. */
+/*
+ * One put in flight whose answer waits: first for the group commit (SYNC_FLUSH),
+ * then for a slave's acknowledgement (SYNC_MASTER) — CommitLog.handleDiskFlush and
+ * handleHA, whose statuses Apache combines with the slave's winning.
+ */
 typedef struct send_ctx {
     broker *b;
     rmq_conn *conn;
     rmq_cmd *resp;
+    int64_t end_offset;
+    bool wait_slave;
 } send_ctx;
 
-static void send_flushed_on_loop(void *arg)
+static void send_answer(send_ctx *sc)
 {
-    send_ctx *sc = arg;
     rmq_conn_reply(sc->conn, sc->resp);
     rmq_conn_release(sc->conn);
     free(sc);
 }
 
-/* On the store's flush thread: hop back to the loop to answer. */
+static void send_replicated(void *arg, bool acked)
+{
+    send_ctx *sc = arg;
+    if (!acked) cmd_set_code(sc->resp, RC_FLUSH_SLAVE_TIMEOUT, NULL);
+    send_answer(sc);
+}
+
+/* On the loop, once the local store is durable enough. */
+static void send_stored(void *arg)
+{
+    send_ctx *sc = arg;
+    if (!sc->wait_slave || !sc->b->ha) {
+        send_answer(sc);
+    } else if (!ha_slave_ok(sc->b->ha, sc->end_offset)) {
+        cmd_set_code(sc->resp, RC_SLAVE_NOT_AVAILABLE, NULL);
+        send_answer(sc);
+    } else {
+        ha_wait_slave(sc->b->ha, sc->end_offset, sc->b->cfg.syncFlushTimeout, send_replicated, sc);
+    }
+}
+
+/* On the store's flush thread: hop back to the loop. */
 static void send_flushed(void *arg, bool flushed)
 {
     send_ctx *sc = arg;
     if (!flushed) cmd_set_code(sc->resp, RC_FLUSH_DISK_TIMEOUT, NULL);
-    rmq_async_post(sc->b->async, send_flushed_on_loop, sc);
+    rmq_async_post(sc->b->async, send_stored, sc);
 }
 
 /* SendMessageProcessor.handlePutMessageResult's codes and remarks. */
@@ -172,14 +199,18 @@ static int put_and_answer(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
         cmd_ext_set(resp, "TRACE_ON", b->cfg.traceOn ? "true" : "false");
     }
     free(entries);
-    if (res.status == STORE_PUT_OK && wait_store && strcmp(b->cfg.flushDiskType, "SYNC_FLUSH") == 0 &&
-        !cmd_is_oneway(req)) {
+    bool wait_flush = strcmp(b->cfg.flushDiskType, "SYNC_FLUSH") == 0;
+    bool wait_slave = strcmp(b->cfg.brokerRole, "SYNC_MASTER") == 0;
+    if (res.status == STORE_PUT_OK && wait_store && (wait_flush || wait_slave) && !cmd_is_oneway(req)) {
         send_ctx *sc = xcalloc(1, sizeof *sc);
         sc->b = b;
         sc->conn = conn;
         sc->resp = resp;
+        sc->end_offset = res.end_offset;
+        sc->wait_slave = wait_slave;
         rmq_conn_hold(conn);
-        store_wait_flush(b->store, res.end_offset, b->cfg.syncFlushTimeout, send_flushed, sc);
+        if (wait_flush) store_wait_flush(b->store, res.end_offset, b->cfg.syncFlushTimeout, send_flushed, sc);
+        else send_stored(sc);
         *out = NULL;
         return RMQ_AGAIN;
     }

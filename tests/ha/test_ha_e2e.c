@@ -121,9 +121,30 @@ START_TEST(test_slave_reconnects_to_a_restarted_master)
 }
 END_TEST
 
+/* SYNC_MASTER: a send waits for a slave's acknowledgement; without a slave it says so. */
+START_TEST(test_sync_master_answers_after_the_slave_acknowledged)
+{
+    ck_assert_int_eq(test_proc_stop(&slave.proc, SIGTERM), 0);
+    int n = 0;
+    while (master.extra[n]) n++;
+    master.extra[n] = "--brokerRole=SYNC_MASTER";
+    tb_restart(&master, SIGTERM);
+    rmq_cmd *r = tb_call(&master, tb_send_req("PG_ha", TOPIC, 0, 0, NULL, "no-slave"), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 11); /* SLAVE_NOT_AVAILABLE: stored, not replicated */
+    cmd_free(r);
+    tb_start(&slave);
+    wait_slave_caught_up();
+    r = tb_call(&master, tb_send_req("PG_ha", TOPIC, 0, 0, NULL, "replicated"), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 0); /* SEND_OK only once the slave confirmed it */
+    cmd_free(r);
+    /* What SEND_OK acknowledged is already on the slave. */
+    ck_assert_int_eq(tb_max_offset(&slave, TOPIC, 0), tb_max_offset(&master, TOPIC, 0));
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {test_slave_replicates_and_resumes_after_restart, test_slave_reconnects_to_a_restarted_master,
-                            NULL};
+                            test_sync_master_answers_after_the_slave_acknowledged, NULL};
     return tb_run_tests("ha_e2e", 120, setup, teardown, tests);
 }
