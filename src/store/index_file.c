@@ -82,21 +82,6 @@ static int64_t name_to_ms(const char *name)
     return (int64_t)mktime(&tm) * 1000 + ms;
 }
 
-static bool is_index_name(const char *name)
-{
-    if (strlen(name) != 17)
-        return false;
-    for (int i = 0; i < 17; i++)
-        if (name[i] < '0' || name[i] > '9')
-            return false;
-    return true;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void push_file(index_service *ix, mapped_file *f)
 {
     pthread_rwlock_wrlock(&ix->lock);
@@ -110,28 +95,10 @@ static void push_file(index_service *ix, mapped_file *f)
 
 int index_load(index_service *ix, char *err, size_t errlen)
 {
-    DIR *d = opendir(ix->dir);
-    if (!d) {
-        if (errno == ENOENT)
-            return RMQ_OK;
-        snprintf(err, errlen, "opendir %s: %s", ix->dir, strerror(errno));
+    int n, rc = RMQ_OK;
+    char **names = store_list_files(ix->dir, 17, &n, err, errlen);
+    if (n < 0)
         return RMQ_ERR;
-    }
-    char **names = NULL;
-    int n = 0, cap = 0, rc = RMQ_OK;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!is_index_name(de->d_name))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = xrealloc(names, (size_t)cap * sizeof(*names));
-        }
-        names[n++] = xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, (size_t)n, sizeof(*names), name_cmp);
     for (int i = 0; i < n; i++) {
         if (rc == RMQ_OK) {
             char *path = str_printf("%s/%s", ix->dir, names[i]);

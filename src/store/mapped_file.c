@@ -177,11 +177,11 @@ static void queue_push(mapped_queue *q, mapped_file *f)
     q->files[q->count++] = f;
 }
 
-static bool is_segment_name(const char *name)
+static bool all_digits(const char *name, size_t digits)
 {
-    if (strlen(name) != 20)
+    if (strlen(name) != digits)
         return false;
-    for (int i = 0; i < 20; i++)
+    for (size_t i = 0; i < digits; i++)
         if (name[i] < '0' || name[i] > '9')
             return false;
     return true;
@@ -192,16 +192,22 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int mapped_queue_load(mapped_queue *q, char *err, size_t errlen)
+char **store_list_files(const char *dir, size_t digits, int *count, char *err, size_t errlen)
 {
-    DIR *d = opendir(q->dir);
-    if (!d)
-        return errno == ENOENT ? RMQ_OK : (snprintf(err, errlen, "opendir %s: %s", q->dir, strerror(errno)), RMQ_ERR);
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return NULL;
+        snprintf(err, errlen, "opendir %s: %s", dir, strerror(errno));
+        *count = -1;
+        return NULL;
+    }
     char **names = NULL;
-    int n = 0, cap = 0, rc = RMQ_OK;
+    int n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (!is_segment_name(de->d_name))
+        if (!all_digits(de->d_name, digits))
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
@@ -212,6 +218,16 @@ int mapped_queue_load(mapped_queue *q, char *err, size_t errlen)
     closedir(d);
     if (n > 1)
         qsort(names, (size_t)n, sizeof(*names), name_cmp);
+    *count = n;
+    return names;
+}
+
+int mapped_queue_load(mapped_queue *q, char *err, size_t errlen)
+{
+    int n, rc = RMQ_OK;
+    char **names = store_list_files(q->dir, 20, &n, err, errlen);
+    if (n < 0)
+        return RMQ_ERR;
     for (int i = 0; i < n; i++) {
         if (rc == RMQ_OK) {
             char *path = str_printf("%s/%s", q->dir, names[i]);

@@ -31,6 +31,13 @@ struct mapped_file {
 
 /* Maps PATH of exactly size bytes; create makes a new zeroed file (blocks
  * preallocated when asked), replacing any file of that name. */
+/*
+ * The files of DIR named by exactly DIGITS decimal digits (segments: 20, index
+ * files: 17), sorted; caller frees each name and the array. *count = -1 with err
+ * on failure; a missing directory is empty.
+ */
+char **store_list_files(const char *dir, size_t digits, int *count, char *err, size_t errlen);
+
 mapped_file *mapped_file_open(const char *path, int64_t from, int64_t size, bool create,
                               bool preallocate, char *err, size_t errlen);
 void mapped_file_ref(mapped_file *f);
