@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "broker.h"
 #include "clients.h"
 #include "schedule.h"
+#include "slave_sync.h"
 #include "transaction.h"
 #include "common/fjson.h"
 #include "common/log.h"
@@ -120,8 +122,11 @@ static void register_done(rmq_cmd *resp, const char *err, void *arg)
         log_warn("broker", "register to name server %s refused: %d %s", rc->addr, resp->code,
                  resp->remark ? resp->remark : "");
     /* updateMasterHAServerAddrPeriodically: a slave without haMasterAddress follows the name server. */
-    else if (b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
-        ha_set_master_address(b->ha, cmd_ext_get(resp, "haServerAddr"));
+    else {
+        if (b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
+            ha_set_master_address(b->ha, cmd_ext_get(resp, "haServerAddr"));
+        if (b->slave_sync) slave_sync_set_master(b->slave_sync, cmd_ext_get(resp, "masterAddr"));
+    }
     cmd_free(resp);
     free(rc);
 }
@@ -251,6 +256,7 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     sc.idle_seconds = b->cfg.serverChannelMaxIdleTimeSeconds;
     sc.max_frame = (size_t)b->cfg.maxFrameLength;
     sc.name = name;
+    sc.tls = b->cfg.tls;
     const char *why;
     rmq_server *s = rmq_server_new(b->base, &sc, &why);
     if (!s) {
@@ -266,6 +272,25 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     processor_register_query(s, b);
     rmq_server_on_close(s, on_conn_closed, b);
     return s;
+}
+
+/*
+ * aclEnable: Apache's PlainPermissionManager reads $ROCKETMQ_HOME/conf/plain_acl.yml;
+ * without ROCKETMQ_HOME or the file it runs with no accounts (only white-listed
+ * addresses get through). A file that does not parse stops the start.
+ */
+static acl *load_acl(char *err, size_t errlen)
+{
+    const char *home = getenv("ROCKETMQ_HOME");
+    if (!home || !*home) {
+        log_warn("broker", "aclEnable=true but ROCKETMQ_HOME is not set: no ACL accounts");
+        return acl_parse("", err, errlen);
+    }
+    char *path = str_printf("%s/" ACL_DEFAULT_FILE, home);
+    acl *a = acl_load(path, err, errlen);
+    if (a) log_info("broker", "plain ACL loaded from %s", path);
+    free(path);
+    return a;
 }
 
 static int start_ha(broker *b, char *err, size_t errlen)
@@ -311,6 +336,7 @@ static void close_all(broker *b)
     rmq_server_free(b->server);
     rmq_server_free(b->fast_server);
     rmq_client_free(b->client);
+    slave_sync_free(b->slave_sync);  /* after the client: its pending requests call back into it */
     schedule_free(b->schedule);
     transaction_free(b->transactions);
     if (b->pull_hold) pull_hold_free(b->pull_hold);
@@ -345,6 +371,7 @@ int broker_run(const broker_config *cfg)
     b->client = rmq_client_new(b->base);
     b->register_ev = event_new(b->base, -1, 0, register_cb, b);
     int rc = 1;
+    acl *acl_rules = NULL;
     /* Before anything listens: a stop request must never find default signal handling. */
     struct event *sigs[] = {evsignal_new(b->base, SIGTERM, signal_cb, b), evsignal_new(b->base, SIGINT, signal_cb, b)};
     for (int i = 0; i < 2; i++) event_add(sigs[i], NULL);
@@ -362,6 +389,10 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
+    if (b->cfg.aclEnable && !(acl_rules = load_acl(err, sizeof err))) {
+        fprintf(stderr, "mqbroker: acl: %s\n", err);
+        goto out;
+    }
     clients_hooks hooks = {.consumer_group_seen = consumer_group_seen, .notify_enabled = notify_enabled, .arg = b};
     b->clients = clients_new(&hooks);
     b->pull_hold = pull_hold_new(b);
@@ -371,6 +402,8 @@ int broker_run(const broker_config *cfg)
             goto out;
         }
         b->transactions = transaction_new(b);
+    } else {
+        b->slave_sync = slave_sync_new(b);
     }
     store_set_arrival_cb(b->store, on_arrival, b);
     /* Before the client ports: whoever can reach the broker finds it whole (tests start it by port). */
@@ -383,9 +416,15 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
+    if (acl_rules) {
+        /* Nothing is served before event_base_dispatch, so no request slips past. */
+        rmq_server_set_hook(b->server, acl_server_hook, acl_rules);
+        rmq_server_set_hook(b->fast_server, acl_server_hook, acl_rules);
+    }
     store_start(b->store);
     if (b->schedule) schedule_start(b->schedule);
     if (b->transactions) transaction_start(b->transactions);
+    if (b->slave_sync) slave_sync_start(b->slave_sync);
     struct event *timers[] = {
         add_timer(b, b->cfg.registerNameServerPeriod, register_cb),
         add_timer(b, b->cfg.flushConsumerOffsetInterval, persist_offsets_cb),
@@ -401,6 +440,7 @@ int broker_run(const broker_config *cfg)
 out:
     for (int i = 0; i < 2; i++) event_free(sigs[i]);
     close_all(b);
+    acl_free(acl_rules);
     event_base_free(b->base);
     free(b);
     log_info("broker", "broker stopped");

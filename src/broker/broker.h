@@ -77,6 +77,9 @@ typedef struct broker_config {
     bool slaveReadEnable;
     bool offsetCheckInSlave;
     int flushConsumerOffsetInterval;
+    /* tls.server.* (Apache: system properties / tls.properties); read from the -c file
+     * only, never set or printed through the key table (keyPassword stays local). */
+    rmq_tls_config tls;
 } broker_config;
 
 void broker_config_defaults(broker_config *c);
@@ -110,6 +113,7 @@ typedef struct broker {
     struct transaction_service *transactions;  /* END_TRANSACTION and checks (transaction.h) */
     struct event *register_ev;             /* debounced REGISTER_BROKER */
     struct ha_service *ha;                 /* replication (src/ha/ha.h) */
+    struct slave_sync *slave_sync;         /* slaves: the master's metadata (slave_sync.h) */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
     int64_t boot_ms;
     bool shutting_down;

@@ -90,6 +90,7 @@ static void set_str(char **dst, const char *v)
 void broker_config_defaults(broker_config *c)
 {
     memset(c, 0, sizeof *c);
+    rmq_tls_config_defaults(&c->tls);
     const char *home = getenv("HOME");
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
@@ -181,7 +182,8 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
         if (!sep) continue;
         *sep = 0;
         char *key = trim(l), *val = trim(sep + 1);
-        int r = broker_config_set(c, key, val, err, errlen);
+        int r = rmq_tls_config_set(&c->tls, key, val); /* dotted names, outside the table */
+        if (r == RMQ_AGAIN) r = broker_config_set(c, key, val, err, errlen);
         if (r == RMQ_AGAIN) log_warn("broker", "%s: unknown key '%s' ignored", path, key);
         if (r == RMQ_ERR) {
             rc = RMQ_ERR;
@@ -216,6 +218,7 @@ char *broker_config_properties(const broker_config *c)
 
 void broker_config_free(broker_config *c)
 {
+    rmq_tls_config_free(&c->tls);
     for (size_t i = 0; i < N_KEYS; i++)
         if (keys[i].type == CFG_STR) {
             char **p = (char **)((char *)c + keys[i].offset);

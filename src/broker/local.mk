@@ -44,3 +44,17 @@ TESTS += tests/broker/test_query
 tests_broker_test_query_SOURCES = tests/broker/test_query.c tests/broker/broker_client.h
 tests_broker_test_query_CFLAGS = $(TEST_CFLAGS)
 tests_broker_test_query_LDADD = $(TEST_LIBS)
+
+src_broker_libbroker_a_SOURCES += src/broker/slave_sync.h src/broker/slave_sync.c
+check_PROGRAMS += tests/broker/test_slave_sync
+TESTS += tests/broker/test_slave_sync
+tests_broker_test_slave_sync_SOURCES = tests/broker/test_slave_sync.c tests/broker/broker_client.h
+tests_broker_test_slave_sync_CFLAGS = $(TEST_CFLAGS)
+tests_broker_test_slave_sync_LDADD = $(TEST_LIBS)
+
+src_broker_libbroker_a_SOURCES += src/broker/acl.h src/broker/acl.c
+check_PROGRAMS += tests/broker/test_acl
+TESTS += tests/broker/test_acl
+tests_broker_test_acl_SOURCES = tests/broker/test_acl.c tests/broker/broker_client.h
+tests_broker_test_acl_CFLAGS = $(TEST_CFLAGS)
+tests_broker_test_acl_LDADD = $(TEST_LIBS)

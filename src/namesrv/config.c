@@ -223,6 +223,7 @@ void namesrv_config_init(namesrv_config *cfg)
     cfg->listen_address = "0.0.0.0";
     cfg->scan_interval_ms = DEFAULT_SCAN_INTERVAL_MS;
     cfg->broker_expired_ms = DEFAULT_BROKER_EXPIRED_MS;
+    rmq_tls_config_defaults(&cfg->tls);
 }
 
 void namesrv_config_free(namesrv_config *cfg)
@@ -230,6 +231,7 @@ void namesrv_config_free(namesrv_config *cfg)
     for (size_t i = 0; i < N_ITEMS; i++)
         if (items[i].type == CFG_STR) free(*(char **)((char *)cfg + items[i].offset));
     props_free(&cfg->extra);
+    rmq_tls_config_free(&cfg->tls);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -285,8 +287,11 @@ int namesrv_config_load_file(namesrv_config *cfg, const char *path, char *err, s
     props_parse(&p, text, len);
     free(text);
     namesrv_config_apply(cfg, &p);
-    for (size_t i = 0; i < p.n; i++)
-        if (!find_item(p.keys[i])) props_set(&cfg->extra, p.keys[i], p.vals[i]);
+    for (size_t i = 0; i < p.n; i++) {
+        if (find_item(p.keys[i])) continue;
+        if (rmq_tls_config_set(&cfg->tls, p.keys[i], p.vals[i]) == RMQ_OK) continue;
+        props_set(&cfg->extra, p.keys[i], p.vals[i]);
+    }
     props_free(&p);
     free(cfg->config_store_path);
     cfg->config_store_path = xstrdup(path);

@@ -471,6 +471,7 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
     sc.port = cfg->listen_port;
     sc.idle_seconds = cfg->server_channel_max_idle_time_seconds;
     sc.name = LOG_MOD;
+    sc.tls = cfg->tls;
     ns->server = rmq_server_new(base, &sc, err);
     if (!ns->server) {
         namesrv_free(ns);

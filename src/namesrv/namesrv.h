@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "remoting/remoting.h"
+
 struct event_base;
 typedef struct rmq_conn rmq_conn;
 
@@ -183,6 +185,9 @@ typedef struct namesrv_config {
      * scanNotActiveBrokerInterval and brokerChannelExpiredTime in ms. */
     const char *listen_address;
     int64_t scan_interval_ms, broker_expired_ms;
+    /* tls.server.* of the -c file (Apache: system properties / tls.properties);
+     * taken out of `extra` so they are never reported back (keyPassword). */
+    rmq_tls_config tls;
 } namesrv_config;
 
 void namesrv_config_init(namesrv_config *cfg);          /* Apache's defaults */

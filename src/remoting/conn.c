@@ -7,7 +7,9 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,13 +67,21 @@ static void sockaddr_text(const struct sockaddr *sa, char *out, size_t len)
     snprintf(out, len, "%s:%d", ip, port);
 }
 
-void conn_fill_addresses(rmq_conn *c, int fd)
+void peer_address_text(int fd, char *out, size_t len)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-        sockaddr_text((struct sockaddr *)&ss, c->remote, sizeof c->remote);
-    sl = sizeof ss;
+        sockaddr_text((struct sockaddr *)&ss, out, len);
+    else
+        snprintf(out, len, "?");
+}
+
+void conn_fill_addresses(rmq_conn *c, int fd)
+{
+    peer_address_text(fd, c->remote, sizeof c->remote);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         sockaddr_text((struct sockaddr *)&ss, c->local, sizeof c->local);
 }
@@ -331,8 +341,11 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         conn_fill_addresses(c, bufferevent_getfd(bev));
         return;
     }
+    unsigned long tls_error = bufferevent_get_openssl_error(bev); /* 0 for plain sockets */
     if (what & BEV_EVENT_TIMEOUT)
         log_info(c->ep->name, "closing %s: idle for %d s", c->remote, c->ep->idle_seconds);
+    else if ((what & BEV_EVENT_ERROR) && tls_error)
+        log_info(c->ep->name, "closing %s: TLS: %s", c->remote, ERR_reason_error_string(tls_error));
     else if (what & BEV_EVENT_ERROR)
         log_info(c->ep->name, "closing %s: %s", c->remote,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

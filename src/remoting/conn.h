@@ -70,5 +70,15 @@ void endpoint_register(endpoint *ep, int32_t code, rmq_processor_fn fn, void *ar
 /* Wraps a connected (or connecting) bufferevent. */
 rmq_conn *conn_new(endpoint *ep, struct bufferevent *bev, enum conn_state state);
 void conn_fill_addresses(rmq_conn *c, int fd);
+void peer_address_text(int fd, char *out, size_t len);  /* "ip:port" or "?" */
+
+/*
+ * tls.c: the server's TLS context from its settings. RMQ_OK with *out NULL when TLS
+ * is not served (disabled, or permissive without certificate); RMQ_ERR with *err
+ * (static text; OpenSSL's detail goes to the log) when the settings cannot be used.
+ */
+struct ssl_ctx_st;
+int tls_server_ctx_new(const rmq_tls_config *t, const char *name, struct ssl_ctx_st **out,
+                       const char **err);
 
 #endif

@@ -142,6 +142,36 @@ typedef int (*rmq_processor_fn)(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, vo
 /* A response to our own request, or NULL with `err` on timeout / close. Callee owns resp. */
 typedef void (*rmq_response_fn)(rmq_cmd *resp, const char *err, void *arg);
 
+/*
+ * TLS on the remoting port, as Apache's NettyRemotingServer does it: the first byte
+ * of a new connection decides — 0x16 (a TLS handshake record) is wrapped in TLS,
+ * anything else is plain remoting — and the mode says which of the two is refused.
+ */
+enum rmq_tls_mode {
+    RMQ_TLS_DISABLED,     /* TLS handshakes are closed */
+    RMQ_TLS_PERMISSIVE,   /* both (Apache's default) */
+    RMQ_TLS_ENFORCING,    /* plain connections are closed */
+};
+/* TlsMode.parse: "disabled" / "permissive" / "enforcing" exactly; anything else permissive. */
+enum rmq_tls_mode rmq_tls_mode_parse(const char *name);
+const char *rmq_tls_mode_name(enum rmq_tls_mode mode);
+
+/* The server side of TlsSystemConfig. Strings are owned (rmq_tls_config_free). */
+typedef struct rmq_tls_config {
+    enum rmq_tls_mode mode;     /* tls.server.mode */
+    char *cert_path;            /* tls.server.certPath: PEM certificate chain */
+    char *key_path;             /* tls.server.keyPath: PEM private key */
+    char *key_password;         /* tls.server.keyPassword: NULL = key not encrypted */
+    char *need_client_auth;     /* tls.server.need.client.auth: none / optional / require */
+    bool auth_client;           /* tls.server.authClient: verify client certificates */
+    char *trust_cert_path;      /* tls.server.trustCertPath: CAs for that (default: system's) */
+} rmq_tls_config;
+
+void rmq_tls_config_defaults(rmq_tls_config *t);
+/* Sets one of Apache's dotted tls.server.* keys: RMQ_OK, or RMQ_AGAIN if `key` is not one. */
+int rmq_tls_config_set(rmq_tls_config *t, const char *key, const char *value);
+void rmq_tls_config_free(rmq_tls_config *t);
+
 typedef struct rmq_server_config {
     const char *host;          /* listen address, default "0.0.0.0" */
     int port;
@@ -149,10 +179,14 @@ typedef struct rmq_server_config {
     int idle_seconds;          /* close connections idle that long; default 120 */
     size_t write_high_water;   /* stop reading a connection whose output passes this */
     const char *name;          /* for log lines */
+    /* Borrowed for rmq_server_new only. TLS is served when mode is not DISABLED and
+     * cert_path and key_path are set; without them a TLS handshake is closed. */
+    rmq_tls_config tls;
 } rmq_server_config;
 
 void rmq_server_config_defaults(rmq_server_config *cfg);
-/* Binds and listens; NULL with *err (static text or errno string) on failure. */
+/* Binds and listens (and loads the TLS certificate and key); NULL with *err (static
+ * text or errno string, details of a TLS failure in the log) on failure. */
 rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg, const char **err);
 void rmq_server_free(rmq_server *s);       /* closes every connection */
 int rmq_server_port(const rmq_server *s);  /* the bound port (useful with port 0) */

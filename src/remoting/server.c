@@ -1,20 +1,41 @@
-/* The accepting side: a listener feeding connections into the shared machinery. */
+/*
+ * The accepting side: a listener feeding connections into the shared machinery.
+ * A new socket waits (without blocking the loop) for its first byte, which says
+ * whether it speaks TLS or plain remoting (NettyRemotingServer.HandshakeHandler).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "conn.h"
 
+/* The first byte of a TLS connection: a handshake record. */
+#define TLS_HANDSHAKE_RECORD 0x16
+
+/* An accepted socket whose first byte has not come yet. */
+typedef struct sniffing {
+    rmq_server *server;
+    evutil_socket_t fd;
+    struct event *ev;
+    struct sniffing *prev, *next;
+} sniffing;
+
 struct rmq_server {
     endpoint ep;
     struct evconnlistener *listener;
     int port;
+    enum rmq_tls_mode tls_mode;
+    SSL_CTX *ssl_ctx;          /* NULL: TLS handshakes are closed */
+    sniffing *sniffing;        /* doubly linked */
 };
 
 void rmq_server_config_defaults(rmq_server_config *cfg)
@@ -25,6 +46,72 @@ void rmq_server_config_defaults(rmq_server_config *cfg)
     cfg->idle_seconds = 120;
     cfg->write_high_water = 64u << 20;
     cfg->name = "remoting";
+    rmq_tls_config_defaults(&cfg->tls);
+}
+
+/* Forget the socket; the caller closes it or hands it on. */
+static void sniffing_end(sniffing *sn)
+{
+    rmq_server *s = sn->server;
+    if (sn->prev) sn->prev->next = sn->next;
+    else s->sniffing = sn->next;
+    if (sn->next) sn->next->prev = sn->prev;
+    event_free(sn->ev);
+    free(sn);
+}
+
+/* A bufferevent for the socket as its first byte asks, or NULL when the mode refuses it. */
+static struct bufferevent *bev_for_first_byte(rmq_server *s, evutil_socket_t fd, uint8_t first,
+                                              const char *remote)
+{
+    if (first != TLS_HANDSHAKE_RECORD) {
+        if (s->tls_mode == RMQ_TLS_ENFORCING) {
+            log_warn(s->ep.name, "closing %s: plain connection while TLS is enforced", remote);
+            return NULL;
+        }
+        return bufferevent_socket_new(s->ep.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (s->tls_mode == RMQ_TLS_DISABLED) {
+        log_warn(s->ep.name, "closing %s: TLS handshake while TLS is disabled", remote);
+        return NULL;
+    }
+    if (!s->ssl_ctx) {
+        log_error(s->ep.name, "closing %s: TLS handshake but no tls.server.certPath/keyPath", remote);
+        return NULL;
+    }
+    SSL *ssl = SSL_new(s->ssl_ctx);
+    if (!ssl) return NULL;
+    struct bufferevent *bev = bufferevent_openssl_socket_new(s->ep.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                             BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) return NULL; /* with BEV_OPT_CLOSE_ON_FREE libevent has freed ssl */
+    /* Peers that just close the socket end the connection, not fail it. */
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
+static void sniff_cb(evutil_socket_t fd, short what, void *arg)
+{
+    sniffing *sn = arg;
+    rmq_server *s = sn->server;
+    uint8_t first;
+    ssize_t n = (what & EV_READ) ? recv(fd, &first, 1, MSG_PEEK) : -1;
+    if (n < 0 && (what & EV_READ) && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* spurious wake-up: the event stays armed */
+    sniffing_end(sn);
+    if (n != 1) { /* EOF, error, or nothing within the idle time */
+        evutil_closesocket(fd);
+        return;
+    }
+    char remote[64];
+    peer_address_text(fd, remote, sizeof remote);
+    struct bufferevent *bev = bev_for_first_byte(s, fd, first, remote);
+    if (!bev) {
+        evutil_closesocket(fd);
+        return;
+    }
+    rmq_conn *c = conn_new(&s->ep, bev, CONN_OPEN);
+    conn_fill_addresses(c, fd);
+    log_debug(s->ep.name, "accepted %s%s", c->remote, first == TLS_HANDSHAKE_RECORD ? " (TLS)" : "");
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -33,14 +120,16 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     rmq_server *s = arg;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct bufferevent *bev = bufferevent_socket_new(s->ep.base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!bev) {
-        evutil_closesocket(fd);
-        return;
-    }
-    rmq_conn *c = conn_new(&s->ep, bev, CONN_OPEN);
-    conn_fill_addresses(c, fd);
-    log_debug(s->ep.name, "accepted %s", c->remote);
+    sniffing *sn = xcalloc(1, sizeof *sn);
+    sn->server = s;
+    sn->fd = fd;
+    sn->ev = event_new(s->ep.base, fd, EV_READ | EV_PERSIST, sniff_cb, sn);
+    /* A peer that never sends is dropped after the idle time, as an idle connection is. */
+    struct timeval tv = {s->ep.idle_seconds, 0};
+    event_add(sn->ev, s->ep.idle_seconds > 0 ? &tv : NULL);
+    sn->next = s->sniffing;
+    if (s->sniffing) s->sniffing->prev = sn;
+    s->sniffing = sn;
 }
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)
@@ -72,6 +161,11 @@ rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg
     }
     rmq_server *s = xcalloc(1, sizeof *s);
     endpoint_init(&s->ep, base, cfg->name);
+    s->tls_mode = cfg->tls.mode;
+    if (tls_server_ctx_new(&cfg->tls, s->ep.name, &s->ssl_ctx, err) != RMQ_OK) {
+        free(s);
+        return NULL;
+    }
     s->ep.max_frame = cfg->max_frame ? cfg->max_frame : RMQ_DEFAULT_MAX_FRAME;
     s->ep.idle_seconds = cfg->idle_seconds;
     s->ep.write_high_water = cfg->write_high_water;
@@ -81,6 +175,7 @@ rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg
                                           1024, (struct sockaddr *)&ss, sl);
     if (!s->listener) {
         *err = strerror(errno);
+        SSL_CTX_free(s->ssl_ctx);
         free(s);
         return NULL;
     }
@@ -98,7 +193,13 @@ void rmq_server_free(rmq_server *s)
 {
     if (!s) return;
     evconnlistener_free(s->listener);
+    while (s->sniffing) {
+        evutil_socket_t fd = s->sniffing->fd;
+        sniffing_end(s->sniffing);
+        evutil_closesocket(fd);
+    }
     endpoint_destroy(&s->ep);
+    SSL_CTX_free(s->ssl_ctx);
     free(s);
 }
 

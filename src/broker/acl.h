@@ -1,0 +1,62 @@
+/*
+ * acl: Apache's plain ACL 1.0 on the broker (acl/plain/PlainPermissionManager,
+ * PlainAccessValidator; features.md §10). An ACL is read from a plain_acl.yml
+ * (block-style YAML: globalWhiteRemoteAddresses and accounts, parsed here by
+ * a small reader for exactly that shape) and checks each request:
+ *
+ *   client IP in globalWhiteRemoteAddresses        -> allowed, nothing else checked
+ *   no AccessKey / unknown AccessKey               -> refused
+ *   client IP in the account's whiteRemoteAddress -> allowed
+ *   Signature != Base64(HMAC-SHA1(secretKey, values of the extFields sorted by
+ *                key except Signature, then the body)) -> refused
+ *   admin-only request code and admin: false       -> refused
+ *   a topic or group (as %RETRY%group) the request names lacks the permission
+ *                (topicPerms / groupPerms, else defaultTopicPerm / defaultGroupPerm)
+ *                                                  -> refused
+ *
+ * Refusals carry the text of Apache's AclException, which the broker answers as
+ * SYSTEM_ERROR (NettyRemotingAbstract turns the exception into the remark).
+ * An ACL is immutable once built; it is only read on the broker's loop thread.
+ */
+#ifndef RMQ_BROKER_ACL_H
+#define RMQ_BROKER_ACL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "remoting/remoting.h"
+
+typedef struct acl acl;
+
+/* Apache's default place: $ROCKETMQ_HOME/conf/plain_acl.yml. */
+#define ACL_DEFAULT_FILE "conf/plain_acl.yml"
+
+/* Builds an ACL from the text of a plain_acl.yml; NULL with the reason (and line) in err. */
+acl *acl_parse(const char *yaml, char *err, size_t errlen);
+/*
+ * Reads PATH. A file that does not exist gives an empty ACL, as Apache runs
+ * with one (it then refuses every request not from a white-listed address).
+ */
+acl *acl_load(const char *path, char *err, size_t errlen);
+void acl_free(acl *a);
+
+/*
+ * Checks REQ, which came from REMOTE ("ip:port", as rmq_conn_remote gives it).
+ * RMQ_OK, or RMQ_ERR with Apache's AclException message in err.
+ * QUERY_MESSAGE is accepted signed either with or without its
+ * _UNIQUE_KEY_QUERY field (Apache's broker leaves it out, its client signs it).
+ */
+int acl_check(const acl *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen);
+
+/* AclSigner.calSignature: Base64(HMAC-SHA1(secret, data)), NUL-terminated. */
+#define ACL_SIGNATURE_LEN 28
+void acl_sign(const char *secret, const void *data, size_t len, char out[ACL_SIGNATURE_LEN + 1]);
+
+/*
+ * A hook for rmq_server_set_hook with the ACL as its argument: NULL to go on,
+ * or the SYSTEM_ERROR answer whose remark is
+ * "org.apache.rocketmq.acl.common.AclException: <reason>".
+ */
+rmq_cmd *acl_server_hook(rmq_conn *conn, rmq_cmd *req, void *acl);
+
+#endif
