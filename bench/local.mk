@@ -1,10 +1,8 @@
 # mqbench, the client-side load generator (not a test): bench/run.sh runs the figures in bench/README.md.
 noinst_PROGRAMS += bench/mqbench
-bench_mqbench_SOURCES = bench/mqbench.c
 bench_mqbench_LDADD = $(LIBS_ALL)
 EXTRA_DIST += bench/run.sh bench/README.md
 
 # The timer benchmark (bench/README.md, "Timer"): run by hand.
 noinst_PROGRAMS += bench/timer/bench_timer
-bench_timer_bench_timer_SOURCES = bench/timer/bench_timer.c
 bench_timer_bench_timer_LDADD = $(LIBS_ALL)

@@ -11,16 +11,11 @@ mqbroker_LDADD = $(LIBS_ALL)
 src_broker_libbroker_a_SOURCES += src/broker/clients.h src/broker/clients.c
 check_PROGRAMS += tests/broker/test_clients
 TESTS += tests/broker/test_clients
-tests_broker_test_clients_SOURCES = tests/broker/test_clients.c
-tests_broker_test_clients_CFLAGS = $(TEST_CFLAGS)
-tests_broker_test_clients_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/broker/test_broker_e2e
 TESTS += tests/broker/test_broker_e2e
 EXTRA_DIST += tests/testproc.h
 tests_broker_test_broker_e2e_SOURCES = tests/broker/test_broker_e2e.c tests/testproc.h
-tests_broker_test_broker_e2e_CFLAGS = $(TEST_CFLAGS)
-tests_broker_test_broker_e2e_LDADD = $(TEST_LIBS)
 
 src_broker_libbroker_a_SOURCES += src/broker/schedule.h src/broker/schedule.c \
 	src/broker/transaction.h src/broker/transaction.c \
@@ -30,31 +25,21 @@ EXTRA_DIST += tests/broker/broker_client.h
 check_PROGRAMS += tests/broker/test_schedule
 TESTS += tests/broker/test_schedule
 tests_broker_test_schedule_SOURCES = tests/broker/test_schedule.c tests/broker/broker_client.h
-tests_broker_test_schedule_CFLAGS = $(TEST_CFLAGS)
-tests_broker_test_schedule_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/broker/test_transaction
 TESTS += tests/broker/test_transaction
 tests_broker_test_transaction_SOURCES = tests/broker/test_transaction.c tests/broker/broker_client.h
-tests_broker_test_transaction_CFLAGS = $(TEST_CFLAGS)
-tests_broker_test_transaction_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/broker/test_query
 TESTS += tests/broker/test_query
 tests_broker_test_query_SOURCES = tests/broker/test_query.c tests/broker/broker_client.h
-tests_broker_test_query_CFLAGS = $(TEST_CFLAGS)
-tests_broker_test_query_LDADD = $(TEST_LIBS)
 
 src_broker_libbroker_a_SOURCES += src/broker/slave_sync.h src/broker/slave_sync.c
 check_PROGRAMS += tests/broker/test_slave_sync
 TESTS += tests/broker/test_slave_sync
 tests_broker_test_slave_sync_SOURCES = tests/broker/test_slave_sync.c tests/broker/broker_client.h
-tests_broker_test_slave_sync_CFLAGS = $(TEST_CFLAGS)
-tests_broker_test_slave_sync_LDADD = $(TEST_LIBS)
 
 src_broker_libbroker_a_SOURCES += src/broker/acl.h src/broker/acl.c
 check_PROGRAMS += tests/broker/test_acl
 TESTS += tests/broker/test_acl
 tests_broker_test_acl_SOURCES = tests/broker/test_acl.c tests/broker/broker_client.h
-tests_broker_test_acl_CFLAGS = $(TEST_CFLAGS)
-tests_broker_test_acl_LDADD = $(TEST_LIBS)

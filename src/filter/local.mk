@@ -6,9 +6,3 @@ src_filter_libfilter_a_SOURCES = \
 
 check_PROGRAMS += tests/filter/test_filter tests/filter/test_sql
 TESTS += tests/filter/test_filter tests/filter/test_sql
-tests_filter_test_filter_SOURCES = tests/filter/test_filter.c
-tests_filter_test_filter_CFLAGS = $(TEST_CFLAGS)
-tests_filter_test_filter_LDADD = $(TEST_LIBS)
-tests_filter_test_sql_SOURCES = tests/filter/test_sql.c
-tests_filter_test_sql_CFLAGS = $(TEST_CFLAGS)
-tests_filter_test_sql_LDADD = $(TEST_LIBS)

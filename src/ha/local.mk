@@ -5,17 +5,11 @@ src_ha_libha_a_SOURCES = src/ha/ha.h src/ha/ha.c
 check_PROGRAMS += tests/ha/test_ha_frames
 TESTS += tests/ha/test_ha_frames
 tests_ha_test_ha_frames_SOURCES = tests/ha/test_ha_frames.c tests/remoting/golden.h tests/testproc.h
-tests_ha_test_ha_frames_CFLAGS = $(TEST_CFLAGS)
-tests_ha_test_ha_frames_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/ha/test_ha_e2e
 TESTS += tests/ha/test_ha_e2e
 tests_ha_test_ha_e2e_SOURCES = tests/ha/test_ha_e2e.c tests/broker/broker_client.h
-tests_ha_test_ha_e2e_CFLAGS = $(TEST_CFLAGS)
-tests_ha_test_ha_e2e_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/ha/test_ha_master
 TESTS += tests/ha/test_ha_master
 tests_ha_test_ha_master_SOURCES = tests/ha/test_ha_master.c tests/store/store_test.h tests/testproc.h
-tests_ha_test_ha_master_CFLAGS = $(TEST_CFLAGS)
-tests_ha_test_ha_master_LDADD = $(TEST_LIBS)

@@ -16,23 +16,15 @@ EXTRA_DIST += tests/meta/golden/README \
 check_PROGRAMS += tests/meta/test_topic_config
 TESTS += tests/meta/test_topic_config
 tests_meta_test_topic_config_SOURCES = tests/meta/test_topic_config.c tests/meta/meta_test_util.h
-tests_meta_test_topic_config_CFLAGS = $(TEST_CFLAGS)
-tests_meta_test_topic_config_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/meta/test_subscription_group
 TESTS += tests/meta/test_subscription_group
 tests_meta_test_subscription_group_SOURCES = tests/meta/test_subscription_group.c tests/meta/meta_test_util.h
-tests_meta_test_subscription_group_CFLAGS = $(TEST_CFLAGS)
-tests_meta_test_subscription_group_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/meta/test_consumer_offset
 TESTS += tests/meta/test_consumer_offset
 tests_meta_test_consumer_offset_SOURCES = tests/meta/test_consumer_offset.c tests/meta/meta_test_util.h
-tests_meta_test_consumer_offset_CFLAGS = $(TEST_CFLAGS)
-tests_meta_test_consumer_offset_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/meta/test_delay_offset
 TESTS += tests/meta/test_delay_offset
 tests_meta_test_delay_offset_SOURCES = tests/meta/test_delay_offset.c tests/meta/meta_test_util.h
-tests_meta_test_delay_offset_CFLAGS = $(TEST_CFLAGS)
-tests_meta_test_delay_offset_LDADD = $(TEST_LIBS)

@@ -11,11 +11,5 @@ mqnamesrv_LDADD = $(LIBS_ALL)
 
 check_PROGRAMS += tests/namesrv/test_routeinfo tests/namesrv/test_namesrv_e2e
 TESTS += tests/namesrv/test_routeinfo tests/namesrv/test_namesrv_e2e
-tests_namesrv_test_routeinfo_SOURCES = tests/namesrv/test_routeinfo.c
-tests_namesrv_test_routeinfo_CFLAGS = $(TEST_CFLAGS)
-tests_namesrv_test_routeinfo_LDADD = $(TEST_LIBS)
-tests_namesrv_test_namesrv_e2e_SOURCES = tests/namesrv/test_namesrv_e2e.c
-tests_namesrv_test_namesrv_e2e_CFLAGS = $(TEST_CFLAGS)
-tests_namesrv_test_namesrv_e2e_LDADD = $(TEST_LIBS)
 # the e2e test starts the real program
 EXTRA_tests_namesrv_test_namesrv_e2e_DEPENDENCIES = mqnamesrv$(EXEEXT)

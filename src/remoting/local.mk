@@ -7,12 +7,3 @@ src_remoting_libremoting_a_SOURCES = \
 
 check_PROGRAMS += tests/remoting/test_codec tests/remoting/test_server tests/remoting/test_tls
 TESTS += tests/remoting/test_codec tests/remoting/test_server tests/remoting/test_tls
-tests_remoting_test_codec_SOURCES = tests/remoting/test_codec.c
-tests_remoting_test_codec_CFLAGS = $(TEST_CFLAGS)
-tests_remoting_test_codec_LDADD = $(TEST_LIBS)
-tests_remoting_test_server_SOURCES = tests/remoting/test_server.c
-tests_remoting_test_server_CFLAGS = $(TEST_CFLAGS)
-tests_remoting_test_server_LDADD = $(TEST_LIBS)
-tests_remoting_test_tls_SOURCES = tests/remoting/test_tls.c
-tests_remoting_test_tls_CFLAGS = $(TEST_CFLAGS)
-tests_remoting_test_tls_LDADD = $(TEST_LIBS)

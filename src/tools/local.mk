@@ -8,8 +8,5 @@ mqadmin_LDADD = $(LIBS_ALL)
 
 check_PROGRAMS += tests/tools/test_mqadmin
 TESTS += tests/tools/test_mqadmin
-tests_tools_test_mqadmin_SOURCES = tests/tools/test_mqadmin.c
-tests_tools_test_mqadmin_CFLAGS = $(TEST_CFLAGS)
-tests_tools_test_mqadmin_LDADD = $(TEST_LIBS)
 # the test runs the real programs
 EXTRA_tests_tools_test_mqadmin_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)
