@@ -47,74 +47,29 @@ static cJSON *parse_doc(const char *body, size_t len, const char *table_field, c
     return doc;
 }
 
-/* A record named KEY from OBJ, with the entry's own name when it has one (both record types start with it). */
-static int decode_name(const char *key, const cJSON *obj, const char *name_field, char *name, char *err,
-                       size_t errlen)
+/* A TopicConfig or SubscriptionGroupConfig entry through meta's own decoder. */
+static int decode_entry(int (*decode)(const char *, const cJSON *, void *, char **), const char *key,
+                        const cJSON *obj, void *rec, char *err, size_t errlen)
 {
-    const char *own = NULL;
-    if (!cJSON_IsObject(obj) || fjson_field_string(obj, name_field, &own) == FJSON_WRONG_TYPE) {
-        snprintf(err, errlen, "entry %s is malformed", key);
-        return RMQ_ERR;
-    }
-    if (strlen(own ? own : key) >= META_NAME_MAX) {
+    if (strlen(key) >= META_NAME_MAX) {
         snprintf(err, errlen, "entry %s: name too long", key);
         return RMQ_ERR;
     }
-    strcpy(name, own ? own : key);
-    return RMQ_OK;
+    char *why = NULL;
+    if (decode(key, obj, rec, &why) == RMQ_OK) return RMQ_OK;
+    snprintf(err, errlen, "%s", why ? why : "malformed entry");
+    free(why);
+    return RMQ_ERR;
 }
 
-/* TopicConfig as fastjson reads it: absent fields keep new TopicConfig()'s values. */
 static int decode_topic(const char *key, const cJSON *obj, void *rec, char *err, size_t errlen)
 {
-    topic_config *tc = rec;
-    topic_config_init(tc, "");
-    if (decode_name(key, obj, "topicName", tc->topic_name, err, errlen)) return RMQ_ERR;
-    if (fjson_field_int32(obj, "readQueueNums", &tc->read_queue_nums) == FJSON_WRONG_TYPE ||
-        fjson_field_int32(obj, "writeQueueNums", &tc->write_queue_nums) == FJSON_WRONG_TYPE ||
-        fjson_field_int32(obj, "perm", &tc->perm) == FJSON_WRONG_TYPE ||
-        fjson_field_int32(obj, "topicSysFlag", &tc->topic_sys_flag) == FJSON_WRONG_TYPE ||
-        fjson_field_bool(obj, "order", &tc->order) == FJSON_WRONG_TYPE) {
-        snprintf(err, errlen, "topic %s has a field of the wrong type", key);
-        return RMQ_ERR;
-    }
-    /* fastjson takes an enum by name or by ordinal. */
-    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(obj, "topicFilterType");
-    int64_t ordinal;
-    if (!ft || cJSON_IsNull(ft)) return RMQ_OK;
-    if (fjson_get_int64(ft, &ordinal) && (ordinal == 0 || ordinal == 1))
-        tc->topic_filter_type = ordinal ? TOPIC_FILTER_MULTI_TAG : TOPIC_FILTER_SINGLE_TAG;
-    else if (cJSON_IsString(ft) && strcmp(ft->valuestring, "MULTI_TAG") == 0)
-        tc->topic_filter_type = TOPIC_FILTER_MULTI_TAG;
-    else if (cJSON_IsString(ft) && strcmp(ft->valuestring, "SINGLE_TAG") == 0)
-        tc->topic_filter_type = TOPIC_FILTER_SINGLE_TAG;
-    else {
-        snprintf(err, errlen, "topic %s has an unknown topicFilterType", key);
-        return RMQ_ERR;
-    }
-    return RMQ_OK;
+    return decode_entry(topic_config_decode, key, obj, rec, err, errlen);
 }
 
-/* SubscriptionGroupConfig as fastjson reads it. */
 static int decode_group(const char *key, const cJSON *obj, void *rec, char *err, size_t errlen)
 {
-    subscription_group_config *c = rec;
-    subscription_group_config_init(c, "");
-    if (decode_name(key, obj, "groupName", c->group_name, err, errlen)) return RMQ_ERR;
-    if (fjson_field_bool(obj, "consumeEnable", &c->consume_enable) == FJSON_WRONG_TYPE ||
-        fjson_field_bool(obj, "consumeFromMinEnable", &c->consume_from_min_enable) == FJSON_WRONG_TYPE ||
-        fjson_field_bool(obj, "consumeBroadcastEnable", &c->consume_broadcast_enable) == FJSON_WRONG_TYPE ||
-        fjson_field_int32(obj, "retryQueueNums", &c->retry_queue_nums) == FJSON_WRONG_TYPE ||
-        fjson_field_int32(obj, "retryMaxTimes", &c->retry_max_times) == FJSON_WRONG_TYPE ||
-        fjson_field_int64(obj, "brokerId", &c->broker_id) == FJSON_WRONG_TYPE ||
-        fjson_field_int64(obj, "whichBrokerWhenConsumeSlowly", &c->which_broker_when_consume_slowly) ==
-            FJSON_WRONG_TYPE ||
-        fjson_field_bool(obj, "notifyConsumerIdsChangedEnable", &c->notify_consumer_ids_changed_enable) ==
-            FJSON_WRONG_TYPE) {
-        snprintf(err, errlen, "group %s has a field of the wrong type", key);
-        return RMQ_ERR;
-    }
-    return RMQ_OK;
+    return decode_entry(subscription_group_config_decode, key, obj, rec, err, errlen);
 }
 
 /* ---- versioned tables: replaced whole (clear + putAll) ---- */

@@ -140,6 +140,13 @@ int topic_table_create_in_send_back(topic_table *t, const char *topic, int32_t q
                                     int32_t perm, int32_t topic_sys_flag,
                                     topic_config *out, bool *created);
 
+/*
+ * One TopicConfig as fastjson reads it (absent fields keep new TopicConfig()'s
+ * values, enums by name or ordinal) into OUT, a topic_config named KEY unless the
+ * entry names itself; KEY must fit META_NAME_MAX. RMQ_ERR + *err (malloc'd).
+ */
+int topic_config_decode(const char *key, const cJSON *obj, void *out, char **err);
+
 /* TopicConfigSerializeWrapper {"dataVersion":..,"topicConfigTable":..}. */
 char *topic_table_encode(topic_table *t, bool pretty, size_t *len);
 /* The same object into W (REGISTER_BROKER's topicConfigSerializeWrapper). */
@@ -195,6 +202,8 @@ void subgroup_table_disable_consume(subgroup_table *t, const char *group);
 size_t subgroup_table_count(subgroup_table *t);
 subscription_group_config *subgroup_table_snapshot(subgroup_table *t, size_t *count);
 data_version subgroup_table_data_version(subgroup_table *t);
+/* One SubscriptionGroupConfig, as topic_config_decode does it; OUT is a subscription_group_config. */
+int subscription_group_config_decode(const char *key, const cJSON *obj, void *out, char **err);
 /* {"dataVersion":..,"subscriptionGroupTable":..} */
 char *subgroup_table_encode(subgroup_table *t, bool pretty, size_t *len);
 

@@ -72,7 +72,7 @@ int subgroup_table_persist(subgroup_table *t)
     return rc;
 }
 
-static int decode_group(const char *key, const cJSON *obj, void *value, char **err)
+int subscription_group_config_decode(const char *key, const cJSON *obj, void *value, char **err)
 {
     subscription_group_config *c = value;
     if (!cJSON_IsObject(obj)) {
@@ -107,7 +107,7 @@ static int decode_manager(void *table, const cJSON *root, char **err)
 {
     subgroup_table *t = table;
     return meta_named_table_decode(root, "subscriptionGroupTable", "group", sizeof(subscription_group_config),
-                                   decode_group, &t->groups, &t->version, err);
+                                   subscription_group_config_decode, &t->groups, &t->version, err);
 }
 
 /* Caller holds the lock (or owns T exclusively). */

@@ -139,7 +139,7 @@ int topic_table_persist(topic_table *t)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-static int decode_topic(const char *key, const cJSON *obj, void *value, char **err)
+int topic_config_decode(const char *key, const cJSON *obj, void *value, char **err)
 {
     topic_config *tc = value;
     if (!cJSON_IsObject(obj)) {
@@ -183,7 +183,7 @@ bad_filter:
 static int decode_wrapper(void *table, const cJSON *root, char **err)
 {
     topic_table *t = table;
-    return meta_named_table_decode(root, "topicConfigTable", "topic", sizeof(topic_config), decode_topic, &t->topics,
+    return meta_named_table_decode(root, "topicConfigTable", "topic", sizeof(topic_config), topic_config_decode, &t->topics,
                                    &t->version, err);
 }
 

@@ -436,15 +436,10 @@ static void update_and_create_subgroup(admin *a, rmq_conn *conn, rmq_cmd *req, r
         return;
     }
     /* Fields left out keep SubscriptionGroupConfig's defaults, as fastjson does. */
-    if (fjson_field_bool(j, "consumeEnable", &c.consume_enable) == FJSON_WRONG_TYPE ||
-        fjson_field_bool(j, "consumeFromMinEnable", &c.consume_from_min_enable) == FJSON_WRONG_TYPE ||
-        fjson_field_bool(j, "consumeBroadcastEnable", &c.consume_broadcast_enable) == FJSON_WRONG_TYPE ||
-        fjson_field_int32(j, "retryQueueNums", &c.retry_queue_nums) == FJSON_WRONG_TYPE ||
-        fjson_field_int32(j, "retryMaxTimes", &c.retry_max_times) == FJSON_WRONG_TYPE ||
-        fjson_field_int64(j, "brokerId", &c.broker_id) == FJSON_WRONG_TYPE ||
-        fjson_field_int64(j, "whichBrokerWhenConsumeSlowly", &c.which_broker_when_consume_slowly) == FJSON_WRONG_TYPE ||
-        fjson_field_bool(j, "notifyConsumerIdsChangedEnable", &c.notify_consumer_ids_changed_enable) == FJSON_WRONG_TYPE) {
-        cmd_set_code(resp, RC_SYSTEM_ERROR, "decode SubscriptionGroupConfig failed: a field has the wrong type");
+    char *why = NULL;
+    if (subscription_group_config_decode(name, j, &c, &why) != RMQ_OK) {
+        fail(resp, RC_SYSTEM_ERROR, "decode SubscriptionGroupConfig failed: %s", why);
+        free(why);
     } else {
         subgroup_table_put(a->b->groups, &c);
         subgroup_table_persist(a->b->groups);
