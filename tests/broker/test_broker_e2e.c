@@ -455,6 +455,63 @@ START_TEST(test_send_back_past_max_retries_goes_to_dlq)
 }
 END_TEST
 
+/* Request-reply: a reply sent with SEND_REPLY_MESSAGE_V2 is pushed to the requester's connection. */
+START_TEST(test_reply_is_pushed_to_the_requesting_client)
+{
+    char err[256];
+    int requester = rmq_connect_blocking(broker.addr, TIMEOUT, err, sizeof err);
+    ck_assert_int_ge(requester, 0);
+    rmq_cmd *hb = cmd_new_request(34);
+    const char *body = "{\"clientID\":\"127.0.0.1@req#1\",\"consumerDataSet\":[],"
+                       "\"producerDataSet\":[{\"groupName\":\"PG_requester\"}]}";
+    cmd_set_body(hb, body, strlen(body));
+    rmq_cmd *r = rmq_invoke_fd(requester, hb, TIMEOUT, err, sizeof err);
+    ck_assert_msg(r && r->code == 0, "heartbeat: %s", r ? r->remark : err);
+    cmd_free(r);
+    cmd_free(hb);
+
+    const char *props = "REPLY_TO_CLIENT\001127.0.0.1@req#1\002CORRELATION_ID\001corr-7\002MSG_TYPE\001reply";
+    int replier = rmq_connect_blocking(broker.addr, TIMEOUT, err, sizeof err);
+    ck_assert_int_ge(replier, 0);
+    rmq_cmd *reply = send_req(325, "DefaultCluster_REPLY_TOPIC", 0, props, "the answer", 10);
+    reply->opaque = 501;
+    ck_assert_int_eq(rmq_write_cmd_fd(replier, reply), 0);
+    cmd_free(reply);
+
+    /* The requester's connection receives PUSH_REPLY_MESSAGE_TO_CLIENT and answers it. */
+    rmq_cmd *push = rmq_read_frame_fd(requester, TIMEOUT, err, sizeof err);
+    ck_assert_msg(push != NULL, "%s", err);
+    ck_assert_int_eq(push->code, 326);
+    ck_assert(!cmd_is_response(push));
+    ck_assert(push->body_len == 10 && memcmp(push->body, "the answer", 10) == 0);
+    ck_assert_ptr_nonnull(strstr(cmd_ext_get(push, "properties"), "CORRELATION_ID\001corr-7"));
+    ck_assert_ptr_nonnull(strstr(cmd_ext_get(push, "properties"), "PUSH_REPLY_TIME\001"));
+    ck_assert_str_eq(cmd_ext_get(push, "topic"), "DefaultCluster_REPLY_TOPIC");
+    ck_assert_str_eq(cmd_ext_get(push, "storeHost"), broker.addr);
+    rmq_cmd *ok = cmd_new_response(push, 0, NULL);
+    ck_assert_int_eq(rmq_write_cmd_fd(requester, ok), 0);
+    cmd_free(ok);
+    cmd_free(push);
+
+    /* Only then does the replier get its SEND_OK. */
+    r = rmq_read_frame_fd(replier, TIMEOUT, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(r->opaque, 501);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_uint_eq(strlen(cmd_ext_get(r, "msgId")), 32);
+    cmd_free(r);
+
+    /* No such requester online: the replier is told so. */
+    rmq_cmd *orphan = send_req(325, "DefaultCluster_REPLY_TOPIC", 0, "REPLY_TO_CLIENT\001nobody@x", "lost", 4);
+    r = call(orphan);
+    ck_assert_int_eq(r->code, 1);
+    ck_assert_ptr_nonnull(strstr(r->remark, "nobody@x"));
+    cmd_free(r);
+    close(requester);
+    close(replier);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -467,6 +524,7 @@ int main(void)
         test_sync_flush_acks_survive_kill9,
         test_sql92_filter_over_properties,
         test_send_back_past_max_retries_goes_to_dlq,
+        test_reply_is_pushed_to_the_requesting_client,
         NULL,
     };
     return tb_run_tests("broker_e2e", 60, setup, teardown, tests);
