@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fjson.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "filter/filter.h"
@@ -770,4 +771,23 @@ void clients_free(client_registry *reg)
     map_clear(&reg->consumers, consumer_group_free);
     map_clear(&reg->locks, lock_entry_free);
     free(reg);
+}
+
+void subscription_write_json(fjson_writer *w, const subscription_data *sd)
+{
+    fjson_begin_object(w);
+    fjson_prop_bool(w, "classFilterMode", sd->class_filter_mode);
+    fjson_key(w, "codeSet");
+    fjson_begin_array(w);
+    for (size_t i = 0; i < sd->n_codes; i++) fjson_int64(w, sd->codes[i]);
+    fjson_end_array(w);
+    fjson_prop_string(w, "expressionType", sd->expression_type);
+    fjson_prop_string(w, "subString", sd->sub_string);
+    fjson_prop_int64(w, "subVersion", sd->sub_version);
+    fjson_key(w, "tagsSet");
+    fjson_begin_array(w);
+    for (size_t i = 0; i < sd->n_tags; i++) fjson_string(w, sd->tags[i]);
+    fjson_end_array(w);
+    fjson_prop_string(w, "topic", sd->topic);
+    fjson_end_object(w);
 }

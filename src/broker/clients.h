@@ -76,6 +76,9 @@ subscription_data *subscription_new(const char *topic, const char *sub_string,
                                     const char *expression_type, const char *const *tags,
                                     size_t n_tags, int64_t sub_version, bool class_filter_mode);
 void subscription_free(subscription_data *sd);
+/* SubscriptionData as fastjson writes it (ConsumerConnection, ConsumeStats bodies). */
+struct fjson_writer;
+void subscription_write_json(struct fjson_writer *w, const subscription_data *sd);
 /* ExpressionType.isTagType: NULL, "" or "TAG". */
 bool expression_type_is_tag(const char *expression_type);
 

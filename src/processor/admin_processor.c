@@ -1071,22 +1071,6 @@ static const hdr_field cq_fields[] = {
     {"consumerGroup", HDR_STR, false, offsetof(cq_header, consumerGroup)},
 };
 
-static void write_subscription(fjson_writer *w, const subscription_data *sd)
-{
-    fjson_begin_object(w);
-    fjson_prop_bool(w, "classFilterMode", sd->class_filter_mode);
-    fjson_key(w, "codeSet");
-    fjson_begin_array(w);
-    for (size_t i = 0; i < sd->n_codes; i++) fjson_int64(w, sd->codes[i]);
-    fjson_end_array(w);
-    fjson_prop_string(w, "expressionType", sd->expression_type);
-    fjson_prop_string(w, "subString", sd->sub_string);
-    fjson_prop_int64(w, "subVersion", sd->sub_version);
-    write_string_list(w, "tagsSet", sd->tags, sd->n_tags);
-    fjson_prop_string(w, "topic", sd->topic);
-    fjson_end_object(w);
-}
-
 /*
  * QUERY_CONSUME_QUEUE: the consume-queue units from `index`. The store has no
  * raw consume-queue reader, so each unit is rebuilt from the record it points
@@ -1148,7 +1132,7 @@ static void query_consume_queue(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd 
     }
     if (sd) {
         fjson_key(&w, "subscriptionData");
-        write_subscription(&w, sd);
+        subscription_write_json(&w, sd);
     }
     fjson_end_object(&w);
     json_body(resp, &w);

@@ -471,25 +471,6 @@ static void write_connections(fjson_writer *w, const client_channel *ch, size_t 
     fjson_end_array(w);
 }
 
-static void write_subscription(fjson_writer *w, const subscription_data *sd)
-{
-    fjson_begin_object(w);
-    fjson_prop_bool(w, "classFilterMode", sd->class_filter_mode);
-    fjson_key(w, "codeSet");
-    fjson_begin_array(w);
-    for (size_t i = 0; i < sd->n_codes; i++) fjson_int64(w, sd->codes[i]);
-    fjson_end_array(w);
-    fjson_prop_string(w, "expressionType", sd->expression_type);
-    fjson_prop_string(w, "subString", sd->sub_string);
-    fjson_prop_int64(w, "subVersion", sd->sub_version);
-    fjson_key(w, "tagsSet");
-    fjson_begin_array(w);
-    for (size_t i = 0; i < sd->n_tags; i++) fjson_string(w, sd->tags[i]);
-    fjson_end_array(w);
-    fjson_prop_string(w, "topic", sd->topic);
-    fjson_end_object(w);
-}
-
 static rmq_cmd *json_response(const rmq_cmd *req, fjson_writer *w)
 {
     size_t len;
@@ -522,7 +503,7 @@ static int get_consumer_connection_list(rmq_conn *conn, rmq_cmd *req, rmq_cmd **
     fjson_begin_object(&w);
     for (size_t i = 0; i < g->n_subs; i++) {
         fjson_key(&w, g->subs[i]->topic);
-        write_subscription(&w, g->subs[i]);
+        subscription_write_json(&w, g->subs[i]);
     }
     fjson_end_object(&w);
     fjson_end_object(&w);
