@@ -231,13 +231,6 @@ static bool refused_on_slave(const admin *a, rmq_cmd *resp)
     return true;
 }
 
-static void json_body(rmq_cmd *resp, fjson_writer *w)
-{
-    size_t len;
-    char *json = fjson_writer_finish(w, &len);
-    cmd_take_body(resp, json, len);
-}
-
 /* A MessageQueue as a map key: {"brokerName":..,"queueId":..,"topic":..}. */
 static void key_message_queue(fjson_writer *w, const char *broker_name, const char *topic, int32_t queue_id)
 {
@@ -400,7 +393,7 @@ static void get_topic_stats_info(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd
     }
     fjson_end_object(&w);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
 }
 
 static void get_system_topic_list(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
@@ -416,7 +409,7 @@ static void get_system_topic_list(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cm
         if (topic_table_is_system_topic(a->b->topics, all[i].topic_name)) fjson_string(&w, all[i].topic_name);
     fjson_end_array(&w);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
     free(all);
 }
 
@@ -723,7 +716,7 @@ static void get_broker_runtime_info(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_
     }
     fjson_end_object(&w);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
 }
 
 /* VIEW_BROKER_STATS_DATA for the broker-wide counters BROKER_PUT_NUMS / BROKER_GET_NUMS
@@ -773,7 +766,7 @@ static void view_broker_stats_data(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_c
     write_stats_item(&w, "statsHour", &a->mins, 60, f);
     write_stats_item(&w, "statsMinute", &a->secs, 60, f);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
 }
 
 /* ---- consume progress ---- */
@@ -849,7 +842,7 @@ static void get_consume_stats(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *r
             write_offset_entries(a, &w, h.consumerGroup, *t, tc.read_queue_nums);
     }
     end_consume_stats(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
     if (topics != one) meta_names_free(topics);
 }
 
@@ -888,7 +881,7 @@ static void get_broker_consume_stats(admin *a, rmq_conn *conn, rmq_cmd *req, rmq
     fjson_end_array(&w);
     fjson_prop_int64(&w, "totalDiff", total_diff);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
     free(groups);
 }
 
@@ -911,7 +904,7 @@ static void query_topic_consume_by_who(admin *a, rmq_conn *conn, rmq_cmd *req, r
     for (size_t i = 0; i < n_stored; i++) fjson_string(&w, stored[i]);
     fjson_end_array(&w);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
     free(online);
     meta_names_free(stored);
 }
@@ -935,7 +928,7 @@ static void query_topics_by_consumer(admin *a, rmq_conn *conn, rmq_cmd *req, rmq
     fjson_prop_string(&w, "brokerAddr", a->b->addr);
     write_string_list(&w, "topicList", topics, n);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
     meta_names_free(topics);
 }
 
@@ -977,7 +970,7 @@ static void query_consume_time_span(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_
     }
     fjson_end_array(&w);
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
 }
 
 typedef struct clone_header {
@@ -1135,7 +1128,7 @@ static void query_consume_queue(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd 
         subscription_write_json(&w, sd);
     }
     fjson_end_object(&w);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
 }
 
 /* ---- calls to consumers ---- */
@@ -1290,7 +1283,7 @@ static void consumer_status_reply(relay *r)
     fjson_end_object(w);
     fjson_end_object(w);
     rmq_cmd *resp = cmd_new_response(r->req, RC_SUCCESS, NULL);
-    json_body(resp, w);
+    processor_json_body(resp, w);
     relay_finish(r, resp);
 }
 
@@ -1445,7 +1438,7 @@ static void reset_offset(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
     free(push_body);
     fjson_writer_init(&w, 0);
     write_reset_body(&w, a, h.topic, offsets, tc.write_queue_nums, false);
-    json_body(resp, &w);
+    processor_json_body(resp, &w);
     free(offsets);
 }
 

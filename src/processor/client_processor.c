@@ -307,10 +307,8 @@ static int get_consumer_list_by_group(rmq_conn *conn, rmq_cmd *req, rmq_cmd **re
         for (size_t i = 0; i < n; i++) fjson_string(&w, ids[i]);
         fjson_end_array(&w);
         fjson_end_object(&w);
-        size_t len;
-        char *json = fjson_writer_finish(&w, &len);
         *resp = cmd_new_response(req, RC_SUCCESS, NULL);
-        cmd_take_body(*resp, json, len);
+        processor_json_body(*resp, &w);
     }
     cmd_ext_declare(*resp);   /* GetConsumerListByGroupResponseHeader */
     free(ids);
@@ -397,10 +395,8 @@ static int lock_batch_mq(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg
         if (locked[i]) write_message_queue(&w, &lr.mqs[i]);
     fjson_end_array(&w);
     fjson_end_object(&w);
-    size_t len;
-    char *json = fjson_writer_finish(&w, &len);
     *resp = cmd_new_response(req, RC_SUCCESS, NULL);
-    cmd_take_body(*resp, json, len);
+    processor_json_body(*resp, &w);
     free(locked);
     free(lr.mqs);
     cJSON_Delete(lr.body);
@@ -471,15 +467,6 @@ static void write_connections(fjson_writer *w, const client_channel *ch, size_t 
     fjson_end_array(w);
 }
 
-static rmq_cmd *json_response(const rmq_cmd *req, fjson_writer *w)
-{
-    size_t len;
-    char *json = fjson_writer_finish(w, &len);
-    rmq_cmd *r = cmd_new_response(req, RC_SUCCESS, NULL);
-    cmd_take_body(r, json, len);
-    return r;
-}
-
 static int get_consumer_connection_list(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
 {
     broker *b = arg;
@@ -507,7 +494,8 @@ static int get_consumer_connection_list(rmq_conn *conn, rmq_cmd *req, rmq_cmd **
     }
     fjson_end_object(&w);
     fjson_end_object(&w);
-    *resp = json_response(req, &w);
+    *resp = cmd_new_response(req, RC_SUCCESS, NULL);
+    processor_json_body(*resp, &w);
     return RMQ_OK;
 }
 
@@ -526,7 +514,8 @@ static int get_producer_connection_list(rmq_conn *conn, rmq_cmd *req, rmq_cmd **
     fjson_begin_object(&w);
     write_connections(&w, g->channels, g->n_channels);
     fjson_end_object(&w);
-    *resp = json_response(req, &w);
+    *resp = cmd_new_response(req, RC_SUCCESS, NULL);
+    processor_json_body(*resp, &w);
     return RMQ_OK;
 }
 

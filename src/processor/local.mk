@@ -1,6 +1,6 @@
 noinst_LIBRARIES += src/processor/libprocessor.a
 src_processor_libprocessor_a_SOURCES = \
-	src/processor/processor.h src/processor/response_codes.h \
+	src/processor/processor.h src/processor/response_codes.h src/processor/reply.c \
 	src/processor/send_processor.c src/processor/pull_processor.c \
 	src/processor/offset_processor.c src/processor/admin_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/client_processor.c

@@ -1,4 +1,5 @@
-/* ResponseCode values (Apache 4.9.8 ResponseCode / RemotingSysResponseCode). Private to processors. */
+/* Private to processors: ResponseCode values (Apache 4.9.8 ResponseCode / RemotingSysResponseCode)
+ * and the one helper that turns a JSON writer into an answer body. */
 #ifndef RMQ_RESPONSE_CODES_H
 #define RMQ_RESPONSE_CODES_H
 
@@ -25,6 +26,11 @@ enum response_code {
     RC_CONSUMER_NOT_ONLINE = 206,
     RC_NO_MESSAGE = 208,
 };
+
+struct rmq_cmd;
+struct fjson_writer;
+/* Finishes W and makes its text the body of RESP (every JSON answer goes through here). */
+void processor_json_body(struct rmq_cmd *resp, struct fjson_writer *w);
 
 #define FAQ_URL "\nSee http://rocketmq.apache.org/docs/faq/ for further details."
 
