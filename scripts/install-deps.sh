@@ -6,8 +6,12 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config libevent-dev libcjson-dev
       libssl-dev zlib1g-dev check procps"
-# The compat/node suite needs Node.js and npm; a machine's own install counts.
+# The compat suites need Node.js/npm (ali-ons), a JDK with Maven (official Java clients and
+# Apache's own servers) and Go (rocketmq-client-go); a machine's own install counts.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+command -v java >/dev/null 2>&1 || pkgs="$pkgs default-jdk-headless"
+command -v mvn >/dev/null 2>&1 || pkgs="$pkgs maven"
+command -v go >/dev/null 2>&1 || pkgs="$pkgs golang-go"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
