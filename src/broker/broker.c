@@ -1,7 +1,7 @@
 /*
  * The broker's life: open the store and the metadata, listen on the main and
- * fast ports, register with the name servers every registerNameServerPeriod
- * and after changes, persist offsets periodically, and shut down cleanly on
+ * fast ports, register with the name servers at start, 10 s later, then every
+ * registerNameServerPeriod, and after changes, persist offsets periodically, and shut down cleanly on
  * SIGTERM/SIGINT (unregister, persist, close the store).
  */
 #include <event2/event.h>
@@ -161,6 +161,42 @@ static void register_all(broker *b)
 static void register_cb(evutil_socket_t fd, short what, void *arg)
 {
     register_all(arg);
+}
+
+/*
+ * BrokerController.start: registerBrokerAll at once, then at a fixed rate with an
+ * initial delay of 10 s and a period of registerNameServerPeriod capped at 60 s.
+ * Waiting a whole period for the second registration would leave a slave started
+ * before its master without the master's address (and a SYNC_MASTER without its
+ * slave) for 30 s. A period under 10 s, which Apache raises to 10 s, is kept: tests
+ * use it to see registrations quickly.
+ */
+#define REGISTER_FIRST_PERIODIC_MS 10000
+#define REGISTER_PERIOD_MAX_MS 60000
+
+static int register_period_ms(const broker *b)
+{
+    int p = b->cfg.registerNameServerPeriod;
+    return p > REGISTER_PERIOD_MAX_MS ? REGISTER_PERIOD_MAX_MS : p;
+}
+
+static void register_periodic_cb(evutil_socket_t fd, short what, void *arg)
+{
+    broker *b = arg;
+    register_all(b);
+    int ms = register_period_ms(b);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(b->register_periodic_ev, &tv);
+}
+
+static void start_registering(broker *b)
+{
+    int ms = register_period_ms(b);
+    if (ms > REGISTER_FIRST_PERIODIC_MS) ms = REGISTER_FIRST_PERIODIC_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    b->register_periodic_ev = event_new(b->base, -1, 0, register_periodic_cb, b);
+    event_add(b->register_periodic_ev, &tv);
+    register_all(b);
 }
 
 /* At shutdown the loop no longer runs: unregister with blocking calls. */
@@ -349,6 +385,7 @@ static void close_all(broker *b)
     if (b->delay_offsets) delay_offset_free(b->delay_offsets);
     if (b->store) store_close(b->store);
     if (b->register_ev) event_free(b->register_ev);
+    if (b->register_periodic_ev) event_free(b->register_periodic_ev);
     rmq_async_free(b->async);
 }
 
@@ -426,11 +463,10 @@ int broker_run(const broker_config *cfg)
     if (b->transactions) transaction_start(b->transactions);
     if (b->slave_sync) slave_sync_start(b->slave_sync);
     struct event *timers[] = {
-        add_timer(b, b->cfg.registerNameServerPeriod, register_cb),
         add_timer(b, b->cfg.flushConsumerOffsetInterval, persist_offsets_cb),
         add_timer(b, 10000, scan_clients_cb),
     };
-    register_all(b);
+    start_registering(b);
     log_info("broker", "The broker[%s, %s] boot success. serializeType=JSON and name server is %s",
              b->cfg.brokerName, b->addr, b->cfg.namesrvAddr ? b->cfg.namesrvAddr : "(none)");
     event_base_dispatch(b->base);

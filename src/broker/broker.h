@@ -112,6 +112,7 @@ typedef struct broker {
     struct schedule_service *schedule;     /* delay levels and timer (schedule.h) */
     struct transaction_service *transactions;  /* END_TRANSACTION and checks (transaction.h) */
     struct event *register_ev;             /* debounced REGISTER_BROKER */
+    struct event *register_periodic_ev;    /* 10 s after start, then every registerNameServerPeriod */
     struct ha_service *ha;                 /* replication (src/ha/ha.h) */
     struct slave_sync *slave_sync;         /* slaves: the master's metadata (slave_sync.h) */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */

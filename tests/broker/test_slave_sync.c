@@ -423,7 +423,7 @@ END_TEST
 static test_proc namesrv;
 static char *namesrv_dir, *namesrv_arg;
 
-static void namesrv_setup(void)
+static void namesrv_start(void)
 {
     rmq_remoting_init();
     namesrv_dir = test_tmpdir("test_sync_namesrv");
@@ -439,6 +439,11 @@ static void namesrv_setup(void)
     ck_assert_int_eq(test_proc_start_env(&namesrv, "mqnamesrv", argv, env, port, out), 0);
     free(home), free(out), free(text), free(conf);
     namesrv_arg = str_printf("--namesrvAddr=%s", namesrv.addr);
+}
+
+static void namesrv_setup(void)
+{
+    namesrv_start();
     /* Registering every second: the slave's first answer may come before the master registered. */
     tb_init(&master, "test_sync_master", namesrv_arg, "--registerNameServerPeriod=1000", NULL);
     tb_init(&slave, "test_sync_slave", "--brokerRole=SLAVE", "--brokerId=1", namesrv_arg,
@@ -486,6 +491,36 @@ START_TEST(slave_finds_its_master_through_the_name_server)
 }
 END_TEST
 
+/*
+ * BrokerController.start registers again 10 s after start, not one
+ * registerNameServerPeriod (30 s) later: a SYNC_MASTER whose slave was started
+ * first answers SEND_OK to a producer within seconds of the slave's second
+ * registration, instead of SLAVE_NOT_AVAILABLE for half a minute.
+ */
+static void slave_first_setup(void)
+{
+    namesrv_start();
+    tb_init(&slave, "test_sync_slave", "--brokerRole=SLAVE", "--brokerId=1", namesrv_arg, NULL);
+    tb_init(&master, "test_sync_master", namesrv_arg, "--brokerRole=SYNC_MASTER", NULL);
+}
+
+START_TEST(sync_master_serves_soon_after_a_slave_started_first)
+{
+    int64_t start = mono_ms(), deadline = start + 20000;
+    tb_create_topic(&master, TOPIC, 4);
+    int code = -1;
+    while (mono_ms() < deadline) {
+        rmq_cmd *r = tb_call(&master, tb_send_req("PG_e2e", TOPIC, 0, 0, NULL, "after-slave"), BC_TIMEOUT);
+        code = r->code;
+        cmd_free(r);
+        if (code == 0) break;
+        usleep(250000);
+    }
+    ck_assert_msg(code == 0, "no SEND_OK within 20 s of the master's start (last code %d)", code);
+    ck_assert_msg(mono_ms() - start < 15000, "first SEND_OK after %lld ms", (long long)(mono_ms() - start));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("slave_sync");
@@ -508,6 +543,11 @@ int main(void)
     tcase_set_timeout(ns, 120);
     tcase_add_test(ns, slave_finds_its_master_through_the_name_server);
     suite_add_tcase(s, ns);
+    TCase *first = tcase_create("e2e-slave-first");
+    tcase_add_checked_fixture(first, slave_first_setup, namesrv_teardown);
+    tcase_set_timeout(first, 60);
+    tcase_add_test(first, sync_master_serves_soon_after_a_slave_started_first);
+    suite_add_tcase(s, first);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
