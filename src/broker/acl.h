@@ -1,6 +1,6 @@
 /*
  * acl: Apache's plain ACL 1.0 on the broker (acl/plain/PlainPermissionManager,
- * PlainAccessValidator; features.md §10). An ACL is read from a plain_acl.yml
+ * PlainAccessValidator; docs/remoting.md). An ACL is read from a plain_acl.yml
  * (block-style YAML: globalWhiteRemoteAddresses and accounts, parsed here by
  * a small reader for exactly that shape) and checks each request:
  *

@@ -1,6 +1,6 @@
 /*
  * fjson: JSON the way Apache RocketMQ's fastjson 1.2.69 reads and writes it
- * (remoting.md §7). cJSON is the tree; this adds what cJSON lacks:
+ * (docs/remoting.md). cJSON is the tree; this adds what cJSON lacks:
  *
  *  - fjson_parse: a lenient reader that also takes unquoted keys
  *    ({0:"a"}, {name:1}), object keys ({{"brokerName":"b",...}:{...}}),
@@ -9,7 +9,7 @@
  *  - fjson_writer: a string builder emitting fastjson's shapes: bare
  *    integer and object map keys, fastjson string escaping, Java-style
  *    doubles, optional PrettyFormat (what ConfigManager.persist writes) and
- *    the "standard" variant namesrv uses for new clients (§7.6).
+ *    the "standard" variant namesrv uses for new clients.
  *  - typed field getters telling "missing" apart from "wrong type".
  *
  * Key order is the caller's business: fastjson sorts bean properties by

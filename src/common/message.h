@@ -3,7 +3,7 @@
  * the broker and the tools — the properties string, the stored record
  * (one commit-log entry, also the element of pull/query/view bodies), the
  * offset msgId, the SEND_BATCH_MESSAGE body and the tag hash code.
- * Layouts: /work/shared/protocol/message.md (Apache MessageDecoder,
+ * Layouts: docs/message.md (Apache MessageDecoder,
  * CommitLog.MessageExtEncoder). Decoders return views pointing INTO the
  * caller's buffer; nothing here allocates except msg_props and
  * msg_batch_decode's item array.

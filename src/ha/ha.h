@@ -1,6 +1,6 @@
 /*
  * ha: master/slave commit-log replication — Apache RocketMQ 4.9.8's
- * HAService/HAConnection/HAClient, wire-compatible (features.md §9).
+ * HAService/HAConnection/HAClient, wire-compatible (docs/ha.md).
  *
  * Every broker listens on haListenPort for slaves (as Apache does). For each
  * slave connection the master reads 8-byte big-endian offset reports and

@@ -98,7 +98,7 @@ int route_add_write_perm(route_table *rt, const char *broker_name);
 /*
  * TopicRouteData JSON, or NULL when the topic has no route. order_topic_conf
  * (may be NULL) is included as is; `standard` selects the quoted-key, sorted,
- * browser-compatible form Apache sends to clients >= V4_9_4 (remoting.md §7.6).
+ * browser-compatible form Apache sends to clients >= V4_9_4 (docs/remoting.md).
  */
 char *route_topic_route_json(const route_table *rt, const char *topic, const char *order_topic_conf,
                              bool standard, size_t *len);

@@ -1,7 +1,7 @@
 /*
  * store: the message store — Apache RocketMQ 4.9.8's DefaultMessageStore
  * with byte-compatible files (commitlog, consumequeue, index, checkpoint,
- * abort, lock; /work/shared/protocol/store.md). It knows nothing of the
+ * abort, lock; docs/store.md). It knows nothing of the
  * network. This header is the only door into the module.
  *
  * Threads: store_put / store_append_raw may be called from any thread

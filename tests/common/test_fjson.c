@@ -82,7 +82,7 @@ END_TEST
 
 START_TEST(test_parse_object_keys)
 {
-    /* ConsumeStats.offsetTable: MessageQueue keys (remoting.md §7.5). */
+    /* ConsumeStats.offsetTable: MessageQueue keys (docs/remoting.md). */
     const char *text = "{\"offsetTable\":{{\"brokerName\":\"b\",\"queueId\":0,\"topic\":\"t\"}:"
                        "{\"brokerOffset\":10,\"consumerOffset\":7,\"lastTimestamp\":0},"
                        "{ 'brokerName' : 'b', queueId : 1 ,\"topic\":\"t\" }:{\"brokerOffset\":3}}}";

@@ -37,7 +37,7 @@ START_TEST(test_props_parse_and_encode)
 }
 END_TEST
 
-/* A record laid out by hand from message.md §1. */
+/* A record laid out by hand from docs/message.md. */
 static size_t hand_record(uint8_t *b)
 {
     size_t o = 0;
@@ -146,7 +146,7 @@ END_TEST
 START_TEST(test_batch_decode_java_body)
 {
     /* The first item of a SEND_BATCH_MESSAGE body captured from the 4.9.8 Java client
-     * (golden/java-client-4.9.8.jsonl), then one more hand-made item. */
+     * (tests/golden/java-client-4.9.8.jsonl), then one more hand-made item. */
     const char *hex =
         "0000007600000000000000000000000000000006626174636830005a4b455953016b3002554e49515f4b455901"
         "464430303030303030303030303030303030303030303030303030303030303234434438354646443242323737"

@@ -1,6 +1,6 @@
 /*
  * The HA wire format against real traffic between an Apache 4.9.8 master and
- * slave (shared/golden/ha-master-slave.jsonl): the master's stream, fed to the
+ * slave (tests/golden/ha-master-slave.jsonl): the master's stream, fed to the
  * parser segment by segment as TCP delivered it, yields exactly the captured
  * transfers; our header encoder reproduces every captured header; the slave's
  * report stream parses to its captured values. Then the complete frames at the

@@ -9,11 +9,12 @@
 
 #include "common/util.h"
 
-/* Path of shared/golden/NAME: $RMQ_SRCDIR/../shared/golden, else ../shared/golden. */
+/* Path of tests/golden/NAME (see its README) in the source tree: $RMQ_SRCDIR as
+ * `make check` sets it, else "..", the source tree seen from a build dir inside it. */
 static inline char *golden_path(const char *name)
 {
     const char *src = getenv("RMQ_SRCDIR");
-    return str_printf("%s/../shared/golden/%s", src ? src : "..", name);
+    return str_printf("%s/tests/golden/%s", src ? src : "..", name);
 }
 
 /* Calls fn for each line (a parsed JSON object); returns lines seen, -1 if absent. */

@@ -1,6 +1,6 @@
 /*
  * Codec tests: frames built byte by byte from the documented layout
- * (shared/protocol/remoting.md §1–3), golden frames from Apache 4.9.8, and
+ * (docs/remoting.md), golden frames from Apache 4.9.8 (tests/golden/), and
  * every malformed shape we can think of.
  */
 #include <check.h>

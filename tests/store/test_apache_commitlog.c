@@ -1,6 +1,6 @@
 /*
  * A commitlog written by Apache RocketMQ 4.9.8 itself: the first bytes of the
- * master's commitlog as it shipped them to its slave (shared/golden/
+ * master's commitlog as it shipped them to its slave (tests/golden/
  * ha-master-slave.jsonl, master_transfer frames: raw commitlog from offset 0).
  * Placed as a segment file after an unclean stop, our store must recover it,
  * rebuild the consume queues and index from it, and serve those messages.

@@ -19,7 +19,7 @@ START_TEST(test_append_and_read_back)
     store_slice sl;
     ck_assert_int_eq(store_get_record(s, b.phys_offset, &sl), RMQ_OK);
     ck_assert_uint_eq(sl.len, (uint32_t)b.size);
-    /* Field positions from message.md §1. */
+    /* Field positions from docs/message.md. */
     ck_assert_uint_eq(get_be32(sl.data), (uint32_t)b.size);
     ck_assert_uint_eq(get_be32(sl.data + 4), 0xDAA320A7u);
     ck_assert_uint_eq(get_be32(sl.data + 8), (uint32_t)rmq_crc32("world", 5));

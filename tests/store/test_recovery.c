@@ -177,7 +177,7 @@ START_TEST(test_queue_entries_past_commitlog_end_dropped)
 }
 END_TEST
 
-/* One record in Apache's layout, byte by byte (message.md §1), IPv4 hosts. */
+/* One record in Apache's layout, byte by byte (docs/message.md), IPv4 hosts. */
 static size_t apache_record(uint8_t *b, int64_t phys, int64_t qoff, int64_t store_ts, const char *body,
                             const char *topic, const char *props)
 {
