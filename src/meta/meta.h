@@ -1,6 +1,6 @@
 /*
  * meta: the broker's metadata tables, kept in memory and persisted as
- * Apache's <storePathRootDir>/config/<name>.json files (store.md §9) in the exact
+ * Apache's <storePathRootDir>/config/<name>.json files (docs/store.md) in the exact
  * fastjson shapes Apache 4.9.8 writes and sends over the wire:
  *
  *   topic_table          topics.json             TopicConfigManager

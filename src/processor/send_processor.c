@@ -487,7 +487,7 @@ static const hdr_field send_back_fields[] = {
     {"maxReconsumeTimes", HDR_I32, false, offsetof(send_back_header, maxReconsumeTimes)},
 };
 
-/* SendMessageProcessor.asyncConsumerSendMsgBack (features.md §2). */
+/* SendMessageProcessor.asyncConsumerSendMsgBack. */
 static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
 {
     broker *b = arg;
