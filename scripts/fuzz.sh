@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (tests/fuzz/README.md): builds every tests/fuzz/fuzz_*.c
+# harness with clang's libFuzzer under AddressSanitizer + UndefinedBehaviorSanitizer
+# and runs each, one after the other, for SECONDS (default 60). Fails on any
+# finding (crash, sanitizer report, broken invariant, leak, timeout, out of memory);
+# the input that caused it is left in <build dir>/fuzz-findings/<harness>/.
+#
+#   bash scripts/fuzz.sh [SECONDS] [HARNESS...]     build dir: $FUZZ_BUILD_DIR or build-libfuzzer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+shift $(($# > 0 ? 1 : 0))
+dir=${FUZZ_BUILD_DIR:-build-libfuzzer}
+src=$(pwd)
+
+# clang and its runtime (libFuzzer comes with libclang-rt, a recommended package).
+if ! command -v clang >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "fuzz: installing clang"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang >/dev/null
+fi
+
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+cflags="-g -O1 -fno-omit-frame-pointer $san -fsanitize=fuzzer-no-link"
+[ -x configure ] || autoreconf -fi >/dev/null
+mkdir -p "$dir"
+if [ ! -f "$dir/Makefile" ]; then
+  (cd "$dir" && "$src/configure" -q CC=clang CFLAGS="$cflags" LDFLAGS="$san")
+fi
+# The module libraries and the flags every program uses, as the Makefile has them
+# (brought up to date first, so that its regeneration does not talk into the answers).
+make -s -C "$dir" Makefile >/dev/null
+query() { make -s -C "$dir" -f Makefile -f - fuzz-query <<<"fuzz-query: ; @echo $1"; }
+libs=$(query '$(MOD_LIBS)')
+# shellcheck disable=SC2086
+make -s -C "$dir" -j"$(nproc)" $libs >"$dir/fuzz-build.log" 2>&1 || { tail -30 "$dir/fuzz-build.log"; exit 1; }
+cppflags="-D_GNU_SOURCE $(query '$(AM_CPPFLAGS)')"
+syslibs=$(query '$(SYS_LIBS)')
+
+if [ $# -gt 0 ]; then names=("$@"); else
+  names=()
+  for f in tests/fuzz/fuzz_*.c; do n=${f#tests/fuzz/fuzz_}; names+=("${n%.c}"); done
+fi
+mkdir -p "$dir/tests/fuzz"
+for n in "${names[@]}"; do
+  # shellcheck disable=SC2086
+  (cd "$dir" && clang $cflags -fsanitize=fuzzer $cppflags -I"$src/tests/fuzz" -std=gnu11 \
+     -o "tests/fuzz/fuzz_$n" "$src/tests/fuzz/fuzz_$n.c" $libs $syslibs)
+done
+
+passed=0 failed=0
+for n in "${names[@]}"; do
+  work="$dir/fuzz-corpus/$n" findings="$dir/fuzz-findings/$n"
+  mkdir -p "$work" "$findings"
+  log="$dir/fuzz-$n.log"
+  args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+        -artifact_prefix="$findings/")
+  [ -f "tests/fuzz/dict/$n.dict" ] && args+=(-dict="tests/fuzz/dict/$n.dict")
+  # New inputs go to the first directory (in the build tree); the seeds are only read.
+  rc=0
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "$dir/tests/fuzz/fuzz_$n" "${args[@]}" "$work" "tests/fuzz/corpus/$n" >"$log" 2>&1 || rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  found=$(find "$findings" -type f | wc -l)
+  if [ "$rc" -eq 0 ] && [ "$found" -eq 0 ]; then
+    passed=$((passed + 1)); verdict=ok
+  else
+    failed=$((failed + 1)); verdict=FAILED
+    grep -E 'ERROR: |runtime error|invariant broken|SUMMARY' "$log" | head -5 || true
+  fi
+  echo "fuzz $n: ${execs:-0} execs in ${secs} s, cov ${cov:-?} ft ${ft:-?}, findings $found ($verdict; log $log)"
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
