@@ -260,12 +260,12 @@ static int decode_binary_header(rmq_cmd *c, const uint8_t *h, size_t len, const 
         uint32_t vl = get_be32(h + pos);
         pos += 4;
         if (vl > end - pos) return RMQ_ERR;
-        if (kl && vl) {
-            char *key = xstrndup(k, kl), *val = xstrndup((const char *)h + pos, vl);
-            cmd_ext_set(c, key, val);
-            free(key);
-            free(val);
-        }
+        /* Every pair counts, empty ones too, as in RocketMQSerializable.mapDeserialize
+         * (our own encoder writes an empty value with length 0). */
+        char *key = xstrndup(k, kl), *val = xstrndup((const char *)h + pos, vl);
+        cmd_ext_set(c, key, val);
+        free(key);
+        free(val);
         pos += vl;
     }
     return RMQ_OK;
