@@ -407,7 +407,9 @@ int msg_delay_levels_parse(const char *spec, int64_t delays_ms[MSG_MAX_DELAY_LEV
         char *end;
         long long v = strtoll(p, &end, 10);
         int64_t unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000 : *end == 'd' ? 86400000 : 0;
-        if (end == p || v < 0 || !unit || (end[1] && end[1] != ' ') || n == MSG_MAX_DELAY_LEVELS) {
+        /* A delay whose milliseconds overflow a long is refused (Java would wrap it). */
+        if (end == p || v < 0 || !unit || v > INT64_MAX / unit || (end[1] && end[1] != ' ') ||
+            n == MSG_MAX_DELAY_LEVELS) {
             *bad = p;
             return -1;
         }
