@@ -14,6 +14,7 @@
 #include "acl.h"
 #include "broker.h"
 #include "clients.h"
+#include "pop.h"
 #include "schedule.h"
 #include "slave_sync.h"
 #include "transaction.h"
@@ -232,6 +233,7 @@ static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t q
 {
     broker *b = arg;
     pull_hold_on_arrival(b, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
+    pop_hold_on_arrival(b, topic, queue_id);
     if (b->schedule)
         schedule_on_arrival(b->schedule, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
 }
@@ -306,6 +308,9 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     processor_register_admin(s, b);
     processor_register_transaction(s, b);
     processor_register_query(s, b);
+    processor_register_pop(s, b);
+    processor_register_ack(s, b);
+    processor_register_assignment(s, b);
     rmq_server_on_close(s, on_conn_closed, b);
     return s;
 }
@@ -376,6 +381,8 @@ static void close_all(broker *b)
     schedule_free(b->schedule);
     transaction_free(b->transactions);
     if (b->pull_hold) pull_hold_free(b->pull_hold);
+    if (b->pop_hold) pop_hold_free(b->pop_hold);
+    pop_free(b->pop);
     if (b->clients) clients_free(b->clients);
     if (b->offsets) consumer_offset_persist(b->offsets);
     if (b->delay_offsets) delay_offset_persist(b->delay_offsets);
@@ -433,6 +440,11 @@ int broker_run(const broker_config *cfg)
     clients_hooks hooks = {.consumer_group_seen = consumer_group_seen, .notify_enabled = notify_enabled, .arg = b};
     b->clients = clients_new(&hooks);
     b->pull_hold = pull_hold_new(b);
+    b->pop_hold = pop_hold_new();
+    if (!(b->pop = pop_new(b, err, sizeof err))) {
+        fprintf(stderr, "mqbroker: %s\n", err);
+        goto out;
+    }
     if (!broker_is_slave(b)) {
         if (!(b->schedule = schedule_new(b, err, sizeof err))) {
             fprintf(stderr, "mqbroker: %s\n", err);
@@ -460,6 +472,7 @@ int broker_run(const broker_config *cfg)
     }
     store_start(b->store);
     if (b->schedule) schedule_start(b->schedule);
+    if (b->pop && !broker_is_slave(b)) pop_start(b->pop);
     if (b->transactions) transaction_start(b->transactions);
     if (b->slave_sync) slave_sync_start(b->slave_sync);
     struct event *timers[] = {

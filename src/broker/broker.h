@@ -115,6 +115,8 @@ typedef struct broker {
     struct event *register_periodic_ev;    /* 10 s after start, then every registerNameServerPeriod */
     struct ha_service *ha;                 /* replication (src/ha/ha.h) */
     struct slave_sync *slave_sync;         /* slaves: the master's metadata (slave_sync.h) */
+    struct pop_service *pop;               /* POP bookkeeping and request modes (pop.h) */
+    struct pop_hold *pop_hold;             /* suspended long-polling POPs */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
     int64_t boot_ms;
     bool shutting_down;

@@ -25,6 +25,18 @@ void processor_register_admin(rmq_server *s, broker *b);
 void processor_register_transaction(rmq_server *s, broker *b);
 /* QUERY_MESSAGE (by key / unique key) and VIEW_MESSAGE_BY_ID. */
 void processor_register_query(rmq_server *s, broker *b);
+/* POP_MESSAGE with long polling (5.x POP consumption). */
+void processor_register_pop(rmq_server *s, broker *b);
+/* ACK_MESSAGE, BATCH_ACK_MESSAGE, CHANGE_MESSAGE_INVISIBLETIME. */
+void processor_register_ack(rmq_server *s, broker *b);
+/* QUERY_ASSIGNMENT, SET_MESSAGE_REQUEST_MODE, GET_ALL_MESSAGE_REQUEST_MODE. */
+void processor_register_assignment(rmq_server *s, broker *b);
+
+/* Long polling for POP (PopLongPollingService): held POPs, woken by arrivals to their topic
+ * or its POP retry topic. */
+struct pop_hold *pop_hold_new(void);
+void pop_hold_free(struct pop_hold *h);
+void pop_hold_on_arrival(broker *b, const char *topic, int32_t queue_id);
 
 #endif
 

@@ -203,6 +203,13 @@ static void release_slice(const void *data, size_t len, void *arg)
     free(sl);
 }
 
+store_filter processor_store_filter(const rmq_filter *filter, bool sql_on_records)
+{
+    store_filter sf = {.by_tags_code = match_tags_code, .arg = (void *)filter};
+    if (filter_type(filter) == FILTER_SQL92 && sql_on_records) sf.by_record = match_record;
+    return sf;
+}
+
 static const char *const status_names[] = {
     "FOUND", "NO_MATCHED_MESSAGE", "MESSAGE_WAS_REMOVING", "OFFSET_FOUND_NULL", "OFFSET_OVERFLOW_BADLY",
     "OFFSET_OVERFLOW_ONE", "OFFSET_TOO_SMALL", "NO_MATCHED_LOGIC_QUEUE", "NO_MESSAGE_IN_QUEUE",
@@ -266,8 +273,7 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
         return cmd_new_responsef(req, RC_SYSTEM_ERROR, "The broker does not support consumer to filter message by %s", type);
     }
     bool is_retry = strncmp(h.topic, TOPIC_RETRY_PREFIX, strlen(TOPIC_RETRY_PREFIX)) == 0;
-    store_filter sf = {.by_tags_code = match_tags_code, .arg = (void *)filter};
-    if (filter_type(filter) == FILTER_SQL92 && (!is_retry || b->cfg.filterSupportRetry)) sf.by_record = match_record;
+    store_filter sf = processor_store_filter(filter, !is_retry || b->cfg.filterSupportRetry);
 
     store_get_result res;
     if (store_get_messages(b->store, h.consumerGroup, h.topic, h.queueId, h.queueOffset, h.maxMsgNums, &sf, &res)) {

@@ -1,7 +1,12 @@
-/* Private to processors: ResponseCode values (Apache 4.9.8 ResponseCode / RemotingSysResponseCode)
- * and the one helper that turns a JSON writer into an answer body. */
+/* Private to processors: ResponseCode values (Apache ResponseCode / RemotingSysResponseCode),
+ * the one helper that turns a JSON writer into an answer body, and the store filter of a
+ * subscription (PULL and POP). */
 #ifndef RMQ_RESPONSE_CODES_H
 #define RMQ_RESPONSE_CODES_H
+
+#include <stdbool.h>
+
+#include "store/store.h"
 
 enum response_code {
     RC_SUCCESS = 0,
@@ -24,13 +29,21 @@ enum response_code {
     RC_SUBSCRIPTION_NOT_LATEST = 25,
     RC_SUBSCRIPTION_GROUP_NOT_EXIST = 26,
     RC_CONSUMER_NOT_ONLINE = 206,
+    RC_INVALID_PARAMETER = 29,
     RC_NO_MESSAGE = 208,
+    RC_POLLING_FULL = 209,
+    RC_POLLING_TIMEOUT = 210,
 };
 
 struct rmq_cmd;
 struct fjson_writer;
 /* Finishes W and makes its text the body of RESP (every JSON answer goes through here). */
 void processor_json_body(struct rmq_cmd *resp, struct fjson_writer *w);
+
+struct rmq_filter;
+/* ExpressionMessageFilter: tags codes in the consume queue; SQL92 also on each record's
+ * properties when SQL_ON_RECORDS (not on retry topics unless filterSupportRetry). */
+store_filter processor_store_filter(const struct rmq_filter *filter, bool sql_on_records);
 
 #define FAQ_URL "\nSee http://rocketmq.apache.org/docs/faq/ for further details."
 

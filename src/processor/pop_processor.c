@@ -1,0 +1,477 @@
+/*
+ * POP_MESSAGE (200050) — Apache 5.3's PopMessageProcessor with its
+ * PopLongPollingService, without the in-memory buffer merge: each queue a
+ * POP takes messages from gets its checkpoint in the revive topic at once
+ * (pop.h) and the group's offset moves past them, as Apache does with
+ * enablePopBufferMerge=false.
+ *
+ * A POP reads the POP retry topic first with popFromRetryProbability (20 %),
+ * then the topic's queues (all of them, from a random one, for queueId -1),
+ * then the retry topic when still short. Retry messages go out re-encoded
+ * under the original topic with POP_CK set; for the others the client builds
+ * POP_CK from startOffsetInfo / msgOffsetInfo. A POP that finds nothing and
+ * has a pollTime is held until a message arrives for its topic or the poll
+ * time is over.
+ */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/pop.h"
+#include "common/log.h"
+#include "common/message.h"
+#include "common/util.h"
+#include "filter/filter.h"
+#include "meta/meta.h"
+#include "processor.h"
+#include "response_codes.h"
+#include "store/store.h"
+
+enum { POP_MESSAGE = 200050 };
+enum { POP_FROM_RETRY_PROBABILITY = 20, INIT_MODE_MIN = 0 };
+#define MAX_POP_POLLING 100000  /* maxPopPollingSize */
+
+typedef struct pop_header {
+    const char *consumerGroup, *topic, *expType, *exp, *attemptId;
+    int32_t queueId, maxMsgNums, initMode;
+    int64_t invisibleTime, pollTime, bornTime;
+    bool order;
+} pop_header;
+
+#define F(member, type, req) {#member, type, req, offsetof(pop_header, member)}
+static const hdr_field pop_fields[] = {
+    F(consumerGroup, HDR_STR, true), F(topic, HDR_STR, true), F(queueId, HDR_I32, true),
+    F(maxMsgNums, HDR_I32, true), F(invisibleTime, HDR_I64, true), F(pollTime, HDR_I64, true),
+    F(bornTime, HDR_I64, true), F(initMode, HDR_I32, true), F(expType, HDR_STR, false),
+    F(exp, HDR_STR, false), F(order, HDR_BOOL, false), F(attemptId, HDR_STR, false),
+};
+#undef F
+
+/* ---- one POP ---- */
+
+typedef struct pop_ctx {
+    broker *b;
+    const pop_header *h;
+    const rmq_filter *filter;
+    int revive_qid;
+    int64_t pop_time;
+    int got;
+    int64_t rest;
+    struct evbuffer *body;
+    char *start_info, *msg_info, *order_info;  /* startOffsetInfo, msgOffsetInfo, orderCountInfo */
+} pop_ctx;
+
+/* Appends one "flag queueId value" piece to a ';'-separated info string. */
+static void info_append(char **info, const char *piece)
+{
+    char *joined = str_printf("%s%s%s", *info ? *info : "", *info ? ";" : "", piece);
+    free(*info);
+    *info = joined;
+}
+
+static void release_slice(const void *data, size_t len, void *arg)
+{
+    store_slice *sl = arg;
+    store_slice_release(sl);
+    free(sl);
+}
+
+/* getInitOffset: MIN (and retry topics) from the queue's first message, else its last. */
+static int64_t init_offset(broker *b, const char *topic, int32_t qid, int32_t init_mode)
+{
+    int64_t min = store_min_offset_in_queue(b->store, topic, qid);
+    if (init_mode == INIT_MODE_MIN || strncmp(topic, TOPIC_RETRY_PREFIX, strlen(TOPIC_RETRY_PREFIX)) == 0) return min;
+    /* initPopOffsetByCheckMsgInMem: a queue that still starts at 0 is read from 0. */
+    if (min <= 0 && store_max_offset_in_queue(b->store, topic, qid) > 0) return 0;
+    int64_t last = store_max_offset_in_queue(b->store, topic, qid) - 1;
+    return last < 0 ? 0 : last;
+}
+
+static int64_t pop_offset(pop_ctx *c, const char *topic, int32_t qid)
+{
+    broker *b = c->b;
+    int64_t offset = consumer_offset_query(b->offsets, c->h->consumerGroup, topic, qid);
+    if (offset < 0) {
+        offset = init_offset(b, topic, qid, c->h->initMode);
+        consumer_offset_commit(b->offsets, c->h->consumerGroup, topic, qid, offset);
+    }
+    return offset;
+}
+
+/* A retry message goes out under the topic asked for, with its POP_CK (putIfAbsent). */
+static void add_retry_record(pop_ctx *c, const msg_record *r, int64_t start_offset)
+{
+    msg_props props;
+    msg_props_init(&props);
+    msg_props_parse(&props, r->props, r->props_len);
+    if (!msg_props_get(&props, "POP_CK")) {
+        char ck[512];
+        snprintf(ck, sizeof ck, "%" PRId64 " %" PRId64 " %" PRId64 " %d 1 %s %d %" PRId64, start_offset, c->pop_time,
+                 c->h->invisibleTime, c->revive_qid, c->b->cfg.brokerName, r->queue_id, r->queue_offset);
+        msg_props_set(&props, "POP_CK", ck);
+    }
+    size_t plen;
+    char *ps = msg_props_encode(&props, &plen);
+    msg_props_free(&props);
+    msg_record out = *r;
+    out.topic = c->h->topic;
+    out.topic_len = (uint32_t)strlen(c->h->topic);
+    out.props = ps;
+    out.props_len = (uint32_t)plen;
+    uint32_t size = msg_record_size(out.body_len, out.topic_len, out.props_len, out.born_host.v6, out.store_host.v6);
+    uint8_t *buf = xmalloc(size);
+    msg_record_encode(buf, &out);
+    evbuffer_add(c->body, buf, size);
+    free(buf);
+    free(ps);
+}
+
+static bool status_offset_wrong(store_get_status st)
+{
+    return st == STORE_GET_OFFSET_TOO_SMALL || st == STORE_GET_OFFSET_OVERFLOW_BADLY ||
+           st == STORE_GET_OFFSET_FOUND_NULL;
+}
+
+/* popMsgFromQueue */
+static void pop_queue(pop_ctx *c, const char *topic, bool is_retry, int32_t qid)
+{
+    broker *b = c->b;
+    const pop_header *h = c->h;
+    int64_t offset = pop_offset(c, topic, qid);
+    if (c->got >= h->maxMsgNums) {
+        c->rest += store_max_offset_in_queue(b->store, topic, qid) - offset;
+        return;
+    }
+    /* A queue whose last orderly batch is still invisible waits (its backlog is not counted). */
+    if (h->order && pop_order_blocked(b->pop, topic, h->consumerGroup, qid, h->attemptId, h->invisibleTime, now_ms()))
+        return;
+    store_filter sf = processor_store_filter(c->filter, !is_retry || b->cfg.filterSupportRetry);
+    store_get_result res;
+    if (store_get_messages(b->store, h->consumerGroup, topic, qid, offset, h->maxMsgNums - c->got, &sf, &res)) return;
+    if (status_offset_wrong(res.status)) {
+        /* The stored offset is off the queue: start again where the store says. */
+        offset = res.next_begin_offset;
+        consumer_offset_commit(b->offsets, h->consumerGroup, topic, qid, offset);
+        store_get_result_release(&res);
+        if (store_get_messages(b->store, h->consumerGroup, topic, qid, offset, h->maxMsgNums - c->got, &sf, &res))
+            return;
+    }
+    if (res.count > 0) {
+        int64_t offsets[POP_MAX_MSGS];
+        for (int i = 0; i < res.count; i++) {
+            msg_record r;
+            const char *why;
+            offsets[i] = msg_record_decode(res.msgs[i].data, res.msgs[i].len, &r, &why) ? offset + i : r.queue_offset;
+        }
+        if (h->order) {
+            /* No checkpoint: the offset stays at the batch until it is acknowledged. */
+            pop_order_update(b->pop, topic, h->consumerGroup, qid, h->attemptId, c->pop_time, h->invisibleTime,
+                             offsets, res.count, &c->order_info);
+            consumer_offset_commit(b->offsets, h->consumerGroup, topic, qid, offset);
+        } else {
+            pop_ck ck = {.queue_id = qid, .start_offset = offset, .pop_time = c->pop_time,
+                         .invisible_time = h->invisibleTime, .num = res.count};
+            snprintf(ck.topic, sizeof ck.topic, "%s", topic);
+            snprintf(ck.group, sizeof ck.group, "%s", h->consumerGroup);
+            snprintf(ck.broker_name, sizeof ck.broker_name, "%s", b->cfg.brokerName);
+            for (int i = 0; i < res.count; i++) ck.diff[i] = (int32_t)(offsets[i] - offset);
+            if (pop_append_ck(b->pop, &ck, c->revive_qid)) {
+                c->rest += res.max_offset - res.next_begin_offset + res.count;
+                store_get_result_release(&res);
+                return;
+            }
+            consumer_offset_commit(b->offsets, h->consumerGroup, topic, qid, res.next_begin_offset);
+        }
+        char piece[POP_MAX_MSGS * 21 + 32];
+        snprintf(piece, sizeof piece, "%s %d %" PRId64, pop_retry_flag(topic), qid, offset);
+        info_append(&c->start_info, piece);
+        size_t off = (size_t)snprintf(piece, sizeof piece, "%s %d ", pop_retry_flag(topic), qid);
+        for (int i = 0; i < res.count; i++)
+            off += (size_t)snprintf(piece + off, sizeof piece - off, "%s%" PRId64, i ? "," : "", offsets[i]);
+        info_append(&c->msg_info, piece);
+        if (is_retry) {
+            for (int i = 0; i < res.count; i++) {
+                msg_record r;
+                const char *why;
+                if (msg_record_decode(res.msgs[i].data, res.msgs[i].len, &r, &why) == RMQ_OK)
+                    add_retry_record(c, &r, offset);
+            }
+        } else {
+            /* Zero copy: the answer points into the mapped commitlog until it is written. */
+            for (int i = 0; i < res.count; i++) {
+                store_slice *sl = xmalloc(sizeof *sl);
+                *sl = res.msgs[i];
+                evbuffer_add_reference(c->body, sl->data, sl->len, release_slice, sl);
+            }
+        }
+        c->got += res.count;
+        if (!is_retry) res.count = 0;  /* the references now belong to the body */
+    } else if ((res.status == STORE_GET_NO_MATCHED_MESSAGE || res.status == STORE_GET_OFFSET_FOUND_NULL ||
+                res.status == STORE_GET_MESSAGE_WAS_REMOVING || res.status == STORE_GET_NO_MATCHED_LOGIC_QUEUE) &&
+               res.next_begin_offset > -1) {
+        /* addCkMock: nothing to deliver here, only the offset moves. */
+        consumer_offset_commit(b->offsets, h->consumerGroup, topic, qid, res.next_begin_offset);
+    }
+    c->rest += res.max_offset - res.next_begin_offset;
+    store_get_result_release(&res);
+}
+
+static void pop_topic(pop_ctx *c, const char *topic, bool is_retry, int random_q)
+{
+    topic_config tc;
+    if (!topic_table_get(c->b->topics, topic, &tc)) return;
+    for (int i = 0; i < tc.read_queue_nums; i++) pop_queue(c, topic, is_retry, (random_q + i) % tc.read_queue_nums);
+}
+
+/* ---- held POPs (PopLongPollingService) ---- */
+
+typedef struct held_pop {
+    broker *b;
+    rmq_conn *conn;          /* held */
+    rmq_cmd *req;            /* owned */
+    char *topic, *group;
+    int32_t queue_id;
+    int64_t expired;         /* bornTime + pollTime */
+    struct event *timer;
+    struct held_pop *next, *prev;
+} held_pop;
+
+struct pop_hold {
+    held_pop *head;
+    size_t count;
+};
+
+static rmq_cmd *pop_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held);
+
+static void held_unlink(held_pop *hp)
+{
+    struct pop_hold *h = hp->b->pop_hold;
+    if (hp->prev) hp->prev->next = hp->next;
+    else h->head = hp->next;
+    if (hp->next) hp->next->prev = hp->prev;
+    h->count--;
+}
+
+static void held_free(held_pop *hp)
+{
+    event_free(hp->timer);
+    rmq_conn_release(hp->conn);
+    cmd_free(hp->req);
+    free(hp->topic);
+    free(hp->group);
+    free(hp);
+}
+
+/* Runs an unlinked held POP again; it may be held anew (woken by messages it does not match). */
+static void held_run(held_pop *hp, bool timed_out)
+{
+    if (!rmq_conn_closed(hp->conn)) {
+        bool held = false;
+        rmq_cmd *resp = pop_answer(hp->b, hp->conn, hp->req, !timed_out, &held);
+        if (held) {
+            hp->req = NULL;  /* the new hold owns it */
+        } else if (resp) {
+            resp->opaque = hp->req->opaque;
+            resp->flag |= RMQ_FLAG_RESPONSE;
+            resp->serialize = hp->req->serialize;
+            rmq_conn_reply(hp->conn, resp);
+        }
+    }
+    held_free(hp);
+}
+
+static void held_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    held_unlink(arg);
+    held_run(arg, true);
+}
+
+static void held_link(struct pop_hold *ph, held_pop *hp)
+{
+    hp->prev = NULL;
+    hp->next = ph->head;
+    if (hp->next) hp->next->prev = hp;
+    ph->head = hp;
+    ph->count++;
+}
+
+static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, const pop_header *h)
+{
+    if (b->pop_hold->count >= MAX_POP_POLLING) return RC_POLLING_FULL;
+    int64_t expired = h->bornTime + h->pollTime, now = now_ms();
+    if (now > expired - 50) return RC_POLLING_TIMEOUT;
+    held_pop *hp = xcalloc(1, sizeof *hp);
+    hp->b = b;
+    hp->conn = conn;
+    rmq_conn_hold(conn);
+    hp->req = req;
+    hp->topic = xstrdup(h->topic);
+    hp->group = xstrdup(h->consumerGroup);
+    hp->queue_id = h->queueId;
+    hp->expired = expired;
+    hp->timer = evtimer_new(b->base, held_timeout, hp);
+    int64_t ms = expired - now;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(hp->timer, &tv);
+    held_link(b->pop_hold, hp);
+    return RC_SUCCESS;
+}
+
+void pop_hold_on_arrival(broker *b, const char *topic, int32_t queue_id)
+{
+    struct pop_hold *ph = b->pop_hold;
+    if (!ph || !ph->head) return;
+    bool retry = strncmp(topic, TOPIC_RETRY_PREFIX, strlen(TOPIC_RETRY_PREFIX)) == 0;
+    /* Detach the list: POPs held again while it is walked go onto the fresh one. */
+    held_pop *hp = ph->head, *next;
+    ph->head = NULL;
+    ph->count = 0;
+    for (; hp; hp = next) {
+        next = hp->next;
+        bool match;
+        if (retry) {
+            /* notifyMessageArrivingWithRetryTopic: the group's POP retry topic wakes its POPs. */
+            char rt[META_NAME_MAX];
+            pop_retry_topic(rt, sizeof rt, hp->topic, hp->group);
+            match = strcmp(rt, topic) == 0;
+        } else {
+            match = strcmp(hp->topic, topic) == 0 && (hp->queue_id < 0 || hp->queue_id == queue_id);
+        }
+        if (match) held_run(hp, false);
+        else held_link(ph, hp);
+    }
+}
+
+struct pop_hold *pop_hold_new(void)
+{
+    return xcalloc(1, sizeof(struct pop_hold));
+}
+
+void pop_hold_free(struct pop_hold *h)
+{
+    for (held_pop *hp = h->head, *next; hp; hp = next) {
+        next = hp->next;
+        held_free(hp);
+    }
+    free(h);
+}
+
+/* ---- the request ---- */
+
+static void answer_header(rmq_cmd *resp, int64_t pop_time, int64_t invisible, int revive_qid, int64_t rest)
+{
+    cmd_ext_set_int(resp, "popTime", pop_time);
+    cmd_ext_set_int(resp, "invisibleTime", invisible);
+    cmd_ext_set_int(resp, "reviveQid", revive_qid);
+    cmd_ext_set_int(resp, "restNum", rest);
+}
+
+/* Checks as PopMessageProcessor.processRequest; an answer, or NULL to go on. */
+static rmq_cmd *check(broker *b, rmq_conn *conn, rmq_cmd *req, const pop_header *h, subscription_group_config *gc)
+{
+    if (now_ms() - h->bornTime - h->pollTime > 500)
+        return cmd_new_responsef(req, RC_POLLING_TIMEOUT, "the broker[%s] pop message is timeout too much",
+                                 b->cfg.brokerIP1);
+    if (!(b->cfg.brokerPermission & PERM_READ))
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] pop message is forbidden", b->cfg.brokerIP1);
+    if (h->maxMsgNums > POP_MAX_MSGS)
+        return cmd_new_responsef(req, RC_INVALID_PARAMETER, "the broker[%s] pop message's num is greater than 32",
+                                 b->cfg.brokerIP1);
+    topic_config tc;
+    if (!topic_table_get(b->topics, h->topic, &tc))
+        return cmd_new_responsef(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please! %s", h->topic,
+                                 FAQ_URL);
+    if (!(tc.perm & PERM_READ))
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the topic[%s] peeking message is forbidden", h->topic);
+    if (h->queueId >= tc.read_queue_nums)
+        return cmd_new_responsef(req, RC_INVALID_PARAMETER,
+                                 "queueId[%d] is illegal, topic:[%s] topicConfig.readQueueNums:[%d] consumer:[/%s]",
+                                 h->queueId, h->topic, tc.read_queue_nums, rmq_conn_remote(conn));
+    bool created = false;
+    if (!subgroup_table_find(b->groups, h->consumerGroup, gc, &created))
+        return cmd_new_responsef(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group [%s] does not exist, %s",
+                                 h->consumerGroup, FAQ_URL);
+    if (created) subgroup_table_persist(b->groups);
+    if (!gc->consume_enable)
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "subscription group no permission, %s", h->consumerGroup);
+    return NULL;
+}
+
+static rmq_cmd *pop_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held)
+{
+    *held = false;
+    /* Apache fills a missing or zero bornTime with the time it got the request. */
+    const char *born = cmd_ext_get(req, "bornTime");
+    if (!born || strcmp(born, "0") == 0) cmd_ext_set_int(req, "bornTime", now_ms());
+    pop_header h = {0};
+    char err[512];
+    if (cmd_decode_header(req, pop_fields, sizeof pop_fields / sizeof pop_fields[0], &h, err, sizeof err))
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
+    subscription_group_config gc;
+    rmq_cmd *bad = check(b, conn, req, &h, &gc);
+    if (bad) return bad;
+    rmq_filter *filter = filter_compile(h.expType && *h.expType ? h.expType : "TAG", h.exp && *h.exp ? h.exp : "*",
+                                        err, sizeof err);
+    if (!filter) return cmd_new_responsef(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
+
+    char retry[META_NAME_MAX];
+    pop_retry_topic(retry, sizeof retry, h.topic, h.consumerGroup);
+    int random_q = rand() % 100;
+    bool need_retry = random_q < POP_FROM_RETRY_PROBABILITY;
+    pop_ctx c = {.b = b, .h = &h, .filter = filter, .pop_time = now_ms(), .body = evbuffer_new(),
+                 .revive_qid = h.order ? POP_ORDER_REVIVE_QUEUE : pop_next_revive_qid(b->pop)};
+    if (need_retry && !h.order) pop_topic(&c, retry, true, random_q);
+    if (h.queueId < 0) pop_topic(&c, h.topic, false, random_q);
+    else pop_queue(&c, h.topic, false, h.queueId);
+    if (!need_retry && c.got < h.maxMsgNums && !h.order) pop_topic(&c, retry, true, random_q);
+    filter_free(filter);
+
+    rmq_cmd *resp;
+    if (c.got > 0) {
+        resp = cmd_new_response(req, RC_SUCCESS, "FOUND");
+        evbuffer_add_buffer(cmd_body_buf(resp), c.body);
+    } else {
+        int code = RC_POLLING_TIMEOUT;
+        if (allow_hold && h.pollTime > 0) {
+            code = hold(b, conn, req, &h);
+            if (code == RC_SUCCESS) {
+                *held = true;
+                evbuffer_free(c.body);
+                free(c.start_info), free(c.msg_info), free(c.order_info);
+                return NULL;
+            }
+        }
+        resp = cmd_new_response(req, code, "NO_MESSAGE_IN_QUEUE");
+    }
+    answer_header(resp, c.pop_time, h.invisibleTime, c.revive_qid, c.rest);
+    cmd_ext_set(resp, "startOffsetInfo", c.start_info ? c.start_info : "");
+    cmd_ext_set(resp, "msgOffsetInfo", c.msg_info ? c.msg_info : "");
+    if (h.order) cmd_ext_set(resp, "orderCountInfo", c.order_info ? c.order_info : "");
+    evbuffer_free(c.body);
+    free(c.start_info), free(c.msg_info), free(c.order_info);
+    return resp;
+}
+
+/* Every answer carries PopMessageResponseHeader's numbers, zero on errors, as Apache's does. */
+static rmq_cmd *pop_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held)
+{
+    rmq_cmd *resp = pop_run(b, conn, req, allow_hold, held);
+    if (resp && !cmd_ext_get(resp, "popTime")) answer_header(resp, 0, 0, 0, 0);
+    return resp;
+}
+
+static int pop_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
+{
+    bool held;
+    *out = pop_answer(arg, conn, req, true, &held);
+    return held ? RMQ_AGAIN : RMQ_OK;
+}
+
+void processor_register_pop(rmq_server *s, broker *b)
+{
+    rmq_server_register(s, POP_MESSAGE, pop_processor, b);
+}

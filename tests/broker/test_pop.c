@@ -1,0 +1,560 @@
+/*
+ * End to end: POP consumption against the real mqbroker, with the requests
+ * the 5.3.x remoting client sends (MQClientAPIImpl.popMessageAsync,
+ * ackMessageAsync, batchAckMessageAsync, changeInvisibleTimeAsync,
+ * queryAssignment, setMessageRequestMode) and the receipts it builds
+ * (ExtraInfoUtil). Proves: POP + ACK, redelivery through the revive topic
+ * after the invisible time with reconsumeTimes + 1, CHANGE_MESSAGE_INVISIBLETIME,
+ * BATCH_ACK_MESSAGE, orderly POP's queue lock, long polling, the request mode
+ * and assignment, and Apache's answers to bad requests.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_client.h"
+
+#define BROKER_NAME "broker-e2e"
+#define REVIVE_WAIT_MS 12000  /* invisible time + revive lag (ackTimeInterval + 1 s + 3 s quiet) */
+
+static test_broker tb;
+
+static void setup(void) { tb_init(&tb, "test_pop", NULL); }
+static void teardown(void) { tb_done(&tb); }
+
+/* PopMessageRequestHeader as the 5.3 client fills it. */
+static rmq_cmd *pop_req(const char *group, const char *topic, int qid, int max, int64_t invisible, int64_t poll,
+                        bool order, const char *attempt)
+{
+    rmq_cmd *req = cmd_new_request(200050);
+    cmd_ext_set(req, "consumerGroup", group);
+    cmd_ext_set(req, "topic", topic);
+    cmd_ext_set_int(req, "queueId", qid);
+    cmd_ext_set_int(req, "maxMsgNums", max);
+    cmd_ext_set_int(req, "invisibleTime", invisible);
+    cmd_ext_set_int(req, "pollTime", poll);
+    cmd_ext_set_int(req, "bornTime", now_ms());
+    cmd_ext_set_int(req, "initMode", 0);
+    cmd_ext_set(req, "expType", "TAG");
+    cmd_ext_set(req, "exp", "*");
+    cmd_ext_set(req, "order", order ? "true" : "false");
+    if (attempt) cmd_ext_set(req, "attemptId", attempt);
+    return req;
+}
+
+static rmq_cmd *pop(const char *group, const char *topic, int max, int64_t invisible)
+{
+    return tb_call(&tb, pop_req(group, topic, -1, max, invisible, 0, false, NULL), BC_TIMEOUT);
+}
+
+/* The receipt the client puts in POP_CK (processPopResponse): from the record, or built from the header. */
+static char *receipt(const rmq_cmd *resp, const msg_record *r)
+{
+    char *ck = tb_prop(r, "POP_CK");
+    if (ck) return ck;
+    char key[32];
+    snprintf(key, sizeof key, "0 %d ", r->queue_id);
+    const char *info = cmd_ext_get(resp, "startOffsetInfo"), *at = info ? strstr(info, key) : NULL;
+    ck_assert_msg(at, "no startOffsetInfo for queue %d in %s", r->queue_id, info ? info : "(none)");
+    int64_t start = strtoll(at + strlen(key), NULL, 10);
+    return str_printf("%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " 0 " BROKER_NAME " %d %" PRId64, start,
+                      tb_ext_i64(resp, "popTime"), tb_ext_i64(resp, "invisibleTime"), tb_ext_i64(resp, "reviveQid"),
+                      r->queue_id, r->queue_offset);
+}
+
+/* ExtraInfoUtil.getRealTopic of a receipt: the retry flag is its fifth field. */
+static char *real_topic(const char *ck, const char *topic, const char *group)
+{
+    const char *p = ck;
+    for (int i = 0; i < 4; i++) p = strchr(p, ' ') + 1;
+    return *p == '1' ? str_printf("%%RETRY%%%s_%s", group, topic) : xstrdup(topic);
+}
+
+static int ck_queue(const char *ck)
+{
+    const char *p = ck;
+    for (int i = 0; i < 6; i++) p = strchr(p, ' ') + 1;
+    return atoi(p);
+}
+
+static int64_t ck_offset(const char *ck)
+{
+    const char *p = ck;
+    for (int i = 0; i < 7; i++) p = strchr(p, ' ') + 1;
+    return strtoll(p, NULL, 10);
+}
+
+/* ACK_MESSAGE as DefaultMQPushConsumerImpl.ackAsync sends it. */
+static rmq_cmd *ack_req(const char *group, const char *topic, const char *ck)
+{
+    rmq_cmd *req = cmd_new_request(200051);
+    char *real = real_topic(ck, topic, group);
+    cmd_ext_set(req, "consumerGroup", group);
+    cmd_ext_set(req, "topic", real);
+    cmd_ext_set_int(req, "queueId", ck_queue(ck));
+    cmd_ext_set(req, "extraInfo", ck);
+    cmd_ext_set_int(req, "offset", ck_offset(ck));
+    free(real);
+    return req;
+}
+
+static void ack(const char *group, const char *topic, const char *ck)
+{
+    rmq_cmd *resp = tb_call(&tb, ack_req(group, topic, ck), BC_TIMEOUT);
+    ck_assert_msg(resp->code == 0, "ack: %d %s", resp->code, resp->remark ? resp->remark : "");
+    cmd_free(resp);
+}
+
+static void body_of(const msg_record *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%.*s", (int)r->body_len, (const char *)r->body);
+}
+
+/* N messages "<prefix>0".."<prefix>N-1" to queue 0 of TOPIC. */
+static void send_bodies(const char *topic, const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char body[16];
+        snprintf(body, sizeof body, "%s%d", prefix, i);
+        cmd_free(tb_send(&tb, topic, 0, NULL, body));
+    }
+}
+
+/* POPs until a message comes or MS pass; the answer (caller frees) or NULL. */
+static rmq_cmd *pop_within(const char *group, const char *topic, int64_t invisible, int ms)
+{
+    int64_t end = now_ms() + ms;
+    do {
+        rmq_cmd *r = pop(group, topic, 32, invisible);
+        if (r->code == 0) return r;
+        ck_assert_int_eq(r->code, 210);
+        cmd_free(r);
+        usleep(200000);
+    } while (now_ms() < end);
+    return NULL;
+}
+
+START_TEST(test_pop_then_ack_consumes_each_message_once)
+{
+    tb_create_topic(&tb, "PopT", 2);
+    for (int i = 0; i < 4; i++) {
+        char body[16];
+        snprintf(body, sizeof body, "m%d", i);
+        cmd_free(tb_send(&tb, "PopT", i % 2, "TAGS\001a", body));
+    }
+    rmq_cmd *r = pop("GPop", "PopT", 32, 60000);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_str_eq(r->remark, "FOUND");
+    ck_assert_int_eq(tb_ext_i64(r, "invisibleTime"), 60000);
+    ck_assert_int_ge(tb_ext_i64(r, "popTime"), now_ms() - 5000);
+    int64_t rq = tb_ext_i64(r, "reviveQid");
+    ck_assert(rq >= 0 && rq < 8);
+    ck_assert_int_eq(tb_ext_i64(r, "restNum"), 0);
+    /* Both queues from offset 0: "0 qid start" and "0 qid o1,o2" pieces. */
+    const char *so = cmd_ext_get(r, "startOffsetInfo"), *mo = cmd_ext_get(r, "msgOffsetInfo");
+    ck_assert(strstr(so, "0 0 0") && strstr(so, "0 1 0") && strchr(so, ';'));
+    ck_assert(strstr(mo, "0 0 0,1") && strstr(mo, "0 1 0,1"));
+    msg_record recs[8];
+    int n = tb_records(r, recs, 8);
+    ck_assert_int_eq(n, 4);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(recs[i].reconsume_times, 0);
+        char *ck = receipt(r, &recs[i]);
+        ack("GPop", "PopT", ck);
+        free(ck);
+    }
+    cmd_free(r);
+    /* Nothing left: POLLING_TIMEOUT with Apache's remark and header numbers. */
+    r = pop("GPop", "PopT", 32, 60000);
+    ck_assert_int_eq(r->code, 210);
+    ck_assert_str_eq(r->remark, "NO_MESSAGE_IN_QUEUE");
+    ck_assert_int_eq(tb_ext_i64(r, "restNum"), 0);
+    ck_assert_str_eq(cmd_ext_get(r, "startOffsetInfo"), "");
+    cmd_free(r);
+    /* The checkpoints are in the revive topic's timer, as Apache keeps them. */
+    ck_assert_int_ge(tb_max_offset(&tb, "rmq_sys_wheel_timer", 0), 1);
+}
+END_TEST
+
+START_TEST(test_unacked_message_is_redelivered_after_invisible_time_with_reconsume_times_plus_one)
+{
+    tb_create_topic(&tb, "PopR", 1);
+    cmd_free(tb_send(&tb, "PopR", 0, "TAGS\001t1\002UNIQ_KEY\001AC110001000018B4AAC2000000000001", "again"));
+    cmd_free(tb_send(&tb, "PopR", 0, "TAGS\001t1", "acked"));
+    int64_t t0 = now_ms();
+    rmq_cmd *r = pop("GRev", "PopR", 32, 2000);
+    ck_assert_int_eq(r->code, 0);
+    msg_record recs[4];
+    ck_assert_int_eq(tb_records(r, recs, 4), 2);
+    char *ck = receipt(r, &recs[1]);
+    ack("GRev", "PopR", ck);  /* only the second */
+    free(ck);
+    cmd_free(r);
+
+    r = pop("GRev", "PopR", 32, 60000);
+    ck_assert_int_eq(r->code, 210);  /* invisible now */
+    cmd_free(r);
+    r = pop_within("GRev", "PopR", 60000, REVIVE_WAIT_MS);
+    ck_assert_msg(r != NULL, "not redelivered within %d ms", REVIVE_WAIT_MS);
+    ck_assert_int_ge(now_ms() - t0, 2000);
+    ck_assert_int_eq(tb_records(r, recs, 4), 1);
+    char body[32];
+    body_of(&recs[0], body, sizeof body);
+    ck_assert_str_eq(body, "again");
+    /* Re-encoded under the topic asked for, with its receipt on the retry topic. */
+    ck_assert_int_eq((int)recs[0].topic_len, 4);
+    ck_assert(memcmp(recs[0].topic, "PopR", 4) == 0);
+    ck_assert_int_eq(recs[0].reconsume_times, 1);
+    tb_assert_prop(&recs[0], "TAGS", "t1");
+    tb_assert_prop(&recs[0], "UNIQ_KEY", "AC110001000018B4AAC2000000000001");
+    char *first = tb_prop(&recs[0], "1ST_POP_TIME");
+    ck_assert_ptr_nonnull(first);
+    free(first);
+    ck = tb_prop(&recs[0], "POP_CK");
+    ck_assert_ptr_nonnull(ck);
+    ck_assert_msg(strstr(ck, " 1 " BROKER_NAME " 0 "), "retry receipt %s", ck);
+    ck_assert_str_eq(strstr(cmd_ext_get(r, "startOffsetInfo"), "1 0 ") ? "ok" : "no", "ok");
+    ack("GRev", "PopR", ck);
+    free(ck);
+    cmd_free(r);
+    /* Acknowledged on the retry topic: never again. */
+    r = pop_within("GRev", "PopR", 60000, 6000);
+    ck_assert_msg(r == NULL, "an acknowledged retry message came back");
+}
+END_TEST
+
+START_TEST(test_change_invisible_time_moves_the_redelivery)
+{
+    tb_create_topic(&tb, "PopC", 1);
+    cmd_free(tb_send(&tb, "PopC", 0, NULL, "later"));
+    rmq_cmd *r = pop("GChg", "PopC", 32, 60000);
+    ck_assert_int_eq(r->code, 0);
+    msg_record rec;
+    ck_assert_int_eq(tb_records(r, &rec, 1), 1);
+    char *ck = receipt(r, &rec);
+    cmd_free(r);
+
+    rmq_cmd *req = cmd_new_request(200053);
+    cmd_ext_set(req, "consumerGroup", "GChg");
+    cmd_ext_set(req, "topic", "PopC");
+    cmd_ext_set_int(req, "queueId", 0);
+    cmd_ext_set(req, "extraInfo", ck);
+    cmd_ext_set_int(req, "offset", 0);
+    cmd_ext_set_int(req, "invisibleTime", 1000);
+    int64_t before = now_ms();
+    rmq_cmd *c = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(c->code, 0);
+    ck_assert_int_eq(tb_ext_i64(c, "invisibleTime"), 1000);
+    ck_assert_int_ge(tb_ext_i64(c, "popTime"), before);
+    ck_assert_int_eq(tb_ext_i64(c, "reviveQid"), strtoll(strchr(strchr(strchr(ck, ' ') + 1, ' ') + 1, ' ') + 1, NULL, 10));
+    cmd_free(c);
+    free(ck);
+    /* Due 1 s after the change instead of 60 s after the POP. */
+    r = pop_within("GChg", "PopC", 60000, REVIVE_WAIT_MS);
+    ck_assert_msg(r != NULL, "not redelivered after the invisible time changed");
+    ck_assert_int_eq(tb_records(r, &rec, 1), 1);
+    ck_assert_int_eq(rec.reconsume_times, 1);
+    cmd_free(r);
+}
+END_TEST
+
+START_TEST(test_batch_ack_acknowledges_the_set_bits_only)
+{
+    tb_create_topic(&tb, "PopB", 1);
+    send_bodies("PopB", "b", 3);
+    rmq_cmd *r = pop("GBat", "PopB", 32, 2000);
+    ck_assert_int_eq(r->code, 0);
+    msg_record recs[4];
+    ck_assert_int_eq(tb_records(r, recs, 4), 3);
+    /* BatchAckMessageRequestBody: bits 0 and 2 (BitSet.toByteArray = 0x05, base64 "BQ=="). */
+    char *body = str_printf("{\"acks\":[{\"b\":\"BQ==\",\"c\":\"GBat\",\"it\":2000,\"pt\":%" PRId64
+                            ",\"q\":0,\"r\":\"0\",\"rq\":%" PRId64 ",\"so\":0,\"t\":\"PopB\"}],\"brokerName\":\""
+                            BROKER_NAME "\"}", tb_ext_i64(r, "popTime"), tb_ext_i64(r, "reviveQid"));
+    cmd_free(r);
+    rmq_cmd *req = cmd_new_request(200151);
+    cmd_take_body(req, body, strlen(body));
+    rmq_cmd *a = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(a->code, 0);
+    cmd_free(a);
+    r = pop_within("GBat", "PopB", 60000, REVIVE_WAIT_MS);
+    ck_assert_msg(r != NULL, "the unacknowledged message was not redelivered");
+    int n = tb_records(r, recs, 4);
+    ck_assert_int_eq(n, 1);
+    char text[8];
+    body_of(&recs[0], text, sizeof text);
+    ck_assert_str_eq(text, "b1");
+    cmd_free(r);
+
+    /* An empty batch: NO_MESSAGE. */
+    req = cmd_new_request(200151);
+    cmd_set_body(req, "{\"acks\":[]}", 11);
+    a = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(a->code, 208);
+    cmd_free(a);
+}
+END_TEST
+
+static rmq_cmd *pop_order(const char *attempt, int max, int64_t invisible)
+{
+    return tb_call(&tb, pop_req("GFifo", "PopF", 0, max, invisible, 0, true, attempt), BC_TIMEOUT);
+}
+
+START_TEST(test_orderly_pop_locks_the_queue_until_acked_or_invisible_time)
+{
+    tb_create_topic(&tb, "PopF", 1);
+    send_bodies("PopF", "f", 3);
+    rmq_cmd *r = pop_order("a1", 2, 60000);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(tb_ext_i64(r, "reviveQid"), 999);
+    ck_assert_str_eq(cmd_ext_get(r, "orderCountInfo"), "0 0 0");
+    msg_record recs[4];
+    ck_assert_int_eq(tb_records(r, recs, 4), 2);
+    cmd_free(r);
+    /* Locked: the same attempt (a retried request) gets the batch again, uncounted, and its receipts
+     * replace the first ones (the pop time is the batch's key); another attempt gets nothing. */
+    usleep(2000);
+    r = pop_order("a1", 2, 60000);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(tb_records(r, recs, 4), 2);
+    ck_assert_str_eq(cmd_ext_get(r, "orderCountInfo"), "0 0 0");
+    char *ck0 = receipt(r, &recs[0]), *ck1 = receipt(r, &recs[1]);
+    cmd_free(r);
+    r = pop_order("a2", 2, 60000);
+    ck_assert_int_eq(r->code, 210);
+    cmd_free(r);
+    ack("GFifo", "PopF", ck0);
+    r = pop_order("a3", 2, 60000);
+    ck_assert_int_eq(r->code, 210);
+    cmd_free(r);
+    ack("GFifo", "PopF", ck1);
+    free(ck0), free(ck1);
+    r = pop_order("a4", 2, 1000);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(tb_records(r, recs, 4), 1);
+    char text[8];
+    body_of(&recs[0], text, sizeof text);
+    ck_assert_str_eq(text, "f2");
+    cmd_free(r);
+    /* Not acknowledged: after its invisible time the same message again, counted once more. */
+    usleep(1300000);
+    r = pop_order("a5", 2, 60000);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(tb_records(r, recs, 4), 1);
+    body_of(&recs[0], text, sizeof text);
+    ck_assert_str_eq(text, "f2");
+    ck_assert_str_eq(cmd_ext_get(r, "orderCountInfo"), "0 qo0%2 1;0 0 1");
+    cmd_free(r);
+}
+END_TEST
+
+START_TEST(test_long_polling_pop_is_answered_when_a_message_arrives)
+{
+    tb_create_topic(&tb, "PopL", 2);
+    char err[256];
+    int fd = rmq_connect_blocking(tb.proc.addr, BC_TIMEOUT, err, sizeof err);
+    ck_assert_msg(fd >= 0, "%s", err);
+    rmq_cmd *req = pop_req("GLong", "PopL", -1, 32, 60000, 5000, false, NULL);
+    req->opaque = 77;
+    int64_t t0 = now_ms();
+    ck_assert_int_eq(rmq_write_cmd_fd(fd, req), 0);
+    cmd_free(req);
+    usleep(500000);
+    cmd_free(tb_send(&tb, "PopL", 1, NULL, "woke"));
+    rmq_cmd *r = rmq_read_frame_fd(fd, BC_TIMEOUT, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(r->opaque, 77);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_lt(now_ms() - t0, 4000);
+    msg_record rec;
+    ck_assert_int_eq(tb_records(r, &rec, 1), 1);
+    cmd_free(r);
+    /* Nothing arrives: POLLING_TIMEOUT once pollTime is over. */
+    req = pop_req("GLong", "PopL", -1, 32, 60000, 1000, false, NULL);
+    t0 = now_ms();
+    ck_assert_int_eq(rmq_write_cmd_fd(fd, req), 0);
+    cmd_free(req);
+    r = rmq_read_frame_fd(fd, BC_TIMEOUT, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(r->code, 210);
+    ck_assert_int_ge(now_ms() - t0, 900);
+    cmd_free(r);
+    close(fd);
+}
+END_TEST
+
+static void assert_body(const rmq_cmd *r, const char *want)
+{
+    ck_assert_msg(r->body_len == strlen(want) && memcmp(r->body, want, r->body_len) == 0, "body %.*s, want %s",
+                  (int)r->body_len, (const char *)r->body, want);
+}
+
+static rmq_cmd *json_req(int code, const char *json)
+{
+    rmq_cmd *req = cmd_new_request(code);
+    cmd_set_body(req, json, strlen(json));
+    return req;
+}
+
+START_TEST(test_request_mode_and_assignment_as_apache)
+{
+    tb_create_topic(&tb, "PopA", 4);
+    rmq_cmd *r = tb_call(&tb, json_req(401, "{\"consumerGroup\":\"GAsg\",\"mode\":\"POP\",\"popShareQueueNum\":0,"
+                                            "\"topic\":\"PopA\"}"), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 0);
+    cmd_free(r);
+    r = tb_call(&tb, json_req(401, "{\"consumerGroup\":\"GAsg\",\"mode\":\"POP\",\"topic\":\"%RETRY%GAsg\"}"),
+                BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 16);
+    ck_assert_str_eq(r->remark, "retry topic is not allowed to set mode");
+    cmd_free(r);
+    r = tb_call(&tb, json_req(401, "{\"consumerGroup\":\"GAsg\",\"mode\":\"POP\",\"topic\":\"NoSuchT\"}"), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 17);
+    ck_assert_str_eq(r->remark, "topic[NoSuchT] not exist");
+    cmd_free(r);
+
+    /* Two clients of the group: in POP mode each gets the whole topic as queue -1. */
+    char err[256];
+    int fds[2];
+    for (int i = 0; i < 2; i++) {
+        fds[i] = rmq_connect_blocking(tb.proc.addr, BC_TIMEOUT, err, sizeof err);
+        ck_assert_int_ge(fds[i], 0);
+        char *hb = str_printf("{\"clientID\":\"127.0.0.1@c%d\",\"consumerDataSet\":[{\"consumeFromWhere\":"
+                              "\"CONSUME_FROM_FIRST_OFFSET\",\"consumeType\":\"CONSUME_PASSIVELY\",\"groupName\":"
+                              "\"GAsg\",\"messageModel\":\"CLUSTERING\",\"subscriptionDataSet\":[{\"classFilterMode\":"
+                              "false,\"codeSet\":[],\"expressionType\":\"TAG\",\"subString\":\"*\",\"subVersion\":1,"
+                              "\"tagsSet\":[],\"topic\":\"PopA\"}],\"unitMode\":false}],\"producerDataSet\":[]}", i);
+        rmq_cmd *req = cmd_new_request(34);
+        cmd_take_body(req, hb, strlen(hb));
+        rmq_cmd *resp = rmq_invoke_fd(fds[i], req, BC_TIMEOUT, err, sizeof err);
+        ck_assert_msg(resp && resp->code == 0, "heartbeat: %s", err);
+        cmd_free(resp), cmd_free(req);
+    }
+    const char *q = "{\"clientId\":\"127.0.0.1@c1\",\"consumerGroup\":\"GAsg\",\"messageModel\":\"CLUSTERING\","
+                    "\"strategyName\":\"AVG\",\"topic\":\"%s\"}";
+    char body[512];
+    snprintf(body, sizeof body, q, "PopA");
+    r = tb_call(&tb, json_req(400, body), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 0);
+    assert_body(r, "{\"messageQueueAssignments\":[{\"messageQueue\":{\"brokerName\":\""
+                     BROKER_NAME "\",\"queueId\":-1,\"topic\":\"PopA\"},\"mode\":\"POP\"}]}");
+    cmd_free(r);
+    /* The group's retry topic stays PULL, split as AVG: c1 of two gets the second half. */
+    r = tb_call(&tb, json_req(401, "{\"consumerGroup\":\"GAsg\",\"mode\":\"PULL\",\"topic\":\"PopA\"}"), BC_TIMEOUT);
+    cmd_free(r);
+    snprintf(body, sizeof body, q, "PopA");
+    r = tb_call(&tb, json_req(400, body), BC_TIMEOUT);
+    assert_body(r, "{\"messageQueueAssignments\":[{\"messageQueue\":{\"brokerName\":\"" BROKER_NAME
+                     "\",\"queueId\":2,\"topic\":\"PopA\"},\"mode\":\"PULL\"},{\"messageQueue\":{\"brokerName\":\""
+                     BROKER_NAME "\",\"queueId\":3,\"topic\":\"PopA\"},\"mode\":\"PULL\"}]}");
+    cmd_free(r);
+    /* An unknown strategy: no answer (null list). */
+    snprintf(body, sizeof body, "{\"clientId\":\"127.0.0.1@c1\",\"consumerGroup\":\"GAsg\",\"messageModel\":"
+             "\"CLUSTERING\",\"strategyName\":\"CONSISTENT_HASH\",\"topic\":\"PopA\"}");
+    r = tb_call(&tb, json_req(400, body), BC_TIMEOUT);
+    assert_body(r, "{}");
+    cmd_free(r);
+    for (int i = 0; i < 2; i++) close(fds[i]);
+
+    /* Persisted as messageRequestMode.json, read back after a restart (GET_ALL_MESSAGE_REQUEST_MODE). */
+    tb_restart(&tb, SIGTERM);
+    r = tb_call(&tb, cmd_new_request(402), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 0);
+    assert_body(r, "{\"messageRequestModeMap\":{\"PopA\":{\"GAsg\":{\"consumerGroup\":"
+                     "\"GAsg\",\"mode\":\"PULL\",\"popShareQueueNum\":0,\"topic\":\"PopA\"}}}}");
+    cmd_free(r);
+}
+END_TEST
+
+START_TEST(test_bad_requests_answer_apache_codes_and_remarks)
+{
+    tb_create_topic(&tb, "PopE", 1);
+    cmd_free(tb_send(&tb, "PopE", 0, NULL, "x"));
+    /* A missing @CFNotNull field. */
+    rmq_cmd *req = pop_req("GErr", "PopE", -1, 32, 60000, 0, false, NULL);
+    cmd_ext_remove(req, "invisibleTime");
+    rmq_cmd *r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 1);
+    ck_assert_msg(strstr(r->remark, "the custom field <invisibleTime> is null"), "%s", r->remark);
+    ck_assert_str_eq(cmd_ext_get(r, "popTime"), "0");
+    cmd_free(r);
+    r = tb_call(&tb, pop_req("GErr", "PopE", -1, 33, 60000, 0, false, NULL), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 29);
+    ck_assert_str_eq(r->remark, "the broker[127.0.0.1] pop message's num is greater than 32");
+    cmd_free(r);
+    r = tb_call(&tb, pop_req("GErr", "NoSuchT", -1, 32, 60000, 0, false, NULL), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 17);
+    ck_assert_msg(strncmp(r->remark, "topic[NoSuchT] not exist, apply first please!", 45) == 0, "%s", r->remark);
+    cmd_free(r);
+    r = tb_call(&tb, pop_req("GErr", "PopE", 3, 32, 60000, 0, false, NULL), BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 29);
+    ck_assert_msg(strncmp(r->remark, "queueId[3] is illegal, topic:[PopE] topicConfig.readQueueNums:[1] consumer:[/127.0.0.1:",
+                          87) == 0, "%s", r->remark);
+    cmd_free(r);
+    req = pop_req("GErr", "PopE", -1, 32, 60000, 1000, false, NULL);
+    cmd_ext_set_int(req, "bornTime", now_ms() - 10000);
+    r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 210);
+    ck_assert_str_eq(r->remark, "the broker[127.0.0.1] pop message is timeout too much");
+    cmd_free(r);
+
+    /* ACK: a short receipt, an offset off the queue, a queue the topic has not. */
+    req = ack_req("GErr", "PopE", "0 1 2 3 0 " BROKER_NAME " 0 0");
+    cmd_ext_set(req, "extraInfo", "0 1");
+    r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 1);
+    ck_assert_str_eq(r->remark, "java.lang.IllegalArgumentException: getBrokerName fail, extraInfoStrs length 2");
+    cmd_free(r);
+    req = ack_req("GErr", "PopE", "0 1 2 x 0 " BROKER_NAME " 0 0");
+    r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 1);
+    ck_assert_str_eq(r->remark, "java.lang.NumberFormatException: For input string: \"x\"");
+    cmd_free(r);
+    req = ack_req("GErr", "PopE", "0 1 2 3 0 " BROKER_NAME " 0 9");
+    r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 208);
+    ck_assert_str_eq(r->remark, "offset is illegal, key:PopE@0, commit:9, store:0~1");
+    cmd_free(r);
+    req = ack_req("GErr", "PopE", "0 1 2 3 0 " BROKER_NAME " 5 0");
+    r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 13);
+    ck_assert_msg(strncmp(r->remark, "queueId[5] is illegal, topic:[PopE]", 35) == 0, "%s", r->remark);
+    cmd_free(r);
+    req = ack_req("GErr", "PopE", "0 1 2 3 0 " BROKER_NAME " 0 0");
+    cmd_ext_remove(req, "extraInfo");
+    r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 1);
+    ck_assert_msg(strstr(r->remark, "the custom field <extraInfo> is null"), "%s", r->remark);
+    cmd_free(r);
+
+    /* CHANGE_MESSAGE_INVISIBLETIME: the offset must be a message (offset < max), header numbers 0 on errors. */
+    req = cmd_new_request(200053);
+    cmd_ext_set(req, "consumerGroup", "GErr");
+    cmd_ext_set(req, "topic", "PopE");
+    cmd_ext_set_int(req, "queueId", 0);
+    cmd_ext_set(req, "extraInfo", "0 1 2 3 0 " BROKER_NAME " 0 1");
+    cmd_ext_set_int(req, "offset", 1);
+    cmd_ext_set_int(req, "invisibleTime", 1000);
+    r = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 208);
+    ck_assert_ptr_null(r->remark);
+    ck_assert_str_eq(cmd_ext_get(r, "reviveQid"), "0");
+    cmd_free(r);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {
+        test_pop_then_ack_consumes_each_message_once,
+        test_unacked_message_is_redelivered_after_invisible_time_with_reconsume_times_plus_one,
+        test_change_invisible_time_moves_the_redelivery,
+        test_batch_ack_acknowledges_the_set_bits_only,
+        test_orderly_pop_locks_the_queue_until_acked_or_invisible_time,
+        test_long_polling_pop_is_answered_when_a_message_arrives,
+        test_request_mode_and_assignment_as_apache,
+        test_bad_requests_answer_apache_codes_and_remarks,
+        NULL,
+    };
+    return tb_run_tests("pop", 60, setup, teardown, tests);
+}
