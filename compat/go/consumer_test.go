@@ -99,6 +99,22 @@ func TestSQL92SelectorFiltersOnUserProperties(t *testing.T) {
 
 func TestFailedConsumptionIsRetriedThenMovedToTheDLQ(t *testing.T) {
 	createTopic(t, "GoRetryTopic", 1)
+	// A member's heartbeat creates the group's retry topic, as Apache's broker does, so a
+	// member that starts later routes it at once (not at its next 30 s route refresh).
+	primer := newPushConsumer(t, "CG_go_retry")
+	if err := primer.Subscribe("GoRetryTopic", all, func(context.Context, ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		return consumer.ConsumeRetryLater, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := primer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		mqs, err := cluster.admin.FetchPublishMessageQueues(context.Background(), "%RETRY%CG_go_retry")
+		return err == nil && len(mqs) == 1
+	}, func() string { return "the route of %RETRY%CG_go_retry after a member's heartbeat" })
+	primer.Shutdown()
 	var mu sync.Mutex
 	var attempts []int32
 	c := newPushConsumer(t, "CG_go_retry", consumer.WithMaxReconsumeTimes(2))

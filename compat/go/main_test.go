@@ -202,12 +202,15 @@ var instances = struct {
 }{}
 
 // uniqueName gives each client its own instance name: the Go client shares one
-// client per instance name, and two consumers of one group must not share it.
+// client per instance name, and two consumers of one group must not share it. The
+// process id keeps a broadcasting consumer from reading the offsets a former run
+// left in its local offset file (named after the client id), which our fresh
+// broker would answer with OFFSET_MOVED.
 func uniqueName(prefix string) string {
 	instances.Lock()
 	defer instances.Unlock()
 	instances.n++
-	return fmt.Sprintf("%s-%d", prefix, instances.n)
+	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), instances.n)
 }
 
 func newProducer(t *testing.T, group string, opts ...producer.Option) rocketmq.Producer {

@@ -1,11 +1,13 @@
 package compat
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,27 +100,84 @@ func TestBatchSendStoresEveryMessage(t *testing.T) {
 	expectBodies(t, "batch send", consume(t, "CG_go_batch", "GoBatchTopic", all), want)
 }
 
-func TestShardingKeyKeepsAnOrderOnOneQueueAndConsumptionInOrder(t *testing.T) {
+// Three sharding keys interleaved over four queues: each key stays on one queue and an
+// orderly consumer sees each key's messages in send order.
+func TestShardingKeysKeepPerKeyOrderThroughOrderlyConsumption(t *testing.T) {
 	createTopic(t, "GoOrderTopic", 4)
 	p := newProducer(t, "PG_go_order", producer.WithQueueSelector(producer.NewHashQueueSelector()))
-	var want []string
-	queues := map[int]bool{}
-	for i := 0; i < 30; i++ {
-		body := fmt.Sprintf("step-%02d", i)
-		r, err := p.SendSync(context.Background(), primitive.NewMessage("GoOrderTopic", []byte(body)).WithShardingKey("order-1"))
-		if err != nil {
-			t.Fatal(err)
+	keys := []string{"order-1", "order-2", "order-3"}
+	want := map[string][]string{}
+	queueOf := map[string]map[int]bool{}
+	for i := 0; i < 15; i++ {
+		for _, k := range keys {
+			body := fmt.Sprintf("%s/step-%02d", k, i)
+			r, err := p.SendSync(context.Background(), primitive.NewMessage("GoOrderTopic", []byte(body)).WithShardingKey(k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if queueOf[k] == nil {
+				queueOf[k] = map[int]bool{}
+			}
+			queueOf[k][r.MessageQueue.QueueId] = true
+			want[k] = append(want[k], body)
 		}
-		queues[r.MessageQueue.QueueId] = true
-		want = append(want, body)
 	}
-	if len(queues) != 1 {
-		t.Fatalf("expected one queue for one sharding key, got %v", queues)
+	for k, qs := range queueOf {
+		if len(qs) != 1 {
+			t.Fatalf("expected one queue for sharding key %s, got %v", k, qs)
+		}
 	}
 	rec := consume(t, "CG_go_order", "GoOrderTopic", all, consumer.WithConsumerOrder(true))
-	waitFor(t, 30*time.Second, func() bool { return rec.len() >= len(want) },
-		func() string { return fmt.Sprintf("%d messages, got %q", len(want), rec.bodies()) })
-	if got := rec.bodies(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("expected consumption in send order %q, got %q", want, got)
+	total := 15 * len(keys)
+	waitFor(t, 30*time.Second, func() bool { return rec.len() >= total },
+		func() string { return fmt.Sprintf("%d messages, got %q", total, rec.bodies()) })
+	got := map[string][]string{}
+	for _, b := range rec.bodies() {
+		k := b[:strings.Index(b, "/")]
+		got[k] = append(got[k], b)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("expected each key's messages in send order %q, got %q", want, got)
+	}
+}
+
+// A body of 10 KiB is over the client's 4 KiB compression threshold: the broker stores the
+// compressed bytes with the compressed flag and the consumer gets the original bytes back,
+// with the tag and keys the producer set.
+func TestTagsKeysAndACompressedBodyReachTheConsumer(t *testing.T) {
+	createTopic(t, "GoCompressTopic", 2)
+	p := newProducer(t, "PG_go_compress")
+	big := []byte(strings.Repeat("rocketmq-c compressed body line\n", 320))
+	small := []byte("small body")
+	for _, body := range [][]byte{big, small} {
+		m := primitive.NewMessage("GoCompressTopic", body).WithTag("TagZ").WithKeys([]string{"key-a", "key-b"})
+		if r, err := p.SendSync(context.Background(), m); err != nil || r.Status != primitive.SendOK {
+			t.Fatalf("expected SEND_OK, got %v, %v", r, err)
+		}
+	}
+	rec := consume(t, "CG_go_compress", "GoCompressTopic", all)
+	waitFor(t, 30*time.Second, func() bool { return rec.len() >= 2 }, func() string { return "the two messages" })
+	rec.Lock()
+	defer rec.Unlock()
+	for _, m := range rec.msgs {
+		if m.GetTags() != "TagZ" || m.GetKeys() != "key-a key-b" {
+			t.Fatalf("expected tag TagZ and keys %q, got %q and %q", "key-a key-b", m.GetTags(), m.GetKeys())
+		}
+		compressed := m.SysFlag&primitive.FlagCompressed != 0
+		switch {
+		case len(m.Body) == len(big):
+			if !bytes.Equal(m.Body, big) {
+				t.Fatalf("the compressed body came back different (%d bytes)", len(m.Body))
+			}
+			if !compressed || int(m.StoreSize) >= len(big) {
+				t.Fatalf("expected the 10 KiB body stored compressed, sysFlag %d, store size %d", m.SysFlag, m.StoreSize)
+			}
+		case bytes.Equal(m.Body, small):
+			if compressed {
+				t.Fatalf("expected the small body stored as is, sysFlag %d", m.SysFlag)
+			}
+		default:
+			t.Fatalf("unexpected body of %d bytes", len(m.Body))
+		}
 	}
 }
