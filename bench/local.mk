@@ -6,3 +6,8 @@ EXTRA_DIST += bench/run.sh bench/README.md
 # The timer benchmark (bench/README.md, "Timer"): run by hand.
 noinst_PROGRAMS += bench/timer/bench_timer
 bench_timer_bench_timer_LDADD = $(LIBS_ALL)
+
+# Topic and group creation at scale (bench/README.md, "Topics and groups"): bench/topics/scale.sh.
+noinst_PROGRAMS += bench/topics/bench_topics
+bench_topics_bench_topics_LDADD = $(LIBS_ALL)
+EXTRA_DIST += bench/topics/scale.sh

@@ -173,21 +173,16 @@ func stopCluster() {
 // createTopic creates topic with the given queues on our broker and waits for its route.
 func createTopic(t *testing.T, topic string, queues int) {
 	t.Helper()
-	err := cluster.admin.CreateTopic(context.Background(), admin.WithTopicCreate(topic), admin.WithBrokerAddrCreate(cluster.brokerAddr),
+	ctx := context.Background()
+	err := cluster.admin.CreateTopic(ctx, admin.WithTopicCreate(topic), admin.WithBrokerAddrCreate(cluster.brokerAddr),
 		admin.WithReadQueueNums(queues), admin.WithWriteQueueNums(queues))
 	if err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
-	waitForRoute(t, topic, queues)
-}
-
-// waitForRoute waits until the name server routes topic with the given number of queues.
-func waitForRoute(t *testing.T, topic string, queues int) {
-	t.Helper()
 	waitFor(t, 10*time.Second, func() bool {
-		mqs, err := cluster.admin.FetchPublishMessageQueues(context.Background(), topic)
+		mqs, err := cluster.admin.FetchPublishMessageQueues(ctx, topic)
 		return err == nil && len(mqs) == queues
-	}, func() string { return fmt.Sprintf("a route of %s with %d queues", topic, queues) })
+	}, func() string { return "route of " + topic })
 }
 
 func waitFor(t *testing.T, d time.Duration, cond func() bool, what func() string) {

@@ -15,6 +15,7 @@
 #include "broker.h"
 #include "clients.h"
 #include "pop.h"
+#include "registration.h"
 #include "schedule.h"
 #include "slave_sync.h"
 #include "transaction.h"
@@ -25,8 +26,6 @@
 #include "meta/meta.h"
 #include "processor/processor.h"
 #include "store/store.h"
-
-#define REGISTER_TIMEOUT_MS 6000
 
 static int check_config(const broker_config *c, char *err, size_t errlen)
 {
@@ -74,94 +73,12 @@ static void store_config_from(const broker *b, store_config *sc)
     msg_host_parse(&sc->storeHost, b->addr);
 }
 
-/* ---- name-server registration (BrokerOuterAPI.registerBrokerAll) ---- */
+/* ---- name-server registration (registration.c) ---- */
 
-static char *register_body(broker *b, size_t *len)
-{
-    fjson_writer w;
-    fjson_writer_init(&w, 0);
-    fjson_begin_object(&w);
-    fjson_key(&w, "filterServerList");
-    fjson_begin_array(&w);
-    fjson_end_array(&w);
-    fjson_key(&w, "topicConfigSerializeWrapper");
-    topic_table_write(b->topics, &w);
-    fjson_end_object(&w);
-    return fjson_writer_finish(&w, len);
-}
-
-static rmq_cmd *register_request(broker *b, int32_t code, const char *body, size_t len)
-{
-    rmq_cmd *req = cmd_new_request(code);
-    cmd_ext_set(req, "brokerName", b->cfg.brokerName);
-    cmd_ext_set(req, "brokerAddr", b->addr);
-    cmd_ext_set(req, "clusterName", b->cfg.brokerClusterName);
-    cmd_ext_set_int(req, "brokerId", b->cfg.brokerId);
-    if (code == 103) {
-        char ha[96];
-        snprintf(ha, sizeof ha, "%s:%d", b->cfg.brokerIP2 ? b->cfg.brokerIP2 : b->cfg.brokerIP1,
-                 b->cfg.haListenPort);
-        cmd_ext_set(req, "haServerAddr", ha);
-        cmd_ext_set(req, "compressed", "false");
-        cmd_ext_set_int(req, "bodyCrc32", rmq_crc32(body, len));
-        cmd_set_body(req, body, len);
-    }
-    return req;
-}
-
-typedef struct register_call {
-    broker *b;
-    char addr[];
-} register_call;
-
-static void register_done(rmq_cmd *resp, const char *err, void *arg)
-{
-    register_call *rc = arg;
-    broker *b = rc->b;
-    if (!resp) log_warn("broker", "register to name server %s failed: %s", rc->addr, err);
-    else if (resp->code != 0)
-        log_warn("broker", "register to name server %s refused: %d %s", rc->addr, resp->code,
-                 resp->remark ? resp->remark : "");
-    /* updateMasterHAServerAddrPeriodically: a slave without haMasterAddress follows the name server. */
-    else {
-        if (b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
-            ha_set_master_address(b->ha, cmd_ext_get(resp, "haServerAddr"));
-        if (b->slave_sync) slave_sync_set_master(b->slave_sync, cmd_ext_get(resp, "masterAddr"));
-    }
-    cmd_free(resp);
-    free(rc);
-}
-
-/* Calls fn for each address of namesrvAddr ("a:9876;b:9876"). */
-static void foreach_namesrv(broker *b, void (*fn)(broker *, const char *, void *), void *arg)
-{
-    if (!b->cfg.namesrvAddr || !*b->cfg.namesrvAddr) return;
-    char *list = xstrdup(b->cfg.namesrvAddr), *save = NULL;
-    for (char *a = strtok_r(list, ";, ", &save); a; a = strtok_r(NULL, ";, ", &save)) fn(b, a, arg);
-    free(list);
-}
-
-static void register_one(broker *b, const char *addr, void *arg)
-{
-    const char *body = arg;
-    rmq_cmd *req = register_request(b, 103, body, strlen(body));
-    register_call *rc = xmalloc(sizeof *rc + strlen(addr) + 1);
-    rc->b = b;
-    strcpy(rc->addr, addr);
-    rmq_client_request(b->client, addr, req, REGISTER_TIMEOUT_MS, register_done, rc);
-}
-
+/* The periodic registerBrokerAll: without forceRegister, only where the data version differs. */
 static void register_all(broker *b)
 {
-    size_t len;
-    char *body = register_body(b, &len);
-    foreach_namesrv(b, register_one, body);
-    free(body);
-}
-
-static void register_cb(evutil_socket_t fd, short what, void *arg)
-{
-    register_all(arg);
+    registration_register_all(b->registration, b->cfg.forceRegister);
 }
 
 /*
@@ -198,18 +115,6 @@ static void start_registering(broker *b)
     b->register_periodic_ev = event_new(b->base, -1, 0, register_periodic_cb, b);
     event_add(b->register_periodic_ev, &tv);
     register_all(b);
-}
-
-/* At shutdown the loop no longer runs: unregister with blocking calls. */
-static void unregister_one(broker *b, const char *addr, void *arg)
-{
-    rmq_cmd *req = register_request(b, 104, NULL, 0);
-    char err[256];
-    rmq_cmd *resp = rmq_invoke_sync(addr, req, 3000, err, sizeof err);
-    if (!resp) log_warn("broker", "unregister from %s failed: %s", addr, err);
-    else log_info("broker", "unregistered from name server %s", addr);
-    cmd_free(resp);
-    cmd_free(req);
 }
 
 /* ---- periodic work ---- */
@@ -251,14 +156,14 @@ static bool consumer_group_seen(const char *group, bool unit_mode, void *arg)
     subscription_group_config gc;
     bool created = false;
     if (!subgroup_table_find(b->groups, group, &gc, &created)) return true;
-    if (created) subgroup_table_persist(b->groups);
+    if (created) broker_group_changed(b, group);
     char topic[META_NAME_MAX + 8];
     snprintf(topic, sizeof topic, "%s%s", TOPIC_RETRY_PREFIX, group);
     topic_config tc;
     bool tcreated = false;
     topic_table_create_in_send_back(b->topics, topic, gc.retry_queue_nums, PERM_WRITE | PERM_READ,
                                     unit_mode ? 1 : 0, &tc, &tcreated);
-    if (tcreated) broker_topics_changed(b);
+    if (tcreated) broker_topic_changed(b, topic);
     return gc.notify_consumer_ids_changed_enable;
 }
 
@@ -346,6 +251,9 @@ static int start_ha(broker *b, char *err, size_t errlen)
     return b->ha ? RMQ_OK : RMQ_ERR;
 }
 
+/* A burst of topic or group changes is written once, this long after its first change. */
+#define METADATA_PERSIST_DELAY_MS 200
+
 static int open_metadata(broker *b, char *err, size_t errlen)
 {
     topic_table_options opt;
@@ -367,6 +275,10 @@ static int open_metadata(broker *b, char *err, size_t errlen)
         free(why);
         return RMQ_ERR;
     }
+    if (!(b->persister = meta_persister_start(METADATA_PERSIST_DELAY_MS))) {
+        snprintf(err, errlen, "cannot start the metadata writer thread");
+        return RMQ_ERR;
+    }
     return RMQ_OK;
 }
 
@@ -378,6 +290,7 @@ static void close_all(broker *b)
     rmq_server_free(b->fast_server);
     rmq_client_free(b->client);
     slave_sync_free(b->slave_sync);  /* after the client: its pending requests call back into it */
+    registration_free(b->registration);
     schedule_free(b->schedule);
     transaction_free(b->transactions);
     if (b->pull_hold) pull_hold_free(b->pull_hold);
@@ -386,12 +299,12 @@ static void close_all(broker *b)
     if (b->clients) clients_free(b->clients);
     if (b->offsets) consumer_offset_persist(b->offsets);
     if (b->delay_offsets) delay_offset_persist(b->delay_offsets);
+    meta_persister_stop(b->persister);   /* writes what changed since its last write */
     if (b->topics) topic_table_free(b->topics);
     if (b->groups) subgroup_table_free(b->groups);
     if (b->offsets) consumer_offset_free(b->offsets);
     if (b->delay_offsets) delay_offset_free(b->delay_offsets);
     if (b->store) store_close(b->store);
-    if (b->register_ev) event_free(b->register_ev);
     if (b->register_periodic_ev) event_free(b->register_periodic_ev);
     rmq_async_free(b->async);
 }
@@ -413,7 +326,7 @@ int broker_run(const broker_config *cfg)
     b->base = event_base_new();
     b->async = rmq_async_new(b->base);
     b->client = rmq_client_new(b->base);
-    b->register_ev = event_new(b->base, -1, 0, register_cb, b);
+    b->registration = registration_new(b);
     int rc = 1;
     acl *acl_rules = NULL;
     /* Before anything listens: a stop request must never find default signal handling. */
@@ -483,7 +396,7 @@ int broker_run(const broker_config *cfg)
     log_info("broker", "The broker[%s, %s] boot success. serializeType=JSON and name server is %s",
              b->cfg.brokerName, b->addr, b->cfg.namesrvAddr ? b->cfg.namesrvAddr : "(none)");
     event_base_dispatch(b->base);
-    foreach_namesrv(b, unregister_one, NULL);
+    registration_unregister_all(b->registration);
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) event_free(timers[i]);
     rc = 0;
 out:

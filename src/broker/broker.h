@@ -62,6 +62,11 @@ typedef struct broker_config {
     char *regionId;
     bool traceOn;
     int registerNameServerPeriod;
+    int registerBrokerTimeoutMills;
+    bool forceRegister;                /* periodic registration without QUERY_DATA_VERSION first */
+    bool compressedRegister;           /* REGISTER_BROKER bodies deflated (RegisterBrokerBody.encode(true)) */
+    bool enableSplitRegistration;      /* full table in requests of splitRegistrationSize topics */
+    int splitRegistrationSize;
     int channelExpiredTimeout;         /* ms; Apache: 120000 */
     int serverChannelMaxIdleTimeSeconds;
     int maxFrameLength;
@@ -111,7 +116,8 @@ typedef struct broker {
     struct pull_hold *pull_hold;           /* suspended long-polling pulls */
     struct schedule_service *schedule;     /* delay levels and timer (schedule.h) */
     struct transaction_service *transactions;  /* END_TRANSACTION and checks (transaction.h) */
-    struct event *register_ev;             /* debounced REGISTER_BROKER */
+    struct registration *registration;     /* with the name servers (registration.h) */
+    struct meta_persister *persister;      /* coalesced writes of topics.json, subscriptionGroup.json */
     struct event *register_periodic_ev;    /* 10 s after start, then every registerNameServerPeriod */
     struct ha_service *ha;                 /* replication (src/ha/ha.h) */
     struct slave_sync *slave_sync;         /* slaves: the master's metadata (slave_sync.h) */
@@ -122,10 +128,18 @@ typedef struct broker {
     bool shutting_down;
 } broker;
 
-/* Ask for a registration with every name server soon (topic or group changes). */
+/* A full registration with every name server soon (e.g. the broker's permission changed). */
 void broker_request_register(broker *b);
-/* Persist topics.json and re-register: what Apache does after a topic is created. */
+/* TOPIC was created or updated: journalled at once, topics.json written soon
+ * (coalesced), the name servers told in an incremental registration
+ * (registerIncrementBrokerData). */
+void broker_topic_changed(broker *b, const char *topic);
+/* TOPIC was deleted: journalled, topics.json soon (the admin tool tells the name servers). */
+void broker_topic_deleted(broker *b, const char *topic);
+/* Topics changed without saying which: topics.json now and a full registration soon. */
 void broker_topics_changed(broker *b);
+/* GROUP was created, updated or deleted: journalled, subscriptionGroup.json soon. */
+void broker_group_changed(broker *b, const char *group);
 /* Is this broker a slave (brokerRole=SLAVE)? */
 bool broker_is_slave(const broker *b);
 

@@ -35,15 +35,18 @@ static const cfg_key keys[] = {
     K(channelExpiredTimeout, CFG_INT),
     K(checkCRCOnRecover, CFG_BOOL),
     K(clusterTopicEnable, CFG_BOOL),
+    K(compressedRegister, CFG_BOOL),
     K(defaultTopicQueueNums, CFG_INT),
     K(deleteWhen, CFG_STR),
     K(diskMaxUsedSpaceRatio, CFG_INT),
     K(enablePropertyFilter, CFG_BOOL),
+    K(enableSplitRegistration, CFG_BOOL),
     K(fileReservedTime, CFG_INT),
     K(filterSupportRetry, CFG_BOOL),
     K(flushConsumerOffsetInterval, CFG_INT),
     K(flushDiskType, CFG_STR),
     K(flushIntervalCommitLog, CFG_INT),
+    K(forceRegister, CFG_BOOL),
     K(haListenPort, CFG_INT),
     K(haMasterAddress, CFG_STR),
     K(listenAddress, CFG_STR),
@@ -57,11 +60,13 @@ static const cfg_key keys[] = {
     K(namesrvAddr, CFG_STR),
     K(offsetCheckInSlave, CFG_BOOL),
     K(regionId, CFG_STR),
+    K(registerBrokerTimeoutMills, CFG_INT),
     K(registerNameServerPeriod, CFG_INT),
     K(rejectTransactionMessage, CFG_BOOL),
     K(serverChannelMaxIdleTimeSeconds, CFG_INT),
     K(shortPollingTimeMills, CFG_LONG),
     K(slaveReadEnable, CFG_BOOL),
+    K(splitRegistrationSize, CFG_INT),
     K(storePathCommitLog, CFG_STR),
     K(storePathRootDir, CFG_STR),
     K(syncFlushTimeout, CFG_INT),
@@ -122,6 +127,9 @@ void broker_config_defaults(broker_config *c)
     c->shortPollingTimeMills = 1000;
     set_str(&c->regionId, "DefaultRegion");
     c->registerNameServerPeriod = 30000;
+    c->registerBrokerTimeoutMills = 6000;
+    c->forceRegister = true;
+    c->splitRegistrationSize = 800;   /* 5.x */
     c->channelExpiredTimeout = 120000;
     c->serverChannelMaxIdleTimeSeconds = 120;
     c->maxFrameLength = RMQ_DEFAULT_MAX_FRAME;

@@ -1,8 +1,8 @@
 /* Small services on the broker state that processors call. */
-#include <event2/event.h>
 #include <string.h>
 
 #include "broker.h"
+#include "registration.h"
 #include "common/log.h"
 #include "meta/meta.h"
 
@@ -13,12 +13,38 @@ bool broker_is_slave(const broker *b)
 
 void broker_request_register(broker *b)
 {
-    /* Activation coalesces: many changes in one loop pass cost one registration. */
-    if (b->register_ev) event_active(b->register_ev, EV_READ, 0);
+    if (b->registration) registration_request_full(b->registration);
+}
+
+static int persist_topics(void *t) { return topic_table_persist(t); }
+static int persist_groups(void *t) { return subgroup_table_persist(t); }
+
+/* Journalled now (durable before the answer), the whole file written later, coalesced. */
+static void topic_recorded(broker *b, const char *topic)
+{
+    if (topic_table_journal(b->topics, topic)) log_error("broker", "cannot journal topic %s", topic);
+    meta_persister_mark(b->persister, persist_topics, b->topics);
+}
+
+void broker_topic_changed(broker *b, const char *topic)
+{
+    topic_recorded(b, topic);
+    if (b->registration) registration_topic_changed(b->registration, topic);
+}
+
+void broker_topic_deleted(broker *b, const char *topic)
+{
+    topic_recorded(b, topic);
 }
 
 void broker_topics_changed(broker *b)
 {
     if (topic_table_persist(b->topics)) log_error("broker", "cannot persist topics.json");
     broker_request_register(b);
+}
+
+void broker_group_changed(broker *b, const char *group)
+{
+    if (subgroup_table_journal(b->groups, group)) log_error("broker", "cannot journal group %s", group);
+    meta_persister_mark(b->persister, persist_groups, b->groups);
 }

@@ -44,8 +44,12 @@ check_PROGRAMS += tests/broker/test_acl
 TESTS += tests/broker/test_acl
 tests_broker_test_acl_SOURCES = tests/broker/test_acl.c tests/broker/broker_client.h
 
+src_broker_libbroker_a_SOURCES += src/broker/registration.h src/broker/registration.c
+
 src_broker_libbroker_a_SOURCES += src/broker/pop.h src/broker/pop_int.h src/broker/pop_revive.c \
 	src/broker/pop_mode.c src/broker/pop_order.c
 check_PROGRAMS += tests/broker/test_pop
 TESTS += tests/broker/test_pop
 tests_broker_test_pop_SOURCES = tests/broker/test_pop.c tests/broker/broker_client.h
+check_PROGRAMS += tests/broker/test_registration
+TESTS += tests/broker/test_registration

@@ -321,7 +321,7 @@ static void discard_half(transaction_service *t, const msg_record *r, const char
     bool created = false;
     topic_table_create_in_send_back(t->b->topics, TOPIC_TRANS_CHECK_MAX_TIME, 1, PERM_READ | PERM_WRITE, 0, &tc,
                                     &created);
-    if (created) broker_topics_changed(t->b);
+    if (created) broker_topic_changed(t->b, TOPIC_TRANS_CHECK_MAX_TIME);
     store_msg m;
     sysqueue_msg_from_record(&m, r, TOPIC_TRANS_CHECK_MAX_TIME, 0);
     store_put_entry e;
@@ -410,15 +410,13 @@ transaction_service *transaction_new(broker *b)
 void transaction_start(transaction_service *t)
 {
     /* TransactionalMessageBridge.selectTopicConfig: both queues exist as 1-queue topics. */
-    bool changed = false;
     const char *topics[] = {TOPIC_TRANS_HALF, TOPIC_TRANS_OP_HALF};
     for (int i = 0; i < 2; i++) {
         topic_config tc;
         bool created = false;
         topic_table_create_in_send_back(t->b->topics, topics[i], 1, PERM_READ | PERM_WRITE, 0, &tc, &created);
-        changed |= created;
+        if (created) broker_topic_changed(t->b, topics[i]);
     }
-    if (changed) broker_topics_changed(t->b);
     t->op_committed = t->op_scanned = committed_offset(t, TOPIC_TRANS_OP_HALF);
     read_ops(t);
     log_info("transaction", "%zu decided transactions in the op window from offset %" PRId64, t->n_decided,

@@ -3,6 +3,7 @@
  * and the int -> long offset maps of consumerOffset.json / delayOffset.json.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,5 +285,35 @@ int meta_config_save(const char *path, const char *text, size_t len)
     int rc = (slash && mkdirs(dir) != RMQ_OK) ? RMQ_ERR : write_file_atomic(path, text, len);
     if (rc != RMQ_OK) log_error(META_LOG, "persist %s failed: %s", path, strerror(errno));
     free(dir);
+    return rc;
+}
+
+int meta_named_table_persist(const char *path, pthread_mutex_t *lock, const data_version *version,
+                             const char *table_field, const strmap *map, meta_value_write_fn write_value,
+                             meta_journal *journal)
+{
+    fjson_writer w;
+    fjson_writer_init(&w, FJSON_PRETTY);
+    pthread_mutex_lock(lock);
+    meta_named_table_write(&w, version, table_field, map, write_value);
+    int64_t covered = version->counter;
+    pthread_mutex_unlock(lock);
+    size_t len;
+    char *text = fjson_writer_finish(&w, &len);
+    int rc = meta_config_save(path, text, len);
+    free(text);
+    if (rc == RMQ_OK) meta_journal_prune(journal, covered);
+    return rc;
+}
+
+int meta_named_table_journal(pthread_mutex_t *lock, const data_version *version, const strmap *map,
+                             const char *name, meta_value_write_fn write_value, meta_journal *journal)
+{
+    pthread_mutex_lock(lock);
+    size_t len;
+    char *entry = meta_journal_entry(version, name, strmap_get(map, name), write_value, &len);
+    pthread_mutex_unlock(lock);
+    int rc = meta_journal_append(journal, entry, len);
+    free(entry);
     return rc;
 }

@@ -4,7 +4,8 @@ src_meta_libmeta_a_SOURCES = \
 	src/meta/meta.h src/meta/meta_internal.h \
 	src/meta/strmap.c src/meta/config_file.c \
 	src/meta/topic_config.c src/meta/subscription_group.c \
-	src/meta/consumer_offset.c src/meta/delay_offset.c
+	src/meta/consumer_offset.c src/meta/delay_offset.c \
+	src/meta/persister.c src/meta/journal.c
 
 EXTRA_DIST += tests/meta/golden/README \
 	tests/meta/golden/topics-GET_ALL_TOPIC_CONFIG.json \

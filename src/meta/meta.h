@@ -40,6 +40,9 @@ typedef struct data_version {
     int64_t counter;
 } data_version;
 
+/* {"counter":..,"timestamp":..} as fastjson writes DataVersion. */
+void data_version_write(const data_version *v, fjson_writer *w);
+
 /* ---- topics ------------------------------------------------------------ */
 
 enum topic_filter_type { TOPIC_FILTER_SINGLE_TAG, TOPIC_FILTER_MULTI_TAG };
@@ -104,7 +107,15 @@ typedef struct topic_table topic_table;
  */
 topic_table *topic_table_open(const topic_table_options *opt, char **err);
 void topic_table_free(topic_table *t);
+/* Writes topics.json (pretty, atomic, .bak kept) and drops the journal entries it covers. */
 int topic_table_persist(topic_table *t);
+/*
+ * Records TOPIC's current config (or its absence) in topics.json.journal:
+ * cheap whatever the table size, and replayed by topic_table_open, so a
+ * change survives a crash of the process before topics.json is rewritten
+ * (meta_persister).
+ */
+int topic_table_journal(topic_table *t, const char *topic);
 
 bool topic_table_get(topic_table *t, const char *topic, topic_config *out);
 size_t topic_table_count(topic_table *t);
@@ -147,10 +158,29 @@ int topic_table_create_in_send_back(topic_table *t, const char *topic, int32_t q
  */
 int topic_config_decode(const char *key, const cJSON *obj, void *out, char **err);
 
+/* One TopicConfig object as fastjson writes it. */
+void topic_config_write(const topic_config *tc, fjson_writer *w);
 /* TopicConfigSerializeWrapper {"dataVersion":..,"topicConfigTable":..}. */
 char *topic_table_encode(topic_table *t, bool pretty, size_t *len);
 /* The same object into W (REGISTER_BROKER's topicConfigSerializeWrapper). */
 void topic_table_write(topic_table *t, fjson_writer *w);
+
+/* ---- coalesced persistence --------------------------------------------- */
+
+/*
+ * One background thread that writes tables marked as changed: a burst of
+ * changes costs one write after a gathering delay of delay_ms (longer when
+ * writes are slow: at most ~10% of the time goes to writing). A crash loses
+ * at most that window; meta_persister_stop writes what is still marked.
+ */
+typedef struct meta_persister meta_persister;
+typedef int (*meta_persist_fn)(void *table);
+
+meta_persister *meta_persister_start(int delay_ms);   /* NULL if no thread */
+/* TABLE changed: FN(TABLE) (e.g. a wrapper of topic_table_persist) runs soon. */
+void meta_persister_mark(meta_persister *p, meta_persist_fn fn, void *table);
+/* Writes every marked table, then stops the thread and frees P. */
+void meta_persister_stop(meta_persister *p);
 
 /* ---- subscription groups ---------------------------------------------- */
 
@@ -185,6 +215,8 @@ typedef struct subgroup_table subgroup_table;
 subgroup_table *subgroup_table_open(const char *store_root, bool auto_create, char **err);
 void subgroup_table_free(subgroup_table *t);
 int subgroup_table_persist(subgroup_table *t);
+/* GROUP's config (or its absence) into subscriptionGroup.json.journal, as topic_table_journal. */
+int subgroup_table_journal(subgroup_table *t, const char *group);
 
 /* Lookup without side effects. */
 bool subgroup_table_get(subgroup_table *t, const char *group, subscription_group_config *out);

@@ -5,6 +5,7 @@
 #ifndef RMQ_META_INTERNAL_H
 #define RMQ_META_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "meta/meta.h"
@@ -76,7 +77,6 @@ int meta_config_save(const char *path, const char *text, size_t len);
 
 void data_version_init(data_version *v);
 void data_version_next(data_version *v);
-void data_version_write(const data_version *v, fjson_writer *w);
 /* A {"counter":..,"timestamp":..} object; absent fields keep their value. */
 int data_version_decode(const cJSON *obj, data_version *v, char **err);
 
@@ -99,6 +99,33 @@ void meta_named_table_write(fjson_writer *w, const data_version *version, const 
  */
 int meta_named_table_decode(const cJSON *root, const char *table_field, const char *what, size_t value_size,
                             meta_value_decode_fn decode_value, strmap *map, data_version *version, char **err);
+
+/* ---- change journal (journal.c) ------------------------------------------ */
+
+typedef struct meta_journal meta_journal;
+
+meta_journal *meta_journal_open(const char *table_path);   /* <table_path>.journal */
+void meta_journal_close(meta_journal *j);
+/* The entry recording that NAME is now VALUE (NULL: deleted) at version V; malloc'd. */
+char *meta_journal_entry(const data_version *v, const char *name, const void *value, meta_value_write_fn write_value,
+                         size_t *len);
+/* Appends ENTRY as one line (not fsync'd: a crash of the process keeps it). */
+int meta_journal_append(meta_journal *j, const char *entry, size_t len);
+/* The table's file now holds everything up to UPTO_COUNTER: drop those entries. */
+int meta_journal_prune(meta_journal *j, int64_t upto_counter);
+/* Applies the entries newer than VERSION to MAP (values decoded as by
+ * meta_named_table_decode); VERSION becomes the last one applied. */
+int meta_journal_replay(meta_journal *j, strmap *map, size_t value_size, meta_value_decode_fn decode,
+                        data_version *version);
+
+/* *_persist of such a table: its document written under LOCK's snapshot, then
+ * the journal entries it covers dropped. */
+int meta_named_table_persist(const char *path, pthread_mutex_t *lock, const data_version *version,
+                             const char *table_field, const strmap *map, meta_value_write_fn write_value,
+                             meta_journal *journal);
+/* *_journal of such a table: NAME's value (or its absence) at VERSION appended. */
+int meta_named_table_journal(pthread_mutex_t *lock, const data_version *version, const strmap *map,
+                             const char *name, meta_value_write_fn write_value, meta_journal *journal);
 
 /* Copy NAME into a META_NAME_MAX buffer; false if it does not fit. */
 bool meta_copy_name(char *dst, const char *name);

@@ -18,6 +18,7 @@ struct subgroup_table {
     data_version version;
     bool auto_create;
     char *path;
+    meta_journal *journal;         /* changes since the file was last written */
 };
 
 bool subscription_group_config_init(subscription_group_config *c, const char *name)
@@ -64,12 +65,15 @@ char *subgroup_table_encode(subgroup_table *t, bool pretty, size_t *len)
 int subgroup_table_persist(subgroup_table *t)
 {
     pthread_mutex_lock(&t->persist_lock);
-    size_t len;
-    char *text = subgroup_table_encode(t, true, &len);
-    int rc = meta_config_save(t->path, text, len);
-    free(text);
+    int rc = meta_named_table_persist(t->path, &t->lock, &t->version, "subscriptionGroupTable", &t->groups,
+                                      group_write, t->journal);
     pthread_mutex_unlock(&t->persist_lock);
     return rc;
+}
+
+int subgroup_table_journal(subgroup_table *t, const char *group)
+{
+    return meta_named_table_journal(&t->lock, &t->version, &t->groups, group, group_write, t->journal);
 }
 
 int subscription_group_config_decode(const char *key, const cJSON *obj, void *value, char **err)
@@ -127,6 +131,7 @@ subgroup_table *subgroup_table_open(const char *store_root, bool auto_create, ch
     data_version_init(&t->version);
     t->auto_create = auto_create;
     t->path = meta_config_path(store_root, "subscriptionGroup.json");
+    t->journal = meta_journal_open(t->path);
     /* SubscriptionGroupManager.init: all with the defaults (the ONS ones set
      * consumeBroadcastEnable=true, which is the default anyway). */
     static const char *const system_groups[] = {
@@ -142,6 +147,12 @@ subgroup_table *subgroup_table_open(const char *store_root, bool auto_create, ch
         subgroup_table_free(t);
         return NULL;
     }
+    if (meta_journal_replay(t->journal, &t->groups, sizeof(subscription_group_config),
+                            subscription_group_config_decode, &t->version)) {
+        *err = str_printf("cannot read %s.journal", t->path);
+        subgroup_table_free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -151,6 +162,7 @@ void subgroup_table_free(subgroup_table *t)
     strmap_clear(&t->groups, free);
     pthread_mutex_destroy(&t->lock);
     pthread_mutex_destroy(&t->persist_lock);
+    meta_journal_close(t->journal);
     free(t->path);
     free(t);
 }

@@ -22,6 +22,7 @@ struct topic_table {
     data_version version;
     bool auto_create_topic_enable;
     char *path;
+    meta_journal *journal;         /* changes since topics.json was last written */
 };
 
 /* ---- TopicConfig / TopicValidator --------------------------------------- */
@@ -97,9 +98,8 @@ static const char *filter_type_name(enum topic_filter_type f)
 }
 
 /* TopicConfig's getters, alphabetically, as fastjson writes them. */
-static void topic_config_write(const void *value, fjson_writer *w)
+void topic_config_write(const topic_config *tc, fjson_writer *w)
 {
-    const topic_config *tc = value;
     fjson_begin_object(w);
     fjson_prop_bool(w, "order", tc->order);
     fjson_prop_int64(w, "perm", tc->perm);
@@ -111,10 +111,12 @@ static void topic_config_write(const void *value, fjson_writer *w)
     fjson_end_object(w);
 }
 
+static void write_value(const void *value, fjson_writer *w) { topic_config_write(value, w); }
+
 void topic_table_write(topic_table *t, fjson_writer *w)
 {
     pthread_mutex_lock(&t->lock);
-    meta_named_table_write(w, &t->version, "topicConfigTable", &t->topics, topic_config_write);
+    meta_named_table_write(w, &t->version, "topicConfigTable", &t->topics, write_value);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -129,12 +131,15 @@ char *topic_table_encode(topic_table *t, bool pretty, size_t *len)
 int topic_table_persist(topic_table *t)
 {
     pthread_mutex_lock(&t->persist_lock);
-    size_t len;
-    char *text = topic_table_encode(t, true, &len);
-    int rc = meta_config_save(t->path, text, len);
-    free(text);
+    int rc = meta_named_table_persist(t->path, &t->lock, &t->version, "topicConfigTable", &t->topics, write_value,
+                                      t->journal);
     pthread_mutex_unlock(&t->persist_lock);
     return rc;
+}
+
+int topic_table_journal(topic_table *t, const char *topic)
+{
+    return meta_named_table_journal(&t->lock, &t->version, &t->topics, topic, write_value, t->journal);
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -254,12 +259,18 @@ topic_table *topic_table_open(const topic_table_options *opt, char **err)
     data_version_init(&t->version);
     t->auto_create_topic_enable = opt->auto_create_topic_enable;
     t->path = meta_config_path(opt->store_root, "topics.json");
+    t->journal = meta_journal_open(t->path);
     if (!create_system_topics(t, opt)) {
         *err = xstrdup("topic table: broker or cluster name too long");
         topic_table_free(t);
         return NULL;
     }
     if (meta_config_load(t->path, decode_wrapper, t, err) != RMQ_OK) {
+        topic_table_free(t);
+        return NULL;
+    }
+    if (meta_journal_replay(t->journal, &t->topics, sizeof(topic_config), topic_config_decode, &t->version)) {
+        *err = str_printf("cannot read %s.journal", t->path);
         topic_table_free(t);
         return NULL;
     }
@@ -273,6 +284,7 @@ void topic_table_free(topic_table *t)
     strmap_clear(&t->system_topics, NULL);
     pthread_mutex_destroy(&t->lock);
     pthread_mutex_destroy(&t->persist_lock);
+    meta_journal_close(t->journal);
     free(t->path);
     free(t);
 }

@@ -2,7 +2,8 @@
  * RegisterBrokerBody as brokers send it: fastjson text, or the compressed
  * form of RegisterBrokerBody.encode(true) — a zlib stream of
  * [int32 len][DataVersion JSON] [int32 n] n x [int32 len]["name r w perm filterType"]
- * [int32 len][filter server JSON array] (all big-endian).
+ * [int32 len][filter server JSON array] (all big-endian), followed in 5.x by
+ * static-topic mappings ([int32 n] n x [int32 len][JSON]), which are not kept.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,27 +167,41 @@ static const char *read_chunk(reader *r, size_t *len)
     return s;
 }
 
-/* TopicConfig.decode: exactly 5 space-separated fields. */
+/*
+ * TopicConfig.decode: the line split as Java's split(" ") does (empty fields
+ * kept, trailing ones dropped). 4.9.x writes five fields; 5.x adds a sixth,
+ * the attributes JSON (not kept here), after a separator that is always there.
+ */
 static int decode_topic_line(const char *s, size_t len, topic_config *tc)
 {
-    char *line = xstrndup(s, len);
-    char *fields[6];
+    const char *fields[5];
+    size_t lens[5];
     int n = 0;
-    for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        if (n == 6) break;
-        fields[n++] = tok;
+    const char *p = s, *end = s + len;
+    while (end > s && end[-1] == ' ') end--;   /* trailing empty fields */
+    while (n < 5 && p <= end) {
+        const char *sp = memchr(p, ' ', (size_t)(end - p));
+        const char *fe = sp ? sp : end;
+        fields[n] = p;
+        lens[n++] = (size_t)(fe - p);
+        if (!sp) break;
+        p = sp + 1;
     }
-    int rc = RMQ_ERR;
-    if (n == 5 && parse_int32(fields[1], &tc->read_queue_nums) == RMQ_OK &&
-        parse_int32(fields[2], &tc->write_queue_nums) == RMQ_OK &&
-        parse_int32(fields[3], &tc->perm) == RMQ_OK &&
-        (strcmp(fields[4], "SINGLE_TAG") == 0 || strcmp(fields[4], "MULTI_TAG") == 0)) {
-        tc->topic_name = xstrdup(fields[0]);
-        tc->topic_sys_flag = 0;   /* not carried by the compressed form */
-        rc = RMQ_OK;
+    if (n < 5) return RMQ_ERR;
+    char num[3][16];
+    for (int i = 0; i < 3; i++) {
+        if (lens[i + 1] == 0 || lens[i + 1] >= sizeof num[i]) return RMQ_ERR;
+        memcpy(num[i], fields[i + 1], lens[i + 1]);
+        num[i][lens[i + 1]] = 0;
     }
-    free(line);
-    return rc;
+    bool filter_ok = (lens[4] == 10 && memcmp(fields[4], "SINGLE_TAG", 10) == 0) ||
+                     (lens[4] == 9 && memcmp(fields[4], "MULTI_TAG", 9) == 0);
+    if (lens[0] == 0 || !filter_ok || parse_int32(num[0], &tc->read_queue_nums) != RMQ_OK ||
+        parse_int32(num[1], &tc->write_queue_nums) != RMQ_OK || parse_int32(num[2], &tc->perm) != RMQ_OK)
+        return RMQ_ERR;
+    tc->topic_name = xstrndup(fields[0], lens[0]);
+    tc->topic_sys_flag = 0;   /* not carried by the compressed form */
+    return RMQ_OK;
 }
 
 static int decode_compressed(const uint8_t *body, size_t len, register_body *out, char *err, size_t errlen)

@@ -224,10 +224,20 @@ void route_register_broker(route_table *rt, const broker_registration *reg, int6
     register_first = register_first || !old_addr;
     free(old_addr);
 
-    if (reg->broker_id == NAMESRV_MASTER_ID &&
-        (register_first || route_data_version_changed(rt, reg->broker_addr, &reg->data_version))) {
-        for (size_t i = 0; i < reg->n_topics; i++)
-            create_and_update_queue_data(rt, reg->broker_name, &reg->topics[i]);
+    /*
+     * A master's topics are applied when its data version changed; with the
+     * version unchanged (a periodic registration of an unchanged broker, or a
+     * later batch of a split one) only topics the broker is not listed on yet
+     * are added, as 5.x's isTopicConfigChanged does: hash lookups, no walk
+     * over the topics already known.
+     */
+    if (reg->broker_id == NAMESRV_MASTER_ID) {
+        bool changed = register_first || route_data_version_changed(rt, reg->broker_addr, &reg->data_version);
+        for (size_t i = 0; i < reg->n_topics; i++) {
+            const jmap *queues = changed ? NULL : jmap_get(&rt->topic_queue, reg->topics[i].topic_name);
+            if (changed || !queues || !jmap_has(queues, reg->broker_name))
+                create_and_update_queue_data(rt, reg->broker_name, &reg->topics[i]);
+        }
     }
 
     broker_live *bl = xcalloc(1, sizeof *bl);

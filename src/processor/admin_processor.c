@@ -345,7 +345,7 @@ static void update_and_create_topic(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_
     tc.topic_filter_type = strcmp(h.topicFilterType, "MULTI_TAG") == 0 ? TOPIC_FILTER_MULTI_TAG : TOPIC_FILTER_SINGLE_TAG;
     tc.topic_sys_flag = h.topicSysFlag;   /* 4.9.8 takes no `order` from this request */
     topic_table_put(a->b->topics, &tc);
-    broker_topics_changed(a->b);
+    broker_topic_changed(a->b, tc.topic_name);
     /* Apache leaves the remark of createResponseCommand(null) in place. */
     cmd_set_remark(resp, "not set any response code");
 }
@@ -356,7 +356,7 @@ static void delete_topic(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
     if (refused_on_slave(a, resp) || decode(req, resp, topic_field, 1, &h) || !topic_acceptable(a, h.topic, resp))
         return;
     topic_table_delete(a->b->topics, h.topic);
-    broker_topics_changed(a->b);
+    broker_topic_deleted(a->b, h.topic);
     consumer_offset_remove_topic(a->b->offsets, h.topic);
     store_delete_topic(a->b->store, h.topic);
 }
@@ -435,7 +435,7 @@ static void update_and_create_subgroup(admin *a, rmq_conn *conn, rmq_cmd *req, r
         free(why);
     } else {
         subgroup_table_put(a->b->groups, &c);
-        subgroup_table_persist(a->b->groups);
+        broker_group_changed(a->b, c.group_name);
     }
     cJSON_Delete(j);
 }
@@ -455,7 +455,7 @@ static void delete_subgroup(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *res
     group_header h = {0};
     if (refused_on_slave(a, resp) || decode(req, resp, delete_group_fields, N(delete_group_fields), &h)) return;
     subgroup_table_delete(a->b->groups, h.groupName);
-    subgroup_table_persist(a->b->groups);
+    broker_group_changed(a->b, h.groupName);
     if (h.removeOffset) {
         consumer_offset_remove_group(a->b->offsets, h.groupName);
         consumer_offset_persist(a->b->offsets);

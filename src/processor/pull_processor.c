@@ -233,7 +233,7 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
     if (!subgroup_table_find(b->groups, h.consumerGroup, &gc, &created))
         return cmd_new_responsef(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group [%s] does not exist, %s",
                               h.consumerGroup, FAQ_URL);
-    if (created) subgroup_table_persist(b->groups);
+    if (created) broker_group_changed(b, h.consumerGroup);
     if (!gc.consume_enable)
         return cmd_new_responsef(req, RC_NO_PERMISSION, "subscription group no permission, %s", h.consumerGroup);
     topic_config tc;

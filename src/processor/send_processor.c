@@ -78,7 +78,7 @@ static rmq_cmd *msg_check(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
             topic_table_create_in_send_back(b->topics, h->topic, 1, PERM_WRITE | PERM_READ, sysflag, tc, &created);
             rc = RMQ_OK;
         }
-        if (created) broker_topics_changed(b);
+        if (created) broker_topic_changed(b, h->topic);
         if (rc != RMQ_OK)
             return cmd_new_responsef(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please!" FAQ_URL,
                                   h->topic);
@@ -289,7 +289,7 @@ static rmq_cmd *retry_or_dlq(broker *b, const rmq_cmd *req, const send_header *h
     snprintf(dlq, dlq_cap, "%s%s", TOPIC_DLQ_PREFIX, group);
     bool created = false;
     topic_table_create_in_send_back(b->topics, dlq, 1, PERM_WRITE | PERM_READ, 0, tc, &created);
-    if (created) broker_topics_changed(b);
+    if (created) broker_topic_changed(b, dlq);
     *topic = dlq;
     *qid = 0;
     return NULL;
@@ -504,7 +504,7 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
                               FAQ_URL);
         return RMQ_OK;
     }
-    if (created) subgroup_table_persist(b->groups);
+    if (created) broker_group_changed(b, h.group);
     if (!(b->cfg.brokerPermission & PERM_WRITE)) {
         *out = cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] sending message is forbidden", b->cfg.brokerIP1);
         return RMQ_OK;
@@ -522,7 +522,7 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
     store_slice sl;
     if (store_get_record(b->store, h.offset, &sl)) {
         *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "look message by offset failed, %lld", (long long)h.offset);
-        if (tcreated) broker_topics_changed(b);
+        if (tcreated) broker_topic_changed(b, topic);
         return RMQ_OK;
     }
     msg_record r;
@@ -555,7 +555,10 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
         snprintf(lv, sizeof lv, "%d", delay);
         msg_props_set(&props, "DELAY", lv);
     }
-    if (tcreated) broker_topics_changed(b);
+    if (tcreated) {   /* the retry topic, the DLQ or both */
+        broker_topic_changed(b, topic);
+        if (dest != topic) broker_topic_changed(b, dest);
+    }
     if (!msg_props_get(&props, "ORIGIN_MESSAGE_ID")) {
         char id[MSG_ID_MAX_LEN + 1];
         msg_offset_id_create(id, &r.store_host, r.phys_offset);

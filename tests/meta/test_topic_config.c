@@ -215,6 +215,81 @@ START_TEST(test_persist_pretty_and_reload)
 }
 END_TEST
 
+/* Changes journalled but never written to topics.json (a crash) come back on open. */
+START_TEST(test_journal_replay_and_prune)
+{
+    char *root = make_store_root();
+    topic_table_options o = golden_options(root);
+    topic_table *t = open_ok(&o);
+    topic_config a, b;
+    topic_config_init(&a, "Written");
+    topic_table_put(t, &a);
+    ck_assert_int_eq(topic_table_persist(t), RMQ_OK);
+    topic_config_init(&b, "OnlyJournalled");
+    b.read_queue_nums = b.write_queue_nums = 3;
+    topic_table_put(t, &b);
+    ck_assert_int_eq(topic_table_journal(t, "OnlyJournalled"), RMQ_OK);
+    ck_assert_int_eq(topic_table_delete(t, "Written"), RMQ_OK);
+    ck_assert_int_eq(topic_table_journal(t, "Written"), RMQ_OK);
+    data_version v = topic_table_data_version(t);
+    topic_table_free(t);   /* no persist: as after kill -9 */
+
+    t = open_ok(&o);
+    topic_config back;
+    ck_assert(topic_table_get(t, "OnlyJournalled", &back));
+    ck_assert_int_eq(back.write_queue_nums, 3);
+    ck_assert(!topic_table_get(t, "Written", NULL));
+    data_version v2 = topic_table_data_version(t);
+    ck_assert(v2.counter == v.counter && v2.timestamp == v.timestamp);
+
+    /* Written out: the journal goes; entries the file covers are skipped anyway. */
+    ck_assert_int_eq(topic_table_persist(t), RMQ_OK);
+    char *journal = str_printf("%s/config/topics.json.journal", root);
+    ck_assert_int_ne(access(journal, F_OK), 0);
+    topic_config_init(&a, "After");
+    topic_table_put(t, &a);
+    ck_assert_int_eq(topic_table_journal(t, "After"), RMQ_OK);
+    ck_assert_int_eq(access(journal, F_OK), 0);
+    topic_table_free(t);
+    t = open_ok(&o);
+    ck_assert(topic_table_get(t, "After", NULL));
+    ck_assert(topic_table_get(t, "OnlyJournalled", NULL));
+    topic_table_free(t);
+    free(journal);
+    remove_store_root(root);
+}
+END_TEST
+
+static int persist_topics(void *t) { return topic_table_persist(t); }
+
+/* A burst of changes marked for the persister costs one write; stopping writes what is left. */
+START_TEST(test_persister_coalesces)
+{
+    char *root = make_store_root();
+    topic_table_options o = golden_options(root);
+    topic_table *t = open_ok(&o);
+    meta_persister *p = meta_persister_start(100000);   /* nothing written before the stop */
+    ck_assert_ptr_nonnull(p);
+    for (int i = 0; i < 1000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Burst_%d", i);
+        topic_config tc;
+        topic_config_init(&tc, name);
+        topic_table_put(t, &tc);
+        meta_persister_mark(p, persist_topics, t);
+    }
+    char *path = str_printf("%s/config/topics.json", root);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    meta_persister_stop(p);
+    char *text = get_config(root, "topics.json");
+    ck_assert_ptr_nonnull(strstr(text, "\"Burst_999\""));
+    free(text);
+    free(path);
+    topic_table_free(t);
+    remove_store_root(root);
+}
+END_TEST
+
 START_TEST(test_bak_fallback)
 {
     char *root = make_store_root();
@@ -400,6 +475,8 @@ int main(void)
     tcase_add_test(tc, test_load_pretty_file_and_lenient_values);
     tcase_add_test(tc, test_persist_pretty_and_reload);
     tcase_add_test(tc, test_bak_fallback);
+    tcase_add_test(tc, test_journal_replay_and_prune);
+    tcase_add_test(tc, test_persister_coalesces);
     tcase_add_test(tc, test_create_in_send_from_tbw102);
     tcase_add_test(tc, test_create_in_send_without_auto_create);
     tcase_add_test(tc, test_create_in_send_back_put_delete);

@@ -281,16 +281,18 @@ START_TEST(test_reregister_data_version)
     topic_config v1[] = {topic("T", 4, 4, 6, 0)};
     topic_config v2[] = {topic("T", 8, 8, 6, 0), topic("U", 1, 1, 6, 0)};
     reg(rt, "b", MASTER_ADDR, 0, 1, v1, 1, 1000, NULL);
-    /* Same dataVersion: the topic data is not looked at again. */
+    /* Same dataVersion: known topics are not updated, topics new to the broker are added
+     * (5.x isTopicConfigChanged: a later batch of a split registration). */
     reg(rt, "b", MASTER_ADDR, 0, 1, v2, 2, 2000, NULL);
     ck_json(route(rt, "T", false), "{\"brokerDatas\":[{\"brokerAddrs\":{0:\"" MASTER_ADDR "\"},\"brokerName\":\"b\","
             "\"cluster\":\"" CLUSTER "\"}],\"filterServerTable\":{},\"queueDatas\":[" QD("b", 6, 4, 0, 4) "]}");
-    ck_json(route(rt, "U", false), NULL);
+    ck_assert(route_has(rt, "U", false, "\"readQueueNums\":1"));
     /* Changed dataVersion: applied (topics only added or updated, never dropped). */
-    reg(rt, "b", MASTER_ADDR, 0, 2, v2 + 1, 1, 3000, NULL);
+    topic_config u2[] = {topic("U", 2, 2, 6, 0)};
+    reg(rt, "b", MASTER_ADDR, 0, 2, u2, 1, 3000, NULL);
     ck_json(route(rt, "U", true), "{\"brokerDatas\":[{\"brokerAddrs\":{\"0\":\"" MASTER_ADDR "\"},"
             "\"brokerName\":\"b\",\"cluster\":\"" CLUSTER "\"}],\"filterServerTable\":{},\"queueDatas\":["
-            QD("b", 6, 1, 0, 1) "]}");
+            QD("b", 6, 2, 0, 2) "]}");
     ck_assert(route_has(rt, "T", true, "\"readQueueNums\":4"));
     route_table_free(rt);
 }
@@ -517,6 +519,53 @@ START_TEST(test_compressed_body)
 }
 END_TEST
 
+/* 5.x's TopicConfig.encode adds a separator and the attributes JSON; mappings follow the filter servers. */
+START_TEST(test_compressed_body_5x)
+{
+    uint8_t raw[512], *p = raw;
+    put_chunk(&p, "{\"counter\":3,\"stateVersion\":0,\"timestamp\":1795444502146}");
+    put_be32(p, 3);
+    p += 4;
+    put_chunk(&p, "T5 8 4 6 SINGLE_TAG {}");
+    put_chunk(&p, "T6 2 2 4 MULTI_TAG {\"+message.type\":\"NORMAL\"}");
+    put_chunk(&p, "T7 1 1 6 SINGLE_TAG ");
+    put_chunk(&p, "[]");
+    put_be32(p, 0);
+    p += 4;
+    uLongf zlen = compressBound((uLong)(p - raw));
+    uint8_t *z = xmalloc(zlen);
+    ck_assert_int_eq(compress2(z, &zlen, raw, (uLong)(p - raw), Z_BEST_COMPRESSION), Z_OK);
+    register_body b;
+    char err[256];
+    ck_assert_int_eq(register_body_decode(z, zlen, true, false, &b, err, sizeof err), RMQ_OK);
+    ck_assert_int_eq(b.data_version.counter, 3);
+    ck_assert_uint_eq(b.n_topics, 3);
+    ck_assert_str_eq(b.topics[0].topic_name, "T5");
+    ck_assert_int_eq(b.topics[0].write_queue_nums, 4);
+    ck_assert_str_eq(b.topics[1].topic_name, "T6");
+    ck_assert_int_eq(b.topics[1].perm, 4);
+    ck_assert_str_eq(b.topics[2].topic_name, "T7");
+    register_body_free(&b);
+    free(z);
+
+    /* Four fields, an empty field, an unknown filter type: refused as Java's decode fails. */
+    const char *bad[] = {"T 1 1 6", "T  1 1 6 SINGLE_TAG", "T 1 1 6 NO_TAG"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        p = raw;
+        put_chunk(&p, "{\"counter\":1,\"timestamp\":1}");
+        put_be32(p, 1);
+        p += 4;
+        put_chunk(&p, bad[i]);
+        put_chunk(&p, "[]");
+        zlen = compressBound((uLong)(p - raw));
+        z = xmalloc(zlen);
+        ck_assert_int_eq(compress2(z, &zlen, raw, (uLong)(p - raw), 6), Z_OK);
+        ck_assert_msg(register_body_decode(z, zlen, true, false, &b, err, sizeof err) == RMQ_ERR, "%s", bad[i]);
+        free(z);
+    }
+}
+END_TEST
+
 START_TEST(test_json_body_forms)
 {
     register_body b;
@@ -706,6 +755,7 @@ int main(void)
     tcase_add_test(tc, test_topic_lists);
     tcase_add_test(tc, test_filter_servers_and_order_conf);
     tcase_add_test(tc, test_compressed_body);
+    tcase_add_test(tc, test_compressed_body_5x);
     tcase_add_test(tc, test_json_body_forms);
     tcase_add_test(tc, test_kv_config_roundtrip);
     tcase_add_test(tc, test_props_parse);

@@ -1,0 +1,399 @@
+/* Registration with the name servers (registration.h). */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "registration.h"
+#include "slave_sync.h"
+#include "common/fjson.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "ha/ha.h"
+
+enum { REGISTER_BROKER = 103, UNREGISTER_BROKER = 104, QUERY_DATA_VERSION = 322 };
+
+/* A name server that missed a registration gets the whole table next time. */
+typedef struct namesrv_state {
+    char *addr;
+    bool needs_full;
+} namesrv_state;
+
+struct registration {
+    broker *b;
+    struct event *flush_ev;   /* one pass of the loop's pending changes */
+    char **pending;           /* topics changed since the last flush */
+    size_t n_pending, cap_pending;
+    bool full_pending;
+    namesrv_state *ns;
+    size_t n_ns;
+};
+
+typedef struct body {
+    uint8_t *data;
+    size_t len;
+} body;
+
+/* ---- bodies ---- */
+
+char *registration_json_body(const topic_config *topics, size_t n, const data_version *dv, size_t *len)
+{
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "filterServerList");
+    fjson_begin_array(&w);
+    fjson_end_array(&w);
+    fjson_key(&w, "topicConfigSerializeWrapper");
+    fjson_begin_object(&w);
+    fjson_key(&w, "dataVersion");
+    data_version_write(dv, &w);
+    fjson_key(&w, "topicConfigTable");
+    fjson_begin_object(&w);
+    for (size_t i = 0; i < n; i++) {
+        fjson_key(&w, topics[i].topic_name);
+        topic_config_write(&topics[i], &w);
+    }
+    fjson_end_object(&w);
+    fjson_end_object(&w);
+    fjson_end_object(&w);
+    return fjson_writer_finish(&w, len);
+}
+
+typedef struct bytes {
+    uint8_t *p;
+    size_t n, cap;
+} bytes;
+
+static void bytes_add(bytes *b, const void *data, size_t len)
+{
+    if (b->n + len > b->cap) {
+        b->cap = (b->n + len) * 2 + 256;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+}
+
+static void bytes_int(bytes *b, uint32_t v)
+{
+    uint8_t be[4];
+    put_be32(be, v);
+    bytes_add(b, be, 4);
+}
+
+static void bytes_chunk(bytes *b, const char *s, size_t len)
+{
+    bytes_int(b, (uint32_t)len);
+    bytes_add(b, s, len);
+}
+
+uint8_t *registration_compressed_body(const topic_config *topics, size_t n, const data_version *dv, size_t *len)
+{
+    bytes raw = {0};
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    data_version_write(dv, &w);
+    size_t vlen;
+    char *vjson = fjson_writer_finish(&w, &vlen);
+    bytes_chunk(&raw, vjson, vlen);
+    free(vjson);
+    bytes_int(&raw, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        /* TopicConfig.encode(): exactly five fields, which 4.9.x's decode demands. */
+        char line[META_NAME_MAX + 64];
+        int ll = snprintf(line, sizeof line, "%s %d %d %d %s", topics[i].topic_name, topics[i].read_queue_nums,
+                          topics[i].write_queue_nums, topics[i].perm,
+                          topics[i].topic_filter_type == TOPIC_FILTER_MULTI_TAG ? "MULTI_TAG" : "SINGLE_TAG");
+        bytes_chunk(&raw, line, (size_t)ll);
+    }
+    bytes_chunk(&raw, "[]", 2);
+    /* 5.x reads a static-topic mapping count after the filter servers; 4.9.x stops before it. */
+    bytes_int(&raw, 0);
+
+    uLongf zlen = compressBound((uLong)raw.n);
+    uint8_t *z = xmalloc(zlen);
+    /* Any level is the same format; Apache's BEST_COMPRESSION costs 3x the CPU for ~10% less. */
+    if (compress2(z, &zlen, raw.p, (uLong)raw.n, Z_DEFAULT_COMPRESSION) != Z_OK) abort();   /* only on OOM */
+    free(raw.p);
+    *len = zlen;
+    return z;
+}
+
+/* BrokerController: with a broker that is not read-write, topics are registered with its permission. */
+static void apply_broker_permission(const broker *b, topic_config *topics, size_t n)
+{
+    int32_t bp = b->cfg.brokerPermission;
+    if ((bp & PERM_READ) && (bp & PERM_WRITE)) return;
+    for (size_t i = 0; i < n; i++) topics[i].perm &= bp;
+}
+
+static body encode_body(const broker *b, const topic_config *topics, size_t n, const data_version *dv)
+{
+    body out;
+    if (b->cfg.compressedRegister) out.data = registration_compressed_body(topics, n, dv, &out.len);
+    else out.data = (uint8_t *)registration_json_body(topics, n, dv, &out.len);
+    return out;
+}
+
+/* ---- requests ---- */
+
+static rmq_cmd *broker_request(const broker *b, int32_t code)
+{
+    rmq_cmd *req = cmd_new_request(code);
+    cmd_ext_set(req, "brokerName", b->cfg.brokerName);
+    cmd_ext_set(req, "brokerAddr", b->addr);
+    cmd_ext_set(req, "clusterName", b->cfg.brokerClusterName);
+    cmd_ext_set_int(req, "brokerId", b->cfg.brokerId);
+    return req;
+}
+
+static rmq_cmd *register_request(const broker *b, const body *bd)
+{
+    rmq_cmd *req = broker_request(b, REGISTER_BROKER);
+    char ha[96];
+    snprintf(ha, sizeof ha, "%s:%d", b->cfg.brokerIP2 ? b->cfg.brokerIP2 : b->cfg.brokerIP1, b->cfg.haListenPort);
+    cmd_ext_set(req, "haServerAddr", ha);
+    cmd_ext_set(req, "compressed", b->cfg.compressedRegister ? "true" : "false");
+    cmd_ext_set_int(req, "bodyCrc32", rmq_crc32(bd->data, bd->len));
+    cmd_set_body(req, bd->data, bd->len);
+    return req;
+}
+
+static namesrv_state *state_of(registration *r, const char *addr)
+{
+    for (size_t i = 0; i < r->n_ns; i++)
+        if (strcmp(r->ns[i].addr, addr) == 0) return &r->ns[i];
+    r->ns = xrealloc(r->ns, (r->n_ns + 1) * sizeof *r->ns);
+    r->ns[r->n_ns] = (namesrv_state){.addr = xstrdup(addr)};
+    return &r->ns[r->n_ns++];
+}
+
+typedef struct call {
+    registration *r;
+    char addr[];
+} call;
+
+static call *new_call(registration *r, const char *addr)
+{
+    call *c = xmalloc(sizeof *c + strlen(addr) + 1);
+    c->r = r;
+    strcpy(c->addr, addr);
+    return c;
+}
+
+static void register_done(rmq_cmd *resp, const char *err, void *arg)
+{
+    call *c = arg;
+    broker *b = c->r->b;
+    if (!resp || resp->code != 0) {
+        if (!resp) log_warn("broker", "register to name server %s failed: %s", c->addr, err);
+        else log_warn("broker", "register to name server %s refused: %d %s", c->addr, resp->code,
+                      resp->remark ? resp->remark : "");
+        state_of(c->r, c->addr)->needs_full = true;
+    } else {
+        /* updateMasterHAServerAddrPeriodically: a slave without haMasterAddress follows the name server. */
+        if (b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
+            ha_set_master_address(b->ha, cmd_ext_get(resp, "haServerAddr"));
+        if (b->slave_sync) slave_sync_set_master(b->slave_sync, cmd_ext_get(resp, "masterAddr"));
+    }
+    cmd_free(resp);
+    free(c);
+}
+
+static void send_body(registration *r, const char *addr, const body *bd)
+{
+    rmq_client_request(r->b->client, addr, register_request(r->b, bd), r->b->cfg.registerBrokerTimeoutMills,
+                       register_done, new_call(r, addr));
+}
+
+/* The namesrvAddr list ("a:9876;b:9876"), malloc'd strings; it may change at run time. */
+static char **namesrv_list(const broker *b, size_t *n)
+{
+    *n = 0;
+    if (!b->cfg.namesrvAddr || !*b->cfg.namesrvAddr) return NULL;
+    char *list = xstrdup(b->cfg.namesrvAddr), *save = NULL;
+    char **out = NULL;
+    for (char *a = strtok_r(list, ";, ", &save); a; a = strtok_r(NULL, ";, ", &save)) {
+        out = xrealloc(out, (*n + 1) * sizeof *out);
+        out[(*n)++] = xstrdup(a);
+    }
+    free(list);
+    return out;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+/*
+ * The whole table to ADDRS, in one request or in batches. Batches carry
+ * distinct data versions, the last one the table's: a name server applies a
+ * batch's topics only when the version differs from what it holds (4.9.x
+ * entirely, 5.x for topics it already has), so equal versions would drop the
+ * updates carried by every batch after the first. A stand-in version
+ * (earlier timestamp, current counter) never equals a real one.
+ */
+static void send_table(registration *r, char *const *addrs, size_t n_addrs)
+{
+    broker *b = r->b;
+    size_t n;
+    topic_config *all = topic_table_snapshot(b->topics, &n);
+    data_version dv = topic_table_data_version(b->topics);
+    apply_broker_permission(b, all, n);
+    size_t batch = n;
+    if (b->cfg.enableSplitRegistration && b->cfg.splitRegistrationSize > 0)
+        batch = (size_t)b->cfg.splitRegistrationSize;
+    size_t batches = n && batch ? (n + batch - 1) / batch : 1;
+    for (size_t k = 0; k < batches; k++) {
+        data_version v = dv;
+        v.timestamp -= (int64_t)(batches - 1 - k);
+        size_t from = k * batch, count = n - from < batch ? n - from : batch;
+        body bd = encode_body(b, all + from, count, &v);
+        for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd);
+        free(bd.data);
+    }
+    for (size_t i = 0; i < n_addrs; i++) state_of(r, addrs[i])->needs_full = false;
+    free(all);
+}
+
+/* BrokerOuterAPI.needRegister, one name server: an error counts as changed. */
+static void query_done(rmq_cmd *resp, const char *err, void *arg)
+{
+    call *c = arg;
+    const char *changed = resp && resp->code == 0 ? cmd_ext_get(resp, "changed") : NULL;
+    bool needed = !changed || strcmp(changed, "false") != 0 || state_of(c->r, c->addr)->needs_full;
+    if (!resp) log_warn("broker", "query data version from %s failed: %s", c->addr, err);
+    cmd_free(resp);
+    if (needed && !c->r->b->shutting_down) {
+        char *addrs[] = {c->addr};
+        send_table(c->r, addrs, 1);
+    }
+    free(c);
+}
+
+static void query_data_version(registration *r, const char *addr)
+{
+    broker *b = r->b;
+    data_version dv = topic_table_data_version(b->topics);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    data_version_write(&dv, &w);
+    size_t len;
+    char *json = fjson_writer_finish(&w, &len);
+    rmq_cmd *req = broker_request(b, QUERY_DATA_VERSION);
+    cmd_take_body(req, json, len);
+    rmq_client_request(b->client, addr, req, b->cfg.registerBrokerTimeoutMills, query_done, new_call(r, addr));
+}
+
+void registration_register_all(registration *r, bool force)
+{
+    size_t n;
+    char **addrs = namesrv_list(r->b, &n);
+    if (force) send_table(r, addrs, n);
+    else
+        for (size_t i = 0; i < n; i++) query_data_version(r, addrs[i]);
+    free_list(addrs, n);
+}
+
+/* ---- incremental registration ---- */
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void clear_pending(registration *r)
+{
+    free_list(r->pending, r->n_pending);
+    r->pending = NULL;
+    r->n_pending = r->cap_pending = 0;
+}
+
+/* registerIncrementBrokerData for everything changed in this loop pass. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    registration *r = arg;
+    broker *b = r->b;
+    if (r->full_pending) {
+        r->full_pending = false;
+        clear_pending(r);
+        registration_register_all(r, true);
+        return;
+    }
+    if (!r->n_pending) return;
+    qsort(r->pending, r->n_pending, sizeof *r->pending, cmp_name);
+    topic_config *topics = xmalloc(r->n_pending * sizeof *topics);
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_pending; i++) {
+        if (i && strcmp(r->pending[i], r->pending[i - 1]) == 0) continue;
+        if (topic_table_get(b->topics, r->pending[i], &topics[n])) n++;   /* deleted since: nothing to say */
+    }
+    clear_pending(r);
+    if (n) {
+        data_version dv = topic_table_data_version(b->topics);
+        apply_broker_permission(b, topics, n);
+        body bd = encode_body(b, topics, n, &dv);
+        size_t n_addrs;
+        char **addrs = namesrv_list(b, &n_addrs);
+        for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd);
+        free_list(addrs, n_addrs);
+        free(bd.data);
+    }
+    free(topics);
+}
+
+void registration_topic_changed(registration *r, const char *topic)
+{
+    if (r->n_pending == r->cap_pending) {
+        r->cap_pending = r->cap_pending ? r->cap_pending * 2 : 16;
+        r->pending = xrealloc(r->pending, r->cap_pending * sizeof *r->pending);
+    }
+    r->pending[r->n_pending++] = xstrdup(topic);
+    event_active(r->flush_ev, EV_READ, 0);
+}
+
+void registration_request_full(registration *r)
+{
+    r->full_pending = true;
+    event_active(r->flush_ev, EV_READ, 0);
+}
+
+/* ---- life ---- */
+
+registration *registration_new(broker *b)
+{
+    registration *r = xcalloc(1, sizeof *r);
+    r->b = b;
+    r->flush_ev = event_new(b->base, -1, 0, flush_cb, r);
+    return r;
+}
+
+void registration_free(registration *r)
+{
+    if (!r) return;
+    event_free(r->flush_ev);
+    clear_pending(r);
+    for (size_t i = 0; i < r->n_ns; i++) free(r->ns[i].addr);
+    free(r->ns);
+    free(r);
+}
+
+void registration_unregister_all(registration *r)
+{
+    size_t n;
+    char **addrs = namesrv_list(r->b, &n);
+    for (size_t i = 0; i < n; i++) {
+        rmq_cmd *req = broker_request(r->b, UNREGISTER_BROKER);
+        char err[256];
+        rmq_cmd *resp = rmq_invoke_sync(addrs[i], req, 3000, err, sizeof err);
+        if (!resp) log_warn("broker", "unregister from %s failed: %s", addrs[i], err);
+        else log_info("broker", "unregistered from name server %s", addrs[i]);
+        cmd_free(resp);
+        cmd_free(req);
+    }
+    free_list(addrs, n);
+}
