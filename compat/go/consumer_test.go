@@ -110,10 +110,7 @@ func TestFailedConsumptionIsRetriedThenMovedToTheDLQ(t *testing.T) {
 	if err := primer.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() bool {
-		mqs, err := cluster.admin.FetchPublishMessageQueues(context.Background(), "%RETRY%CG_go_retry")
-		return err == nil && len(mqs) == 1
-	}, func() string { return "the route of %RETRY%CG_go_retry after a member's heartbeat" })
+	waitForRoute(t, "%RETRY%CG_go_retry", 1)
 	primer.Shutdown()
 	var mu sync.Mutex
 	var attempts []int32
@@ -139,6 +136,8 @@ func TestFailedConsumptionIsRetriedThenMovedToTheDLQ(t *testing.T) {
 	if got := snapshot()[:3]; !reflect.DeepEqual(got, []int32{0, 1, 2}) {
 		t.Fatalf("expected reconsumeTimes [0 1 2], got %v", got)
 	}
+	// The third failure sends the message to the DLQ, which the broker creates and routes then.
+	waitForRoute(t, "%DLQ%CG_go_retry", 1)
 	dlq := consume(t, "CG_go_dlq_reader", "%DLQ%CG_go_retry", all)
 	waitFor(t, 30*time.Second, func() bool { return dlq.len() >= 1 }, func() string { return "a message in %DLQ%CG_go_retry" })
 	if got := dlq.bodies(); got[0] != "doomed-0" {

@@ -173,16 +173,21 @@ func stopCluster() {
 // createTopic creates topic with the given queues on our broker and waits for its route.
 func createTopic(t *testing.T, topic string, queues int) {
 	t.Helper()
-	ctx := context.Background()
-	err := cluster.admin.CreateTopic(ctx, admin.WithTopicCreate(topic), admin.WithBrokerAddrCreate(cluster.brokerAddr),
+	err := cluster.admin.CreateTopic(context.Background(), admin.WithTopicCreate(topic), admin.WithBrokerAddrCreate(cluster.brokerAddr),
 		admin.WithReadQueueNums(queues), admin.WithWriteQueueNums(queues))
 	if err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
+	waitForRoute(t, topic, queues)
+}
+
+// waitForRoute waits until the name server routes topic with the given number of queues.
+func waitForRoute(t *testing.T, topic string, queues int) {
+	t.Helper()
 	waitFor(t, 10*time.Second, func() bool {
-		mqs, err := cluster.admin.FetchPublishMessageQueues(ctx, topic)
+		mqs, err := cluster.admin.FetchPublishMessageQueues(context.Background(), topic)
 		return err == nil && len(mqs) == queues
-	}, func() string { return "route of " + topic })
+	}, func() string { return fmt.Sprintf("a route of %s with %d queues", topic, queues) })
 }
 
 func waitFor(t *testing.T, d time.Duration, cond func() bool, what func() string) {
@@ -265,6 +270,12 @@ func (r *recorder) bodies() []string {
 		out = append(out, string(m.Body))
 	}
 	return out
+}
+
+func (r *recorder) messages() []*primitive.MessageExt {
+	r.Lock()
+	defer r.Unlock()
+	return append([]*primitive.MessageExt(nil), r.msgs...)
 }
 
 func (r *recorder) len() int {

@@ -42,7 +42,13 @@ func TestSyncSendReturnsSendOKWithAnOffsetMsgID(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9A-F]{32}$`).MatchString(r.OffsetMsgID) {
 		t.Fatalf("expected a 32-hex offset msgId, got %q", r.OffsetMsgID)
 	}
-	expectBodies(t, "sync send", consume(t, "CG_go_sync", "GoSyncTopic", all), []string{"sync-1"})
+	rec := consume(t, "CG_go_sync", "GoSyncTopic", all)
+	expectBodies(t, "sync send", rec, []string{"sync-1"})
+	m := rec.messages()[0]
+	if m.MsgId != r.MsgID || m.OffsetMsgId != r.OffsetMsgID || m.Queue.QueueId != r.MessageQueue.QueueId || m.QueueOffset != r.QueueOffset {
+		t.Fatalf("expected the consumer to see the ids and place of the send result (%s %s queue %d offset %d), got %s %s queue %d offset %d",
+			r.MsgID, r.OffsetMsgID, r.MessageQueue.QueueId, r.QueueOffset, m.MsgId, m.OffsetMsgId, m.Queue.QueueId, m.QueueOffset)
+	}
 }
 
 func TestAsyncSendCompletesThroughTheCallback(t *testing.T) {
@@ -97,7 +103,26 @@ func TestBatchSendStoresEveryMessage(t *testing.T) {
 	if err != nil || r.Status != primitive.SendOK {
 		t.Fatalf("expected SEND_OK for the batch, got %v, %v", r, err)
 	}
-	expectBodies(t, "batch send", consume(t, "CG_go_batch", "GoBatchTopic", all), want)
+	if !regexp.MustCompile(`^[0-9A-F]{32}(,[0-9A-F]{32}){9}$`).MatchString(r.OffsetMsgID) {
+		t.Fatalf("expected ten comma-separated offset msgIds for the batch, got %q", r.OffsetMsgID)
+	}
+	rec := consume(t, "CG_go_batch", "GoBatchTopic", all)
+	expectBodies(t, "batch send", rec, want)
+	// One queue holds the batch in send order from the offset of the send result, each
+	// message under the offset id the result lists for it and a unique key of its own.
+	offs := strings.Split(r.OffsetMsgID, ",")
+	uniq := map[string]bool{}
+	for _, m := range rec.messages() {
+		i := int(m.QueueOffset - r.QueueOffset)
+		if m.Queue.QueueId != r.MessageQueue.QueueId || i < 0 || i >= len(want) || string(m.Body) != want[i] || m.OffsetMsgId != offs[i] {
+			t.Fatalf("batch message %q at queue %d offset %d (%s) does not match the send result (queue %d offset %d, %s)",
+				m.Body, m.Queue.QueueId, m.QueueOffset, m.OffsetMsgId, r.MessageQueue.QueueId, r.QueueOffset, r.OffsetMsgID)
+		}
+		uniq[m.MsgId] = true
+	}
+	if len(uniq) != len(want) || uniq[""] {
+		t.Fatalf("expected %d distinct unique keys, got %v", len(want), uniq)
+	}
 }
 
 // Three sharding keys interleaved over four queues: each key stays on one queue and an
@@ -157,9 +182,7 @@ func TestTagsKeysAndACompressedBodyReachTheConsumer(t *testing.T) {
 	}
 	rec := consume(t, "CG_go_compress", "GoCompressTopic", all)
 	waitFor(t, 30*time.Second, func() bool { return rec.len() >= 2 }, func() string { return "the two messages" })
-	rec.Lock()
-	defer rec.Unlock()
-	for _, m := range rec.msgs {
+	for _, m := range rec.messages() {
 		if m.GetTags() != "TagZ" || m.GetKeys() != "key-a key-b" {
 			t.Fatalf("expected tag TagZ and keys %q, got %q and %q", "key-a key-b", m.GetTags(), m.GetKeys())
 		}

@@ -19,6 +19,8 @@ if ! out=$(timeout 300 go list -deps -test ./... 2>&1 >/dev/null); then
   unavailable "the modules of go.mod do not resolve ($(printf '%s\n' "$out" | grep -m1 . | cut -c1-160))"
 fi
 export RMQ_BUILDDIR=${RMQ_BUILDDIR:-$(cd ../.. && pwd)/build}
+# Our servers keep logging to stderr, which this harness captures per server.
+export RMQ_LOG_STDERR=1
 echo "compat/go: $(go version | cut -d' ' -f3), $(go list -m github.com/apache/rocketmq-client-go/v2), RMQ_BUILDDIR=$RMQ_BUILDDIR"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
