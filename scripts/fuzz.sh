@@ -43,11 +43,16 @@ if [ $# -gt 0 ]; then names=("$@"); else
   names=()
   for f in tests/fuzz/fuzz_*.c; do n=${f#tests/fuzz/fuzz_}; names+=("${n%.c}"); done
 fi
+# fuzz_broker runs broker_run() in-process: it takes mqbroker's sources but its main.
+declare -A extra=([broker]="")
+for f in $(query '$(mqbroker_SOURCES)'); do
+  case $f in *.h|*/mqbroker_main.c) ;; *) extra[broker]+=" $src/$f" ;; esac
+done
 mkdir -p "$dir/tests/fuzz"
 for n in "${names[@]}"; do
   # shellcheck disable=SC2086
   (cd "$dir" && clang $cflags -fsanitize=fuzzer $cppflags -I"$src/tests/fuzz" -std=gnu11 \
-     -o "tests/fuzz/fuzz_$n" "$src/tests/fuzz/fuzz_$n.c" $libs $syslibs)
+     -o "tests/fuzz/fuzz_$n" "$src/tests/fuzz/fuzz_$n.c" ${extra[$n]:-} $libs $syslibs)
 done
 
 passed=0 failed=0
@@ -59,9 +64,13 @@ for n in "${names[@]}"; do
         -artifact_prefix="$findings/")
   [ -f "tests/fuzz/dict/$n.dict" ] && args+=(-dict="tests/fuzz/dict/$n.dict")
   # New inputs go to the first directory (in the build tree); the seeds are only read.
+  # Stateful harnesses keep their stores here; a run cut short leaves them to this rm.
+  tmp="$dir/fuzz-tmp"
+  rm -rf "$tmp" && mkdir -p "$tmp"
   rc=0
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  TMPDIR="$tmp" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$dir/tests/fuzz/fuzz_$n" "${args[@]}" "$work" "tests/fuzz/corpus/$n" >"$log" 2>&1 || rc=$?
+  rm -rf "$tmp"
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")

@@ -17,6 +17,8 @@ if ! out=$(timeout 600 mvn -B -q generate-test-resources 2>&1); then
   skip "Maven artifacts do not resolve (${reason:-mvn generate-test-resources failed})"
 fi
 export RMQ_BUILDDIR=${RMQ_BUILDDIR:-$(cd ../.. && pwd)/build}
+# Our servers keep logging to stderr, which this harness captures per server.
+export RMQ_LOG_STDERR=1
 echo "compat/apache: running with RMQ_BUILDDIR=$RMQ_BUILDDIR"
 rm -rf target/surefire-reports
 rc=0

@@ -107,7 +107,8 @@ static rmq_cmd *decode_and_check(broker *b, rmq_conn *conn, rmq_cmd *req, const 
                                  ack_header *h, int64_t *min, int64_t *max)
 {
     char err[512];
-    if (cmd_decode_header(req, fields, n, h, err, sizeof err)) return cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
+    if (cmd_decode_header(req, fields, n, h, err, sizeof err))
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
     topic_config tc;
     if (!topic_table_get(b->topics, h->topic, &tc))
         return cmd_new_responsef(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please! %s", h->topic,
@@ -138,7 +139,8 @@ static void ack_orderly(broker *b, rmq_conn *conn, rmq_cmd *resp, const char *to
     int64_t next = pop_order_commit(b->pop, topic, group, qid, offset, pop_time);
     if (next > -1) {
         consumer_offset_commit(b->offsets, group, topic, qid, next);
-        if (!pop_order_blocked(b->pop, topic, group, qid, NULL, invisible, now_ms())) pop_hold_on_arrival(b, topic, qid);
+        if (!pop_order_blocked(b->pop, topic, group, qid, NULL, invisible, now_ms()))
+            pop_hold_on_arrival(b, topic, qid);  /* the queue is free: wake who waits for it */
     } else if (next == -1) {
         cmd_set_code(resp, RC_MESSAGE_ILLEGAL, NULL);
         cmd_set_remark(resp, "offset is illegal, key:%s@%s@%d, old:%" PRId64 ", commit:%" PRId64 ", next:%" PRId64

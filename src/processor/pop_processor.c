@@ -1,6 +1,8 @@
 /*
  * POP_MESSAGE (200050) — Apache 5.3's PopMessageProcessor with its
- * PopLongPollingService, without the in-memory buffer merge: each queue a
+ * PopLongPollingService — and its read-only companions PEEK_MESSAGE (200052),
+ * NOTIFICATION (200054) and POLLING_INFO (200055). POP works without the
+ * in-memory buffer merge: each queue a
  * POP takes messages from gets its checkpoint in the revive topic at once
  * (pop.h) and the group's offset moves past them, as Apache does with
  * enablePopBufferMerge=false.
@@ -31,7 +33,7 @@
 #include "response_codes.h"
 #include "store/store.h"
 
-enum { POP_MESSAGE = 200050 };
+enum { POP_MESSAGE = 200050, PEEK_MESSAGE = 200052, NOTIFICATION = 200054, POLLING_INFO = 200055 };
 enum { POP_FROM_RETRY_PROBABILITY = 20, INIT_MODE_MIN = 0 };
 #define MAX_POP_POLLING 100000  /* maxPopPollingSize */
 
@@ -229,10 +231,14 @@ static void pop_topic(pop_ctx *c, const char *topic, bool is_retry, int random_q
 
 /* ---- held POPs (PopLongPollingService) ---- */
 
+/* Runs a request; NULL and *held when it was held (then the hold owns req). */
+typedef rmq_cmd *(*run_fn)(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held);
+
 typedef struct held_pop {
     broker *b;
     rmq_conn *conn;          /* held */
     rmq_cmd *req;            /* owned */
+    run_fn run;              /* POP or NOTIFICATION, run again when woken */
     char *topic, *group;
     int32_t queue_id;
     int64_t expired;         /* bornTime + pollTime */
@@ -244,8 +250,6 @@ struct pop_hold {
     held_pop *head;
     size_t count;
 };
-
-static rmq_cmd *pop_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held);
 
 static void held_unlink(held_pop *hp)
 {
@@ -266,12 +270,12 @@ static void held_free(held_pop *hp)
     free(hp);
 }
 
-/* Runs an unlinked held POP again; it may be held anew (woken by messages it does not match). */
+/* Runs an unlinked held request again; it may be held anew (woken by messages it does not match). */
 static void held_run(held_pop *hp, bool timed_out)
 {
     if (!rmq_conn_closed(hp->conn)) {
         bool held = false;
-        rmq_cmd *resp = pop_answer(hp->b, hp->conn, hp->req, !timed_out, &held);
+        rmq_cmd *resp = hp->run(hp->b, hp->conn, hp->req, !timed_out, &held);
         if (held) {
             hp->req = NULL;  /* the new hold owns it */
         } else if (resp) {
@@ -299,19 +303,22 @@ static void held_link(struct pop_hold *ph, held_pop *hp)
     ph->count++;
 }
 
-static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, const pop_header *h)
+/* PopLongPollingService.polling: RC_SUCCESS when held, else POLLING_FULL or POLLING_TIMEOUT. */
+static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, run_fn run, const char *topic, const char *group,
+                int32_t qid, int64_t born, int64_t poll)
 {
     if (b->pop_hold->count >= MAX_POP_POLLING) return RC_POLLING_FULL;
-    int64_t expired = h->bornTime + h->pollTime, now = now_ms();
+    int64_t expired = born + poll, now = now_ms();
     if (now > expired - 50) return RC_POLLING_TIMEOUT;
     held_pop *hp = xcalloc(1, sizeof *hp);
     hp->b = b;
     hp->conn = conn;
     rmq_conn_hold(conn);
     hp->req = req;
-    hp->topic = xstrdup(h->topic);
-    hp->group = xstrdup(h->consumerGroup);
-    hp->queue_id = h->queueId;
+    hp->run = run;
+    hp->topic = xstrdup(topic);
+    hp->group = xstrdup(group);
+    hp->queue_id = qid;
     hp->expired = expired;
     hp->timer = evtimer_new(b->base, held_timeout, hp);
     int64_t ms = expired - now;
@@ -370,53 +377,68 @@ static void answer_header(rmq_cmd *resp, int64_t pop_time, int64_t invisible, in
     cmd_ext_set_int(resp, "restNum", rest);
 }
 
-/* Checks as PopMessageProcessor.processRequest; an answer, or NULL to go on. */
-static rmq_cmd *check(broker *b, rmq_conn *conn, rmq_cmd *req, const pop_header *h, subscription_group_config *gc)
+/*
+ * The checks POP, PEEK, NOTIFICATION and POLLING_INFO make in this order
+ * (WHAT names the request in the broker's refusal); an answer, or NULL to go on.
+ */
+static rmq_cmd *check_queue(broker *b, rmq_conn *conn, rmq_cmd *req, const char *what, const char *topic,
+                            const char *group, int32_t qid)
 {
-    if (now_ms() - h->bornTime - h->pollTime > 500)
-        return cmd_new_responsef(req, RC_POLLING_TIMEOUT, "the broker[%s] pop message is timeout too much",
-                                 b->cfg.brokerIP1);
     if (!(b->cfg.brokerPermission & PERM_READ))
-        return cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] pop message is forbidden", b->cfg.brokerIP1);
-    if (h->maxMsgNums > POP_MAX_MSGS)
-        return cmd_new_responsef(req, RC_INVALID_PARAMETER, "the broker[%s] pop message's num is greater than 32",
-                                 b->cfg.brokerIP1);
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] %s message is forbidden", b->cfg.brokerIP1,
+                                 what);
     topic_config tc;
-    if (!topic_table_get(b->topics, h->topic, &tc))
-        return cmd_new_responsef(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please! %s", h->topic,
+    if (!topic_table_get(b->topics, topic, &tc))
+        return cmd_new_responsef(req, RC_TOPIC_NOT_EXIST, "topic[%s] not exist, apply first please! %s", topic,
                                  FAQ_URL);
     if (!(tc.perm & PERM_READ))
-        return cmd_new_responsef(req, RC_NO_PERMISSION, "the topic[%s] peeking message is forbidden", h->topic);
-    if (h->queueId >= tc.read_queue_nums)
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the topic[%s] peeking message is forbidden", topic);
+    if (qid >= tc.read_queue_nums)
         return cmd_new_responsef(req, RC_INVALID_PARAMETER,
                                  "queueId[%d] is illegal, topic:[%s] topicConfig.readQueueNums:[%d] consumer:[/%s]",
-                                 h->queueId, h->topic, tc.read_queue_nums, rmq_conn_remote(conn));
+                                 qid, topic, tc.read_queue_nums, rmq_conn_remote(conn));
+    subscription_group_config gc;
     bool created = false;
-    if (!subgroup_table_find(b->groups, h->consumerGroup, gc, &created))
+    if (!subgroup_table_find(b->groups, group, &gc, &created))
         return cmd_new_responsef(req, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "subscription group [%s] does not exist, %s",
-                                 h->consumerGroup, FAQ_URL);
+                                 group, FAQ_URL);
     if (created) subgroup_table_persist(b->groups);
-    if (!gc->consume_enable)
-        return cmd_new_responsef(req, RC_NO_PERMISSION, "subscription group no permission, %s", h->consumerGroup);
+    if (!gc.consume_enable)
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "subscription group no permission, %s", group);
     return NULL;
 }
+
+/* Apache fills a missing or zero bornTime with the time it got the request (POP, NOTIFICATION). */
+static void fill_born_time(rmq_cmd *req)
+{
+    const char *born = cmd_ext_get(req, "bornTime");
+    if (!born || strcmp(born, "0") == 0) cmd_ext_set_int(req, "bornTime", now_ms());
+}
+
+static rmq_cmd *pop_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held);
 
 static rmq_cmd *pop_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held)
 {
     *held = false;
-    /* Apache fills a missing or zero bornTime with the time it got the request. */
-    const char *born = cmd_ext_get(req, "bornTime");
-    if (!born || strcmp(born, "0") == 0) cmd_ext_set_int(req, "bornTime", now_ms());
+    fill_born_time(req);
     pop_header h = {0};
     char err[512];
     if (cmd_decode_header(req, pop_fields, sizeof pop_fields / sizeof pop_fields[0], &h, err, sizeof err))
         return cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
-    subscription_group_config gc;
-    rmq_cmd *bad = check(b, conn, req, &h, &gc);
+    if (now_ms() - h.bornTime - h.pollTime > 500)
+        return cmd_new_responsef(req, RC_POLLING_TIMEOUT, "the broker[%s] pop message is timeout too much",
+                                 b->cfg.brokerIP1);
+    if (!(b->cfg.brokerPermission & PERM_READ))
+        return cmd_new_responsef(req, RC_NO_PERMISSION, "the broker[%s] pop message is forbidden", b->cfg.brokerIP1);
+    if (h.maxMsgNums > POP_MAX_MSGS)
+        return cmd_new_responsef(req, RC_INVALID_PARAMETER, "the broker[%s] pop message's num is greater than 32",
+                                 b->cfg.brokerIP1);
+    rmq_cmd *bad = check_queue(b, conn, req, "pop", h.topic, h.consumerGroup, h.queueId);
     if (bad) return bad;
     rmq_filter *filter = filter_compile(h.expType && *h.expType ? h.expType : "TAG", h.exp && *h.exp ? h.exp : "*",
                                         err, sizeof err);
-    if (!filter) return cmd_new_responsef(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
+    if (!filter)
+        return cmd_new_responsef(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
 
     char retry[META_NAME_MAX];
     pop_retry_topic(retry, sizeof retry, h.topic, h.consumerGroup);
@@ -437,7 +459,7 @@ static rmq_cmd *pop_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold
     } else {
         int code = RC_POLLING_TIMEOUT;
         if (allow_hold && h.pollTime > 0) {
-            code = hold(b, conn, req, &h);
+            code = hold(b, conn, req, pop_answer, h.topic, h.consumerGroup, h.queueId, h.bornTime, h.pollTime);
             if (code == RC_SUCCESS) {
                 *held = true;
                 evbuffer_free(c.body);
@@ -464,14 +486,215 @@ static rmq_cmd *pop_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_h
     return resp;
 }
 
+/* ---- PEEK_MESSAGE: what a POP would take, taking nothing ---- */
+
+/* consumerGroup, topic, queueId: what PEEK, NOTIFICATION and POLLING_INFO headers start with. */
+typedef struct queue_header {
+    const char *consumerGroup, *topic;
+    int32_t queueId;
+} queue_header;
+
+/* Decodes a header that starts with a queue_header and makes check_queue's checks. */
+static rmq_cmd *decode_checked(broker *b, rmq_conn *conn, rmq_cmd *req, const hdr_field *fields, size_t n,
+                               queue_header *out)
+{
+    char err[512];
+    if (cmd_decode_header(req, fields, n, out, err, sizeof err))
+        return cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
+    return check_queue(b, conn, req, "peeking", out->topic, out->consumerGroup, out->queueId);
+}
+
+typedef struct peek_header {
+    queue_header q;
+    int32_t maxMsgNums;
+} peek_header;
+
+#define F(member, type) {#member, type, true, offsetof(peek_header, member)}
+static const hdr_field peek_fields[] = {{"topic", HDR_STR, true, offsetof(peek_header, q.topic)},
+                                        {"queueId", HDR_I32, true, offsetof(peek_header, q.queueId)},
+                                        F(maxMsgNums, HDR_I32),
+                                        {"consumerGroup", HDR_STR, true, offsetof(peek_header, q.consumerGroup)}};
+#undef F
+
+/* PeekMessageProcessor.getPopOffset: the group's offset, else the queue's first. */
+static int64_t peek_offset(broker *b, const char *group, const char *topic, int32_t qid)
+{
+    int64_t offset = consumer_offset_query(b->offsets, group, topic, qid);
+    return offset < 0 ? store_min_offset_in_queue(b->store, topic, qid) : offset;
+}
+
+static void peek_queue(broker *b, const peek_header *h, const char *topic, int32_t qid, struct evbuffer *body,
+                       int *got, int64_t *rest)
+{
+    int64_t offset = peek_offset(b, h->q.consumerGroup, topic, qid);
+    *rest += store_max_offset_in_queue(b->store, topic, qid) - offset;
+    if (*got >= h->maxMsgNums) return;
+    store_get_result res;
+    if (store_get_messages(b->store, h->q.consumerGroup, topic, qid, offset, h->maxMsgNums - *got, NULL, &res)) return;
+    if (res.status == STORE_GET_OFFSET_TOO_SMALL || res.status == STORE_GET_OFFSET_OVERFLOW_BADLY) {
+        offset = res.next_begin_offset;
+        store_get_result_release(&res);
+        if (store_get_messages(b->store, h->q.consumerGroup, topic, qid, offset, h->maxMsgNums - *got, NULL, &res))
+            return;
+    }
+    for (int i = 0; i < res.count; i++) {
+        store_slice *sl = xmalloc(sizeof *sl);
+        *sl = res.msgs[i];
+        evbuffer_add_reference(body, sl->data, sl->len, release_slice, sl);
+    }
+    *got += res.count;
+    res.count = 0;  /* the references now belong to the body */
+    store_get_result_release(&res);
+}
+
+static void peek_topic(broker *b, const peek_header *h, const char *topic, int random_q, struct evbuffer *body,
+                       int *got, int64_t *rest)
+{
+    topic_config tc;
+    if (!topic_table_get(b->topics, topic, &tc)) return;
+    for (int i = 0; i < tc.read_queue_nums; i++)
+        peek_queue(b, h, topic, (random_q + i) % tc.read_queue_nums, body, got, rest);
+}
+
+static rmq_cmd *peek_run(broker *b, rmq_conn *conn, rmq_cmd *req)
+{
+    peek_header h = {0};
+    rmq_cmd *bad = decode_checked(b, conn, req, peek_fields, sizeof peek_fields / sizeof peek_fields[0], &h.q);
+    if (bad) return bad;
+    char retry[META_NAME_MAX];
+    pop_retry_topic(retry, sizeof retry, h.q.topic, h.q.consumerGroup);
+    int random_q = rand() % 100, got = 0;
+    bool need_retry = random_q % 5 == 0;
+    int64_t rest = 0;
+    struct evbuffer *body = evbuffer_new();
+    if (need_retry) peek_topic(b, &h, retry, random_q, body, &got, &rest);
+    if (h.q.queueId < 0) peek_topic(b, &h, h.q.topic, random_q, body, &got, &rest);
+    else peek_queue(b, &h, h.q.topic, h.q.queueId, body, &got, &rest);
+    if (!need_retry && got < h.maxMsgNums) peek_topic(b, &h, retry, random_q, body, &got, &rest);
+    rmq_cmd *resp = got ? cmd_new_response(req, RC_SUCCESS, "FOUND")
+                        : cmd_new_response(req, RC_PULL_NOT_FOUND, "NO_MESSAGE_IN_QUEUE");
+    evbuffer_add_buffer(cmd_body_buf(resp), body);
+    evbuffer_free(body);
+    answer_header(resp, 0, 0, 0, rest);
+    return resp;
+}
+
+/* ---- NOTIFICATION: is there something to POP (held until there is) ---- */
+
+typedef struct notify_header {
+    queue_header q;
+    const char *attemptId;
+    int64_t pollTime, bornTime;
+    bool order;
+} notify_header;
+
+#define F(member, type, req) {#member, type, req, offsetof(notify_header, member)}
+static const hdr_field notify_fields[] = {
+    {"consumerGroup", HDR_STR, true, offsetof(notify_header, q.consumerGroup)},
+    {"topic", HDR_STR, true, offsetof(notify_header, q.topic)},
+    {"queueId", HDR_I32, true, offsetof(notify_header, q.queueId)},
+    F(pollTime, HDR_I64, true), F(bornTime, HDR_I64, true), F(order, HDR_BOOL, false), F(attemptId, HDR_STR, false),
+};
+#undef F
+
+static bool has_msg_queue(broker *b, const notify_header *h, const char *topic, int32_t qid)
+{
+    if (h->order && pop_order_blocked(b->pop, h->q.topic, h->q.consumerGroup, qid, h->attemptId, 0, now_ms()))
+        return false;
+    return store_max_offset_in_queue(b->store, topic, qid) - peek_offset(b, h->q.consumerGroup, topic, qid) > 0;
+}
+
+static bool has_msg_topic(broker *b, const notify_header *h, const char *topic, int random_q)
+{
+    topic_config tc;
+    if (!topic_table_get(b->topics, topic, &tc)) return false;
+    for (int i = 0; i < tc.read_queue_nums; i++)
+        if (has_msg_queue(b, h, topic, (random_q + i) % tc.read_queue_nums)) return true;
+    return false;
+}
+
+static rmq_cmd *notification_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held)
+{
+    *held = false;
+    fill_born_time(req);
+    notify_header h = {0};
+    rmq_cmd *bad = decode_checked(b, conn, req, notify_fields, sizeof notify_fields / sizeof notify_fields[0], &h.q);
+    if (bad) return bad;
+    char retry[META_NAME_MAX];
+    pop_retry_topic(retry, sizeof retry, h.q.topic, h.q.consumerGroup);
+    int random_q = rand() % 100;
+    bool need_retry = random_q % 5 == 0, has = need_retry && has_msg_topic(b, &h, retry, random_q);
+    if (!has) {
+        has = h.q.queueId < 0 ? has_msg_topic(b, &h, h.q.topic, random_q)
+                              : has_msg_queue(b, &h, h.q.topic, h.q.queueId);
+        if (!need_retry && !has) has = has_msg_topic(b, &h, retry, random_q);
+    }
+    bool full = false;
+    if (!has && allow_hold && h.pollTime > 0) {
+        int code = hold(b, conn, req, notification_run, h.q.topic, h.q.consumerGroup, h.q.queueId, h.bornTime,
+                        h.pollTime);
+        if (code == RC_SUCCESS) {
+            *held = true;
+            return NULL;
+        }
+        full = code == RC_POLLING_FULL;
+    }
+    rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, NULL);
+    cmd_ext_set_bool(resp, "hasMsg", has);
+    cmd_ext_set_bool(resp, "pollingFull", full);
+    return resp;
+}
+
+/* NotificationResponseHeader's booleans go on every answer, false when unset. */
+static rmq_cmd *notification_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held)
+{
+    rmq_cmd *resp = notification_run(b, conn, req, allow_hold, held);
+    if (resp && !cmd_ext_get(resp, "hasMsg")) {
+        cmd_ext_set_bool(resp, "hasMsg", false);
+        cmd_ext_set_bool(resp, "pollingFull", false);
+    }
+    return resp;
+}
+
+/* ---- POLLING_INFO: how many POPs wait on a queue ---- */
+
+static rmq_cmd *polling_info(broker *b, rmq_conn *conn, rmq_cmd *req)
+{
+    /* PollingInfoRequestHeader: NOTIFICATION's first three fields. */
+    queue_header h = {0};
+    rmq_cmd *bad = decode_checked(b, conn, req, notify_fields, 3, &h);
+    if (bad) return bad;
+    int64_t n = 0;
+    for (held_pop *hp = b->pop_hold->head; hp; hp = hp->next)
+        n += hp->run == pop_answer && hp->queue_id == h.queueId && strcmp(hp->topic, h.topic) == 0 &&
+             strcmp(hp->group, h.consumerGroup) == 0;
+    rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, NULL);
+    cmd_ext_set_int(resp, "pollingNum", n);
+    return resp;
+}
+
 static int pop_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
 {
-    bool held;
-    *out = pop_answer(arg, conn, req, true, &held);
+    bool held = false;
+    switch (req->code) {
+    case POP_MESSAGE: *out = pop_answer(arg, conn, req, true, &held); break;
+    case NOTIFICATION: *out = notification_answer(arg, conn, req, true, &held); break;
+    case PEEK_MESSAGE:
+        *out = peek_run(arg, conn, req);
+        if (!cmd_ext_get(*out, "popTime")) answer_header(*out, 0, 0, 0, 0);
+        break;
+    default:
+        *out = polling_info(arg, conn, req);
+        if (!cmd_ext_get(*out, "pollingNum")) cmd_ext_set_int(*out, "pollingNum", 0);
+        break;
+    }
     return held ? RMQ_AGAIN : RMQ_OK;
 }
 
 void processor_register_pop(rmq_server *s, broker *b)
 {
     rmq_server_register(s, POP_MESSAGE, pop_processor, b);
+    rmq_server_register(s, PEEK_MESSAGE, pop_processor, b);
+    rmq_server_register(s, NOTIFICATION, pop_processor, b);
+    rmq_server_register(s, POLLING_INFO, pop_processor, b);
 }

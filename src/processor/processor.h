@@ -25,7 +25,7 @@ void processor_register_admin(rmq_server *s, broker *b);
 void processor_register_transaction(rmq_server *s, broker *b);
 /* QUERY_MESSAGE (by key / unique key) and VIEW_MESSAGE_BY_ID. */
 void processor_register_query(rmq_server *s, broker *b);
-/* POP_MESSAGE with long polling (5.x POP consumption). */
+/* POP_MESSAGE with long polling, PEEK_MESSAGE, NOTIFICATION, POLLING_INFO (5.x POP consumption). */
 void processor_register_pop(rmq_server *s, broker *b);
 /* ACK_MESSAGE, BATCH_ACK_MESSAGE, CHANGE_MESSAGE_INVISIBLETIME. */
 void processor_register_ack(rmq_server *s, broker *b);

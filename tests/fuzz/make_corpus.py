@@ -223,18 +223,32 @@ def regbody(all_frames):
 
 
 def ha():
-    """Inputs for fuzz_ha: a master->slave stream, a 0xFF byte, a slave->master stream."""
+    """Inputs for fuzz_ha: [uint32 n][n bytes master->slave][slave->master reports]."""
     c = Corpus('ha')
-    transfers, reports = [], []
+    master, reports = b'', []
     for line in open(os.path.join(GOLDEN, 'ha-master-slave.jsonl')):
         d = json.loads(line)
-        if d.get('kind') == 'master_transfer' and not d.get('data_truncated'):
-            data = bytes.fromhex(d.get('data_hex', ''))
-            transfers.append(struct.pack('>qi', d['master_phy_offset'], len(data)) + data)
+        # The master's stream, rebuilt from its segments up to the first one cut short.
+        if d.get('kind') == 'raw' and d['src'] == 'broker' and d['stream_offset'] == len(master):
+            if not d.get('hex_truncated'):
+                master += bytes.fromhex(d['hex'])
+            else:
+                master += b'\xff'  # ends the run of whole segments
         elif d.get('kind') == 'slave_report':
             reports.append(struct.pack('>q', d['max_phy_offset']))
-    for i in range(0, len(transfers), 3):
-        c.add(b''.join(transfers[i:i + 3]) + b'\xff' + b''.join(reports[i:i + 3]))
+    master = master.rstrip(b'\xff') if master.endswith(b'\xff') else master
+    frames, pos = [], 0
+    while pos + 12 <= len(master):
+        size = struct.unpack('>i', master[pos + 8:pos + 12])[0]
+        if pos + 12 + size > len(master):
+            break
+        frames.append(master[pos:pos + 12 + size])
+        pos += 12 + size
+    for i in range(len(frames)):
+        for j in (1, 2, 4):
+            stream = b''.join(frames[i:i + j])
+            rep = b''.join(reports[i:i + j])
+            c.add(struct.pack('>I', len(stream)) + stream + rep)
 
 
 def main():

@@ -26,11 +26,21 @@ public final class MqAdmin {
         }
     }
 
+    /**
+     * Every sub-command is a fresh JVM; a class-data archive of the tools classpath, written by
+     * the first run and mapped by the later ones, halves the CPU each start costs.
+     */
+    private static synchronized String classDataSharing() {
+        Path jsa = Path.of(System.getProperty("tools.classpath.file", "target/tools.classpath")).resolveSibling("mqadmin.jsa");
+        return Files.exists(jsa) ? "-XX:SharedArchiveFile=" + jsa : "-XX:ArchiveClassesAtExit=" + jsa;
+    }
+
     static Result run(Servers servers, String... args) throws IOException {
         Path home = servers.dir.resolve("mqadmin");
         if (!Files.exists(home.resolve("conf"))) servers.apacheHome("mqadmin");
         List<String> cmd = servers.javaCommand("tools", home, "128m",
             "org.apache.rocketmq.tools.command.MQAdminStartup", args);
+        cmd.add(1, classDataSharing());
         Path out = Files.createTempFile(servers.dir, "mqadmin-", ".out");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
             .redirectOutput(out.toFile());
@@ -49,6 +59,8 @@ public final class MqAdmin {
         }
         String text = new String(Files.readAllBytes(out), StandardCharsets.UTF_8);
         Files.delete(out);
+        if (System.getenv("RMQ_MQADMIN_ECHO") != null)
+            System.out.println("$ mqadmin " + String.join(" ", args) + "\n" + text);
         return new Result(p.exitValue(), text, new ArrayList<>(List.of(args)));
     }
 }

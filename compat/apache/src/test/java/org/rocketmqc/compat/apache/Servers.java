@@ -43,6 +43,8 @@ import java.util.stream.Stream;
  * - Java 17: Apache's store unmaps files through DirectByteBuffer's cleaner; APACHE_JVM_FLAGS
  *   has the --add-opens/--add-exports it needs. TLS is disabled in Apache's servers
  *   (tls.server.mode=disabled) because building the self-signed context costs ~20 s of CPU.
+ * - RMQ_MQADMIN_ECHO=1 prints every mqadmin command and its output; RMQ_KEEP_DIRS=1 keeps
+ *   the temp directories (logs, stores) after the run.
  * - Reuse: start servers once per test class (@BeforeAll) and give each case its own topic
  *   and group names; the suite must stay within a few minutes on 2 cores.
  */
