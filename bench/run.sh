@@ -13,6 +13,8 @@
 #   NS_PORT, BROKER_PORT  listen ports [29876, 20911]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Our servers keep logging to stderr, which this harness captures per server.
+export RMQ_LOG_STDERR=1
 BUILD=$(cd "${RMQ_BUILDDIR:-build}" && pwd)
 MQBENCH=$BUILD/bench/mqbench
 DURATION=${DURATION:-10}

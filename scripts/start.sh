@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Starts mqnamesrv (9876) and mqbroker (10911, fast port 10909, HA 10912) with
-# embedded defaults; data and logs under ./run/. Stop them with: build/mqshutdown broker; build/mqshutdown namesrv
+# embedded defaults; data and logs under ./run/ (RMQ_LOG_STDERR=1: the servers log to stderr,
+# sent here to ./run/logs/*.out, instead of ~/logs/rocketmqlogs/). Stop them with:
+# build/mqshutdown broker; build/mqshutdown namesrv
 set -euo pipefail
+export RMQ_LOG_STDERR=1
 cd "$(dirname "$0")/.."
 root=$PWD/run
 mkdir -p "$root/logs"

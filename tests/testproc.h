@@ -103,6 +103,8 @@ static inline int test_proc_start_env(test_proc *p, const char *prog, char *cons
             dup2(fd, 1);
             dup2(fd, 2);
         }
+        /* Servers log to stderr (this log) unless a test's ENV says otherwise. */
+        setenv("RMQ_LOG_STDERR", "1", 1);
         for (int i = 0; env && env[i]; i++) putenv(env[i]);
         execv(path, argv);
         _exit(127);

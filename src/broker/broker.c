@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "ha/ha.h"
 #include "meta/meta.h"
+#include "metrics/metrics.h"
 #include "processor/processor.h"
 #include "store/store.h"
 
@@ -284,6 +285,7 @@ static int open_metadata(broker *b, char *err, size_t errlen)
 
 static void close_all(broker *b)
 {
+    metrics_server_free(b->metrics);
     ha_free(b->ha);
     b->ha = NULL;  /* late register answers must not reach it */
     rmq_server_free(b->server);
@@ -378,6 +380,10 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
+    if (broker_metrics_start(b, &b->metrics, err, sizeof err)) {
+        fprintf(stderr, "mqbroker: %s\n", err);
+        goto out;
+    }
     if (acl_rules) {
         /* Nothing is served before event_base_dispatch, so no request slips past. */
         rmq_server_set_hook(b->server, acl_server_hook, acl_rules);
@@ -395,6 +401,9 @@ int broker_run(const broker_config *cfg)
     start_registering(b);
     log_info("broker", "The broker[%s, %s] boot success. serializeType=JSON and name server is %s",
              b->cfg.brokerName, b->addr, b->cfg.namesrvAddr ? b->cfg.namesrvAddr : "(none)");
+    printf("The broker[%s, %s] boot success. serializeType=JSON and name server is %s\n", b->cfg.brokerName,
+           b->addr, b->cfg.namesrvAddr ? b->cfg.namesrvAddr : "(none)");
+    fflush(stdout);
     event_base_dispatch(b->base);
     registration_unregister_all(b->registration);
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) event_free(timers[i]);

@@ -82,6 +82,18 @@ typedef struct broker_config {
     bool slaveReadEnable;
     bool offsetCheckInSlave;
     int flushConsumerOffsetInterval;
+    /* Metrics (Apache's BrokerConfig names): DISABLE or PROM, the exporter's address,
+     * "k:v,k:v" labels added to every sample. */
+    char *metricsExporterType;
+    char *metricsPromExporterHost;     /* blank: brokerIP1 */
+    int metricsPromExporterPort;
+    char *metricsLabel;
+    /* Log files (ours): directory (blank: ${HOME}/logs/rocketmqlogs), level (changeable
+     * at run time with UPDATE_BROKER_CONFIG), rotation size and retention in days. */
+    char *logDir;
+    char *logLevel;
+    int64_t logMaxFileSize;
+    int logMaxHistory;
     /* tls.server.* (Apache: system properties / tls.properties); read from the -c file
      * only, never set or printed through the key table (keyPassword stays local). */
     rmq_tls_config tls;
@@ -125,6 +137,7 @@ typedef struct broker {
     struct pop_hold *pop_hold;             /* suspended long-polling POPs */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
     int64_t boot_ms;
+    struct metrics_server *metrics;        /* /metrics when metricsExporterType=PROM */
     bool shutting_down;
 } broker;
 

@@ -51,12 +51,20 @@ static const cfg_key keys[] = {
     K(haMasterAddress, CFG_STR),
     K(listenAddress, CFG_STR),
     K(listenPort, CFG_INT),
+    K(logDir, CFG_STR),
+    K(logLevel, CFG_STR),
+    K(logMaxFileSize, CFG_LONG),
+    K(logMaxHistory, CFG_INT),
     K(longPollingEnable, CFG_BOOL),
     K(mappedFileSizeCommitLog, CFG_LONG),
     K(mappedFileSizeConsumeQueue, CFG_LONG),
     K(maxFrameLength, CFG_INT),
     K(maxMessageSize, CFG_INT),
     K(messageDelayLevel, CFG_STR),
+    K(metricsExporterType, CFG_STR),
+    K(metricsLabel, CFG_STR),
+    K(metricsPromExporterHost, CFG_STR),
+    K(metricsPromExporterPort, CFG_INT),
     K(namesrvAddr, CFG_STR),
     K(offsetCheckInSlave, CFG_BOOL),
     K(regionId, CFG_STR),
@@ -138,6 +146,14 @@ void broker_config_defaults(broker_config *c)
     c->transactionCheckMax = 15;
     c->transactionCheckInterval = 60000;
     c->flushConsumerOffsetInterval = 5000;
+    set_str(&c->metricsExporterType, "DISABLE");
+    set_str(&c->metricsPromExporterHost, "");
+    c->metricsPromExporterPort = 5557;
+    set_str(&c->metricsLabel, "");
+    set_str(&c->logDir, "");
+    set_str(&c->logLevel, "INFO");
+    c->logMaxFileSize = 128LL * 1024 * 1024;   /* Apache's logback: 128MB files */
+    c->logMaxHistory = 15;
 }
 
 int broker_config_set(broker_config *c, const char *key, const char *value, char *err, size_t errlen)
@@ -147,7 +163,10 @@ int broker_config_set(broker_config *c, const char *key, const char *value, char
     char *dst = (char *)c + k->offset;
     int64_t v;
     switch (k->type) {
-    case CFG_STR: set_str((char **)dst, value); return RMQ_OK;
+    case CFG_STR:
+        if (k->offset == offsetof(broker_config, logLevel) && log_level_parse(value) < 0) break;
+        set_str((char **)dst, value);
+        return RMQ_OK;
     case CFG_BOOL:
         if (strcasecmp(value, "true") && strcasecmp(value, "false")) break;
         *(bool *)dst = parse_java_bool(value);

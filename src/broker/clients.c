@@ -399,6 +399,16 @@ const producer_group *clients_producer_group(const client_registry *reg, const c
     return map_get(&reg->producers, group);
 }
 
+const producer_group **clients_producer_groups(const client_registry *reg, size_t *n)
+{
+    return (const producer_group **)map_values(&reg->producers, n);
+}
+
+const consumer_group **clients_consumer_groups(const client_registry *reg, size_t *n)
+{
+    return (const consumer_group **)map_values(&reg->consumers, n);
+}
+
 rmq_conn *clients_producer_channel(client_registry *reg, const char *group)
 {
     const producer_group *g = map_get(&reg->producers, group);

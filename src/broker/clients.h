@@ -193,6 +193,9 @@ const char **clients_consumer_ids(const client_registry *reg, const char *group,
 const char **clients_groups_by_topic(const client_registry *reg, const char *topic, size_t *n);
 
 const producer_group *clients_producer_group(const client_registry *reg, const char *group);
+/* Every producer / consumer group, any order (malloc'd array of borrowed groups; caller frees it). */
+const producer_group **clients_producer_groups(const client_registry *reg, size_t *n);
+const consumer_group **clients_consumer_groups(const client_registry *reg, size_t *n);
 /* getAvailableChannel: a producer connection of the group, round robin, preferring
  * one with little output pending (CHECK_TRANSACTION_STATE); NULL if none is open. */
 rmq_conn *clients_producer_channel(client_registry *reg, const char *group);

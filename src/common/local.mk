@@ -13,3 +13,6 @@ TESTS += tests/common/test_fjson
 
 check_PROGRAMS += tests/common/test_message
 TESTS += tests/common/test_message
+
+check_PROGRAMS += tests/common/test_log
+TESTS += tests/common/test_log

@@ -191,6 +191,7 @@ static const cfg_item items[] = {
 #define KEY_LISTEN_ADDRESS "listenAddress"
 #define KEY_SCAN_INTERVAL "scanNotActiveBrokerInterval"
 #define KEY_BROKER_EXPIRED "brokerChannelExpiredTime"
+#define KEY_LOG_LEVEL "logLevel"
 #define DEFAULT_SCAN_INTERVAL_MS 10000      /* NamesrvController: every 10 s */
 #define DEFAULT_BROKER_EXPIRED_MS 120000    /* RouteInfoManager.BROKER_CHANNEL_EXPIRED_TIME */
 
@@ -265,6 +266,9 @@ static void read_our_keys(namesrv_config *cfg)
     if (v && parse_int64(v, &ms) == RMQ_OK && ms > 0) cfg->scan_interval_ms = ms;
     v = props_get(&cfg->extra, KEY_BROKER_EXPIRED);
     if (v && parse_int64(v, &ms) == RMQ_OK && ms > 0) cfg->broker_expired_ms = ms;
+    /* logLevel takes effect at once: UPDATE_NAMESRV_CONFIG changes it at run time. */
+    v = props_get(&cfg->extra, KEY_LOG_LEVEL);
+    if (v && log_level_parse(v) >= 0) log_set_level((enum log_level)log_level_parse(v));
 }
 
 void namesrv_config_apply(namesrv_config *cfg, const props *p)
@@ -353,7 +357,8 @@ int namesrv_config_update(namesrv_config *cfg, const props *p)
     for (size_t i = 0; i < p->n; i++) {
         const cfg_item *it = find_item(p->keys[i]);
         if (it) set_item(cfg, it, p->vals[i]);
-        else if (props_get(&cfg->extra, p->keys[i])) props_set(&cfg->extra, p->keys[i], p->vals[i]);
+        else if (props_get(&cfg->extra, p->keys[i]) || strcmp(p->keys[i], KEY_LOG_LEVEL) == 0)
+            props_set(&cfg->extra, p->keys[i], p->vals[i]);
     }
     read_our_keys(cfg);
     char *text = namesrv_config_format(cfg);

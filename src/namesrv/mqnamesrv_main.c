@@ -5,7 +5,9 @@
  *   -p         print every config item and exit
  *   -n <addr>  accepted like every RocketMQ server program (unused here)
  *   -h         help
- * SIGTERM or SIGINT stops it cleanly.
+ * SIGTERM or SIGINT stops it cleanly. Logs go to namesrv.log and remoting.log under
+ * logDir (${HOME}/logs/rocketmqlogs) unless RMQ_LOG_STDERR=1; metrics as the broker's
+ * (metricsExporterType=PROM, metricsPromExporterHost, metricsPromExporterPort).
  */
 #include <event2/event.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "metrics/metrics.h"
 #include "namesrv/namesrv.h"
 #include "remoting/remoting.h"
 
@@ -28,6 +31,34 @@ static void usage(FILE *out)
             " -h,--help                   Print help\n"
             " -n,--namesrvAddr <arg>      Name server address list, eg: '192.168.0.1:9876;192.168.0.2:9876'\n"
             " -p,--printConfigItem        Print all config items\n");
+}
+
+static const char *key(const namesrv_config *cfg, const char *name, const char *def)
+{
+    const char *v = props_get(&cfg->extra, name);
+    return v && *v ? v : def;
+}
+
+static int setup_logs(const namesrv_config *cfg)
+{
+    int lvl = log_level_parse(key(cfg, "logLevel", "INFO"));
+    if (lvl < 0) {
+        fprintf(stderr, "mqnamesrv: bad logLevel '%s' (DEBUG, INFO, WARN or ERROR)\n", key(cfg, "logLevel", ""));
+        return -1;
+    }
+    log_set_level((enum log_level)lvl);
+    if (log_foreground()) return 0;
+    static const char *const routes[] = {"client", "remoting", NULL};
+    int64_t size = 128LL * 1024 * 1024, days = 15;
+    parse_int64(key(cfg, "logMaxFileSize", "134217728"), &size);
+    parse_int64(key(cfg, "logMaxHistory", "15"), &days);
+    char *dir = *key(cfg, "logDir", "") ? xstrdup(key(cfg, "logDir", "")) : log_default_dir(), err[512];
+    log_config lc = {.dir = dir, .default_file = "namesrv", .routes = routes, .max_file_size = size,
+                     .max_history_days = (int)days};
+    int rc = log_setup(&lc, err, sizeof err);
+    if (rc) fprintf(stderr, "mqnamesrv: %s\n", err);
+    free(dir);
+    return rc;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -77,6 +108,10 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    if (setup_logs(&cfg)) {
+        namesrv_config_free(&cfg);
+        return 255;
+    }
     signal(SIGPIPE, SIG_IGN);
     rmq_remoting_init();
     struct event_base *base = event_base_new();
@@ -84,6 +119,24 @@ int main(int argc, char **argv)
     namesrv *ns = namesrv_new(base, &cfg, &err);
     if (!ns) {
         fprintf(stderr, "mqnamesrv: cannot start on %s:%d: %s\n", cfg.listen_address, cfg.listen_port, err);
+        event_base_free(base);
+        namesrv_config_free(&cfg);
+        return 255;
+    }
+    metrics_server *metrics = NULL;
+    char merr[256];
+    /* A name server belongs to no cluster; it is known by its address. */
+    char node[96];
+    snprintf(node, sizeof node, "%s:%d", cfg.listen_address, namesrv_port(ns));
+    metrics_set_node("", "namesrv", node, key(&cfg, "metricsLabel", ""));
+    int32_t mport = 5557;
+    parse_int32(key(&cfg, "metricsPromExporterPort", "5557"), &mport);
+    metrics_config mc = {.exporter_type = key(&cfg, "metricsExporterType", "DISABLE"),
+                         .host = key(&cfg, "metricsPromExporterHost", ""), .fallback_host = cfg.listen_address,
+                         .port = mport};
+    if (metrics_server_start(base, &mc, NULL, NULL, &metrics, merr, sizeof merr)) {
+        fprintf(stderr, "mqnamesrv: %s\n", merr);
+        namesrv_free(ns);
         event_base_free(base);
         namesrv_config_free(&cfg);
         return 255;
@@ -102,9 +155,11 @@ int main(int argc, char **argv)
 
     event_free(sigterm);
     event_free(sigint);
+    metrics_server_free(metrics);
     namesrv_free(ns);
     event_base_free(base);
     namesrv_config_free(&cfg);
     log_info("namesrv", "shutdown complete");
+    log_close();
     return 0;
 }

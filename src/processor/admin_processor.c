@@ -524,6 +524,7 @@ static int apply_property(void *arg, const char *key, const char *value)
     /* Unknown keys are ignored, as properties2Object ignores them. */
     if (broker_config_set(&u->a->b->cfg, key, value, u->err, sizeof u->err) == RMQ_ERR) return RMQ_ERR;
     if (strcmp(key, "brokerPermission") == 0) u->permission_changed = true;
+    if (strcmp(key, "logLevel") == 0) log_set_level((enum log_level)log_level_parse(value));
     return RMQ_OK;
 }
 

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "filter/filter.h"
 #include "meta/meta.h"
+#include "metrics/metrics.h"
 #include "processor.h"
 #include "response_codes.h"
 #include "store/store.h"
@@ -305,6 +306,8 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
         cmd_ext_set_int(resp, "suggestWhichBrokerId", gc.broker_id);
     }
     if (resp->code == RC_SUCCESS) {
+        /* As DefaultPullMessageResultHandler: retry topics are not counted out. */
+        if (!is_retry) metrics_messages_out(h.topic, h.consumerGroup, false, res.count, res.total_bytes);
         /* Zero copy: the answer points into the mapped commitlog until it is written. */
         struct evbuffer *body = cmd_body_buf(resp);
         for (int i = 0; i < res.count; i++) {

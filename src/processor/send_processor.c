@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "ha/ha.h"
 #include "meta/meta.h"
+#include "metrics/metrics.h"
 #include "processor.h"
 #include "response_codes.h"
 #include "store/store.h"
@@ -197,6 +198,9 @@ static int put_and_answer(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
         cmd_ext_set_int(resp, "queueOffset", entries[0].queue_offset);
         cmd_ext_set(resp, "MSG_REGION", b->cfg.regionId);
         cmd_ext_set(resp, "TRACE_ON", b->cfg.traceOn ? "true" : "false");
+        int64_t bytes = 0;
+        for (int i = 0; i < n; i++) bytes += entries[i].size;
+        metrics_messages_in(msgs[0].topic, msgs[0].props, msgs[0].props_len, n, bytes);
     }
     free(entries);
     bool wait_flush = strcmp(b->cfg.flushDiskType, "SYNC_FLUSH") == 0;

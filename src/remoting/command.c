@@ -44,6 +44,8 @@ rmq_cmd *cmd_new_response(const rmq_cmd *req, int32_t code, const char *remark)
     if (req) {
         c->opaque = req->opaque;
         c->serialize = req->serialize;
+        c->req_code = req->code;
+        c->req_mono_ms = req->req_mono_ms;
     }
     c->remark = xstrdup(remark);
     return c;

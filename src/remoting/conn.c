@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "metrics/metrics.h"
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
@@ -197,6 +198,7 @@ static void send_cmd(rmq_conn *c, rmq_cmd *cmd)
 
 void rmq_conn_reply(rmq_conn *c, rmq_cmd *resp)
 {
+    if (resp->req_mono_ms) metrics_rpc(resp->req_code, resp->code, true, mono_ms() - resp->req_mono_ms);
     send_cmd(c, resp);
 }
 
@@ -276,6 +278,7 @@ static void handle_request(rmq_conn *c, rmq_cmd *req)
         resp->opaque = req->opaque;
         resp->flag |= RMQ_FLAG_RESPONSE;
         resp->serialize = req->serialize;
+        metrics_rpc(req->code, resp->code, false, mono_ms() - req->req_mono_ms);
         send_cmd(c, resp);
     } else {
         cmd_free(resp);
@@ -311,8 +314,12 @@ static void process_input(rmq_conn *c)
             rmq_conn_close(c);
             break;
         }
-        if (cmd_is_response(cmd)) handle_response(c, cmd);
-        else handle_request(c, cmd);
+        if (cmd_is_response(cmd)) {
+            handle_response(c, cmd);
+        } else {
+            cmd->req_mono_ms = mono_ms();
+            handle_request(c, cmd);
+        }
     }
     rmq_conn_release(c);
 }

@@ -53,6 +53,10 @@ typedef struct rmq_cmd {
     /* Zero-copy body (e.g. references into mapped commitlog segments); when set it is
      * sent after `body` and moved out by cmd_encode_into. */
     struct evbuffer *body_buf;
+    /* For the rpc latency metric: a request's arrival (mono_ms), and in a response
+     * built by cmd_new_response the request's code and arrival; 0 otherwise. */
+    int32_t req_code;
+    int64_t req_mono_ms;
 } rmq_cmd;
 
 rmq_cmd *cmd_new_request(int32_t code);
@@ -190,6 +194,7 @@ void rmq_server_config_defaults(rmq_server_config *cfg);
 rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg, const char **err);
 void rmq_server_free(rmq_server *s);       /* closes every connection */
 int rmq_server_port(const rmq_server *s);  /* the bound port (useful with port 0) */
+size_t rmq_server_connections(const rmq_server *s);  /* open connections now */
 void rmq_server_register(rmq_server *s, int32_t code, rmq_processor_fn fn, void *arg);
 /* Called when any connection of the server closes (before it is freed). */
 void rmq_server_on_close(rmq_server *s, void (*fn)(rmq_conn *conn, void *arg), void *arg);

@@ -205,6 +205,13 @@ void rmq_server_free(rmq_server *s)
 
 int rmq_server_port(const rmq_server *s) { return s->port; }
 
+size_t rmq_server_connections(const rmq_server *s)
+{
+    size_t n = 0;
+    for (const rmq_conn *c = s->ep.conns; c; c = c->next) n++;
+    return n;
+}
+
 void rmq_server_register(rmq_server *s, int32_t code, rmq_processor_fn fn, void *arg)
 {
     endpoint_register(&s->ep, code, fn, arg);

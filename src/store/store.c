@@ -1127,6 +1127,11 @@ int64_t store_commitlog_max_offset(store *s)
     return mapped_queue_max_offset(&s->cl);
 }
 
+int64_t store_commitlog_flushed_offset(store *s)
+{
+    return atomic_load(&s->cl.flushed_where);
+}
+
 void store_foreach_queue(store *s, void (*cb)(void *arg, const char *topic, int32_t queue_id), void *arg)
 {
     pthread_rwlock_rdlock(&s->cqs.lock);

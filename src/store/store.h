@@ -232,6 +232,8 @@ void store_query_by_key(store *s, const char *topic, const char *key, int max,
 
 int64_t store_commitlog_min_offset(store *s);
 int64_t store_commitlog_max_offset(store *s);
+/* How far the commit log is known durable (max - this = rocketmq_storage_flush_behind_bytes). */
+int64_t store_commitlog_flushed_offset(store *s);
 
 /* Calls cb for every consume queue present (on a snapshot; cb may call the store). */
 void store_foreach_queue(store *s, void (*cb)(void *arg, const char *topic, int32_t queue_id), void *arg);

@@ -1,0 +1,352 @@
+/*
+ * The counters and histograms: one open-addressed table of SLOTS entries, each
+ * a label key (claimed once with a compare-and-swap, never freed or moved) and
+ * a row of atomic values. Updating a known series is a probe and a few relaxed
+ * atomic adds; a new series costs one allocation. When the table is full new
+ * series are counted in `dropped` instead (Apache caps cardinality as well).
+ */
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/message.h"
+#include "common/util.h"
+#include "metrics.h"
+#include "metrics_int.h"
+
+#define SLOTS 8192
+#define VALUES 12
+#define SEP '\001'
+#define MAX_PROBES 256             /* a nearly full table costs this much at worst */
+
+typedef struct slot {
+    _Atomic(char *) key;           /* kind letter, then label values separated by SEP */
+    _Atomic int64_t v[VALUES];
+} slot;
+
+static slot table[SLOTS];
+static _Atomic int64_t dropped;
+static char node_labels[1024];     /* cluster="..",node_type="..",node_id=".."[,k="v"...] */
+
+/* rocketmq_message_size buckets (BrokerMetricsManager) and rocketmq_rpc_latency's. */
+static const int64_t size_bounds[] = {1024, 4096, 512 * 1024, 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024};
+static const int64_t latency_bounds[] = {1, 3, 5, 7, 10, 100, 1000, 2000, 3000};
+#define N_SIZE (sizeof size_bounds / sizeof size_bounds[0])
+#define N_LATENCY (sizeof latency_bounds / sizeof latency_bounds[0])
+/* Row layouts: 'I' count, bytes, size buckets (N_SIZE + 1), size count, size sum;
+ * 'O' count, bytes; 'R' latency buckets (N_LATENCY + 1), sum, count. */
+enum { IN_COUNT, IN_BYTES, IN_BUCKETS, IN_HCOUNT = IN_BUCKETS + N_SIZE + 1, IN_HSUM };
+enum { R_BUCKETS, R_SUM = N_LATENCY + 1, R_COUNT };
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot of KEY, claimed if new; NULL when the table is full. */
+static slot *series(const char *key)
+{
+    uint64_t h = fnv1a(key);
+    for (size_t i = 0; i < MAX_PROBES; i++) {
+        slot *s = &table[(h + i) % SLOTS];
+        char *k = atomic_load_explicit(&s->key, memory_order_acquire);
+        if (!k) {
+            char *mine = xstrdup(key);
+            if (atomic_compare_exchange_strong(&s->key, &k, mine)) return s;
+            free(mine);  /* another thread claimed it first: k is now its key */
+        }
+        if (strcmp(k, key) == 0) return s;
+    }
+    atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void add(slot *s, int i, int64_t v) { atomic_fetch_add_explicit(&s->v[i], v, memory_order_relaxed); }
+
+static int bucket_of(const int64_t *bounds, size_t n, int64_t v)
+{
+    size_t i = 0;
+    while (i < n && v > bounds[i]) i++;
+    return (int)i;
+}
+
+static bool has_prop(const char *props, size_t len, const char *key)
+{
+    const char *v;
+    size_t vl;
+    return props && msg_props_find(props, len, key, &v, &vl);
+}
+
+/* BrokerMetricsManager.getMessageType. */
+static const char *message_type(const char *props, size_t len)
+{
+    const char *v;
+    size_t vl;
+    if (props && msg_props_find(props, len, "TRAN_MSG", &v, &vl) && vl == 4 && strncasecmp(v, "true", 4) == 0)
+        return "transaction";
+    if (has_prop(props, len, "__SHARDINGKEY")) return "fifo";
+    if (has_prop(props, len, "__STARTDELIVERTIME") || has_prop(props, len, "DELAY") ||
+        has_prop(props, len, "TIMER_DELIVER_MS") || has_prop(props, len, "TIMER_DELAY_SEC") ||
+        has_prop(props, len, "TIMER_DELAY_MS"))
+        return "delay";
+    return "normal";
+}
+
+void metrics_messages_in(const char *topic, const char *props, size_t props_len, int64_t count, int64_t bytes)
+{
+    if (count <= 0 || !strncmp(topic, "%RETRY%", 7) || !strncmp(topic, "%DLQ%", 5)) return;
+    char real[256];
+    const char *v;
+    size_t vl;
+    if (props && msg_props_find(props, props_len, "REAL_TOPIC", &v, &vl) && vl < sizeof real) {
+        memcpy(real, v, vl);
+        real[vl] = 0;
+        topic = real;
+    }
+    const char *type = message_type(props, props_len);
+    char key[512];
+    snprintf(key, sizeof key, "I%s%c%s", topic, SEP, type);
+    slot *s = series(key);
+    if (!s) return;
+    add(s, IN_COUNT, count);
+    add(s, IN_BYTES, bytes);
+    int64_t avg = bytes / count;
+    add(s, IN_BUCKETS + bucket_of(size_bounds, N_SIZE, avg), 1);
+    add(s, IN_HCOUNT, 1);
+    add(s, IN_HSUM, avg);
+}
+
+void metrics_messages_out(const char *topic, const char *group, bool is_retry, int64_t count, int64_t bytes)
+{
+    if (count <= 0) return;
+    char key[640];
+    snprintf(key, sizeof key, "O%s%c%s%c%d", topic, SEP, group, SEP, is_retry);
+    slot *s = series(key);
+    if (!s) return;
+    add(s, 0, count);
+    add(s, 1, bytes);
+}
+
+void metrics_rpc(int32_t request_code, int32_t response_code, bool deferred, int64_t ms)
+{
+    bool long_polling = deferred && metrics_code_long_polling(request_code);
+    char key[64];
+    snprintf(key, sizeof key, "R%d%c%d%c%d", request_code, SEP, response_code, SEP, long_polling);
+    slot *s = series(key);
+    if (!s) return;
+    if (ms < 0) ms = 0;
+    add(s, R_BUCKETS + bucket_of(latency_bounds, N_LATENCY, ms), 1);
+    add(s, R_SUM, ms);
+    add(s, R_COUNT, 1);
+}
+
+bool metrics_is_system_topic(const char *topic)
+{
+    /* TopicValidator.isSystemTopic: the system topic set and the rmq_sys_ prefix. */
+    static const char *const names[] = {"TBW102", "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT", "SCHEDULE_TOPIC_XXXX",
+                                        "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRACE_TOPIC",
+                                        "RMQ_SYS_TRANS_OP_HALF_TOPIC", "TRANS_CHECK_MAX_TIME_TOPIC",
+                                        "rmq_sys_REVIVE_LOG", "rmq_sys_wheel_timer", "rmq_sys_SYNC_BROKER_MEMBER"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(topic, names[i]) == 0) return true;
+    return strncmp(topic, "rmq_sys_", 8) == 0;
+}
+
+bool metrics_is_system_group(const char *group)
+{
+    return strncasecmp(group, "CID_RMQ_SYS_", 12) == 0;
+}
+
+/* ---- labels and text ---- */
+
+/* A label value as the text format wants it: backslash, quote and newline escaped. */
+static void put_escaped(struct evbuffer *out, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\') evbuffer_add(out, "\\\\", 2);
+        else if (*v == '"') evbuffer_add(out, "\\\"", 2);
+        else if (*v == '\n') evbuffer_add(out, "\\n", 2);
+        else evbuffer_add(out, v, 1);
+    }
+}
+
+static void append_label(char *dst, size_t cap, const char *k, const char *v)
+{
+    size_t n = strlen(dst);
+    if (n + strlen(k) + strlen(v) + 8 >= cap) return;
+    if (n) dst[n++] = ',';
+    n += (size_t)snprintf(dst + n, cap - n, "%s=\"", k);
+    for (; *v && n + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"') dst[n++] = '\\';
+        dst[n++] = *v == '\n' ? ' ' : *v;
+    }
+    dst[n++] = '"';
+    dst[n] = 0;
+}
+
+void metrics_set_node(const char *cluster, const char *node_type, const char *node_id, const char *extra)
+{
+    node_labels[0] = 0;
+    append_label(node_labels, sizeof node_labels, "cluster", cluster ? cluster : "");
+    append_label(node_labels, sizeof node_labels, "node_type", node_type);
+    append_label(node_labels, sizeof node_labels, "node_id", node_id ? node_id : "");
+    /* metricsLabel: "k:v,k:v"; malformed pairs are skipped as Apache skips them. */
+    char *copy = xstrdup(extra ? extra : ""), *save = NULL;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(kv, ':');
+        if (!colon || strchr(colon + 1, ':') || colon == kv) continue;
+        *colon = 0;
+        append_label(node_labels, sizeof node_labels, kv, colon + 1);
+    }
+    free(copy);
+}
+
+void metrics_family(struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void vsample(struct evbuffer *out, const char *name, double v, va_list ap)
+{
+    evbuffer_add_printf(out, "%s{%s", name, node_labels);
+    bool first = !node_labels[0];
+    for (const char *k; (k = va_arg(ap, const char *));) {
+        const char *val = va_arg(ap, const char *);
+        evbuffer_add_printf(out, "%s%s=\"", first ? "" : ",", k);
+        put_escaped(out, val);
+        evbuffer_add(out, "\"", 1);
+        first = false;
+    }
+    if (v == (double)(int64_t)v) evbuffer_add_printf(out, "} %lld\n", (long long)v);
+    else evbuffer_add_printf(out, "} %.6f\n", v);
+}
+
+void metrics_sample(struct evbuffer *out, const char *name, double v, ...)
+{
+    va_list ap;
+    va_start(ap, v);
+    vsample(out, name, v, ap);
+    va_end(ap);
+}
+
+/* Splits a slot key into its label values (at most MAX) in BUF. */
+static int key_fields(const char *key, char *buf, size_t cap, const char **f, int max)
+{
+    snprintf(buf, cap, "%s", key + 1);
+    int n = 0;
+    for (char *p = buf; n < max;) {
+        f[n++] = p;
+        char *sep = strchr(p, SEP);
+        if (!sep) break;
+        *sep = 0;
+        p = sep + 1;
+    }
+    return n;
+}
+
+static int64_t val(slot *s, int i) { return atomic_load_explicit(&s->v[i], memory_order_relaxed); }
+
+static void render_in(struct evbuffer *out)
+{
+    static const struct { const char *name, *help; int col; } fams[] = {
+        {"rocketmq_messages_in_total", "Total number of incoming messages", IN_COUNT},
+        {"rocketmq_throughput_in_total", "Total traffic of incoming messages", IN_BYTES},
+    };
+    char buf[512];
+    const char *f[2];
+    for (size_t m = 0; m < 2; m++) {
+        metrics_family(out, fams[m].name, "counter", fams[m].help);
+        for (size_t i = 0; i < SLOTS; i++) {
+            char *k = atomic_load_explicit(&table[i].key, memory_order_acquire);
+            if (!k || k[0] != 'I' || key_fields(k, buf, sizeof buf, f, 2) != 2) continue;
+            metrics_sample(out, fams[m].name, (double)val(&table[i], fams[m].col), "topic", f[0], "message_type",
+                           f[1], "is_system", metrics_is_system_topic(f[0]) ? "true" : "false", NULL);
+        }
+    }
+    metrics_family(out, "rocketmq_message_size", "histogram", "Incoming messages size");
+    for (size_t i = 0; i < SLOTS; i++) {
+        char *k = atomic_load_explicit(&table[i].key, memory_order_acquire);
+        if (!k || k[0] != 'I' || key_fields(k, buf, sizeof buf, f, 2) != 2) continue;
+        const char *sys = metrics_is_system_topic(f[0]) ? "true" : "false";
+        int64_t cum = 0;
+        for (size_t b = 0; b <= N_SIZE; b++) {
+            char le[32];
+            if (b < N_SIZE) snprintf(le, sizeof le, "%lld", (long long)size_bounds[b]);
+            else snprintf(le, sizeof le, "+Inf");
+            cum += val(&table[i], IN_BUCKETS + (int)b);
+            metrics_sample(out, "rocketmq_message_size_bucket", (double)cum, "topic", f[0], "message_type", f[1],
+                           "is_system", sys, "le", le, NULL);
+        }
+        metrics_sample(out, "rocketmq_message_size_sum", (double)val(&table[i], IN_HSUM), "topic", f[0],
+                       "message_type", f[1], "is_system", sys, NULL);
+        metrics_sample(out, "rocketmq_message_size_count", (double)val(&table[i], IN_HCOUNT), "topic", f[0],
+                       "message_type", f[1], "is_system", sys, NULL);
+    }
+}
+
+static void render_out(struct evbuffer *out)
+{
+    static const struct { const char *name, *help; } fams[] = {
+        {"rocketmq_messages_out_total", "Total number of outgoing messages"},
+        {"rocketmq_throughput_out_total", "Total traffic of outgoing messages"},
+    };
+    char buf[640];
+    const char *f[3];
+    for (int m = 0; m < 2; m++) {
+        metrics_family(out, fams[m].name, "counter", fams[m].help);
+        for (size_t i = 0; i < SLOTS; i++) {
+            char *k = atomic_load_explicit(&table[i].key, memory_order_acquire);
+            if (!k || k[0] != 'O' || key_fields(k, buf, sizeof buf, f, 3) != 3) continue;
+            bool sys = metrics_is_system_topic(f[0]) || metrics_is_system_group(f[1]);
+            metrics_sample(out, fams[m].name, (double)val(&table[i], m), "topic", f[0], "consumer_group", f[1],
+                           "is_system", sys ? "true" : "false", "is_retry", f[2][0] == '1' ? "true" : "false",
+                           NULL);
+        }
+    }
+}
+
+static void render_rpc(struct evbuffer *out)
+{
+    metrics_family(out, "rocketmq_rpc_latency", "histogram", "Rpc latency");
+    char buf[64];
+    const char *f[3];
+    for (size_t i = 0; i < SLOTS; i++) {
+        char *k = atomic_load_explicit(&table[i].key, memory_order_acquire);
+        if (!k || k[0] != 'R' || key_fields(k, buf, sizeof buf, f, 3) != 3) continue;
+        char req[48], resp[48];
+        metrics_request_code_name(atoi(f[0]), req, sizeof req);
+        metrics_response_code_name(atoi(f[1]), resp, sizeof resp);
+        const char *lp = f[2][0] == '1' ? "true" : "false";
+        int64_t cum = 0;
+        for (size_t b = 0; b <= N_LATENCY; b++) {
+            char le[32];
+            if (b < N_LATENCY) snprintf(le, sizeof le, "%lld", (long long)latency_bounds[b]);
+            else snprintf(le, sizeof le, "+Inf");
+            cum += val(&table[i], R_BUCKETS + (int)b);
+            metrics_sample(out, "rocketmq_rpc_latency_bucket", (double)cum, "protocol_type", "remoting",
+                           "request_code", req, "response_code", resp, "is_long_polling", lp, "result", "success",
+                           "le", le, NULL);
+        }
+        metrics_sample(out, "rocketmq_rpc_latency_sum", (double)val(&table[i], R_SUM), "protocol_type", "remoting",
+                       "request_code", req, "response_code", resp, "is_long_polling", lp, "result", "success", NULL);
+        metrics_sample(out, "rocketmq_rpc_latency_count", (double)val(&table[i], R_COUNT), "protocol_type",
+                       "remoting", "request_code", req, "response_code", resp, "is_long_polling", lp, "result",
+                       "success", NULL);
+    }
+}
+
+void metrics_render_common(struct evbuffer *out)
+{
+    render_in(out);
+    render_out(out);
+    render_rpc(out);
+    metrics_render_process(out);
+    metrics_family(out, "rocketmq_metrics_dropped_series_total", "counter",
+                   "Series not recorded because the metrics table was full");
+    metrics_sample(out, "rocketmq_metrics_dropped_series_total", (double)atomic_load(&dropped), NULL);
+}

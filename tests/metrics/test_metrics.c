@@ -1,0 +1,267 @@
+/*
+ * End to end: a broker and a name server with metricsExporterType=PROM serve
+ * /metrics in Prometheus' text format with Apache 5.x's metric names and labels.
+ * A scrape before and after sends and pulls shows the counters move by exactly
+ * what was sent and pulled, and rocketmq_consumer_lag_messages equals what
+ * GET_CONSUME_STATS (mqadmin consumerProgress) reports for the group.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../broker/broker_client.h"
+
+static test_broker tb;
+static int metrics_port;
+static char port_arg[64];
+
+static void setup(void)
+{
+    metrics_port = test_free_port();
+    snprintf(port_arg, sizeof port_arg, "--metricsPromExporterPort=%d", metrics_port);
+    tb_init(&tb, "test_metrics", "--metricsExporterType=PROM", "--metricsPromExporterHost=127.0.0.1", port_arg,
+            "--brokerClusterName=MetricsCluster", "--metricsLabel=env:test,bad", NULL);
+}
+
+static void teardown(void) { tb_done(&tb); }
+
+/* GET /metrics over HTTP/1.0: the body (malloc'd); fails the test on any error. */
+static char *scrape(int port, const char *path)
+{
+    char addr[32], err[128];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    int fd = rmq_connect_blocking(addr, 2000, err, sizeof err);
+    ck_assert_msg(fd >= 0, "connect %s: %s", addr, err);
+    char req[128];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = xmalloc(cap);
+    int64_t deadline = mono_ms() + 5000;
+    for (;;) {
+        ck_assert_msg(mono_ms() < deadline, "no whole answer within 5 s");
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 100) <= 0) continue;
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r == 0) break;
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        ck_assert_msg(r > 0, "reading the scrape: %s", strerror(errno));
+        len += (size_t)r;
+        if (len + 1 == cap) buf = xrealloc(buf, cap *= 2);
+    }
+    close(fd);
+    buf[len] = 0;
+    return buf;
+}
+
+static char *scrape_ok(int port)
+{
+    char *resp = scrape(port, "/metrics");
+    ck_assert_msg(strncmp(resp, "HTTP/1.0 200", 12) == 0 || strncmp(resp, "HTTP/1.1 200", 12) == 0,
+                  "status line: %.40s", resp);
+    ck_assert_ptr_nonnull(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
+    char *body = strstr(resp, "\r\n\r\n");
+    ck_assert_ptr_nonnull(body);
+    char *out = xstrdup(body + 4);
+    free(resp);
+    return out;
+}
+
+/*
+ * The value of the one sample of NAME whose labels include every k="v" of the
+ * NULL-terminated LABELS list; 0 when there is none (a counter not yet created).
+ * Each line is checked against the text format on the way.
+ */
+static double sample(const char *text, const char *name, ...)
+{
+    double found = 0;
+    int matches = 0;
+    size_t nl = strlen(name);
+    for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+        const char *eol = strchr(l, '\n');
+        ck_assert_msg(eol != NULL, "last line without newline");
+        if (*l == '#') {
+            ck_assert_msg(!strncmp(l, "# HELP ", 7) || !strncmp(l, "# TYPE ", 7), "bad comment: %.60s", l);
+            continue;
+        }
+        const char *brace = memchr(l, '{', (size_t)(eol - l)), *close_b = memchr(l, '}', (size_t)(eol - l));
+        ck_assert_msg(brace && close_b && close_b[1] == ' ', "bad sample line: %.*s", (int)(eol - l), l);
+        if ((size_t)(brace - l) != nl || strncmp(l, name, nl)) continue;
+        va_list ap;
+        va_start(ap, name);
+        bool all = true;
+        for (const char *k; (k = va_arg(ap, const char *));) {
+            const char *v = va_arg(ap, const char *);
+            char want[256];
+            snprintf(want, sizeof want, "%s=\"%s\"", k, v);
+            char *line = xstrndup(brace, (size_t)(close_b - brace + 1));
+            /* a label starts after '{' or ',' */
+            char *at = strstr(line, want);
+            all = all && at && (at[-1] == '{' || at[-1] == ',');
+            free(line);
+        }
+        va_end(ap);
+        if (!all) continue;
+        found = strtod(close_b + 2, NULL);
+        matches++;
+    }
+    ck_assert_msg(matches <= 1, "%d samples of %s match", matches, name);
+    return found;
+}
+
+static rmq_cmd *update_offset(const char *group, const char *topic, int qid, int64_t offset)
+{
+    rmq_cmd *req = cmd_new_request(15);   /* UPDATE_CONSUMER_OFFSET */
+    cmd_ext_set(req, "consumerGroup", group);
+    cmd_ext_set(req, "topic", topic);
+    cmd_ext_set_int(req, "queueId", qid);
+    cmd_ext_set_int(req, "commitOffset", offset);
+    return tb_call(&tb, req, BC_TIMEOUT);
+}
+
+/* GET_CONSUME_STATS as consumerProgress sends it: the sum of brokerOffset - consumerOffset. */
+static int64_t consume_stats_diff(const char *group)
+{
+    rmq_cmd *req = cmd_new_request(208);
+    cmd_ext_set(req, "consumerGroup", group);
+    rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(resp->code, 0);
+    char *body = xstrndup((const char *)resp->body, resp->body_len);
+    int64_t diff = 0;
+    for (const char *p = body; (p = strstr(p, "\"brokerOffset\":")); p++) diff += strtoll(p + 15, NULL, 10);
+    for (const char *p = body; (p = strstr(p, "\"consumerOffset\":")); p++) diff -= strtoll(p + 17, NULL, 10);
+    free(body);
+    cmd_free(resp);
+    return diff;
+}
+
+#define TOPIC "MetricsT"
+#define GROUP "CG_metrics"
+
+START_TEST(test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_progress)
+{
+    tb_create_topic(&tb, TOPIC, 2);
+    char *before = scrape_ok(metrics_port);
+    ck_assert(sample(before, "rocketmq_messages_in_total", "topic", TOPIC, NULL) == 0);
+    double sends_before = sample(before, "rocketmq_rpc_latency_count", "request_code", "send_message_v2",
+                                 "response_code", "success", "is_long_polling", "false", NULL);
+    ck_assert(sample(before, "process_resident_memory_bytes", NULL) > 0);
+    ck_assert(sample(before, "process_open_fds", NULL) > 0);
+    /* every sample carries the node labels and metricsLabel's well-formed pairs */
+    ck_assert(sample(before, "rocketmq_broker_permission", "cluster", "MetricsCluster", "node_type", "broker",
+                     "node_id", "broker-e2e", "env", "test", NULL) == 6);
+    free(before);
+
+    const char *bodies[] = {"one", "two-two", "three-three-three", "four", "five-five"};
+    for (int i = 0; i < 5; i++) cmd_free(tb_send(&tb, TOPIC, i < 3 ? 0 : 1, "TAGS\001m", bodies[i]));
+    /* a delay-level message counts under its own topic as message_type="delay" (2 h: never delivered here) */
+    cmd_free(tb_send(&tb, "MetricsDelayT", 0, "DELAY\00118", "later"));
+
+    rmq_cmd *p0 = tb_pull(&tb, GROUP, TOPIC, 0, 0, 0), *p1 = tb_pull(&tb, GROUP, TOPIC, 1, 0, 0);
+    ck_assert_int_eq(p0->code, 0);
+    ck_assert_int_eq(p1->code, 0);
+    msg_record recs[8];
+    ck_assert_int_eq(tb_records(p0, recs, 8), 3);
+    ck_assert_int_eq(tb_records(p1, recs, 8), 2);
+    size_t pulled_bytes = p0->body_len + p1->body_len;
+    /* a held pull answered empty when its 300 ms run out: a long-polling latency sample */
+    rmq_cmd *held = tb_pull(&tb, GROUP, TOPIC, 1, 2, 300);
+    ck_assert_int_eq(held->code, 19);  /* PULL_NOT_FOUND */
+    cmd_free(held), cmd_free(p0), cmd_free(p1);
+
+    /* committed: queue 0 at 2 of 3, queue 1 at 0 of 2 -> lag 1 + 2 */
+    cmd_free(update_offset(GROUP, TOPIC, 0, 2));
+    cmd_free(update_offset(GROUP, TOPIC, 1, 0));
+
+    char *after = scrape_ok(metrics_port);
+    ck_assert(sample(after, "rocketmq_messages_in_total", "topic", TOPIC, "message_type", "normal", "is_system",
+                     "false", NULL) == 5);
+    /* stored records of the five messages are exactly the bytes the two pulls carried */
+    ck_assert(sample(after, "rocketmq_throughput_in_total", "topic", TOPIC, NULL) == (double)pulled_bytes);
+    ck_assert(sample(after, "rocketmq_message_size_count", "topic", TOPIC, NULL) == 5);
+    ck_assert(sample(after, "rocketmq_message_size_bucket", "topic", TOPIC, "le", "1024", NULL) == 5);
+    ck_assert(sample(after, "rocketmq_messages_in_total", "topic", "MetricsDelayT", "message_type", "delay", NULL) ==
+              1);
+    ck_assert(sample(after, "rocketmq_messages_out_total", "topic", TOPIC, "consumer_group", GROUP, "is_system",
+                     "false", NULL) == 5);
+    ck_assert(sample(after, "rocketmq_throughput_out_total", "topic", TOPIC, "consumer_group", GROUP, NULL) ==
+              (double)pulled_bytes);
+    ck_assert(sample(after, "rocketmq_rpc_latency_count", "request_code", "send_message_v2", "response_code",
+                     "success", "is_long_polling", "false", "protocol_type", "remoting", NULL) == sends_before + 6);
+    ck_assert(sample(after, "rocketmq_rpc_latency_bucket", "request_code", "send_message_v2", "response_code",
+                     "success", "le", "+Inf", NULL) == sends_before + 6);
+    ck_assert(sample(after, "rocketmq_rpc_latency_count", "request_code", "pull_message", "response_code", "success",
+                     NULL) == 2);
+    ck_assert(sample(after, "rocketmq_rpc_latency_count", "request_code", "pull_message", "response_code",
+                     "pull_not_found", "is_long_polling", "true", NULL) == 1);
+    ck_assert(sample(after, "rocketmq_rpc_latency_sum", "request_code", "pull_message", "response_code",
+                     "pull_not_found", NULL) >= 250);
+
+    int64_t progress = consume_stats_diff(GROUP);
+    ck_assert_int_eq(progress, 3);
+    ck_assert(sample(after, "rocketmq_consumer_lag_messages", "consumer_group", GROUP, "topic", TOPIC, "is_retry",
+                     "false", NULL) == (double)progress);
+    ck_assert(sample(after, "rocketmq_consumer_lag_latency", "consumer_group", GROUP, "topic", TOPIC, NULL) > 0);
+    ck_assert(sample(after, "rocketmq_storage_size", "storage_type", "local", NULL) > (double)pulled_bytes);
+    ck_assert(sample(after, "rocketmq_storage_flush_behind_bytes", NULL) >= 0);
+    free(after);
+
+    /* the group catches up: lag 0 */
+    cmd_free(update_offset(GROUP, TOPIC, 0, 3));
+    cmd_free(update_offset(GROUP, TOPIC, 1, 2));
+    char *caught_up = scrape_ok(metrics_port);
+    ck_assert_int_eq(consume_stats_diff(GROUP), 0);
+    ck_assert(sample(caught_up, "rocketmq_consumer_lag_messages", "consumer_group", GROUP, "topic", TOPIC, NULL) ==
+              0);
+    ck_assert(sample(caught_up, "rocketmq_consumer_lag_latency", "consumer_group", GROUP, "topic", TOPIC, NULL) ==
+              0);
+    free(caught_up);
+}
+END_TEST
+
+START_TEST(test_other_paths_are_not_found)
+{
+    char *resp = scrape(metrics_port, "/nothing");
+    ck_assert_msg(strstr(resp, " 404 ") != NULL, "%.40s", resp);
+    free(resp);
+}
+END_TEST
+
+START_TEST(test_name_server_exports_rpc_latency)
+{
+    char *dir = test_tmpdir("test_metrics_ns");
+    int port = test_free_port(), mport = test_free_port();
+    char *conf = str_printf("%s/namesrv.conf", dir), *log = str_printf("%s/namesrv.log", dir);
+    char *text = str_printf("listenPort=%d\nlistenAddress=127.0.0.1\nkvConfigPath=%s/kv.json\n"
+                            "metricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\n"
+                            "metricsPromExporterPort=%d\n", port, dir, mport);
+    ck_assert_int_eq(write_file_atomic(conf, text, strlen(text)), 0);
+    char *argv[] = {"mqnamesrv", "-c", conf, NULL};
+    test_proc ns;
+    ck_assert_int_eq(test_proc_start(&ns, "mqnamesrv", argv, port, log), 0);
+    char err[128];
+    rmq_cmd *req = cmd_new_request(106);   /* GET_BROKER_CLUSTER_INFO */
+    rmq_cmd *resp = rmq_invoke_sync(ns.addr, req, 3000, err, sizeof err);
+    ck_assert_ptr_nonnull(resp);
+    cmd_free(resp), cmd_free(req);
+    char *m = scrape_ok(mport);
+    char node[64];
+    snprintf(node, sizeof node, "127.0.0.1:%d", port);
+    ck_assert(sample(m, "rocketmq_rpc_latency_count", "node_type", "namesrv", "node_id", node, "request_code",
+                     "get_broker_cluster_info", "response_code", "success", NULL) == 1);
+    ck_assert(sample(m, "process_resident_memory_bytes", "node_type", "namesrv", NULL) > 0);
+    free(m);
+    ck_assert_int_eq(test_proc_stop(&ns, SIGTERM), 0);
+    test_rmdir(dir);
+    free(dir), free(conf), free(log), free(text);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_progress,
+                                  test_other_paths_are_not_found, test_name_server_exports_rpc_latency, NULL};
+    return tb_run_tests("metrics", 60, setup, teardown, tests);
+}
