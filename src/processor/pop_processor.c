@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "filter/filter.h"
 #include "meta/meta.h"
+#include "metrics/metrics.h"
 #include "processor.h"
 #include "response_codes.h"
 #include "store/store.h"
@@ -210,6 +211,8 @@ static void pop_queue(pop_ctx *c, const char *topic, bool is_retry, int32_t qid)
                 evbuffer_add_reference(c->body, sl->data, sl->len, release_slice, sl);
             }
         }
+        /* As PopMessageProcessor: the topic asked for, retry messages labelled is_retry. */
+        metrics_messages_out(h->topic, h->consumerGroup, is_retry, res.count, res.total_bytes);
         c->got += res.count;
         if (!is_retry) res.count = 0;  /* the references now belong to the body */
     } else if ((res.status == STORE_GET_NO_MATCHED_MESSAGE || res.status == STORE_GET_OFFSET_FOUND_NULL ||

@@ -221,6 +221,39 @@ START_TEST(test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_prog
 }
 END_TEST
 
+START_TEST(test_pop_counts_messages_out)
+{
+    tb_create_topic(&tb, "MetricsPopT", 1);
+    for (int i = 0; i < 4; i++) cmd_free(tb_send(&tb, "MetricsPopT", 0, "TAGS\001p", "popped"));
+    /* POP_MESSAGE as the 5.x client sends it (PopMessageRequestHeader) */
+    rmq_cmd *req = cmd_new_request(200050);
+    cmd_ext_set(req, "consumerGroup", "CG_pop_metrics");
+    cmd_ext_set(req, "topic", "MetricsPopT");
+    cmd_ext_set_int(req, "queueId", -1);
+    cmd_ext_set_int(req, "maxMsgNums", 3);
+    cmd_ext_set_int(req, "invisibleTime", 60000);
+    cmd_ext_set_int(req, "pollTime", 0);
+    cmd_ext_set_int(req, "bornTime", now_ms());
+    cmd_ext_set_int(req, "initMode", 0);
+    cmd_ext_set(req, "expType", "TAG");
+    cmd_ext_set(req, "exp", "*");
+    cmd_ext_set(req, "order", "false");
+    rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(resp->code, 0);
+    msg_record recs[4];
+    ck_assert_int_eq(tb_records(resp, recs, 4), 3);
+    char *m = scrape_ok(metrics_port);
+    ck_assert(sample(m, "rocketmq_messages_out_total", "topic", "MetricsPopT", "consumer_group", "CG_pop_metrics",
+                     "is_retry", "false", NULL) == 3);
+    ck_assert(sample(m, "rocketmq_throughput_out_total", "topic", "MetricsPopT", "consumer_group", "CG_pop_metrics",
+                     NULL) == (double)resp->body_len);
+    ck_assert(sample(m, "rocketmq_rpc_latency_count", "request_code", "pop_message", "response_code", "success",
+                     NULL) == 1);
+    free(m);
+    cmd_free(resp);
+}
+END_TEST
+
 START_TEST(test_other_paths_are_not_found)
 {
     char *resp = scrape(metrics_port, "/nothing");
@@ -262,6 +295,7 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_progress,
-                                  test_other_paths_are_not_found, test_name_server_exports_rpc_latency, NULL};
+                                  test_pop_counts_messages_out, test_other_paths_are_not_found,
+                                  test_name_server_exports_rpc_latency, NULL};
     return tb_run_tests("metrics", 60, setup, teardown, tests);
 }
