@@ -287,6 +287,13 @@ func (r *recorder) len() int {
 // consume subscribes a new push consumer of group to topic and records what it gets.
 func consume(t *testing.T, group, topic string, sel consumer.MessageSelector, opts ...consumer.Option) *recorder {
 	t.Helper()
+	_, rec := startConsumer(t, group, topic, sel, opts...)
+	return rec
+}
+
+// startConsumer is consume for a test that also shuts the consumer down itself.
+func startConsumer(t *testing.T, group, topic string, sel consumer.MessageSelector, opts ...consumer.Option) (rocketmq.PushConsumer, *recorder) {
+	t.Helper()
 	rec := &recorder{}
 	c := newPushConsumer(t, group, opts...)
 	err := c.Subscribe(topic, sel, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
@@ -299,7 +306,7 @@ func consume(t *testing.T, group, topic string, sel consumer.MessageSelector, op
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return rec
+	return c, rec
 }
 
 var all = consumer.MessageSelector{Type: consumer.TAG, Expression: "*"}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2/admin"
-	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 )
 
@@ -16,18 +15,7 @@ import (
 func TestANewMemberResumesFromTheCommittedOffsets(t *testing.T) {
 	createTopic(t, "GoResumeTopic", 2)
 	first := sendBodies(t, "PG_go_resume", "GoResumeTopic", "T", "first", 6)
-	rec := &recorder{}
-	a := newPushConsumer(t, "CG_go_resume")
-	err := a.Subscribe("GoResumeTopic", all, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-		rec.add(msgs...)
-		return consumer.ConsumeSuccess, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a, rec := startConsumer(t, "CG_go_resume", "GoResumeTopic", all)
 	expectBodies(t, "first member", rec, first)
 	a.Shutdown()
 	second := sendBodies(t, "PG_go_resume", "GoResumeTopic", "T", "second", 6)
