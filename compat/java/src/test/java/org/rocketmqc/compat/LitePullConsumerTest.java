@@ -1,6 +1,6 @@
 package org.rocketmqc.compat;
 
-import static org.junit.Assert.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,15 +13,13 @@ import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
-import org.junit.Test;
+import org.junit.jupiter.api.Test;
 
 /** DefaultLitePullConsumer in subscribe mode (rebalanced, committed offsets) and assign mode (seek). */
-public class LitePullConsumerTest extends CompatBase {
+class LitePullConsumerTest extends CompatBase {
 
     private static DefaultLitePullConsumer consumer(String group) {
-        DefaultLitePullConsumer c = new DefaultLitePullConsumer(group);
-        c.setNamesrvAddr(servers.nameSrv);
-        c.setInstanceName(group + "-" + System.nanoTime());
+        DefaultLitePullConsumer c = setup(new DefaultLitePullConsumer(group), group);
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         return closeLater(c, c::shutdown);
     }
@@ -45,7 +43,7 @@ public class LitePullConsumerTest extends CompatBase {
     }
 
     @Test
-    public void subscribeModeReadsEverythingAndCommitsTheOffsets() throws Exception {
+    void subscribeModeReadsEverythingAndCommitsTheOffsets() throws Exception {
         createTopic("JavaLiteSubTopic", 4);
         List<String> sent = send("JavaLiteSubTopic", "sub-", 20);
         DefaultLitePullConsumer c = consumer("CG_java_lite_sub");
@@ -68,7 +66,7 @@ public class LitePullConsumerTest extends CompatBase {
     }
 
     @Test
-    public void assignModeSeeksWithinOneQueue() throws Exception {
+    void assignModeSeeksWithinOneQueue() throws Exception {
         createTopic("JavaLiteAssignTopic", 1);
         List<String> sent = send("JavaLiteAssignTopic", "assign-", 10);
         DefaultLitePullConsumer c = consumer("CG_java_lite_assign");

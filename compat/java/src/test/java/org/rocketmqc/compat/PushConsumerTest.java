@@ -1,7 +1,7 @@
 package org.rocketmqc.compat;
 
-import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.MessageSelector;
+import org.apache.rocketmq.client.consumer.PullResult;
+import org.apache.rocketmq.client.consumer.PullStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
@@ -24,15 +25,13 @@ import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
-import org.junit.Test;
+import org.junit.jupiter.api.Test;
 
 /** DefaultMQPushConsumer: concurrently and orderly, clustering and broadcasting, filters, retry, DLQ, delay. */
-public class PushConsumerTest extends CompatBase {
+class PushConsumerTest extends CompatBase {
 
     private static DefaultMQPushConsumer consumer(String group, String instance) {
-        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
-        c.setNamesrvAddr(servers.nameSrv);
-        c.setInstanceName(instance);
+        DefaultMQPushConsumer c = setup(new DefaultMQPushConsumer(group), instance);
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         return closeLater(c, c::shutdown);
     }
@@ -68,7 +67,7 @@ public class PushConsumerTest extends CompatBase {
     }
 
     @Test
-    public void clusteringSplitsTheQueuesAndDeliversEveryMessageOnce() throws Exception {
+    void clusteringSplitsTheQueuesAndDeliversEveryMessageOnce() throws Exception {
         createTopic("JavaClusterTopic", 4);
         List<String> a = new CopyOnWriteArrayList<>(), b = new CopyOnWriteArrayList<>();
         DefaultMQPushConsumer c1 = consumer("CG_java_cluster", "c1"), c2 = consumer("CG_java_cluster", "c2");
@@ -86,12 +85,12 @@ public class PushConsumerTest extends CompatBase {
         Thread.sleep(1000);
         List<String> all = new ArrayList<>(a);
         all.addAll(b);
-        assertEquals("every message once over the two members", sorted(sent), sorted(all));
-        assertTrue("both members consumed", !a.isEmpty() && !b.isEmpty());
+        assertEquals(sorted(sent), sorted(all), "every message once over the two members");
+        assertTrue(!a.isEmpty() && !b.isEmpty(), "both members consumed");
     }
 
     @Test
-    public void broadcastingGivesEveryMemberEveryMessage() throws Exception {
+    void broadcastingGivesEveryMemberEveryMessage() throws Exception {
         createTopic("JavaBroadcastTopic", 4);
         List<String> a = new CopyOnWriteArrayList<>(), b = new CopyOnWriteArrayList<>();
         DefaultMQPushConsumer c1 = consumer("CG_java_bcast", "b1"), c2 = consumer("CG_java_bcast", "b2");
@@ -110,7 +109,7 @@ public class PushConsumerTest extends CompatBase {
     }
 
     @Test
-    public void orderlyConsumptionKeepsSendOrderPerQueue() throws Exception {
+    void orderlyConsumptionKeepsSendOrderPerQueue() throws Exception {
         createTopic("JavaOrderlyTopic", 4);
         DefaultMQProducer p = producer("PG_java_orderly");
         Map<Integer, List<String>> sent = new TreeMap<>();
@@ -136,7 +135,7 @@ public class PushConsumerTest extends CompatBase {
     }
 
     @Test
-    public void tagSelectorDeliversOnlyMatchingTags() throws Exception {
+    void tagSelectorDeliversOnlyMatchingTags() throws Exception {
         createTopic("JavaTagTopic", 2);
         DefaultMQProducer p = producer("PG_java_tag");
         List<String> want = send(p, "JavaTagTopic", "TagA", "a", 5);
@@ -153,7 +152,7 @@ public class PushConsumerTest extends CompatBase {
     }
 
     @Test
-    public void sql92SelectorFiltersOnUserProperties() throws Exception {
+    void sql92SelectorFiltersOnUserProperties() throws Exception {
         createTopic("JavaSqlTopic", 2);
         DefaultMQProducer p = producer("PG_java_sql");
         List<String> want = new ArrayList<>();
@@ -174,7 +173,35 @@ public class PushConsumerTest extends CompatBase {
     }
 
     @Test
-    public void failedConsumptionIsRetriedThenMovedToTheDlq() throws Exception {
+    void reconsumeLaterIsRedeliveredOnceThenSucceeds() throws Exception {
+        createTopic("JavaRetryOkTopic", 2);
+        Map<String, List<Integer>> attempts = new ConcurrentHashMap<>();
+        List<String> topics = new CopyOnWriteArrayList<>();
+        DefaultMQPushConsumer c = consumer("CG_java_retry_ok", "ro1");
+        c.subscribe("JavaRetryOkTopic", "*");
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            ConsumeConcurrentlyStatus status = ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            for (MessageExt m : msgs) {
+                attempts.computeIfAbsent(new String(m.getBody(), StandardCharsets.UTF_8), k -> new CopyOnWriteArrayList<>())
+                    .add(m.getReconsumeTimes());
+                topics.add(m.getTopic());
+                if (m.getReconsumeTimes() == 0) status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+            }
+            return status;
+        });
+        c.start();
+        List<String> sent = send(producer("PG_java_retry_ok"), "JavaRetryOkTopic", "T", "again", 4);
+        await(() -> attempts.size() == 4 && attempts.values().stream().allMatch(l -> l.contains(1)), 30,
+            () -> "each message again with reconsumeTimes 1, got " + attempts);
+        Thread.sleep(2000); // a third delivery would show by now: retries wait 1 s here
+        for (String body : sent)
+            assertEquals(List.of(0, 1), attempts.get(body), "deliveries of " + body);
+        assertTrue(topics.stream().allMatch("JavaRetryOkTopic"::equals),
+            "the client restores the original topic on redelivery: " + topics);
+    }
+
+    @Test
+    void failedConsumptionIsRetriedThenMovedToTheDlq() throws Exception {
         createTopic("JavaRetryTopic", 1);
         createGroup("CG_java_retry", 2);
         List<Integer> attempts = new CopyOnWriteArrayList<>();
@@ -190,25 +217,19 @@ public class PushConsumerTest extends CompatBase {
         await(() -> attempts.size() >= 3, 60, () -> "first delivery + 2 retries, got reconsumeTimes " + attempts);
         assertEquals(List.of(0, 1, 2), new ArrayList<>(attempts).subList(0, 3));
 
-        DefaultLitePullConsumer dlq = new DefaultLitePullConsumer("CG_java_dlq_reader");
-        dlq.setNamesrvAddr(servers.nameSrv);
-        dlq.setInstanceName("dlq-reader");
-        dlq.start();
-        closeLater(dlq, dlq::shutdown);
+        var dlq = pullConsumer("CG_java_dlq_reader");
+        MessageQueue mq = new MessageQueue("%DLQ%CG_java_retry", servers.brokerName, 0);
         List<MessageExt> dead = new ArrayList<>();
         await(() -> {
             try {
-                MessageQueue mq = new MessageQueue("%DLQ%CG_java_retry", servers.brokerName, 0);
-                if (dead.isEmpty()) {
-                    dlq.assign(List.of(mq));
-                    dlq.seek(mq, 0);
-                }
-                dead.addAll(dlq.poll(500));
+                PullResult p = dlq.pull(mq, "*", 0, 32);
+                if (p.getPullStatus() == PullStatus.FOUND) dead.addAll(p.getMsgFoundList());
             } catch (Exception e) {
                 return false; // the DLQ topic appears only after the last failure
             }
             return !dead.isEmpty();
         }, 30, () -> "a message in %DLQ%CG_java_retry");
+        assertEquals(3, attempts.size(), "no delivery after the last retry: " + attempts);
         MessageExt d = dead.get(0);
         assertEquals("doomed", new String(d.getBody(), StandardCharsets.UTF_8));
         assertEquals(r.getMsgId(), d.getMsgId());
@@ -216,7 +237,7 @@ public class PushConsumerTest extends CompatBase {
     }
 
     @Test
-    public void delayLevelHoldsTheMessageBackForItsDelay() throws Exception {
+    void delayLevelHoldsTheMessageBackForItsDelay() throws Exception {
         createTopic("JavaDelayTopic", 1);
         List<Long> latencies = new CopyOnWriteArrayList<>();
         DefaultMQPushConsumer c = consumer("CG_java_delay", "d1");
@@ -230,7 +251,7 @@ public class PushConsumerTest extends CompatBase {
         m.setDelayTimeLevel(2); // "2s" in Servers.DELAY_LEVELS
         producer("PG_java_delay").send(m);
         await(() -> !latencies.isEmpty(), 30, () -> "the delayed message");
-        assertTrue("delivered after >= 2 s, took " + latencies.get(0) + " ms", latencies.get(0) >= 1900);
-        assertTrue("delivered well before 10 s, took " + latencies.get(0) + " ms", latencies.get(0) < 10_000);
+        assertTrue(latencies.get(0) >= 1900, "delivered after >= 2 s, took " + latencies.get(0) + " ms");
+        assertTrue(latencies.get(0) < 10_000, "delivered well before 10 s, took " + latencies.get(0) + " ms");
     }
 }

@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -17,21 +18,26 @@ import java.util.stream.Stream;
  * Our mqnamesrv and mqbroker, started from $RMQ_BUILDDIR on free 127.0.0.1 ports with a
  * fresh store in a temporary directory, and stopped by process handle. Every wait has a
  * deadline. The broker runs with short delay levels and transaction check times so that
- * retry, delay and check-back cases finish in seconds.
+ * retry, delay and check-back cases finish in seconds. A @Cluster on the test class adds
+ * ACL (plain_acl.yml under a ROCKETMQ_HOME in the temporary directory) or TLS (a self-signed
+ * certificate made there with the JDK's keytool).
  */
-final class Servers implements AutoCloseable {
+public final class Servers implements AutoCloseable {
     /** Level 2 is "2s" (the delay case); the others, used by retries, are 1 s. */
     static final String DELAY_LEVELS = "1s 2s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
 
-    final Path dir;
-    final String nameSrv;
-    final String brokerAddr;
-    final String brokerName = "broker-c";
-    final String cluster = "DefaultCluster";
+    public final Path dir;
+    public final String nameSrv;
+    public final String brokerAddr;
+    public final String brokerName = "broker-c";
+    public final String cluster = "DefaultCluster";
+    private final String name;
     private final Process namesrv;
     private final Process broker;
 
-    Servers() throws Exception {
+    /** name: the test class, for the server logs kept under $compat.logDir after close. */
+    Servers(String name, Cluster spec) throws Exception {
+        this.name = name;
         String build = System.getenv("RMQ_BUILDDIR");
         if (build == null || build.isEmpty()) build = new File("../../build").getCanonicalPath();
         dir = Files.createTempDirectory("rmq-compat-java-");
@@ -40,8 +46,20 @@ final class Servers implements AutoCloseable {
         nameSrv = "127.0.0.1:" + nsPort;
         brokerAddr = "127.0.0.1:" + brokerPort;
 
+        String nsTls = "", brokerTls = "", brokerAcl = "";
+        if (spec != null && !spec.brokerTlsMode().isEmpty()) {
+            String files = SelfSignedCert.write(dir);
+            nsTls = "tls.server.mode=permissive\n" + files;
+            brokerTls = "tls.server.mode=" + spec.brokerTlsMode() + "\n" + files;
+        }
+        if (spec != null && !spec.aclYaml().isEmpty()) {
+            Files.createDirectories(dir.resolve("conf"));
+            write(dir.resolve("conf/plain_acl.yml"), spec.aclYaml());
+            brokerAcl = "aclEnable=true\n";
+        }
+
         Path nsConf = dir.resolve("namesrv.properties");
-        write(nsConf, "listenPort=" + nsPort + "\nlistenAddress=127.0.0.1\nkvConfigPath=" + dir + "/kvConfig.json\n");
+        write(nsConf, "listenPort=" + nsPort + "\nlistenAddress=127.0.0.1\nkvConfigPath=" + dir + "/kvConfig.json\n" + nsTls);
         namesrv = start(build, "mqnamesrv", "namesrv.log", "-c", nsConf.toString());
         waitPort(nsPort);
 
@@ -52,7 +70,7 @@ final class Servers implements AutoCloseable {
             "storePathRootDir=" + dir + "/store", "mappedFileSizeCommitLog=67108864",
             "flushDiskType=ASYNC_FLUSH", "enablePropertyFilter=true",
             "messageDelayLevel=" + DELAY_LEVELS,
-            "transactionTimeOut=1000", "transactionCheckInterval=1000", ""));
+            "transactionTimeOut=1000", "transactionCheckInterval=1000", "") + brokerTls + brokerAcl);
         broker = start(build, "mqbroker", "broker.log", "-c", brokerConf.toString(), "-n", nameSrv);
         waitPort(brokerPort);
         Thread.sleep(300); // the broker registers with the name server right after it listens
@@ -63,8 +81,10 @@ final class Servers implements AutoCloseable {
         cmd[0] = new File(build, bin).getPath();
         System.arraycopy(args, 0, cmd, 1, args.length);
         File out = dir.resolve(log).toFile();
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(out)).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(out));
+        pb.environment().put("ROCKETMQ_HOME", dir.toString()); // conf/plain_acl.yml
+        return pb.start();
     }
 
     @Override
@@ -73,6 +93,13 @@ final class Servers implements AutoCloseable {
             if (p == null) continue;
             p.destroy();
             if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        String keep = System.getProperty("compat.logDir");
+        if (keep != null) {
+            Files.createDirectories(Path.of(keep));
+            for (String log : new String[] {"namesrv.log", "broker.log"})
+                if (Files.exists(dir.resolve(log)))
+                    Files.copy(dir.resolve(log), Path.of(keep, name + "-" + log), StandardCopyOption.REPLACE_EXISTING);
         }
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

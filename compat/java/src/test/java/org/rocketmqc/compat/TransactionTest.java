@@ -1,7 +1,7 @@
 package org.rocketmqc.compat;
 
-import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,21 +18,19 @@ import org.apache.rocketmq.client.producer.TransactionSendResult;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
-import org.junit.Test;
+import org.junit.jupiter.api.Test;
 
 /**
  * TransactionMQProducer: a committed half message is delivered, a rolled back one never is,
  * and one left UNKNOW is resolved by the broker's check-back (CHECK_TRANSACTION_STATE).
  */
-public class TransactionTest extends CompatBase {
+class TransactionTest extends CompatBase {
 
     @Test
-    public void commitDeliversRollbackDropsAndCheckBackResolvesUnknown() throws Exception {
+    void commitDeliversRollbackDropsAndCheckBackResolvesUnknown() throws Exception {
         createTopic("JavaTxTopic", 2);
         List<String> checked = new CopyOnWriteArrayList<>();
-        TransactionMQProducer p = new TransactionMQProducer("PG_java_tx");
-        p.setNamesrvAddr(servers.nameSrv);
-        p.setInstanceName("tx-" + System.nanoTime());
+        TransactionMQProducer p = setup(new TransactionMQProducer("PG_java_tx"), "tx");
         p.setTransactionListener(new TransactionListener() {
             @Override
             public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
@@ -49,9 +47,7 @@ public class TransactionTest extends CompatBase {
         closeLater(p, p::shutdown);
 
         List<String> got = new CopyOnWriteArrayList<>();
-        DefaultMQPushConsumer c = new DefaultMQPushConsumer("CG_java_tx");
-        c.setNamesrvAddr(servers.nameSrv);
-        c.setInstanceName("tx-consumer");
+        DefaultMQPushConsumer c = setup(new DefaultMQPushConsumer("CG_java_tx"), "tx-consumer");
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe("JavaTxTopic", "*");
         c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
@@ -72,7 +68,7 @@ public class TransactionTest extends CompatBase {
         List<String> sorted = new ArrayList<>(got);
         Collections.sort(sorted);
         assertEquals(List.of("COMMIT_MESSAGE", "UNKNOW"), sorted);
-        assertTrue("check-back asked about the UNKNOW message only: " + checked,
-            !checked.isEmpty() && checked.stream().allMatch("UNKNOW"::equals));
+        assertTrue(!checked.isEmpty() && checked.stream().allMatch("UNKNOW"::equals),
+            "check-back asked about the UNKNOW message only: " + checked);
     }
 }

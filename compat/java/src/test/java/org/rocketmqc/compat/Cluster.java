@@ -1,0 +1,31 @@
+package org.rocketmqc.compat;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * How CompatBase starts the cluster of a test class that needs more than the default one.
+ * Without the annotation: plain name server and broker, no ACL, no TLS.
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+@interface Cluster {
+    /**
+     * Contents of $ROCKETMQ_HOME/conf/plain_acl.yml; non-empty turns on aclEnable=true.
+     * The file must have an account with accessKey ADMIN_KEY / secretKey ADMIN_SECRET and
+     * admin: true, which the class's admin client and producer(...) helper sign with.
+     */
+    String aclYaml() default "";
+
+    /**
+     * tls.server.mode of the broker (the name server stays permissive, so a plain client
+     * still finds the route and only the broker refuses it); non-empty generates a self-signed
+     * certificate and makes the class's admin client use TLS.
+     */
+    String brokerTlsMode() default "";
+
+    String ADMIN_KEY = "compatAdmin";
+    String ADMIN_SECRET = "compatAdminSecret";
+}
