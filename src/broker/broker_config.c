@@ -134,6 +134,7 @@ void broker_config_defaults(broker_config *c)
     c->longPollingEnable = true;
     c->shortPollingTimeMills = 1000;
     set_str(&c->regionId, "DefaultRegion");
+    c->traceOn = true;   /* sent as TRACE_ON; clients write no send trace when it is false */
     c->registerNameServerPeriod = 30000;
     c->registerBrokerTimeoutMills = 6000;
     c->forceRegister = true;
