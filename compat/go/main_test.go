@@ -135,7 +135,7 @@ func startCluster() error {
 	conf := fmt.Sprintf("brokerClusterName=DefaultCluster\nbrokerName=%s\nbrokerId=0\nbrokerIP1=127.0.0.1\n"+
 		"listenAddress=127.0.0.1\nlistenPort=%d\nstorePathRootDir=%s/store\nmappedFileSizeCommitLog=67108864\n"+
 		"flushDiskType=ASYNC_FLUSH\nenablePropertyFilter=true\nmessageDelayLevel=%s\n"+
-		"transactionTimeOut=1000\ntransactionCheckInterval=1000\n", cluster.brokerName, brokerPort, cluster.dir, delayLevels)
+		"transactionTimeOut=1000\ntransactionCheckInterval=1000\ntraceTopicEnable=true\n", cluster.brokerName, brokerPort, cluster.dir, delayLevels)
 	if err := os.WriteFile(brokerConf, []byte(conf), 0o644); err != nil {
 		return err
 	}

@@ -204,3 +204,15 @@ func TestTagsKeysAndACompressedBodyReachTheConsumer(t *testing.T) {
 		}
 	}
 }
+
+// A topic nobody created: the producer takes TBW102's route, the broker creates the topic
+// on the first send (autoCreateTopicEnable) with the client's 4 queues and routes it.
+func TestSendingToAnUncreatedTopicCreatesIt(t *testing.T) {
+	p := newProducer(t, "PG_go_auto")
+	r, err := p.SendSync(context.Background(), primitive.NewMessage("GoAutoCreatedTopic", []byte("auto-1")))
+	if err != nil || r.Status != primitive.SendOK {
+		t.Fatalf("expected SEND_OK on an uncreated topic, got %v, %v", r, err)
+	}
+	waitForRoute(t, "GoAutoCreatedTopic", 4)
+	expectBodies(t, "auto-created topic", consume(t, "CG_go_auto", "GoAutoCreatedTopic", all), []string{"auto-1"})
+}
