@@ -3,9 +3,11 @@
  * read the server's state without locks. Apache's PrometheusHttpServer answers
  * every path; we answer "/" and "/metrics" and 404 the rest.
  */
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +28,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     metrics_server *s = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-        evhttp_send_error(req, 405, "Method Not Allowed");
-        return;
-    }
     if (!path || (strcmp(path, "/metrics") && strcmp(path, "/"))) {
         evhttp_send_error(req, 404, "Not Found");
         return;
@@ -61,7 +59,7 @@ int metrics_server_start(struct event_base *base, const metrics_config *cfg, met
     s->http = evhttp_new(base);
     struct evhttp_bound_socket *sock = s->http ? evhttp_bind_socket_with_handle(s->http, host, (uint16_t)cfg->port) : NULL;
     if (!sock) {
-        snprintf(err, errlen, "metrics: cannot listen on %s:%d", host, cfg->port);
+        snprintf(err, errlen, "metrics: cannot listen on %s:%d: %s", host, cfg->port, strerror(errno));
         if (s->http) evhttp_free(s->http);
         free(s);
         return RMQ_ERR;

@@ -19,11 +19,19 @@ fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; exit $?; }
 
-free_port() {  # a port nobody listens on now, 20000-59999
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+# A port nobody listens on now, with its neighbours p-2..p+1 (a broker's fast and HA ports),
+# below the kernel's ephemeral range (32768-) so no outgoing connection holds it, and not
+# one handed out before. free_port VAR sets VAR.
+given=" "
+free_port() {
+  local p q busy
+  for _ in $(seq 100); do
+    p=$((20002 + RANDOM % 12000)) busy=
+    for q in $((p - 2)) $((p - 1)) $p $((p + 1)); do
+      case $given in *" $q "*) busy=1 ;; esac
+      (exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null && busy=1
+    done
+    [ -z "$busy" ] && { given="$given$((p - 2)) $((p - 1)) $p $((p + 1)) "; printf -v "$1" %d "$p"; return; }
   done
   return 1
 }
@@ -77,7 +85,7 @@ work=$tmp/work
 mkdir -p "$work"
 export HOME=$work   # logs go to $HOME/logs/rocketmqlogs, as for Apache's ${user.home}
 unset RMQ_LOG_STDERR
-ns_port=$(free_port) && b_port=$(free_port) && m_port=$(free_port) || { fail "free ports"; finish; }
+free_port ns_port && free_port b_port && free_port m_port && free_port acl_port || { fail "free ports"; finish; }
 # the installed namesrv.conf, moved to a free port
 sed "s/^listenPort=.*/listenPort=$ns_port/" "$conf/namesrv.conf" >"$work/namesrv.conf"
 echo "listenAddress=127.0.0.1" >>"$work/namesrv.conf"
@@ -86,7 +94,6 @@ ns_pid=$!; pids+=("$ns_pid")
 check "installed mqnamesrv listens" wait_port "$ns_port" "$ns_pid"
 
 # ACL sample: a broker with aclEnable=true and ROCKETMQ_HOME=the install parses it and starts
-acl_port=$(free_port)
 ROCKETMQ_HOME=$home "$bin/mqbroker" -c "$conf/broker.conf" --aclEnable=true --listenPort="$acl_port" \
   --listenAddress=127.0.0.1 --storePathRootDir="$work/acl-store" -n "127.0.0.1:$ns_port" \
   --mappedFileSizeCommitLog=4194304 >"$work/acl.out" 2>&1 &
@@ -122,6 +129,17 @@ timeout 30 "$bin/mqadmin" consumeMessage -t InstallT -b broker-a -c 1 -g CG_inst
 check "mqadmin consumeMessage reads it back" grep -q "installed hello" "$work/consume.txt"
 scrape=$( { exec 3<>"/dev/tcp/127.0.0.1/$m_port" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && timeout 5 cat <&3; } 2>/dev/null)
 check "scrape counts the send" grep -q '^rocketmq_messages_in_total{.*topic="InstallT".*} 1$' <<<"$scrape"
+
+# logLevel at run time: DEBUG lines (accepted connections) appear only after the update
+check "no DEBUG lines at INFO" test "$(grep -c ' DEBUG ' "$logs/broker.log")" = 0
+check "updateBrokerConfig logLevel=DEBUG" admin updateBrokerConfig -b "127.0.0.1:$b_port" -k logLevel -v DEBUG
+admin clusterList
+check "broker logs DEBUG lines after the update" grep -q ' DEBUG \[broker\] accepted ' "$logs/broker.log"
+timeout 30 "$bin/mqadmin" updateBrokerConfig -b "127.0.0.1:$b_port" -k logLevel -v LOUD >"$work/bad.txt" 2>&1
+check "an unknown level is refused" grep -q "logLevel" "$work/bad.txt"
+check "updateNamesrvConfig logLevel=DEBUG" admin updateNamesrvConfig -k logLevel -v DEBUG
+admin clusterList
+check "name server logs DEBUG lines after the update" grep -q ' DEBUG \[namesrv\] accepted ' "$logs/namesrv.log"
 
 stop "$b_pid"; check "broker stops cleanly (exit 0)" test $? -eq 0
 check "broker.log has the shutdown" grep -q 'broker stopped' "$logs/broker.log"
