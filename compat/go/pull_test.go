@@ -16,18 +16,7 @@ import (
 func TestPullFromAnOffsetReturnsTheQueueInOrder(t *testing.T) {
 	createTopic(t, "GoPullTopic", 1)
 	want := sendBodies(t, "PG_go_pull", "GoPullTopic", "T", "pull", 5)
-	c, err := rocketmq.NewPullConsumer(consumer.WithNameServer(primitive.NamesrvAddr{cluster.nameSrv}),
-		consumer.WithGroupName("CG_go_pull"), consumer.WithInstance(uniqueName("CG_go_pull")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Subscribe("GoPullTopic", all); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Shutdown() })
+	c := newPullConsumer(t, "CG_go_pull", "GoPullTopic")
 	mq := &primitive.MessageQueue{Topic: "GoPullTopic", BrokerName: cluster.brokerName, QueueId: 0}
 	r, err := c.PullFrom(context.Background(), mq, 0, 32)
 	if err != nil {
@@ -76,4 +65,43 @@ func TestPullFromAnOffsetReturnsTheQueueInOrder(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the pull held at the end of the queue did not return within 10 s of a new message")
 	}
+}
+
+func newPullConsumer(t *testing.T, group, topic string) rocketmq.PullConsumer {
+	t.Helper()
+	c, err := rocketmq.NewPullConsumer(consumer.WithNameServer(primitive.NamesrvAddr{cluster.nameSrv}),
+		consumer.WithGroupName(group), consumer.WithInstance(uniqueName(group)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Subscribe(topic, all); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Shutdown() })
+	return c
+}
+
+// Poll and ACK: the pull consumer owns the queues through rebalancing, pulls them in the
+// background and hands every message out once.
+func TestPollHandsOutEveryMessageOnce(t *testing.T) {
+	createTopic(t, "GoPollTopic", 2)
+	want := sendBodies(t, "PG_go_poll", "GoPollTopic", "T", "poll", 8)
+	c := newPullConsumer(t, "CG_go_poll", "GoPollTopic")
+	rec := &recorder{}
+	deadline := time.Now().Add(30 * time.Second)
+	for rec.len() < len(want) && time.Now().Before(deadline) {
+		cr, err := c.Poll(context.Background(), time.Second)
+		if consumer.IsNoNewMsgError(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.add(cr.GetMsgList()...)
+		c.ACK(context.Background(), cr, consumer.ConsumeSuccess)
+	}
+	expectBodies(t, "poll", rec, want)
 }
