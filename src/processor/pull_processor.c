@@ -1,5 +1,6 @@
 /*
- * PULL_MESSAGE (11) with long polling — Apache's PullMessageProcessor and
+ * PULL_MESSAGE (11), and LITE_PULL_MESSAGE (361) from 5.x lite pull consumers,
+ * with long polling — Apache's PullMessageProcessor and
  * PullRequestHoldService. A pull that finds nothing and may suspend is held
  * (no answer written) until a message for its queue arrives or its
  * suspendTimeoutMillis passes; then it runs once more and answers whatever the
@@ -25,7 +26,7 @@
 #include "response_codes.h"
 #include "store/store.h"
 
-enum { PULL_MESSAGE = 11 };
+enum { PULL_MESSAGE = 11, LITE_PULL_MESSAGE = 361 };
 enum { PULL_FLAG_COMMIT_OFFSET = 0x1, PULL_FLAG_SUSPEND = 0x2, PULL_FLAG_SUBSCRIPTION = 0x4 };
 
 typedef struct pull_header {
@@ -348,4 +349,6 @@ static int pull_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
 void processor_register_pull(rmq_server *s, broker *b)
 {
     rmq_server_register(s, PULL_MESSAGE, pull_processor, b);
+    /* Apache 5.x registers its PullMessageProcessor for both (litePullMessageEnable is on by default). */
+    rmq_server_register(s, LITE_PULL_MESSAGE, pull_processor, b);
 }

@@ -211,6 +211,21 @@ START_TEST(test_pull_states_as_apache)
 }
 END_TEST
 
+/* The 5.x DefaultLitePullConsumer pulls with LITE_PULL_MESSAGE (361) and the lite pull sysFlag. */
+START_TEST(test_lite_pull_consumer_pull_is_answered_as_a_pull)
+{
+    create_topic("E2E_LITE", 1);
+    for (int i = 0; i < 2; i++) cmd_free(call(send_req(310, "E2E_LITE", 0, NULL, "lite", 4)));
+    rmq_cmd *req = pull_req("E2E_LITE", 0, 0, "*", 0x10 /* LITE_PULL_MESSAGE */, 0);
+    req->code = 361;
+    rmq_cmd *r = call(req);
+    ck_assert_msg(r->code == 0, "lite pull answered %d %s", r->code, r->remark ? r->remark : "");
+    ck_assert_int_eq(tb_ext_i64(r, "nextBeginOffset"), 2);
+    ck_assert_uint_gt(r->body_len, 0);
+    cmd_free(r);
+}
+END_TEST
+
 START_TEST(test_long_polling_answers_on_arrival)
 {
     create_topic("E2E_LP", 1);
@@ -518,6 +533,7 @@ int main(void)
     const TTest *const tests[] = {
         test_send_go_java_batch_then_pull_back_identical,
         test_pull_states_as_apache,
+        test_lite_pull_consumer_pull_is_answered_as_a_pull,
         test_long_polling_answers_on_arrival,
         test_message_checks,
         test_bad_headers_answered_never_crash,
