@@ -71,7 +71,7 @@ wait_port "$BROKER_PORT"
 
 echo "== $TOPICS topics, then $N_GROUPS groups, one at a time (broker.conf extras: ${*:-none})"
 timeout 7200 "$TOOL" create -n "$NS" -b "127.0.0.1:$BROKER_PORT" -t "$TOPICS" -g "$N_GROUPS" -s "$STEP" \
-  --ns-pid "$NS_PID" --broker-pid "$BROKER_PID"
+  --ns-pid "$NS_PID" --broker-pid "$BROKER_PID" || echo "bench_topics create failed (exit $?)"
 
 echo "== clean stop, then start on the store with $TOPICS topics"
 t=$(date +%s%N)
@@ -82,4 +82,6 @@ t=$(date +%s%N)
 start_broker
 "$TOOL" wait -b "127.0.0.1:$BROKER_PORT" -T 300 >/dev/null
 echo "RESULT broker_start_ms=$(( ($(date +%s%N) - t) / 1000000 )) (exec to the first answered request)"
+echo "broker CPU until then: $(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$BROKER_PID/stat") ms"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "broker RSS after start: $(awk '$1 == "VmRSS:" { print $2 }' "/proc/$BROKER_PID/status") KiB"

@@ -14,6 +14,9 @@
 
 enum { REGISTER_BROKER = 103, UNREGISTER_BROKER = 104, QUERY_DATA_VERSION = 322 };
 
+/* Half the 16 MiB frame limit of Apache's and our name servers (remoting's maxFrameLength). */
+#define REGISTER_BODY_MAX (8u << 20)
+
 /* A name server that missed a registration gets the whole table next time. */
 typedef struct namesrv_state {
     char *addr;
@@ -245,14 +248,27 @@ static void send_table(registration *r, char *const *addrs, size_t n_addrs)
     data_version dv = topic_table_data_version(b->topics);
     apply_broker_permission(b, all, n);
     size_t batch = n;
-    if (b->cfg.enableSplitRegistration && b->cfg.splitRegistrationSize > 0)
+    body whole = {0};
+    if (b->cfg.enableSplitRegistration && b->cfg.splitRegistrationSize > 0) {
         batch = (size_t)b->cfg.splitRegistrationSize;
+    } else {
+        whole = encode_body(b, all, n, &dv);
+        if (whole.len > REGISTER_BODY_MAX) {
+            /* Past a name server's frame limit the request would be refused and the
+             * connection closed, which unregisters the broker: split instead. */
+            batch = n * (REGISTER_BODY_MAX / 2) / whole.len + 1;
+            log_warn("broker", "the topic table is a %zu-byte registration body: sent in batches of %zu topics "
+                     "(enableSplitRegistration)", whole.len, batch);
+            free(whole.data);
+            whole.data = NULL;
+        }
+    }
     size_t batches = n && batch ? (n + batch - 1) / batch : 1;
     for (size_t k = 0; k < batches; k++) {
         data_version v = dv;
         v.timestamp -= (int64_t)(batches - 1 - k);
         size_t from = k * batch, count = n - from < batch ? n - from : batch;
-        body bd = encode_body(b, all + from, count, &v);
+        body bd = whole.data ? whole : encode_body(b, all + from, count, &v);
         for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd);
         free(bd.data);
     }

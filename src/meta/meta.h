@@ -170,8 +170,9 @@ void topic_table_write(topic_table *t, fjson_writer *w);
 /*
  * One background thread that writes tables marked as changed: a burst of
  * changes costs one write after a gathering delay of delay_ms (longer when
- * writes are slow: at most ~10% of the time goes to writing). A crash loses
- * at most that window; meta_persister_stop writes what is still marked.
+ * writes are slow: at most ~5% of the time goes to writing). The tables'
+ * journals (topic_table_journal) carry the changes meanwhile;
+ * meta_persister_stop writes what is still marked.
  */
 typedef struct meta_persister meta_persister;
 typedef int (*meta_persist_fn)(void *table);

@@ -118,11 +118,11 @@ int meta_journal_prune(meta_journal *j, int64_t upto_counter);
 int meta_journal_replay(meta_journal *j, strmap *map, size_t value_size, meta_value_decode_fn decode,
                         data_version *version);
 
-/* *_persist of such a table: its document written under LOCK's snapshot, then
- * the journal entries it covers dropped. */
+/* *_persist of such a table (values of VALUE_SIZE bytes): a copy taken under
+ * LOCK written out, then the journal entries it covers dropped. */
 int meta_named_table_persist(const char *path, pthread_mutex_t *lock, const data_version *version,
-                             const char *table_field, const strmap *map, meta_value_write_fn write_value,
-                             meta_journal *journal);
+                             const char *table_field, const strmap *map, size_t value_size,
+                             meta_value_write_fn write_value, meta_journal *journal);
 /* *_journal of such a table: NAME's value (or its absence) at VERSION appended. */
 int meta_named_table_journal(pthread_mutex_t *lock, const data_version *version, const strmap *map,
                              const char *name, meta_value_write_fn write_value, meta_journal *journal);

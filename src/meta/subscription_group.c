@@ -66,7 +66,7 @@ int subgroup_table_persist(subgroup_table *t)
 {
     pthread_mutex_lock(&t->persist_lock);
     int rc = meta_named_table_persist(t->path, &t->lock, &t->version, "subscriptionGroupTable", &t->groups,
-                                      group_write, t->journal);
+                                      sizeof(subscription_group_config), group_write, t->journal);
     pthread_mutex_unlock(&t->persist_lock);
     return rc;
 }

@@ -131,8 +131,8 @@ char *topic_table_encode(topic_table *t, bool pretty, size_t *len)
 int topic_table_persist(topic_table *t)
 {
     pthread_mutex_lock(&t->persist_lock);
-    int rc = meta_named_table_persist(t->path, &t->lock, &t->version, "topicConfigTable", &t->topics, write_value,
-                                      t->journal);
+    int rc = meta_named_table_persist(t->path, &t->lock, &t->version, "topicConfigTable", &t->topics,
+                                      sizeof(topic_config), write_value, t->journal);
     pthread_mutex_unlock(&t->persist_lock);
     return rc;
 }
