@@ -72,6 +72,9 @@ static void connect_broker(void)
 }
 
 #ifdef FUZZ_BROKER_PROCESS
+#define MIN_LIFE_MS 2500
+static int64_t started_ms;
+
 static void start_broker(const char *root, int port)
 {
     char *argv[N_SETTINGS + 4], *log = str_printf("%s/broker.log", fx.dir);
@@ -81,6 +84,7 @@ static void start_broker(const char *root, int port)
     argv[n++] = str_printf("--listenPort=%d", port);
     for (size_t i = 0; i < N_SETTINGS; i++) argv[n++] = str_printf("--%s=%s", settings[i][0], settings[i][1]);
     argv[n] = NULL;
+    started_ms = mono_ms();
     if (test_proc_start(&fx.proc, "mqbroker", argv, port, log)) {
         fprintf(stderr, "fuzz_broker: mqbroker did not start (log %s)\n", log);
         abort();
@@ -89,10 +93,16 @@ static void start_broker(const char *root, int port)
     free(log);
 }
 
-/* SIGTERM: mqbroker must exit 0, which a sanitizer report in it would prevent. */
+/*
+ * SIGTERM: mqbroker must exit 0, which a sanitizer report in it would prevent.
+ * It lives for at least MIN_LIFE_MS (2.5 s), so its periodic work (revive, schedule,
+ * transaction checks: every second) has run over the state the inputs left.
+ */
 static void stop_broker(void)
 {
     if (fx.fd >= 0) close(fx.fd);
+    int64_t left = started_ms + MIN_LIFE_MS - mono_ms();
+    if (left > 0) usleep((useconds_t)left * 1000);
     int rc = test_proc_stop(&fx.proc, SIGTERM);
     if (rc != 0) {
         fprintf(stderr, "fuzz_broker: mqbroker exited with %d; its log:\n", rc);
