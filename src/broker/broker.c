@@ -70,6 +70,7 @@ static void store_config_from(const broker *b, store_config *sc)
     sc->checkCRCOnRecover = c->checkCRCOnRecover;
     sc->maxMessageSize = c->maxMessageSize;
     sc->offsetCheckInSlave = c->offsetCheckInSlave;
+    sc->accessMessageInMemoryMaxRatio = c->accessMessageInMemoryMaxRatio;
     snprintf(sc->messageDelayLevel, sizeof sc->messageDelayLevel, "%s", c->messageDelayLevel);
     msg_host_parse(&sc->storeHost, b->addr);
 }

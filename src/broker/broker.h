@@ -80,6 +80,7 @@ typedef struct broker_config {
     int64_t transactionCheckInterval;
     bool aclEnable;
     bool slaveReadEnable;
+    int accessMessageInMemoryMaxRatio;  /* % of RAM a pull may lag before the slave is suggested */
     bool offsetCheckInSlave;
     int flushConsumerOffsetInterval;
     /* Metrics (Apache's BrokerConfig names): DISABLE or PROM, the exporter's address,

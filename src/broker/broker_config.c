@@ -21,6 +21,7 @@ typedef struct cfg_key {
 #define K(name, type) {#name, type, offsetof(broker_config, name)}
 /* Sorted by name: -p and GET_BROKER_CONFIG print in this order. */
 static const cfg_key keys[] = {
+    K(accessMessageInMemoryMaxRatio, CFG_INT),
     K(aclEnable, CFG_BOOL),
     K(autoCreateSubscriptionGroup, CFG_BOOL),
     K(autoCreateTopicEnable, CFG_BOOL),
@@ -133,6 +134,7 @@ void broker_config_defaults(broker_config *c)
     c->syncFlushTimeout = 5000;
     c->longPollingEnable = true;
     c->shortPollingTimeMills = 1000;
+    c->accessMessageInMemoryMaxRatio = 40;
     set_str(&c->regionId, "DefaultRegion");
     c->traceOn = true;   /* sent as TRACE_ON; clients write no send trace when it is false */
     c->registerNameServerPeriod = 30000;

@@ -53,3 +53,7 @@ TESTS += tests/broker/test_pop
 tests_broker_test_pop_SOURCES = tests/broker/test_pop.c tests/broker/broker_client.h
 check_PROGRAMS += tests/broker/test_registration
 TESTS += tests/broker/test_registration
+
+check_PROGRAMS += tests/broker/test_slave_read
+TESTS += tests/broker/test_slave_read
+tests_broker_test_slave_read_SOURCES = tests/broker/test_slave_read.c tests/broker/broker_client.h

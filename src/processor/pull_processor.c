@@ -284,7 +284,11 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
     }
     filter_free(own);
     rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, status_names[res.status]);
-    int64_t suggest = res.suggest_pulling_from_slave && b->cfg.slaveReadEnable ? gc.which_broker_when_consume_slowly : 0;
+    /* PullMessageProcessor: with slaveReadEnable a consumer lagging more than
+     * accessMessageInMemoryMaxRatio of RAM is sent to whichBrokerWhenConsumeSlowly,
+     * one that keeps up to the group's brokerId; without it always to the master. */
+    int64_t suggest = !b->cfg.slaveReadEnable ? 0
+                      : res.suggest_pulling_from_slave ? gc.which_broker_when_consume_slowly : gc.broker_id;
     cmd_ext_set_int(resp, "suggestWhichBrokerId", suggest);
     cmd_ext_set_int(resp, "nextBeginOffset", res.next_begin_offset);
     cmd_ext_set_int(resp, "minOffset", res.min_offset);
