@@ -97,6 +97,39 @@ func TestSQL92SelectorFiltersOnUserProperties(t *testing.T) {
 	expectBodies(t, "SQL92 filter", rec, want)
 }
 
+// The broker evaluates each SQL92 form on the user properties the Go client sets: numbers,
+// strings, a property only some messages carry, and NOT/OR/<> combinations.
+func TestSQL92FormsSelectTheExpectedMessages(t *testing.T) {
+	createTopic(t, "GoSqlFormsTopic", 2)
+	p := newProducer(t, "PG_go_sqlforms")
+	for i := 0; i < 10; i++ {
+		m := primitive.NewMessage("GoSqlFormsTopic", []byte(fmt.Sprint(i)))
+		m.WithProperty("a", fmt.Sprint(i))
+		m.WithProperty("s", fmt.Sprintf("s%d", i%3))
+		if i%2 == 0 {
+			m.WithProperty("opt", "set")
+		}
+		if _, err := p.SendSync(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		expr string
+		want []string
+	}{
+		{"a BETWEEN 3 AND 5", []string{"3", "4", "5"}},
+		{"s IN ('s0', 's2')", []string{"0", "2", "3", "5", "6", "8", "9"}},
+		{"opt IS NULL", []string{"1", "3", "5", "7", "9"}},
+		{"opt IS NOT NULL AND a > 5", []string{"6", "8"}},
+		{"NOT (a < 8) OR s = 's1'", []string{"1", "4", "7", "8", "9"}},
+		{"a <> 4 AND a >= 3 AND a <= 5", []string{"3", "5"}},
+	}
+	for i, c := range cases {
+		rec := consume(t, fmt.Sprintf("CG_go_sqlforms_%d", i), "GoSqlFormsTopic", consumer.MessageSelector{Type: consumer.SQL92, Expression: c.expr})
+		expectBodies(t, c.expr, rec, c.want)
+	}
+}
+
 func TestFailedConsumptionIsRetriedThenMovedToTheDLQ(t *testing.T) {
 	createTopic(t, "GoRetryTopic", 1)
 	// A member's heartbeat creates the group's retry topic, as Apache's broker does, so a

@@ -168,7 +168,7 @@ func TestShardingKeysKeepPerKeyOrderThroughOrderlyConsumption(t *testing.T) {
 
 // A body of 10 KiB is over the client's 4 KiB compression threshold: the broker stores the
 // compressed bytes with the compressed flag and the consumer gets the original bytes back,
-// with the tag and keys the producer set.
+// with the tag, keys and a non-ASCII user property the producer set.
 func TestTagsKeysAndACompressedBodyReachTheConsumer(t *testing.T) {
 	createTopic(t, "GoCompressTopic", 2)
 	p := newProducer(t, "PG_go_compress")
@@ -176,6 +176,7 @@ func TestTagsKeysAndACompressedBodyReachTheConsumer(t *testing.T) {
 	small := []byte("small body")
 	for _, body := range [][]byte{big, small} {
 		m := primitive.NewMessage("GoCompressTopic", body).WithTag("TagZ").WithKeys([]string{"key-a", "key-b"})
+		m.WithProperty("note", "grün · 緑")
 		if r, err := p.SendSync(context.Background(), m); err != nil || r.Status != primitive.SendOK {
 			t.Fatalf("expected SEND_OK, got %v, %v", r, err)
 		}
@@ -183,8 +184,9 @@ func TestTagsKeysAndACompressedBodyReachTheConsumer(t *testing.T) {
 	rec := consume(t, "CG_go_compress", "GoCompressTopic", all)
 	waitFor(t, 30*time.Second, func() bool { return rec.len() >= 2 }, func() string { return "the two messages" })
 	for _, m := range rec.messages() {
-		if m.GetTags() != "TagZ" || m.GetKeys() != "key-a key-b" {
-			t.Fatalf("expected tag TagZ and keys %q, got %q and %q", "key-a key-b", m.GetTags(), m.GetKeys())
+		if m.GetTags() != "TagZ" || m.GetKeys() != "key-a key-b" || m.GetProperty("note") != "grün · 緑" {
+			t.Fatalf("expected tag TagZ, keys %q and note %q, got %q, %q and %q", "key-a key-b", "grün · 緑",
+				m.GetTags(), m.GetKeys(), m.GetProperty("note"))
 		}
 		compressed := m.SysFlag&primitive.FlagCompressed != 0
 		switch {
