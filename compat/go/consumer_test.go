@@ -178,6 +178,52 @@ func TestFailedConsumptionIsRetriedThenMovedToTheDLQ(t *testing.T) {
 	}
 }
 
+// An orderly consumer suspends its queue on a failing message; past maxReconsumeTimes the
+// client sends it back with delay level -1, which the broker puts straight in the DLQ, and
+// the queue moves on to the next message.
+func TestOrderlyFailuresEndInTheDLQAndTheQueueMovesOn(t *testing.T) {
+	createTopic(t, "GoOrderlyRetryTopic", 1)
+	sendBodies(t, "PG_go_orderly_retry", "GoOrderlyRetryTopic", "T", "poison", 1)
+	sendBodies(t, "PG_go_orderly_retry", "GoOrderlyRetryTopic", "T", "after", 1)
+	var mu sync.Mutex
+	var seen []string
+	c := newPushConsumer(t, "CG_go_orderly_retry", consumer.WithConsumerOrder(true), consumer.WithMaxReconsumeTimes(1),
+		consumer.WithSuspendCurrentQueueTimeMillis(200*time.Millisecond))
+	err := c.Subscribe("GoOrderlyRetryTopic", all, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			seen = append(seen, string(m.Body))
+			if string(m.Body) == "poison-0" {
+				return consumer.SuspendCurrentQueueAMoment, nil
+			}
+		}
+		return consumer.ConsumeSuccess, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), seen...) }
+	waitFor(t, 30*time.Second, func() bool { return contains(snapshot(), "after-0") },
+		func() string { return fmt.Sprintf("after-0 once poison-0 gave up, got %q", snapshot()) })
+	// This client gives up once the local reconsume count exceeds the maximum (three tries here).
+	got := snapshot()
+	if len(got) < 3 || got[len(got)-1] != "after-0" {
+		t.Fatalf("expected poison-0 retried in place, then after-0, got %q", got)
+	}
+	for _, b := range got[:len(got)-1] {
+		if b != "poison-0" {
+			t.Fatalf("expected only poison-0 before after-0 (the queue held), got %q", got)
+		}
+	}
+	waitForRoute(t, "%DLQ%CG_go_orderly_retry", 1)
+	dlq := consume(t, "CG_go_orderly_dlq_reader", "%DLQ%CG_go_orderly_retry", all)
+	expectBodies(t, "orderly DLQ", dlq, []string{"poison-0"})
+}
+
 func TestDelayLevelHoldsTheMessageBack(t *testing.T) {
 	createTopic(t, "GoDelayTopic", 1)
 	rec := consume(t, "CG_go_delay", "GoDelayTopic", all)
