@@ -16,7 +16,7 @@ unavailable() {
 command -v go >/dev/null 2>&1 || unavailable "go is not installed"
 # Resolves (downloads and checks against go.sum) every module the tests build with.
 if ! out=$(timeout 300 go list -deps -test ./... 2>&1 >/dev/null); then
-  unavailable "the modules of go.mod do not resolve ($(printf '%s\n' "$out" | grep -m1 . | cut -c1-160))"
+  unavailable "the modules of go.mod do not resolve ($(printf '%s\n' "$out" | grep -v '^go: downloading' | grep -m1 . | cut -c1-200))"
 fi
 export RMQ_BUILDDIR=${RMQ_BUILDDIR:-$(cd ../.. && pwd)/build}
 # Our servers keep logging to stderr, which this harness captures per server.
