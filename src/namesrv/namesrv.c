@@ -176,7 +176,9 @@ static int register_broker(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
     broker_header h = {0};
     if (!DECODE(req, fields, &h, resp)) return RMQ_OK;
 
-    if (h.body_crc32 != 0 && rmq_crc32(req->body, req->body ? req->body_len : 0) != h.body_crc32) {
+    size_t body_len = req->body ? req->body_len : 0;
+    int32_t crc = rmq_crc32(req->body, body_len);
+    if (h.body_crc32 != 0 && crc != h.body_crc32) {
         log_warn(LOG_MOD, "receive registerBroker request,crc32 not match,from %s", rmq_conn_remote(c));
         *resp = cmd_new_response(req, SYSTEM_ERROR, "crc32 not match");
         return RMQ_OK;
@@ -184,26 +186,31 @@ static int register_broker(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
 
     /* Brokers older than V3_0_11 send a bare TopicConfigSerializeWrapper. */
     bool legacy = req->version < VERSION_V3_0_11;
-    register_body body;
-    char err[256];
-    if (register_body_decode(req->body, req->body_len, !legacy && h.compressed, legacy, &body, err,
-                             sizeof err) != RMQ_OK) {
-        log_warn(LOG_MOD, "bad REGISTER_BROKER body from %s: %s", rmq_conn_remote(c), err);
-        *resp = cmd_new_response(req, SYSTEM_ERROR, NULL);
-        cmd_set_remark(*resp, REMOTING_EXCEPTION ": Failed to decode RegisterBrokerBody, %s", err);
-        return RMQ_OK;
-    }
-
     broker_registration reg = {
         .cluster_name = h.cluster_name, .broker_addr = h.broker_addr, .broker_name = h.broker_name,
-        .ha_server_addr = h.ha_server_addr, .broker_id = h.broker_id, .data_version = body.data_version,
-        .topics = body.topics, .n_topics = body.n_topics,
-        .filter_servers = body.filter_servers, .n_filter_servers = body.n_filter_servers,
-        .has_filter_servers = !legacy, .conn = c,
+        .ha_server_addr = h.ha_server_addr, .broker_id = h.broker_id, .has_filter_servers = !legacy, .conn = c,
+        .body_crc32 = (uint32_t)crc, .body_len = legacy ? 0 : body_len,
     };
     register_result result;
-    route_register_broker(ns->routes, &reg, now_ms(), &result);
-    register_body_free(&body);
+    /* An unchanged table registered again (every 30 s): no decoding, no walk. */
+    if (!reg.body_len || !route_register_seen_body(ns->routes, &reg, now_ms(), &result)) {
+        register_body body;
+        char err[256];
+        if (register_body_decode(req->body, req->body_len, !legacy && h.compressed, legacy, &body, err,
+                                 sizeof err) != RMQ_OK) {
+            log_warn(LOG_MOD, "bad REGISTER_BROKER body from %s: %s", rmq_conn_remote(c), err);
+            *resp = cmd_new_response(req, SYSTEM_ERROR, NULL);
+            cmd_set_remark(*resp, REMOTING_EXCEPTION ": Failed to decode RegisterBrokerBody, %s", err);
+            return RMQ_OK;
+        }
+        reg.data_version = body.data_version;
+        reg.topics = body.topics;
+        reg.n_topics = body.n_topics;
+        reg.filter_servers = body.filter_servers;
+        reg.n_filter_servers = body.n_filter_servers;
+        route_register_broker(ns->routes, &reg, now_ms(), &result);
+        register_body_free(&body);
+    }
 
     size_t len = 0;
     char *order_conf = kv_config_namespace_json(ns->kv, NAMESRV_ORDER_TOPIC_CONFIG, &len);

@@ -62,6 +62,10 @@ typedef struct broker_registration {
     size_t n_filter_servers;
     bool has_filter_servers;
     rmq_conn *conn;   /* the broker's channel (held while registered); may be NULL */
+    /* The body as received (CRC32 and length; length 0: not remembered), so
+     * that the same body again can skip decoding (route_register_seen_body). */
+    uint32_t body_crc32;
+    size_t body_len;
 } broker_registration;
 
 /* What a slave learns about its master; strings malloc'd or NULL. */
@@ -75,6 +79,15 @@ void route_table_free(route_table *rt);   /* releases held channels */
 
 void route_register_broker(route_table *rt, const broker_registration *reg, int64_t now_ms,
                            register_result *out);
+/*
+ * The same body again from the same registered broker (a periodic
+ * registration of an unchanged table, or of one of its batches): only its
+ * liveness, channel and HA address are updated and the data version that
+ * body carried restored, nothing decoded or walked. REG's topics are not
+ * looked at (the caller has not decoded them). False: not seen, register it.
+ */
+bool route_register_seen_body(route_table *rt, const broker_registration *reg, int64_t now_ms,
+                              register_result *out);
 void route_unregister_broker(route_table *rt, const char *cluster_name, const char *broker_addr,
                              const char *broker_name, int64_t broker_id);
 /* QUERY_DATA_VERSION's questions. */

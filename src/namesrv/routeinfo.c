@@ -28,11 +28,23 @@ typedef struct broker_data {
     jmap addrs;               /* brokerId (long) -> char *addr */
 } broker_data;
 
+/* A REGISTER_BROKER body already applied: its CRC, length and data version. */
+typedef struct seen_body {
+    uint32_t crc;
+    size_t len;
+    data_version data_version;
+} seen_body;
+
+/* Enough for a split table's batches (100k topics in 800s: 125). */
+#define SEEN_BODIES 256
+
 typedef struct broker_live {
     int64_t last_update_ms;
     data_version data_version;
     rmq_conn *conn;           /* held; NULL when registered without a channel */
     char *ha_server_addr;
+    seen_body *seen;          /* ring of SEEN_BODIES, oldest overwritten */
+    uint32_t n_seen, next_seen;
 } broker_live;
 
 typedef struct str_list {
@@ -90,6 +102,7 @@ static void broker_live_free(void *p)
     if (!bl) return;
     if (bl->conn) rmq_conn_release(bl->conn);
     free(bl->ha_server_addr);
+    free(bl->seen);
     free(bl);
 }
 
@@ -182,6 +195,18 @@ static void create_and_update_queue_data(route_table *rt, const char *broker_nam
     queue_data_free(old);
 }
 
+/* A slave learns its master's address and HA address. */
+static void master_of(const route_table *rt, const broker_data *bd, int64_t broker_id, register_result *out)
+{
+    if (broker_id == NAMESRV_MASTER_ID) return;
+    const char *master_addr = jmap_get(&bd->addrs, "0");
+    const broker_live *master = master_addr ? jmap_get(&rt->broker_live, master_addr) : NULL;
+    if (master) {
+        out->ha_server_addr = master->ha_server_addr ? xstrdup(master->ha_server_addr) : NULL;
+        out->master_addr = xstrdup(master_addr);
+    }
+}
+
 void route_register_broker(route_table *rt, const broker_registration *reg, int64_t now_ms,
                            register_result *out)
 {
@@ -250,7 +275,20 @@ void route_register_broker(route_table *rt, const broker_registration *reg, int6
     if (jmap_put(&rt->broker_live, reg->broker_addr, bl, &prev_live))
         log_info(LOG_MOD, "new broker registered, %s HAServer: %s", reg->broker_addr,
                  reg->ha_server_addr ? reg->ha_server_addr : "null");
+    broker_live *prev = prev_live;
+    if (prev) {   /* the bodies it applied stay known */
+        bl->seen = prev->seen;
+        bl->n_seen = prev->n_seen;
+        bl->next_seen = prev->next_seen;
+        prev->seen = NULL;
+    }
     broker_live_free(prev_live);
+    if (reg->body_len) {
+        if (!bl->seen) bl->seen = xcalloc(SEEN_BODIES, sizeof *bl->seen);
+        bl->seen[bl->next_seen] = (seen_body){reg->body_crc32, reg->body_len, reg->data_version};
+        bl->next_seen = (bl->next_seen + 1) % SEEN_BODIES;
+        if (bl->n_seen < SEEN_BODIES) bl->n_seen++;
+    }
 
     if (reg->has_filter_servers) {
         void *old_list = NULL;
@@ -266,14 +304,37 @@ void route_register_broker(route_table *rt, const broker_registration *reg, int6
         str_list_free(old_list);
     }
 
-    if (reg->broker_id != NAMESRV_MASTER_ID) {
-        const char *master_addr = jmap_get(&bd->addrs, "0");
-        const broker_live *master = master_addr ? jmap_get(&rt->broker_live, master_addr) : NULL;
-        if (master) {
-            out->ha_server_addr = master->ha_server_addr ? xstrdup(master->ha_server_addr) : NULL;
-            out->master_addr = xstrdup(master_addr);
-        }
+    master_of(rt, bd, reg->broker_id, out);
+}
+
+bool route_register_seen_body(route_table *rt, const broker_registration *reg, int64_t now_ms,
+                              register_result *out)
+{
+    memset(out, 0, sizeof *out);
+    broker_live *bl = jmap_get(&rt->broker_live, reg->broker_addr);
+    broker_data *bd = jmap_get(&rt->broker_addr, reg->broker_name);
+    char key[24];
+    id_key(key, sizeof key, reg->broker_id);
+    const char *addr = bd ? jmap_get(&bd->addrs, key) : NULL;
+    if (!bl || !bl->seen || !addr || strcmp(addr, reg->broker_addr) != 0 || strcmp(bd->cluster, reg->cluster_name))
+        return false;
+    const seen_body *found = NULL;
+    for (uint32_t i = 0; i < bl->n_seen && !found; i++)
+        if (bl->seen[i].crc == reg->body_crc32 && bl->seen[i].len == reg->body_len) found = &bl->seen[i];
+    if (!found) return false;
+    bl->last_update_ms = now_ms;
+    bl->data_version = found->data_version;
+    if (bl->conn != reg->conn) {
+        if (bl->conn) rmq_conn_release(bl->conn);
+        bl->conn = reg->conn;
+        if (bl->conn) rmq_conn_hold(bl->conn);
     }
+    if (reg->ha_server_addr && (!bl->ha_server_addr || strcmp(bl->ha_server_addr, reg->ha_server_addr))) {
+        free(bl->ha_server_addr);
+        bl->ha_server_addr = xstrdup(reg->ha_server_addr);
+    }
+    master_of(rt, bd, reg->broker_id, out);
+    return true;
 }
 
 /* RouteInfoManager.removeTopicByBrokerName and the tail of onChannelDestroy. */

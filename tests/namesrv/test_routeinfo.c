@@ -298,6 +298,53 @@ START_TEST(test_reregister_data_version)
 }
 END_TEST
 
+/* The same body again (same CRC and length) from the registered broker: liveness only. */
+START_TEST(test_seen_body_skips_decoding)
+{
+    route_table *rt = route_table_new();
+    topic_config t1[] = {topic("T", 4, 4, 6, 0)};
+    broker_registration r = {
+        .cluster_name = CLUSTER, .broker_addr = MASTER_ADDR, .broker_name = "b", .ha_server_addr = "h:1",
+        .broker_id = 0, .data_version = {1700000000000, 1}, .topics = t1, .n_topics = 1,
+        .has_filter_servers = true, .body_crc32 = 0xCAFE, .body_len = 100,
+    };
+    register_result res;
+    ck_assert(!route_register_seen_body(rt, &r, 1000, &res));   /* unknown broker */
+    route_register_broker(rt, &r, 1000, &res);
+    /* A second body (the next version) is remembered too. */
+    broker_registration r2 = r;
+    r2.data_version.counter = 2;
+    r2.body_crc32 = 0xBEEF;
+    route_register_broker(rt, &r2, 2000, &res);
+
+    /* Seen: the version it carried comes back, nothing else is touched. */
+    broker_registration again = {.cluster_name = CLUSTER, .broker_addr = MASTER_ADDR, .broker_name = "b",
+                                 .ha_server_addr = "h:2", .broker_id = 0, .body_crc32 = 0xCAFE, .body_len = 100};
+    ck_assert(route_register_seen_body(rt, &again, 3000, &res));
+    data_version dv;
+    ck_assert(route_broker_data_version(rt, MASTER_ADDR, &dv));
+    ck_assert_int_eq(dv.counter, 1);
+    ck_assert(route_has(rt, "T", false, "\"readQueueNums\":4"));
+    /* Other length, other CRC, other broker id or name: decode and register. */
+    again.body_len = 101;
+    ck_assert(!route_register_seen_body(rt, &again, 3000, &res));
+    again.body_len = 100;
+    again.body_crc32 = 0xF00D;
+    ck_assert(!route_register_seen_body(rt, &again, 3000, &res));
+    again.body_crc32 = 0xBEEF;
+    again.broker_id = 1;
+    ck_assert(!route_register_seen_body(rt, &again, 3000, &res));
+    again.broker_id = 0;
+    again.broker_name = "c";
+    ck_assert(!route_register_seen_body(rt, &again, 3000, &res));
+    /* Unregistered: forgotten. */
+    route_unregister_broker(rt, CLUSTER, MASTER_ADDR, "b", 0);
+    again.broker_name = "b";
+    ck_assert(!route_register_seen_body(rt, &again, 4000, &res));
+    route_table_free(rt);
+}
+END_TEST
+
 START_TEST(test_slave_registration)
 {
     route_table *rt = route_table_new();
@@ -747,6 +794,7 @@ int main(void)
     tcase_add_test(tc, test_jmap_java_order);
     tcase_add_test(tc, test_golden_register_and_routes);
     tcase_add_test(tc, test_reregister_data_version);
+    tcase_add_test(tc, test_seen_body_skips_decoding);
     tcase_add_test(tc, test_slave_registration);
     tcase_add_test(tc, test_unregister);
     tcase_add_test(tc, test_expiry_and_channel_destroy);
