@@ -62,6 +62,7 @@ enum {
     GET_BROKER_CONSUME_STATS = 317,
     QUERY_CONSUME_QUEUE = 321,
     QUERY_TOPICS_BY_CONSUMER = 343,   /* 5.x; cheap to serve, 4.9.8 tools never send it */
+    GET_TOPIC_CONFIG = 351,           /* 5.x; the 5.x admin's consume stats read it */
 };
 
 #define RC_CONSUME_MSG_TIMEOUT 207
@@ -366,6 +367,26 @@ static void get_all_topic_config(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd
     size_t len;
     char *json = topic_table_encode(a->b->topics, false, &len);
     cmd_take_body(resp, json, len);
+}
+
+/*
+ * GET_TOPIC_CONFIG: TopicConfigAndQueueMapping, i.e. the TopicConfig with no mappingDetail
+ * (no static topics here). The 5.x DefaultMQAdminExt.examineConsumeStats (mqadmin
+ * consumerProgress) asks every broker of the route and takes only TOPIC_NOT_EXIST as "none".
+ */
+static void get_topic_config(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    topic_header h = {0};
+    topic_config tc;
+    if (decode(req, resp, topic_field, 1, &h)) return;
+    if (!topic_table_get(a->b->topics, h.topic, &tc)) {
+        fail(resp, RC_TOPIC_NOT_EXIST, "No topic in this broker. topic: %s", h.topic);
+        return;
+    }
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    topic_config_write(&tc, &w);
+    processor_json_body(resp, &w);
 }
 
 static void get_topic_stats_info(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
@@ -1473,6 +1494,7 @@ static const struct {
     {UPDATE_AND_CREATE_TOPIC, update_and_create_topic, NULL},
     {DELETE_TOPIC_IN_BROKER, delete_topic, NULL},
     {GET_ALL_TOPIC_CONFIG, get_all_topic_config, NULL},
+    {GET_TOPIC_CONFIG, get_topic_config, NULL},
     {GET_TOPIC_STATS_INFO, get_topic_stats_info, NULL},
     {GET_SYSTEM_TOPIC_LIST_FROM_BROKER, get_system_topic_list, NULL},
     {UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, update_and_create_subgroup, NULL},

@@ -226,6 +226,28 @@ START_TEST(test_lite_pull_consumer_pull_is_answered_as_a_pull)
 }
 END_TEST
 
+/* The 5.x admin's consume stats (consumerProgress) read each route broker's topic config (351). */
+START_TEST(test_5x_admin_reads_one_topic_config)
+{
+    create_topic("E2E_TC", 3);
+    rmq_cmd *req = cmd_new_request(351);
+    cmd_ext_set(req, "topic", "E2E_TC");
+    rmq_cmd *r = call(req);
+    ck_assert_msg(r->code == 0, "GET_TOPIC_CONFIG answered %d %s", r->code, r->remark ? r->remark : "");
+    char *body = strndup((const char *)r->body, r->body_len);
+    ck_assert_ptr_nonnull(strstr(body, "\"topicName\":\"E2E_TC\""));
+    ck_assert_ptr_nonnull(strstr(body, "\"writeQueueNums\":3"));
+    free(body);
+    cmd_free(r);
+    req = cmd_new_request(351);
+    cmd_ext_set(req, "topic", "E2E_NO_SUCH");
+    r = call(req);
+    ck_assert_int_eq(r->code, 17); /* the only refusal the admin takes as "not on this broker" */
+    ck_assert_str_eq(r->remark, "No topic in this broker. topic: E2E_NO_SUCH");
+    cmd_free(r);
+}
+END_TEST
+
 START_TEST(test_long_polling_answers_on_arrival)
 {
     create_topic("E2E_LP", 1);
@@ -534,6 +556,7 @@ int main(void)
         test_send_go_java_batch_then_pull_back_identical,
         test_pull_states_as_apache,
         test_lite_pull_consumer_pull_is_answered_as_a_pull,
+        test_5x_admin_reads_one_topic_config,
         test_long_polling_answers_on_arrival,
         test_message_checks,
         test_bad_headers_answered_never_crash,
