@@ -333,6 +333,7 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     int rc = RMQ_OK;
     char dlq[META_NAME_MAX + 8];
     if ((*out = retry_or_dlq(b, req, &h, dlq, sizeof dlq, &topic, &qid, &tc))) goto done;
+    const char *asked = topic; /* the topic before a delay, half or timer redirect */
     if (!batch) {
         const char *tran = msg_props_get(&props, "TRAN_MSG");
         if (tran && parse_java_bool(tran) && b->cfg.rejectTransactionMessage) {
@@ -340,7 +341,8 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
                                   b->cfg.brokerIP1);
             goto done;
         }
-        const char *asked = topic, *timer_why = NULL;
+        const char *timer_why = NULL;
+        asked = topic;
         topic = redirect_special(b, &props, topic, &qid, &sysflag);
         if (topic == asked && !(topic = schedule_timer_redirect(&props, topic, &qid, now_ms(), &timer_why))) {
             *out = cmd_new_responsef(req, RC_MESSAGE_ILLEGAL, "%s", timer_why);
@@ -350,6 +352,11 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     msg_props_set(&props, "CLUSTER", b->cfg.brokerClusterName);
     const char *wait = msg_props_get(&props, MSG_PROP_WAIT);
     bool wait_store = !wait || parse_java_bool(wait);
+    /* SendMessageProcessor.asyncSendMessage stores a plain message without WAIT (9 bytes
+     * saved per message); a delayed, half or timer message is re-encoded on its way to
+     * the schedule/half topic with WAIT kept, and a reply is stored as sent. */
+    if (!batch && topic == asked && req->code != SEND_REPLY_MESSAGE && req->code != SEND_REPLY_MESSAGE_V2)
+        msg_props_remove(&props, MSG_PROP_WAIT);
 
     store_msg base = {
         .topic = topic, .queue_id = qid, .flag = h.flag, .sysflag = sysflag,

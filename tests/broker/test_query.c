@@ -100,11 +100,50 @@ START_TEST(test_not_found_answers_as_apache)
 }
 END_TEST
 
+/*
+ * The official 4.9.8 client sends WAIT=true with every message; Apache's broker
+ * (SendMessageProcessor.asyncSendMessage) stores a plain message without it, so
+ * mqadmin queryMsgByUniqueKey and consumers see no WAIT property, while a delayed
+ * message is re-encoded for the schedule topic with WAIT kept (compat/apache found
+ * ours storing WAIT=true on every message).
+ */
+START_TEST(test_stored_plain_message_has_no_wait_property_as_apache)
+{
+    tb_create_topic(&tb, "WaitT", 1);
+    cmd_free(tb_send(&tb, "WaitT", 0, "WAIT\001true\002TAGS\001W\002UNIQ_KEY\001" UNIQ, "plain"));
+    cmd_free(tb_send(&tb, "WaitT", 0, "WAIT\001false\002TAGS\001W", "no-wait"));
+    rmq_cmd *pull = tb_pull(&tb, "CG_w", "WaitT", 0, 0, 0);
+    ck_assert_int_eq(pull->code, 0);
+    msg_record rec[2];
+    ck_assert_int_eq(tb_records(pull, rec, 2), 2);
+    for (int i = 0; i < 2; i++) {
+        tb_assert_prop(&rec[i], "WAIT", NULL);
+        tb_assert_prop(&rec[i], "TAGS", "W");
+        tb_assert_prop(&rec[i], "CLUSTER", "DefaultCluster");
+    }
+    tb_assert_prop(&rec[0], "UNIQ_KEY", UNIQ);
+    rmq_cmd *q = query("WaitT", UNIQ, 32, true, 0);
+    ck_assert_int_eq(q->code, 0);
+    ck_assert(q->body_len == rec[0].total_size && memcmp(q->body, pull->body, q->body_len) == 0);
+    cmd_free(q), cmd_free(pull);
+
+    /* Delay level 1: stored in SCHEDULE_TOPIC_XXXX queue 0, WAIT still there. */
+    cmd_free(tb_send(&tb, "WaitT", 0, "WAIT\001true\002DELAY\0011", "delayed"));
+    pull = tb_pull(&tb, "CG_w", "SCHEDULE_TOPIC_XXXX", 0, 0, 0);
+    ck_assert_int_eq(pull->code, 0);
+    ck_assert_int_eq(tb_records(pull, rec, 1), 1);
+    tb_assert_prop(&rec[0], "WAIT", "true");
+    tb_assert_prop(&rec[0], "REAL_TOPIC", "WaitT");
+    cmd_free(pull);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
         test_query_by_key_unique_key_and_id_return_the_pulled_bytes,
         test_not_found_answers_as_apache,
+        test_stored_plain_message_has_no_wait_property_as_apache,
         NULL,
     };
     return tb_run_tests("query", 30, setup, teardown, tests);
