@@ -14,8 +14,10 @@
 
 enum { REGISTER_BROKER = 103, UNREGISTER_BROKER = 104, QUERY_DATA_VERSION = 322 };
 
-/* Half the 16 MiB frame limit of Apache's and our name servers (remoting's maxFrameLength). */
-#define REGISTER_BODY_MAX (8u << 20)
+/* Topics per registration body without enableSplitRegistration: a topic is at most
+ * ~450 bytes of JSON (a 127-character name twice), so a body stays under 8 MiB, half
+ * the 16 MiB frame limit of Apache's and our name servers. */
+#define REGISTER_TOPICS_MAX 16000
 
 /* A name server that missed a registration gets the whole table next time. */
 typedef struct namesrv_state {
@@ -243,32 +245,27 @@ static void free_list(char **v, size_t n)
 static void send_table(registration *r, char *const *addrs, size_t n_addrs)
 {
     broker *b = r->b;
+    if (!n_addrs) return;
     size_t n;
     topic_config *all = topic_table_snapshot(b->topics, &n);
     data_version dv = topic_table_data_version(b->topics);
     apply_broker_permission(b, all, n);
     size_t batch = n;
-    body whole = {0};
     if (b->cfg.enableSplitRegistration && b->cfg.splitRegistrationSize > 0) {
         batch = (size_t)b->cfg.splitRegistrationSize;
-    } else {
-        whole = encode_body(b, all, n, &dv);
-        if (whole.len > REGISTER_BODY_MAX) {
-            /* Past a name server's frame limit the request would be refused and the
-             * connection closed, which unregisters the broker: split instead. */
-            batch = n * (REGISTER_BODY_MAX / 2) / whole.len + 1;
-            log_warn("broker", "the topic table is a %zu-byte registration body: sent in batches of %zu topics "
-                     "(enableSplitRegistration)", whole.len, batch);
-            free(whole.data);
-            whole.data = NULL;
-        }
+    } else if (n > REGISTER_TOPICS_MAX) {
+        /* Past a name server's frame limit the request would be refused and the
+         * connection closed, which unregisters the broker: split instead. */
+        batch = REGISTER_TOPICS_MAX;
+        log_info("broker", "%zu topics: registered in batches of %d (enableSplitRegistration)", n,
+                 REGISTER_TOPICS_MAX);
     }
     size_t batches = n && batch ? (n + batch - 1) / batch : 1;
     for (size_t k = 0; k < batches; k++) {
         data_version v = dv;
         v.timestamp -= (int64_t)(batches - 1 - k);
         size_t from = k * batch, count = n - from < batch ? n - from : batch;
-        body bd = whole.data ? whole : encode_body(b, all + from, count, &v);
+        body bd = encode_body(b, all + from, count, &v);
         for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd);
         free(bd.data);
     }

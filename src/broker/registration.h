@@ -10,8 +10,9 @@
  *  - The periodic registration carries the whole table: fastjson text, or with
  *    compressedRegister the deflated binary form of RegisterBrokerBody.encode(true);
  *    with enableSplitRegistration in requests of splitRegistrationSize topics, and
- *    without it too when one body would pass 8 MiB (a name server refuses frames
- *    over 16 MiB by closing the connection, which unregisters the broker).
+ *    without it in requests of 16,000 when there are more (one body could pass the
+ *    16 MiB frame limit; a name server closes the connection then, which
+ *    unregisters the broker).
  *    Without forceRegister each name server is asked first (QUERY_DATA_VERSION)
  *    and gets the table only if its data version differs or a registration to
  *    it failed since.

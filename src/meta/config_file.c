@@ -3,6 +3,7 @@
  * and the int -> long offset maps of consumerOffset.json / delayOffset.json.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,8 @@ char *meta_config_path(const char *store_root, const char *file)
     return str_printf("%s/config/%s", store_root, file);
 }
 
+#define BIG_FILE_BYTES (1u << 20)
+
 /* RMQ_AGAIN: nothing there (missing or empty), try the next copy. */
 static int load_one(const char *path, meta_decode_fn decode, void *table, char **err)
 {
@@ -247,6 +250,8 @@ static int load_one(const char *path, meta_decode_fn decode, void *table, char *
     char *derr = NULL;
     int rc = decode(table, root, &derr);
     cJSON_Delete(root);
+    /* The parse tree of a large file (100k topics: ~1M small blocks) would stay in the heap. */
+    if (len > BIG_FILE_BYTES) malloc_trim(0);
     if (rc != RMQ_OK) {
         *err = str_printf("%s: %s", path, derr ? derr : "cannot decode");
         free(derr);
