@@ -58,7 +58,7 @@ done
 passed=0 failed=0
 for n in "${names[@]}"; do
   work="$dir/fuzz-corpus/$n" findings="$dir/fuzz-findings/$n"
-  mkdir -p "$work" "$findings"
+  rm -rf "$findings" && mkdir -p "$work" "$findings"
   log="$dir/fuzz-$n.log"
   args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
         -artifact_prefix="$findings/")
