@@ -316,9 +316,10 @@ int broker_run(const broker_config *cfg)
 {
     char err[512];
     broker *b = xcalloc(1, sizeof *b);
-    b->cfg = *cfg;
+    broker_config_copy(&b->cfg, cfg);
     if (check_config(&b->cfg, err, sizeof err)) {
         fprintf(stderr, "mqbroker: %s\n", err);
+        broker_config_free_strings(&b->cfg);
         free(b);
         return 1;
     }
@@ -414,6 +415,7 @@ out:
     close_all(b);
     acl_free(acl_rules);
     event_base_free(b->base);
+    broker_config_free_strings(&b->cfg);
     free(b);
     log_info("broker", "broker stopped");
     return rc;

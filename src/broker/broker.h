@@ -108,6 +108,11 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
 /* "key=value\n" lines of every setting, sorted by key (GET_BROKER_CONFIG body, -p). */
 char *broker_config_properties(const broker_config *c);
 void broker_config_free(broker_config *c);
+/* DST = SRC with its own copies of the key-table strings, which UPDATE_BROKER_CONFIG
+ * replaces on the running broker's copy; the TLS settings stay SRC's. */
+void broker_config_copy(broker_config *dst, const broker_config *src);
+/* Frees what broker_config_copy allocated (the key-table strings). */
+void broker_config_free_strings(broker_config *c);
 
 /* ---- the running broker ---- */
 

@@ -246,13 +246,28 @@ char *broker_config_properties(const broker_config *c)
     return out;
 }
 
-void broker_config_free(broker_config *c)
+void broker_config_free_strings(broker_config *c)
 {
-    rmq_tls_config_free(&c->tls);
     for (size_t i = 0; i < N_KEYS; i++)
         if (keys[i].type == CFG_STR) {
             char **p = (char **)((char *)c + keys[i].offset);
             free(*p);
             *p = NULL;
+        }
+}
+
+void broker_config_free(broker_config *c)
+{
+    rmq_tls_config_free(&c->tls);
+    broker_config_free_strings(c);
+}
+
+void broker_config_copy(broker_config *dst, const broker_config *src)
+{
+    *dst = *src;
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (keys[i].type == CFG_STR) {
+            char **p = (char **)((char *)dst + keys[i].offset);
+            if (*p) *p = xstrdup(*p);
         }
 }

@@ -254,6 +254,31 @@ START_TEST(test_pop_counts_messages_out)
 }
 END_TEST
 
+/*
+ * UPDATE_BROKER_CONFIG of string keys (logLevel, metricsLabel) on the running broker, then a
+ * clean stop: the running copy owns its strings (the update used to free strings main()
+ * still held: a double free at exit under AddressSanitizer). A bad level is refused.
+ */
+START_TEST(test_string_settings_updated_at_run_time_then_clean_stop)
+{
+    const char *bodies[] = {"logLevel=DEBUG\nmetricsLabel=env:changed\n", "logLevel=LOUD\n"};
+    for (int i = 0; i < 2; i++) {
+        rmq_cmd *req = cmd_new_request(25);   /* UPDATE_BROKER_CONFIG */
+        cmd_set_body(req, bodies[i], strlen(bodies[i]));
+        rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
+        ck_assert_int_eq(resp->code, i == 0 ? 0 : 1);
+        if (i == 1) ck_assert_ptr_nonnull(strstr(resp->remark, "logLevel"));
+        cmd_free(resp);
+    }
+    rmq_cmd *resp = tb_call(&tb, cmd_new_request(26), BC_TIMEOUT);   /* GET_BROKER_CONFIG */
+    char *props = xstrndup((const char *)resp->body, resp->body_len);
+    ck_assert_ptr_nonnull(strstr(props, "logLevel=DEBUG\n"));
+    ck_assert_ptr_nonnull(strstr(props, "metricsLabel=env:changed\n"));
+    free(props);
+    cmd_free(resp);
+}
+END_TEST
+
 START_TEST(test_other_paths_are_not_found)
 {
     char *resp = scrape(metrics_port, "/nothing");
@@ -295,7 +320,8 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_progress,
-                                  test_pop_counts_messages_out, test_other_paths_are_not_found,
+                                  test_pop_counts_messages_out, test_string_settings_updated_at_run_time_then_clean_stop,
+                                  test_other_paths_are_not_found,
                                   test_name_server_exports_rpc_latency, NULL};
     return tb_run_tests("metrics", 60, setup, teardown, tests);
 }
