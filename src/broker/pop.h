@@ -83,13 +83,13 @@ void pop_revive_now(pop_service *p);
 
 /* ---- topics ---- */
 
-/* KeyBuilder.buildPopRetryTopic (v1, as Apache with enableRetryTopicV2=false). */
-void pop_retry_topic(char *out, size_t cap, const char *topic, const char *group);
+/* KeyBuilder.buildPopRetryTopic (v1, as Apache with enableRetryTopicV2=false); false if cut to CAP. */
+bool pop_retry_topic(char *out, size_t cap, const char *topic, const char *group);
 /* KeyBuilder.parseNormalTopic(topic, group). */
 const char *pop_normal_topic(const char *topic, const char *group);
 /* ExtraInfoUtil.getRetry: "0" normal, "1" retry v1, "2" retry v2. */
 const char *pop_retry_flag(const char *topic);
-/* ExtraInfoUtil.getRealTopic(topic, group, flag); false for an unknown flag. */
+/* ExtraInfoUtil.getRealTopic(topic, group, flag); false for an unknown flag (or a name cut to CAP). */
 bool pop_real_topic(char *out, size_t cap, const char *topic, const char *group, const char *flag);
 /* addRetryTopicIfNotExist: one queue, perm RW, and offset 0 for GROUP. */
 void pop_ensure_retry_topic(pop_service *p, const char *retry_topic, const char *group);

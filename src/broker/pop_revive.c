@@ -32,9 +32,24 @@ static const int ck_rewrite_intervals_s[] = {10, 20, 30, 60, 120, 180, 240, 300,
 
 /* ---- topics ---- */
 
-void pop_retry_topic(char *out, size_t cap, const char *topic, const char *group)
+/* PREFIX GROUP SEP TOPIC into OUT; false (and OUT empty) if it does not fit in CAP. */
+static bool join_retry(char *out, size_t cap, const char *group, char sep, const char *topic)
 {
-    snprintf(out, cap, "%s%s_%s", TOPIC_RETRY_PREFIX, group, topic);
+    size_t pl = strlen(TOPIC_RETRY_PREFIX), gl = strlen(group), tl = strlen(topic);
+    if (pl + gl + 1 + tl >= cap) {
+        if (cap) out[0] = 0;
+        return false;
+    }
+    memcpy(out, TOPIC_RETRY_PREFIX, pl);
+    memcpy(out + pl, group, gl);
+    out[pl + gl] = sep;
+    memcpy(out + pl + gl + 1, topic, tl + 1);
+    return true;
+}
+
+bool pop_retry_topic(char *out, size_t cap, const char *topic, const char *group)
+{
+    return join_retry(out, cap, group, '_', topic);
 }
 
 static bool is_retry(const char *topic)
@@ -59,11 +74,10 @@ const char *pop_retry_flag(const char *topic)
 
 bool pop_real_topic(char *out, size_t cap, const char *topic, const char *group, const char *flag)
 {
-    if (strcmp(flag, "0") == 0) snprintf(out, cap, "%s", topic);
-    else if (strcmp(flag, "1") == 0) pop_retry_topic(out, cap, topic, group);
-    else if (strcmp(flag, "2") == 0) snprintf(out, cap, "%s%s+%s", TOPIC_RETRY_PREFIX, group, topic);
-    else return false;
-    return true;
+    if (strcmp(flag, "0") == 0) return snprintf(out, cap, "%s", topic) < (int)cap;
+    if (strcmp(flag, "1") == 0) return pop_retry_topic(out, cap, topic, group);
+    if (strcmp(flag, "2") == 0) return join_retry(out, cap, group, '+', topic);
+    return false;
 }
 
 void pop_ensure_retry_topic(pop_service *p, const char *retry_topic, const char *group)

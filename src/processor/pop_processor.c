@@ -237,30 +237,69 @@ static void pop_topic(pop_ctx *c, const char *topic, bool is_retry, int random_q
 /* Runs a request; NULL and *held when it was held (then the hold owns req). */
 typedef rmq_cmd *(*run_fn)(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held);
 
+static rmq_cmd *notification_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held);
+
+/* A held request is on two bucket lists: by its topic and by its POP retry topic. */
+typedef struct hold_link {
+    struct held_pop *next, *prev;
+} hold_link;
+
 typedef struct held_pop {
     broker *b;
     rmq_conn *conn;          /* held */
     rmq_cmd *req;            /* owned */
     run_fn run;              /* POP or NOTIFICATION, run again when woken */
-    char *topic, *group;
+    char *topic, *group, *retry;
     int32_t queue_id;
     int64_t expired;         /* bornTime + pollTime */
     struct event *timer;
-    struct held_pop *next, *prev;
+    hold_link by_topic, by_retry;
+    struct held_pop *woken;  /* pop_hold_on_arrival's list */
 } held_pop;
 
+#define HOLD_BUCKETS 1024
+
 struct pop_hold {
-    held_pop *head;
+    held_pop *by_topic[HOLD_BUCKETS], *by_retry[HOLD_BUCKETS];
     size_t count;
 };
 
-static void held_unlink(held_pop *hp)
+static unsigned bucket_of(const char *topic)
 {
-    struct pop_hold *h = hp->b->pop_hold;
-    if (hp->prev) hp->prev->next = hp->next;
-    else h->head = hp->next;
-    if (hp->next) hp->next->prev = hp->prev;
-    h->count--;
+    return (unsigned)java_string_hash(topic, strlen(topic)) % HOLD_BUCKETS;
+}
+
+static void list_link(held_pop **head, held_pop *hp, hold_link *(*link)(held_pop *))
+{
+    link(hp)->prev = NULL;
+    link(hp)->next = *head;
+    if (*head) link(*head)->prev = hp;
+    *head = hp;
+}
+
+static void list_unlink(held_pop **head, held_pop *hp, hold_link *(*link)(held_pop *))
+{
+    hold_link *l = link(hp);
+    if (l->prev) link(l->prev)->next = l->next;
+    else *head = l->next;
+    if (l->next) link(l->next)->prev = l->prev;
+}
+
+static hold_link *topic_link(held_pop *hp) { return &hp->by_topic; }
+static hold_link *retry_link(held_pop *hp) { return &hp->by_retry; }
+
+static void held_link(struct pop_hold *ph, held_pop *hp)
+{
+    list_link(&ph->by_topic[bucket_of(hp->topic)], hp, topic_link);
+    list_link(&ph->by_retry[bucket_of(hp->retry)], hp, retry_link);
+    ph->count++;
+}
+
+static void held_unlink(struct pop_hold *ph, held_pop *hp)
+{
+    list_unlink(&ph->by_topic[bucket_of(hp->topic)], hp, topic_link);
+    list_unlink(&ph->by_retry[bucket_of(hp->retry)], hp, retry_link);
+    ph->count--;
 }
 
 static void held_free(held_pop *hp)
@@ -270,6 +309,7 @@ static void held_free(held_pop *hp)
     cmd_free(hp->req);
     free(hp->topic);
     free(hp->group);
+    free(hp->retry);
     free(hp);
 }
 
@@ -293,17 +333,9 @@ static void held_run(held_pop *hp, bool timed_out)
 
 static void held_timeout(evutil_socket_t fd, short what, void *arg)
 {
-    held_unlink(arg);
-    held_run(arg, true);
-}
-
-static void held_link(struct pop_hold *ph, held_pop *hp)
-{
-    hp->prev = NULL;
-    hp->next = ph->head;
-    if (hp->next) hp->next->prev = hp;
-    ph->head = hp;
-    ph->count++;
+    held_pop *hp = arg;
+    held_unlink(hp->b->pop_hold, hp);
+    held_run(hp, true);
 }
 
 /* PopLongPollingService.polling: RC_SUCCESS when held, else POLLING_FULL or POLLING_TIMEOUT. */
@@ -321,6 +353,9 @@ static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, run_fn run, const char 
     hp->run = run;
     hp->topic = xstrdup(topic);
     hp->group = xstrdup(group);
+    char retry[META_NAME_MAX];
+    pop_retry_topic(retry, sizeof retry, topic, group);
+    hp->retry = xstrdup(retry);
     hp->queue_id = qid;
     hp->expired = expired;
     hp->timer = evtimer_new(b->base, held_timeout, hp);
@@ -331,28 +366,41 @@ static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, run_fn run, const char 
     return RC_SUCCESS;
 }
 
+/*
+ * notifyMessageArriving: a message in TOPIC/QUEUE_ID wakes the requests held
+ * for that queue (or any queue) of the topic; one in a POP retry topic
+ * (notifyMessageArrivingWithRetryTopic) those of its group and topic.
+ */
 void pop_hold_on_arrival(broker *b, const char *topic, int32_t queue_id)
 {
     struct pop_hold *ph = b->pop_hold;
-    if (!ph || !ph->head) return;
-    bool retry = strncmp(topic, TOPIC_RETRY_PREFIX, strlen(TOPIC_RETRY_PREFIX)) == 0;
-    /* Detach the list: POPs held again while it is walked go onto the fresh one. */
-    held_pop *hp = ph->head, *next;
-    ph->head = NULL;
-    ph->count = 0;
-    for (; hp; hp = next) {
-        next = hp->next;
-        bool match;
-        if (retry) {
-            /* notifyMessageArrivingWithRetryTopic: the group's POP retry topic wakes its POPs. */
-            char rt[META_NAME_MAX];
-            pop_retry_topic(rt, sizeof rt, hp->topic, hp->group);
-            match = strcmp(rt, topic) == 0;
-        } else {
-            match = strcmp(hp->topic, topic) == 0 && (hp->queue_id < 0 || hp->queue_id == queue_id);
+    if (!ph || !ph->count) return;
+    unsigned k = bucket_of(topic);
+    held_pop *woken = NULL;
+    for (held_pop *hp = ph->by_topic[k]; hp; hp = hp->by_topic.next)
+        if (strcmp(hp->topic, topic) == 0 && (hp->queue_id < 0 || hp->queue_id == queue_id)) {
+            hp->woken = woken;
+            woken = hp;
         }
-        if (match) held_run(hp, false);
-        else held_link(ph, hp);
+    for (held_pop *hp = ph->by_retry[k]; hp; hp = hp->by_retry.next)
+        if (strcmp(hp->retry, topic) == 0) {
+            hp->woken = woken;
+            woken = hp;
+        }
+    /* Unlinked first: a request run again may be held anew, onto the same lists. Notifications
+     * are answered before the POPs (oldest first) take what arrived. */
+    for (held_pop *hp = woken; hp; hp = hp->woken) held_unlink(ph, hp);
+    for (int pass = 0; pass < 2; pass++) {
+        held_pop **pp = &woken;
+        while (*pp) {
+            held_pop *hp = *pp;
+            if ((hp->run == notification_answer) == (pass == 0)) {
+                *pp = hp->woken;
+                held_run(hp, false);
+            } else {
+                pp = &hp->woken;
+            }
+        }
     }
 }
 
@@ -363,10 +411,11 @@ struct pop_hold *pop_hold_new(void)
 
 void pop_hold_free(struct pop_hold *h)
 {
-    for (held_pop *hp = h->head, *next; hp; hp = next) {
-        next = hp->next;
-        held_free(hp);
-    }
+    for (int i = 0; i < HOLD_BUCKETS; i++)
+        for (held_pop *hp = h->by_topic[i], *next; hp; hp = next) {
+            next = hp->by_topic.next;
+            held_free(hp);
+        }
     free(h);
 }
 
@@ -634,7 +683,7 @@ static rmq_cmd *notification_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool a
     }
     bool full = false;
     if (!has && allow_hold && h.pollTime > 0) {
-        int code = hold(b, conn, req, notification_run, h.q.topic, h.q.consumerGroup, h.q.queueId, h.bornTime,
+        int code = hold(b, conn, req, notification_answer, h.q.topic, h.q.consumerGroup, h.q.queueId, h.bornTime,
                         h.pollTime);
         if (code == RC_SUCCESS) {
             *held = true;
@@ -668,7 +717,7 @@ static rmq_cmd *polling_info(broker *b, rmq_conn *conn, rmq_cmd *req)
     rmq_cmd *bad = decode_checked(b, conn, req, notify_fields, 3, &h);
     if (bad) return bad;
     int64_t n = 0;
-    for (held_pop *hp = b->pop_hold->head; hp; hp = hp->next)
+    for (held_pop *hp = b->pop_hold->by_topic[bucket_of(h.topic)]; hp; hp = hp->by_topic.next)
         n += hp->run == pop_answer && hp->queue_id == h.queueId && strcmp(hp->topic, h.topic) == 0 &&
              strcmp(hp->group, h.consumerGroup) == 0;
     rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, NULL);
