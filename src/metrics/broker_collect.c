@@ -202,6 +202,10 @@ static void collect(struct evbuffer *out, void *arg)
     broker *b = arg;
     metrics_family(out, "rocketmq_broker_permission", "gauge", "Broker permission");
     metrics_sample(out, "rocketmq_broker_permission", (double)b->cfg.brokerPermission, NULL);
+    metrics_family(out, "rocketmq_topic_number", "gauge", "Active topic number");
+    metrics_sample(out, "rocketmq_topic_number", (double)topic_table_count(b->topics), NULL);
+    metrics_family(out, "rocketmq_consumer_group_number", "gauge", "Active subscription group number");
+    metrics_sample(out, "rocketmq_consumer_group_number", (double)subgroup_table_count(b->groups), NULL);
     connections(out, b);
     lag(out, b);
     storage(out, b);

@@ -6,6 +6,7 @@
  * GET_CONSUME_STATS (mqadmin consumerProgress) reports for the group.
  */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -137,6 +138,20 @@ static int64_t consume_stats_diff(const char *group)
     return diff;
 }
 
+/* The entries of the table FIELD in the answer to CODE (GET_ALL_TOPIC_CONFIG, GET_ALL_SUBSCRIPTIONGROUP_CONFIG). */
+static int count_keys(int code, const char *field)
+{
+    rmq_cmd *resp = tb_call(&tb, cmd_new_request(code), BC_TIMEOUT);
+    ck_assert_int_eq(resp->code, 0);
+    cJSON *root = cJSON_ParseWithLength((const char *)resp->body, resp->body_len);
+    ck_assert_ptr_nonnull(root);
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(root, field));
+    cJSON_Delete(root);
+    cmd_free(resp);
+    ck_assert_int_gt(n, 0);
+    return n;
+}
+
 #define TOPIC "MetricsT"
 #define GROUP "CG_metrics"
 
@@ -198,6 +213,10 @@ START_TEST(test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_prog
                      "pull_not_found", "is_long_polling", "true", NULL) == 1);
     ck_assert(sample(after, "rocketmq_rpc_latency_sum", "request_code", "pull_message", "response_code",
                      "pull_not_found", NULL) >= 250);
+
+    /* the topics and groups the broker knows, as GET_ALL_TOPIC_CONFIG / subscription groups list them */
+    ck_assert(sample(after, "rocketmq_topic_number", NULL) == (double)count_keys(21, "topicConfigTable"));
+    ck_assert(sample(after, "rocketmq_consumer_group_number", NULL) == (double)count_keys(201, "subscriptionGroupTable"));
 
     int64_t progress = consume_stats_diff(GROUP);
     ck_assert_int_eq(progress, 3);
