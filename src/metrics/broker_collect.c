@@ -105,6 +105,9 @@ static void connections(struct evbuffer *out, broker *b)
 typedef struct lag_row {
     char *group, *topic;
     int64_t lag, earliest_ts;    /* store time of the first unconsumed message, 0 if none */
+    /* ConsumerLagCalculator's pull-offset figures: pulled but not committed, not pulled yet,
+     * and the store time of the first message not pulled (0 if none) */
+    int64_t inflight, ready, unpulled_ts;
 } lag_row;
 
 /* The group is online and does not subscribe to TOPIC (consumerProgress skips it too). */
@@ -115,7 +118,8 @@ static bool unsubscribed_online(broker *b, const char *group, const char *topic)
 }
 
 /* Every (group, topic) with committed offsets, lag summed over the topic's read queues as
- * GET_CONSUME_STATS does (brokerOffset - consumerOffset, a missing offset counting as 0). */
+ * GET_CONSUME_STATS does (brokerOffset - consumerOffset, a missing offset counting as 0);
+ * a queue never pulled has its pull offset at the committed one. */
 static lag_row *consumer_lag(broker *b, size_t *count)
 {
     size_t n_groups, n = 0, cap = 0;
@@ -137,6 +141,15 @@ static lag_row *consumer_lag(broker *b, size_t *count)
                 if (max > off) {
                     int64_t ts = store_message_store_time(b->store, *t, q, off);
                     if (ts > 0 && (!r.earliest_ts || ts < r.earliest_ts)) r.earliest_ts = ts;
+                }
+                int64_t pulled = metrics_pull_offset_get(*t, group, q);
+                if (pulled < off) pulled = off;
+                if (pulled > max) pulled = max;
+                r.inflight += pulled - off;
+                r.ready += max - pulled;
+                if (max > pulled) {
+                    int64_t ts = store_message_store_time(b->store, *t, q, pulled);
+                    if (ts > 0 && (!r.unpulled_ts || ts < r.unpulled_ts)) r.unpulled_ts = ts;
                 }
             }
             if (n == cap) rows = xrealloc(rows, (cap = cap ? cap * 2 : 16) * sizeof *rows);
@@ -168,6 +181,15 @@ static void lag(struct evbuffer *out, broker *b)
     for (size_t i = 0; i < n; i++)
         lag_sample(out, "rocketmq_consumer_lag_latency",
                    rows[i].earliest_ts ? (double)(now - rows[i].earliest_ts) : 0.0, &rows[i]);
+    metrics_family(out, "rocketmq_consumer_inflight_messages", "gauge", "Consumer inflight messages");
+    for (size_t i = 0; i < n; i++)
+        lag_sample(out, "rocketmq_consumer_inflight_messages", (double)rows[i].inflight, &rows[i]);
+    metrics_family(out, "rocketmq_consumer_ready_messages", "gauge", "Consumer ready messages");
+    for (size_t i = 0; i < n; i++) lag_sample(out, "rocketmq_consumer_ready_messages", (double)rows[i].ready, &rows[i]);
+    metrics_family(out, "rocketmq_consumer_queueing_latency", "gauge", "Consumer queueing time in milliseconds");
+    for (size_t i = 0; i < n; i++)
+        lag_sample(out, "rocketmq_consumer_queueing_latency",
+                   rows[i].unpulled_ts ? (double)(now - rows[i].unpulled_ts) : 0.0, &rows[i]);
     for (size_t i = 0; i < n; i++) free(rows[i].group), free(rows[i].topic);
     free(rows);
 }

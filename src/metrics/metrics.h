@@ -44,6 +44,11 @@ void metrics_set_node(const char *cluster, const char *node_type, const char *no
 void metrics_messages_in(const char *topic, const char *props, size_t props_len, int64_t count, int64_t bytes);
 /* A pull or pop handed COUNT messages of BYTES on TOPIC to GROUP. */
 void metrics_messages_out(const char *topic, const char *group, bool is_retry, int64_t count, int64_t bytes);
+/* A pull answered GROUP up to NEXT_OFFSET (nextBeginOffset) on TOPIC's queue: the pull
+ * offset behind rocketmq_consumer_inflight_messages and rocketmq_consumer_ready_messages. */
+void metrics_pull_offset(const char *topic, const char *group, int32_t queue_id, int64_t next_offset);
+/* The highest pull offset recorded for the queue; -1 when none. */
+int64_t metrics_pull_offset_get(const char *topic, const char *group, int32_t queue_id);
 /* A request answered: REQUEST_CODE, RESPONSE_CODE, after MS milliseconds;
  * DEFERRED when the processor answered later (long polling for pulls and pops). */
 void metrics_rpc(int32_t request_code, int32_t response_code, bool deferred, int64_t ms);

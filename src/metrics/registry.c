@@ -48,23 +48,26 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
-/* The slot of KEY, claimed if new; NULL when the table is full. */
-static slot *series(const char *key)
+/* The slot of KEY, claimed if new when CREATE; NULL when absent or the table is full. */
+static slot *lookup(const char *key, bool create)
 {
     uint64_t h = fnv1a(key);
     for (size_t i = 0; i < MAX_PROBES; i++) {
         slot *s = &table[(h + i) % SLOTS];
         char *k = atomic_load_explicit(&s->key, memory_order_acquire);
         if (!k) {
+            if (!create) return NULL;
             char *mine = xstrdup(key);
             if (atomic_compare_exchange_strong(&s->key, &k, mine)) return s;
             free(mine);  /* another thread claimed it first: k is now its key */
         }
         if (strcmp(k, key) == 0) return s;
     }
-    atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    if (create) atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     return NULL;
 }
+
+static slot *series(const char *key) { return lookup(key, true); }
 
 static void add(slot *s, int i, int64_t v) { atomic_fetch_add_explicit(&s->v[i], v, memory_order_relaxed); }
 
@@ -143,6 +146,33 @@ void metrics_rpc(int32_t request_code, int32_t response_code, bool deferred, int
     add(s, R_BUCKETS + bucket_of(latency_bounds, N_LATENCY, ms), 1);
     add(s, R_SUM, ms);
     add(s, R_COUNT, 1);
+}
+
+static void pull_key(char *key, size_t cap, const char *topic, const char *group, int32_t queue_id)
+{
+    snprintf(key, cap, "P%s%c%s%c%d", topic, SEP, group, SEP, queue_id);
+}
+
+void metrics_pull_offset(const char *topic, const char *group, int32_t queue_id, int64_t next_offset)
+{
+    char key[640];
+    pull_key(key, sizeof key, topic, group, queue_id);
+    slot *s = series(key);
+    if (!s) return;
+    /* offsets only grow (a reset moves the committed offset, which bounds the gauges) */
+    int64_t cur = atomic_load_explicit(&s->v[0], memory_order_relaxed);
+    while (next_offset > cur &&
+           !atomic_compare_exchange_weak_explicit(&s->v[0], &cur, next_offset, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+}
+
+int64_t metrics_pull_offset_get(const char *topic, const char *group, int32_t queue_id)
+{
+    char key[640];
+    pull_key(key, sizeof key, topic, group, queue_id);
+    slot *s = lookup(key, false);
+    return s ? atomic_load_explicit(&s->v[0], memory_order_relaxed) : -1;
 }
 
 bool metrics_is_system_topic(const char *topic)

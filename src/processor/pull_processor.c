@@ -313,6 +313,7 @@ static rmq_cmd *pull_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_sus
     if (resp->code == RC_SUCCESS) {
         /* As DefaultPullMessageResultHandler: retry topics are not counted out. */
         if (!is_retry) metrics_messages_out(h.topic, h.consumerGroup, false, res.count, res.total_bytes);
+        metrics_pull_offset(h.topic, h.consumerGroup, h.queueId, res.next_begin_offset);
         /* Zero copy: the answer points into the mapped commitlog until it is written. */
         struct evbuffer *body = cmd_body_buf(resp);
         for (int i = 0; i < res.count; i++) {

@@ -223,6 +223,12 @@ START_TEST(test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_prog
     ck_assert(sample(after, "rocketmq_consumer_lag_messages", "consumer_group", GROUP, "topic", TOPIC, "is_retry",
                      "false", NULL) == (double)progress);
     ck_assert(sample(after, "rocketmq_consumer_lag_latency", "consumer_group", GROUP, "topic", TOPIC, NULL) > 0);
+    /* everything was pulled: the three uncommitted are in flight, none ready, nothing queueing */
+    ck_assert(sample(after, "rocketmq_consumer_inflight_messages", "consumer_group", GROUP, "topic", TOPIC, NULL) ==
+              3);
+    ck_assert(sample(after, "rocketmq_consumer_ready_messages", "consumer_group", GROUP, "topic", TOPIC, NULL) == 0);
+    ck_assert(sample(after, "rocketmq_consumer_queueing_latency", "consumer_group", GROUP, "topic", TOPIC, NULL) ==
+              0);
     ck_assert(sample(after, "rocketmq_storage_size", "storage_type", "local", NULL) > (double)pulled_bytes);
     ck_assert(sample(after, "rocketmq_storage_flush_behind_bytes", NULL) >= 0);
     free(after);
@@ -236,6 +242,22 @@ START_TEST(test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_prog
               0);
     ck_assert(sample(caught_up, "rocketmq_consumer_lag_latency", "consumer_group", GROUP, "topic", TOPIC, NULL) ==
               0);
+    ck_assert(sample(caught_up, "rocketmq_consumer_inflight_messages", "consumer_group", GROUP, "topic", TOPIC,
+                     NULL) == 0);
+    free(caught_up);
+
+    /* two more arrive, not pulled yet: ready and lagging, not in flight */
+    cmd_free(tb_send(&tb, TOPIC, 0, "TAGS\001m", "six"));
+    cmd_free(tb_send(&tb, TOPIC, 1, "TAGS\001m", "seven"));
+    caught_up = scrape_ok(metrics_port);
+    ck_assert(sample(caught_up, "rocketmq_consumer_ready_messages", "consumer_group", GROUP, "topic", TOPIC, NULL) ==
+              2);
+    ck_assert(sample(caught_up, "rocketmq_consumer_inflight_messages", "consumer_group", GROUP, "topic", TOPIC,
+                     NULL) == 0);
+    ck_assert(sample(caught_up, "rocketmq_consumer_lag_messages", "consumer_group", GROUP, "topic", TOPIC, NULL) ==
+              (double)consume_stats_diff(GROUP));
+    ck_assert(sample(caught_up, "rocketmq_consumer_queueing_latency", "consumer_group", GROUP, "topic", TOPIC,
+                     NULL) >= 0);
     free(caught_up);
 }
 END_TEST
