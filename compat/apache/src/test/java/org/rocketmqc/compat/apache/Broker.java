@@ -120,7 +120,7 @@ public final class Broker {
         List<String> cmd = impl == Impl.APACHE
             ? servers.javaCommand("servers", home, "256m", "org.apache.rocketmq.broker.BrokerStartup", "-c", confFile.toString())
             : List.of(servers.buildDir.resolve("mqbroker").toString(), "-c", confFile.toString());
-        proc = servers.launch(name, cmd, home, Map.of("ROCKETMQ_HOME", home.toString(), "HOME", home.toString()));
+        proc = servers.launch(name, cmd, home, servers.env(home));
         for (NameServer ns : nameServers) awaitRegistered(ns);
         return this;
     }

@@ -177,10 +177,21 @@ abstract class MqAdminCases {
         // The index is built asynchronously by the broker: poll until the key is found.
         Net.await(() -> indexed(topic, "adm-key-1"), 20, () -> "adm-key-1 in the index");
         mqadmin("queryMsgByKey", "-n", n, "-t", topic, "-k", "adm-key-1").expect("#Message ID", uniqKey);
-        mqadmin("queryMsgByUniqueKey", "-n", n, "-t", topic, "-i", uniqKey)
-            .expect(topic, "TagA", "adm-key-1", uniqKey);
-        mqadmin("queryMsgById", "-n", n, "-i", r.getOffsetMsgId())
-            .expect(topic, "TagB", "adm-key-2", r.getOffsetMsgId());
+        String byUniq = mqadmin("queryMsgByUniqueKey", "-n", n, "-t", topic, "-i", uniqKey)
+            .expect(topic, "TagA", "adm-key-1", uniqKey, "Store Host:          " + broker.addr()).output();
+        assertEquals(Set.of("KEYS", "UNIQ_KEY", "CLUSTER", "TAGS"), propertyNames(byUniq), byUniq);
+        String byId = mqadmin("queryMsgById", "-n", n, "-i", r.getOffsetMsgId())
+            .expect(topic, "TagB", "adm-key-2", r.getOffsetMsgId()).output();
+        assertEquals(Set.of("KEYS", "UNIQ_KEY", "CLUSTER", "TAGS"), propertyNames(byId), byId);
+    }
+
+    /** The names in the "Properties: {K=V, ...}" line (the stored message keeps no WAIT). */
+    private static Set<String> propertyNames(String out) {
+        Matcher m = Pattern.compile("(?m)^Properties:\\s+\\{(.*)\\}$").matcher(out);
+        assertTrue(m.find(), "a Properties line:\n" + out);
+        Set<String> names = new java.util.TreeSet<>();
+        for (String kv : m.group(1).split(", ")) names.add(kv.substring(0, kv.indexOf('=')));
+        return names;
     }
 
     /** The index is built asynchronously by the broker. */

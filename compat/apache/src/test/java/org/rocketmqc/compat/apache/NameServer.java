@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
 
 /** A name server of either implementation, on 127.0.0.1:port, started by Servers.nameServer. */
@@ -42,7 +41,7 @@ public final class NameServer {
         List<String> cmd = impl == Impl.APACHE
             ? servers.javaCommand("servers", home, "128m", "org.apache.rocketmq.namesrv.NamesrvStartup", "-c", conf.toString())
             : List.of(servers.buildDir.resolve("mqnamesrv").toString(), "-c", conf.toString());
-        proc = servers.launch(name, cmd, home, Map.of("ROCKETMQ_HOME", home.toString(), "HOME", home.toString()));
+        proc = servers.launch(name, cmd, home, servers.env(home));
         Net.await(() -> Net.accepts(port) || !proc.alive(), 60, () -> name + " port " + port);
         if (!proc.alive()) throw new IllegalStateException(name + " exited at start:\n" + proc.tail(30));
     }

@@ -140,6 +140,11 @@ public final class Servers implements AutoCloseable {
         return cmd;
     }
 
+    /** A server's environment: its own home; ours log to stderr (the process log) instead of ~/logs. */
+    Map<String, String> env(Path home) {
+        return Map.of("ROCKETMQ_HOME", home.toString(), "HOME", home.toString(), "RMQ_LOG_STDERR", "1");
+    }
+
     Proc launch(String name, List<String> cmd, Path cwd, Map<String, String> env) throws IOException {
         Proc p = Proc.start(name, cmd, dir.resolve(name + ".log"), cwd, env);
         track(p);
