@@ -281,6 +281,25 @@ static int key_fields(const char *key, char *buf, size_t cap, const char **f, in
 
 static int64_t val(slot *s, int i) { return atomic_load_explicit(&s->v[i], memory_order_relaxed); }
 
+/* NAME_bucket (cumulative, le per bound and +Inf), NAME_sum and NAME_count of slot S, whose
+ * columns from BUCKETS hold the per-bucket counts; LABELS: escaped k="v" pairs. */
+static void histogram(struct evbuffer *out, const char *name, slot *s, const int64_t *bounds, size_t n,
+                      int buckets, int sum, int count, const char *labels)
+{
+    const char *sep = node_labels[0] ? "," : "";
+    int64_t cum = 0;
+    for (size_t b = 0; b <= n; b++) {
+        char le[32];
+        if (b < n) snprintf(le, sizeof le, "%lld", (long long)bounds[b]);
+        else snprintf(le, sizeof le, "+Inf");
+        cum += val(s, buckets + (int)b);
+        evbuffer_add_printf(out, "%s_bucket{%s%s%s,le=\"%s\"} %lld\n", name, node_labels, sep, labels, le,
+                            (long long)cum);
+    }
+    evbuffer_add_printf(out, "%s_sum{%s%s%s} %lld\n", name, node_labels, sep, labels, (long long)val(s, sum));
+    evbuffer_add_printf(out, "%s_count{%s%s%s} %lld\n", name, node_labels, sep, labels, (long long)val(s, count));
+}
+
 static void render_in(struct evbuffer *out)
 {
     static const struct { const char *name, *help; int col; } fams[] = {
@@ -302,20 +321,12 @@ static void render_in(struct evbuffer *out)
     for (size_t i = 0; i < SLOTS; i++) {
         char *k = atomic_load_explicit(&table[i].key, memory_order_acquire);
         if (!k || k[0] != 'I' || key_fields(k, buf, sizeof buf, f, 2) != 2) continue;
-        const char *sys = metrics_is_system_topic(f[0]) ? "true" : "false";
-        int64_t cum = 0;
-        for (size_t b = 0; b <= N_SIZE; b++) {
-            char le[32];
-            if (b < N_SIZE) snprintf(le, sizeof le, "%lld", (long long)size_bounds[b]);
-            else snprintf(le, sizeof le, "+Inf");
-            cum += val(&table[i], IN_BUCKETS + (int)b);
-            metrics_sample(out, "rocketmq_message_size_bucket", (double)cum, "topic", f[0], "message_type", f[1],
-                           "is_system", sys, "le", le, NULL);
-        }
-        metrics_sample(out, "rocketmq_message_size_sum", (double)val(&table[i], IN_HSUM), "topic", f[0],
-                       "message_type", f[1], "is_system", sys, NULL);
-        metrics_sample(out, "rocketmq_message_size_count", (double)val(&table[i], IN_HCOUNT), "topic", f[0],
-                       "message_type", f[1], "is_system", sys, NULL);
+        char labels[640] = "";
+        append_label(labels, sizeof labels, "topic", f[0]);
+        append_label(labels, sizeof labels, "message_type", f[1]);
+        append_label(labels, sizeof labels, "is_system", metrics_is_system_topic(f[0]) ? "true" : "false");
+        histogram(out, "rocketmq_message_size", &table[i], size_bounds, N_SIZE, IN_BUCKETS, IN_HSUM, IN_HCOUNT,
+                  labels);
     }
 }
 
@@ -351,22 +362,14 @@ static void render_rpc(struct evbuffer *out)
         char req[48], resp[48];
         metrics_request_code_name(atoi(f[0]), req, sizeof req);
         metrics_response_code_name(atoi(f[1]), resp, sizeof resp);
-        const char *lp = f[2][0] == '1' ? "true" : "false";
-        int64_t cum = 0;
-        for (size_t b = 0; b <= N_LATENCY; b++) {
-            char le[32];
-            if (b < N_LATENCY) snprintf(le, sizeof le, "%lld", (long long)latency_bounds[b]);
-            else snprintf(le, sizeof le, "+Inf");
-            cum += val(&table[i], R_BUCKETS + (int)b);
-            metrics_sample(out, "rocketmq_rpc_latency_bucket", (double)cum, "protocol_type", "remoting",
-                           "request_code", req, "response_code", resp, "is_long_polling", lp, "result", "success",
-                           "le", le, NULL);
-        }
-        metrics_sample(out, "rocketmq_rpc_latency_sum", (double)val(&table[i], R_SUM), "protocol_type", "remoting",
-                       "request_code", req, "response_code", resp, "is_long_polling", lp, "result", "success", NULL);
-        metrics_sample(out, "rocketmq_rpc_latency_count", (double)val(&table[i], R_COUNT), "protocol_type",
-                       "remoting", "request_code", req, "response_code", resp, "is_long_polling", lp, "result",
-                       "success", NULL);
+        char labels[320] = "";
+        append_label(labels, sizeof labels, "protocol_type", "remoting");
+        append_label(labels, sizeof labels, "request_code", req);
+        append_label(labels, sizeof labels, "response_code", resp);
+        append_label(labels, sizeof labels, "is_long_polling", f[2][0] == '1' ? "true" : "false");
+        append_label(labels, sizeof labels, "result", "success");
+        histogram(out, "rocketmq_rpc_latency", &table[i], latency_bounds, N_LATENCY, R_BUCKETS, R_SUM, R_COUNT,
+                  labels);
     }
 }
 
