@@ -78,40 +78,38 @@ static int bucket_of(const int64_t *bounds, size_t n, int64_t v)
     return (int)i;
 }
 
-static bool has_prop(const char *props, size_t len, const char *key)
+static bool key_is(const msg_prop_view *pv, const char *k)
 {
-    const char *v;
-    size_t vl;
-    return props && msg_props_find(props, len, key, &v, &vl);
+    return pv->key_len == strlen(k) && memcmp(pv->key, k, pv->key_len) == 0;
 }
 
-/* BrokerMetricsManager.getMessageType. */
-static const char *message_type(const char *props, size_t len)
+/* One walk over the properties: BrokerMetricsManager.getMessageType (transaction before
+ * fifo before delay) and the REAL_TOPIC of a parked message (copied into REAL). */
+static const char *message_type(const char *props, size_t len, char *real, size_t cap)
 {
-    const char *v;
-    size_t vl;
-    if (props && msg_props_find(props, len, "TRAN_MSG", &v, &vl) && vl == 4 && strncasecmp(v, "true", 4) == 0)
-        return "transaction";
-    if (has_prop(props, len, "__SHARDINGKEY")) return "fifo";
-    if (has_prop(props, len, "__STARTDELIVERTIME") || has_prop(props, len, "DELAY") ||
-        has_prop(props, len, "TIMER_DELIVER_MS") || has_prop(props, len, "TIMER_DELAY_SEC") ||
-        has_prop(props, len, "TIMER_DELAY_MS"))
-        return "delay";
-    return "normal";
+    bool tran = false, fifo = false, delay = false;
+    const char *cur = props, *end = props ? props + len : NULL;
+    msg_prop_view pv;
+    while (props && msg_props_next(&cur, end, &pv)) {
+        if (key_is(&pv, "TRAN_MSG")) tran = pv.value_len == 4 && strncasecmp(pv.value, "true", 4) == 0;
+        else if (key_is(&pv, "__SHARDINGKEY")) fifo = true;
+        else if (key_is(&pv, "__STARTDELIVERTIME") || key_is(&pv, "DELAY") || key_is(&pv, "TIMER_DELIVER_MS") ||
+                 key_is(&pv, "TIMER_DELAY_SEC") || key_is(&pv, "TIMER_DELAY_MS"))
+            delay = true;
+        else if (key_is(&pv, "REAL_TOPIC") && pv.value_len < cap) {
+            memcpy(real, pv.value, pv.value_len);
+            real[pv.value_len] = 0;
+        }
+    }
+    return tran ? "transaction" : fifo ? "fifo" : delay ? "delay" : "normal";
 }
 
 void metrics_messages_in(const char *topic, const char *props, size_t props_len, int64_t count, int64_t bytes)
 {
     if (count <= 0 || !strncmp(topic, "%RETRY%", 7) || !strncmp(topic, "%DLQ%", 5)) return;
-    char real[256];
-    const char *v;
-    size_t vl;
-    if (props && msg_props_find(props, props_len, "REAL_TOPIC", &v, &vl) && vl < sizeof real) {
-        memcpy(real, v, vl);
-        real[vl] = 0;
-        topic = real;
-    }
-    const char *type = message_type(props, props_len);
+    char real[256] = "";
+    const char *type = message_type(props, props_len, real, sizeof real);
+    if (real[0]) topic = real;
     char key[512];
     snprintf(key, sizeof key, "I%s%c%s", topic, SEP, type);
     slot *s = series(key);

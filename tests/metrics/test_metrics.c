@@ -173,6 +173,12 @@ START_TEST(test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_prog
     for (int i = 0; i < 5; i++) cmd_free(tb_send(&tb, TOPIC, i < 3 ? 0 : 1, "TAGS\001m", bodies[i]));
     /* a delay-level message counts under its own topic as message_type="delay" (2 h: never delivered here) */
     cmd_free(tb_send(&tb, "MetricsDelayT", 0, "DELAY\00118", "later"));
+    /* a half (prepared) message counts as "transaction" under its real topic, a sharding key as "fifo" */
+    rmq_cmd *half = tb_call(&tb, tb_send_req("PG_tx", "MetricsTxT", 0, 0x4, "TRAN_MSG\001true\002PGROUP\001PG_tx",
+                                             "half"), BC_TIMEOUT);
+    ck_assert_int_eq(half->code, 0);
+    cmd_free(half);
+    cmd_free(tb_send(&tb, "MetricsFifoT", 0, "__SHARDINGKEY\001order-1", "fifo"));
 
     rmq_cmd *p0 = tb_pull(&tb, GROUP, TOPIC, 0, 0, 0), *p1 = tb_pull(&tb, GROUP, TOPIC, 1, 0, 0);
     ck_assert_int_eq(p0->code, 0);
@@ -199,14 +205,19 @@ START_TEST(test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_prog
     ck_assert(sample(after, "rocketmq_message_size_bucket", "topic", TOPIC, "le", "1024", NULL) == 5);
     ck_assert(sample(after, "rocketmq_messages_in_total", "topic", "MetricsDelayT", "message_type", "delay", NULL) ==
               1);
+    ck_assert(sample(after, "rocketmq_messages_in_total", "topic", "MetricsTxT", "message_type", "transaction",
+                     NULL) == 1);
+    ck_assert(sample(after, "rocketmq_messages_in_total", "topic", "RMQ_SYS_TRANS_HALF_TOPIC", NULL) == 0);
+    ck_assert(sample(after, "rocketmq_messages_in_total", "topic", "MetricsFifoT", "message_type", "fifo", NULL) ==
+              1);
     ck_assert(sample(after, "rocketmq_messages_out_total", "topic", TOPIC, "consumer_group", GROUP, "is_system",
                      "false", NULL) == 5);
     ck_assert(sample(after, "rocketmq_throughput_out_total", "topic", TOPIC, "consumer_group", GROUP, NULL) ==
               (double)pulled_bytes);
     ck_assert(sample(after, "rocketmq_rpc_latency_count", "request_code", "send_message_v2", "response_code",
-                     "success", "is_long_polling", "false", "protocol_type", "remoting", NULL) == sends_before + 6);
+                     "success", "is_long_polling", "false", "protocol_type", "remoting", NULL) == sends_before + 8);
     ck_assert(sample(after, "rocketmq_rpc_latency_bucket", "request_code", "send_message_v2", "response_code",
-                     "success", "le", "+Inf", NULL) == sends_before + 6);
+                     "success", "le", "+Inf", NULL) == sends_before + 8);
     ck_assert(sample(after, "rocketmq_rpc_latency_count", "request_code", "pull_message", "response_code", "success",
                      NULL) == 2);
     ck_assert(sample(after, "rocketmq_rpc_latency_count", "request_code", "pull_message", "response_code",
