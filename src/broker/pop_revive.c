@@ -131,15 +131,14 @@ static int append(pop_service *p, int qid, const char *tag, const char *uniq, in
 
 int pop_append_ck(pop_service *p, const pop_ck *ck, int revive_qid)
 {
-    /* PopCheckPoint as fastjson writes it (sorted names, reviveTime from its getter). The
-     * group goes as "c" (the field's name) and "cId" (its getter's): readers take either. */
+    /* PopCheckPoint as fastjson 1.2.83 writes it: sorted names, reviveTime from its getter,
+     * rp only once set. */
     fjson_writer w;
     fjson_writer_init(&w, 0);
     fjson_begin_object(&w);
     fjson_prop_int64(&w, "bm", ck->bitmap);
     fjson_prop_string(&w, "bn", ck->broker_name);
     fjson_prop_string(&w, "c", ck->group);
-    fjson_prop_string(&w, "cId", ck->group);
     fjson_key(&w, "d");
     fjson_begin_array(&w);
     for (int i = 0; i < ck->num; i++) fjson_int64(&w, ck->diff[i]);
@@ -252,7 +251,7 @@ static bool ck_parse(const char *body, size_t len, const char *own_broker, pop_c
     const char *topic = NULL, *group = NULL, *bn = NULL, *rp = NULL;
     int64_t v;
     field_str(o, "t", "topic", &topic);
-    if (field_str(o, "c", "cId", &group) == FJSON_MISSING) field_str(o, "cid", NULL, &group);
+    field_str(o, "c", NULL, &group);
     bool ok = copy_name(ck->topic, topic) && copy_name(ck->group, group);
     if (field_str(o, "bn", "brokerName", &bn) != FJSON_OK || !copy_name(ck->broker_name, bn))
         copy_name(ck->broker_name, own_broker);

@@ -172,8 +172,35 @@ START_TEST(test_pop_then_ack_consumes_each_message_once)
     ck_assert_int_eq(tb_ext_i64(r, "restNum"), 0);
     ck_assert_str_eq(cmd_ext_get(r, "startOffsetInfo"), "");
     cmd_free(r);
-    /* The checkpoints are in the revive topic's timer, as Apache keeps them. */
-    ck_assert_int_ge(tb_max_offset(&tb, "rmq_sys_wheel_timer", 0), 1);
+}
+END_TEST
+
+/* A checkpoint already due (invisible time 1 s) goes straight to its revive queue: Apache's record. */
+START_TEST(test_checkpoint_record_is_apaches)
+{
+    tb_create_topic(&tb, "PopK", 1);
+    send_bodies("PopK", "k", 2);
+    rmq_cmd *r = pop("GCk", "PopK", 32, 1000);
+    ck_assert_int_eq(r->code, 0);
+    int64_t rq = tb_ext_i64(r, "reviveQid"), pt = tb_ext_i64(r, "popTime");
+    cmd_free(r);
+    r = tb_pull(&tb, "GReadRevive", "rmq_sys_REVIVE_LOG_DefaultCluster", (int)rq, 0, 0);
+    ck_assert_int_eq(r->code, 0);
+    msg_record rec;
+    ck_assert_int_eq(tb_records(r, &rec, 1), 1);
+    /* fastjson's PopCheckPoint: sorted names, reviveTime from its getter, no rp before a re-put. */
+    char body[512], want[512];
+    body_of(&rec, body, sizeof body);
+    snprintf(want, sizeof want, "{\"bm\":0,\"bn\":\"" BROKER_NAME "\",\"c\":\"GCk\",\"d\":[0,1],\"it\":1000,"
+             "\"n\":2,\"pt\":%" PRId64 ",\"q\":0,\"reviveTime\":%" PRId64 ",\"ro\":0,\"so\":0,\"t\":\"PopK\"}",
+             pt, pt + 1000);
+    ck_assert_str_eq(body, want);
+    tb_assert_prop(&rec, "TAGS", "ck");
+    snprintf(want, sizeof want, "PopK@0@0@GCk@%" PRId64 "@" BROKER_NAME "@ck", pt);
+    tb_assert_prop(&rec, "UNIQ_KEY", want);  /* genCkUniqueId */
+    snprintf(want, sizeof want, "%" PRId64, pt);
+    tb_assert_prop(&rec, "TIMER_DELIVER_MS", want);  /* revive time - ackTimeInterval */
+    cmd_free(r);
 }
 END_TEST
 
@@ -647,6 +674,7 @@ int main(void)
 {
     const TTest *const tests[] = {
         test_pop_then_ack_consumes_each_message_once,
+        test_checkpoint_record_is_apaches,
         test_unacked_message_is_redelivered_after_invisible_time_with_reconsume_times_plus_one,
         test_change_invisible_time_moves_the_redelivery,
         test_batch_ack_acknowledges_the_set_bits_only,
