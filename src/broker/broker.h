@@ -159,6 +159,9 @@ void broker_topic_deleted(broker *b, const char *topic);
 void broker_topics_changed(broker *b);
 /* GROUP was created, updated or deleted: journalled, subscriptionGroup.json soon. */
 void broker_group_changed(broker *b, const char *group);
+/* FN(ARG) once the name servers answered the registration of what changed so far
+ * (registration_then; b->registration must exist). */
+void broker_after_registration(broker *b, void (*fn)(void *arg), void *arg);
 /* Is this broker a slave (brokerRole=SLAVE)? */
 bool broker_is_slave(const broker *b);
 

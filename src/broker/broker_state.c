@@ -16,6 +16,11 @@ void broker_request_register(broker *b)
     if (b->registration) registration_request_full(b->registration);
 }
 
+void broker_after_registration(broker *b, void (*fn)(void *arg), void *arg)
+{
+    registration_then(b->registration, fn, arg);
+}
+
 static int persist_topics(void *t) { return topic_table_persist(t); }
 static int persist_groups(void *t) { return subgroup_table_persist(t); }
 

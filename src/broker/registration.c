@@ -25,9 +25,23 @@ typedef struct namesrv_state {
     bool needs_full;
 } namesrv_state;
 
+/* Callbacks waiting for the name servers' answers to one flush's requests. */
+typedef struct waiter {
+    void (*fn)(void *arg);
+    void *arg;
+    struct waiter *next;
+} waiter;
+
+typedef struct round {
+    int outstanding;          /* requests not answered yet, +1 while the flush sends */
+    waiter *waiters;
+} round;
+
 struct registration {
     broker *b;
     struct event *flush_ev;   /* one pass of the loop's pending changes */
+    waiter *waiting;          /* registration_then: for the next flush */
+    round *sending;           /* the flush's round while it sends */
     char **pending;           /* topics changed since the last flush */
     size_t n_pending, cap_pending;
     bool full_pending;
@@ -177,6 +191,7 @@ static namesrv_state *state_of(registration *r, const char *addr)
 
 typedef struct call {
     registration *r;
+    round *rd;                /* the flush it belongs to, if anyone waits for it */
     char addr[];
 } call;
 
@@ -184,8 +199,27 @@ static call *new_call(registration *r, const char *addr)
 {
     call *c = xmalloc(sizeof *c + strlen(addr) + 1);
     c->r = r;
+    c->rd = r->sending;
+    if (c->rd) c->rd->outstanding++;
     strcpy(c->addr, addr);
     return c;
+}
+
+static void run_waiters(waiter *w)
+{
+    while (w) {
+        waiter *next = w->next;
+        w->fn(w->arg);
+        free(w);
+        w = next;
+    }
+}
+
+static void round_done(round *rd)
+{
+    if (--rd->outstanding) return;
+    run_waiters(rd->waiters);
+    free(rd);
 }
 
 static void register_done(rmq_cmd *resp, const char *err, void *arg)
@@ -204,6 +238,7 @@ static void register_done(rmq_cmd *resp, const char *err, void *arg)
         if (b->slave_sync) slave_sync_set_master(b->slave_sync, cmd_ext_get(resp, "masterAddr"));
     }
     cmd_free(resp);
+    if (c->rd) round_done(c->rd);
     free(c);
 }
 
@@ -327,9 +362,8 @@ static void clear_pending(registration *r)
 }
 
 /* registerIncrementBrokerData for everything changed in this loop pass. */
-static void flush_cb(evutil_socket_t fd, short what, void *arg)
+static void flush(registration *r)
 {
-    registration *r = arg;
     broker *b = r->b;
     if (r->full_pending) {
         r->full_pending = false;
@@ -357,6 +391,30 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         free(bd.data);
     }
     free(topics);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    registration *r = arg;
+    round *rd = NULL;
+    if (r->waiting) {
+        rd = xcalloc(1, sizeof *rd);
+        rd->outstanding = 1;
+        rd->waiters = r->waiting;
+        r->waiting = NULL;
+    }
+    r->sending = rd;
+    flush(r);
+    r->sending = NULL;
+    if (rd) round_done(rd);
+}
+
+void registration_then(registration *r, void (*fn)(void *arg), void *arg)
+{
+    waiter *w = xmalloc(sizeof *w);
+    *w = (waiter){.fn = fn, .arg = arg, .next = r->waiting};
+    r->waiting = w;
+    event_active(r->flush_ev, EV_READ, 0);
 }
 
 void registration_topic_changed(registration *r, const char *topic)
@@ -389,6 +447,7 @@ void registration_free(registration *r)
 {
     if (!r) return;
     event_free(r->flush_ev);
+    run_waiters(r->waiting);   /* never flushed: the broker is stopping */
     clear_pending(r);
     for (size_t i = 0; i < r->n_ns; i++) free(r->ns[i].addr);
     free(r->ns);

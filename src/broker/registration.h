@@ -42,6 +42,14 @@ void registration_register_all(registration *r, bool force);
 void registration_topic_changed(registration *r, const char *topic);
 /* A forced full registration soon (e.g. brokerPermission changed). */
 void registration_request_full(registration *r);
+/*
+ * FN(ARG) once every name server has answered (or failed, or timed out on)
+ * the registration that carries the changes recorded so far — what Apache's
+ * synchronous registerBrokerAll gives the code after it. Runs in the next loop
+ * pass if there is nothing to send, and at registration_free (the broker is
+ * stopping: check b->shutting_down) for what was never sent.
+ */
+void registration_then(registration *r, void (*fn)(void *arg), void *arg);
 /* UNREGISTER_BROKER to every name server, blocking (the loop has stopped). */
 void registration_unregister_all(registration *r);
 

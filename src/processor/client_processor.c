@@ -16,6 +16,7 @@
 #include "common/fjson.h"
 #include "common/util.h"
 #include "filter/filter.h"
+#include "meta/meta.h"
 #include "processor.h"
 #include "response_codes.h"
 
@@ -175,6 +176,58 @@ static bool parse_consumer(const cJSON *o, consumer_data *cd, char *why, size_t 
     return true;
 }
 
+/*
+ * ClientManageProcessor.heartBeat creates a new group's retry topic and calls
+ * registerBrokerAll, which waits for the name servers' answers, before it
+ * registers the consumer, notifies the group and answers. The Java client looks
+ * up %RETRY%group's route right after such a heartbeat or notification and keeps
+ * what it got until its next route poll (30 s): a route without this broker
+ * leaves messages retried here unconsumed until then and the rebalance after it
+ * (up to ~50 s, against the delay level's 10 s). So a heartbeat that creates a
+ * retry topic runs again, and is answered, once that registration is answered.
+ */
+typedef struct deferred_heartbeat {
+    broker *b;
+    rmq_conn *conn;   /* held */
+    rmq_cmd *req;     /* owned */
+} deferred_heartbeat;
+
+static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg);
+
+static void heartbeat_registered(void *arg)
+{
+    deferred_heartbeat *d = arg;
+    rmq_cmd *resp = NULL;
+    bool taken = false;
+    if (!d->b->shutting_down && !rmq_conn_closed(d->conn)) {
+        taken = heart_beat(d->conn, d->req, &resp, d->b) == RMQ_AGAIN;   /* a topic deleted meanwhile */
+        if (resp) rmq_conn_reply(d->conn, resp);
+    }
+    if (!taken) cmd_free(d->req);
+    rmq_conn_release(d->conn);
+    free(d);
+}
+
+static bool retry_topic_exists(broker *b, const char *group)
+{
+    char topic[META_NAME_MAX + sizeof TOPIC_RETRY_PREFIX];
+    snprintf(topic, sizeof topic, "%s%s", TOPIC_RETRY_PREFIX, group);
+    topic_config tc;
+    return topic_table_get(b->topics, topic, &tc);
+}
+
+/* Creates what the groups lack (consumer_group_seen); true if a retry topic was created. */
+static bool create_retry_topics(broker *b, const consumer_data *cds, size_t n)
+{
+    bool created = false;
+    for (size_t i = 0; i < n; i++) {
+        if (retry_topic_exists(b, cds[i].group)) continue;
+        clients_consumer_group_seen(b->clients, cds[i].group, cds[i].unit_mode);
+        created |= retry_topic_exists(b, cds[i].group);   /* not when the group may not be created */
+    }
+    return created;
+}
+
 static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
 {
     broker *b = arg;
@@ -219,6 +272,15 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
         return RMQ_OK;
     }
 
+    if (b->registration && create_retry_topics(b, cds, n_cds)) {
+        deferred_heartbeat *d = xmalloc(sizeof *d);
+        *d = (deferred_heartbeat){b, conn, req};
+        rmq_conn_hold(conn);
+        broker_after_registration(b, heartbeat_registered, d);
+        free_consumers(cds, n_cds);
+        cJSON_Delete(body);
+        return RMQ_AGAIN;
+    }
     client_identity who = {conn, client_id, req->language, req->version};
     for (size_t i = 0; i < n_cds; i++) {
         bool notify = clients_consumer_group_seen(b->clients, cds[i].group, cds[i].unit_mode);

@@ -5,6 +5,8 @@
  *  - a broker against a fake name server that records what it receives: a
  *    topic created goes out alone in an incremental registration, the table is
  *    split and compressed on request, QUERY_DATA_VERSION spares an unchanged table;
+ *  - a heartbeat that creates a group's retry topic is answered only after the
+ *    name servers answered the registration carrying it;
  *  - a broker against our mqnamesrv: a created topic is routable within a second,
  *    a deleted one disappears, a restarted name server gets everything back.
  */
@@ -105,6 +107,7 @@ static struct {
     seen_register seen[MAX_SEEN];
     int n_seen;
     bool answer_changed;   /* QUERY_DATA_VERSION's answer */
+    int register_delay_ms; /* before answering REGISTER_BROKER */
 } fake = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* The topics of a REGISTER_BROKER body, JSON or compressed. */
@@ -145,7 +148,9 @@ static int fake_request(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
     pthread_mutex_lock(&fake.lock);
     if (fake.n_seen < MAX_SEEN) fake.seen[fake.n_seen++] = s;
     bool changed = fake.answer_changed;
+    int delay = req->code == 103 ? fake.register_delay_ms : 0;
     pthread_mutex_unlock(&fake.lock);
+    if (delay) usleep((useconds_t)delay * 1000);   /* a slow name server: its loop waits too */
     *resp = cmd_new_response(req, 0, NULL);
     if (req->code == 322) cmd_ext_set_bool(*resp, "changed", changed);
     else cmd_ext_declare(*resp);
@@ -175,6 +180,7 @@ static void fake_start(void)
     rmq_server_register(fake.server, 322, fake_request, NULL);
     fake.n_seen = 0;
     fake.answer_changed = true;
+    fake.register_delay_ms = 0;
     ck_assert_int_eq(pthread_create(&fake.thread, NULL, fake_loop, NULL), 0);
 }
 
@@ -463,6 +469,65 @@ START_TEST(test_routes_queried)
 }
 END_TEST
 
+/* HEART_BEAT of consumer group GROUP on a fresh connection; returns how long its answer took. */
+static int64_t heartbeat_ms(const test_broker *tb, const char *group)
+{
+    char err[256];
+    int fd = rmq_connect_blocking(tb->proc.addr, BC_TIMEOUT, err, sizeof err);
+    ck_assert_int_ge(fd, 0);
+    char *body = str_printf("{\"clientID\":\"127.0.0.1@hb\",\"consumerDataSet\":[{\"consumeFromWhere\":"
+                            "\"CONSUME_FROM_LAST_OFFSET\",\"consumeType\":\"CONSUME_PASSIVELY\",\"groupName\":"
+                            "\"%s\",\"messageModel\":\"CLUSTERING\",\"subscriptionDataSet\":[{\"classFilterMode\":"
+                            "false,\"codeSet\":[],\"expressionType\":\"TAG\",\"subString\":\"*\",\"subVersion\":1,"
+                            "\"tagsSet\":[],\"topic\":\"T_hb\"}],\"unitMode\":false}],\"producerDataSet\":[]}",
+                            group);
+    rmq_cmd *hb = cmd_new_request(34);
+    cmd_set_body(hb, body, strlen(body));
+    int64_t t0 = mono_ms();
+    rmq_cmd *r = rmq_invoke_fd(fd, hb, BC_TIMEOUT, err, sizeof err);
+    int64_t took = mono_ms() - t0;
+    ck_assert_msg(r && r->code == 0, "heartbeat: %s", r ? r->remark : err);
+    cmd_free(r);
+    cmd_free(hb);
+    free(body);
+    close(fd);
+    return took;
+}
+
+/*
+ * ClientManageProcessor.heartBeat registers a group's new retry topic with the
+ * name servers, waiting for their answers, before it answers: the Java client
+ * looks up %RETRY%group's route right after and keeps it 30 s, so a route without
+ * this broker would leave retried messages here unconsumed that long.
+ */
+START_TEST(test_heartbeat_waits_for_the_retry_topic_registration)
+{
+    fake_start();
+    char *ns = fake_arg();
+    test_broker tb;
+    tb_init(&tb, "test_reg_hb", ns, "--registerNameServerPeriod=600000", NULL);
+    int n = wait_full();
+    usleep(200000);   /* anything else of the start */
+    n = wait_seen(103, n);
+    pthread_mutex_lock(&fake.lock);
+    fake.register_delay_ms = 600;
+    pthread_mutex_unlock(&fake.lock);
+
+    int64_t took = heartbeat_ms(&tb, "G_hb");
+    ck_assert_int_ge(wait_seen(103, n + 1), n + 1);
+    seen_register reg = last_register();
+    ck_assert_str_eq(reg.first_topic, "%RETRY%G_hb");
+    ck_assert_msg(took >= 550, "answered after %lld ms, before the name server answered (600 ms)", (long long)took);
+    /* The topic exists now: the next heartbeat is answered at once. */
+    took = heartbeat_ms(&tb, "G_hb");
+    ck_assert_msg(took < 400, "second heartbeat took %lld ms", (long long)took);
+    ck_assert_int_eq(wait_seen(103, n + 1), n + 1);
+    tb_done(&tb);
+    free(ns);
+    fake_stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("registration");
@@ -475,6 +540,7 @@ int main(void)
     tcase_add_test(tc, test_incremental_registration);
     tcase_add_test(tc, test_split_compressed_registration);
     tcase_add_test(tc, test_query_data_version_first);
+    tcase_add_test(tc, test_heartbeat_waits_for_the_retry_topic_registration);
     suite_add_tcase(s, tc);
     tc = tcase_create("namesrv");
     tcase_set_timeout(tc, 60);
