@@ -10,6 +10,8 @@
  *       RSS, and how long the last topic of the step took to become routable on the
  *       name server (GET_ROUTEINFO_BY_TOPIC polled every 1 ms). Then the route
  *       lookup latency over 10,000 random topics.
+ *   bench_topics lookup -n NS [-t TOPICS]
+ *       Only the lookups (e.g. after a name-server restart); exits 1 unless all are found.
  *   bench_topics wait -b BROKER [-T SECONDS]
  *       Polls until the broker answers GET_BROKER_RUNTIME_INFO; prints the ms waited.
  *
@@ -176,6 +178,32 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* LOOKUPS routes of random topics among the first o->topics: latency, and how many exist. */
+static int run_lookups(const opts *o)
+{
+    int ns = connect_or_die(o->ns);
+    double *lat = xmalloc(LOOKUPS * sizeof *lat);
+    long found = 0;
+    char name[64];
+    srandom(42);
+    for (int i = 0; i < LOOKUPS; i++) {
+        snprintf(name, sizeof name, "BenchScaleTopic_%07ld", o->topics > 0 ? random() % o->topics : 0);
+        double t = now_s();
+        found += invoke(ns, route_req(name)) == 0;
+        lat[i] = (now_s() - t) * 1e6;
+    }
+    qsort(lat, LOOKUPS, sizeof *lat, cmp_double);
+    double sum = 0;
+    for (int i = 0; i < LOOKUPS; i++) sum += lat[i];
+    printf("route lookups: %d, found %ld, avg %.1f us, p50 %.1f us, p99 %.1f us\n", LOOKUPS, found,
+           sum / LOOKUPS, lat[LOOKUPS / 2], lat[LOOKUPS * 99 / 100]);
+    printf("RESULT lookups=%d found=%ld avg_us=%.1f p50_us=%.1f p99_us=%.1f\n", LOOKUPS, found, sum / LOOKUPS,
+           lat[LOOKUPS / 2], lat[LOOKUPS * 99 / 100]);
+    free(lat);
+    close(ns);
+    return found == LOOKUPS ? 0 : 1;
+}
+
 static int run_create(const opts *o)
 {
     int br = connect_or_die(o->broker), ns = connect_or_die(o->ns);
@@ -216,30 +244,13 @@ static int run_create(const opts *o)
             last_g = us;
         }
     }
-    double *lat = xmalloc(LOOKUPS * sizeof *lat);
-    long found = 0;
-    srandom(42);
-    for (int i = 0; i < LOOKUPS && o->topics > 0; i++) {
-        snprintf(name, sizeof name, "BenchScaleTopic_%07ld", random() % o->topics);
-        double t = now_s();
-        found += invoke(ns, route_req(name)) == 0;
-        lat[i] = (now_s() - t) * 1e6;
-    }
-    qsort(lat, LOOKUPS, sizeof *lat, cmp_double);
-    double sum = 0;
-    for (int i = 0; i < LOOKUPS; i++) sum += lat[i];
-    printf("route lookups: %d, found %ld, avg %.1f us, p50 %.1f us, p99 %.1f us\n", LOOKUPS, found,
-           sum / LOOKUPS, lat[LOOKUPS / 2], lat[LOOKUPS * 99 / 100]);
     printf("RESULT topics=%ld first_us=%.1f last_us=%.1f ratio=%.2f worst_routable_ms=%.1f\n", o->topics, first_us,
            last_us, first_us > 0 ? last_us / first_us : 0, worst_routable);
     printf("RESULT groups=%ld first_us=%.1f last_us=%.1f ratio=%.2f\n", o->groups, first_g, last_g,
            first_g > 0 ? last_g / first_g : 0);
-    printf("RESULT lookups=%d found=%ld avg_us=%.1f p50_us=%.1f p99_us=%.1f\n", LOOKUPS, found, sum / LOOKUPS,
-           lat[LOOKUPS / 2], lat[LOOKUPS * 99 / 100]);
-    free(lat);
     close(br);
     close(ns);
-    return found == LOOKUPS || o->topics == 0 ? 0 : 1;
+    return o->topics > 0 ? run_lookups(o) : 0;
 }
 
 static int run_wait(const opts *o, int seconds)
@@ -270,6 +281,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_topics create -n NS -b BROKER [-t TOPICS] [-g GROUPS] [-s STEP] "
                     "[--ns-pid PID] [--broker-pid PID]\n"
+                    "       bench_topics lookup -n NS [-t TOPICS]\n"
                     "       bench_topics wait -b BROKER [-T SECONDS]\n");
     exit(2);
 }
@@ -298,8 +310,9 @@ int main(int argc, char **argv)
         }
     }
     rmq_remoting_init();
-    if (o.step <= 0 || !o.broker) usage();
+    if (o.step <= 0 || (!o.broker && strcmp(mode, "lookup") != 0)) usage();
     if (strcmp(mode, "create") == 0 && o.ns) return run_create(&o);
+    if (strcmp(mode, "lookup") == 0 && o.ns) return run_lookups(&o);
     if (strcmp(mode, "wait") == 0) return run_wait(&o, wait_s);
     usage();
     return 2;
