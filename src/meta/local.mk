@@ -3,7 +3,7 @@ noinst_LIBRARIES += src/meta/libmeta.a
 src_meta_libmeta_a_SOURCES = \
 	src/meta/meta.h src/meta/meta_internal.h \
 	src/meta/strmap.c src/meta/config_file.c \
-	src/meta/topic_config.c src/meta/subscription_group.c \
+	src/meta/topic_config.c src/meta/topic_attributes.c src/meta/subscription_group.c \
 	src/meta/consumer_offset.c src/meta/delay_offset.c \
 	src/meta/persister.c src/meta/journal.c
 

@@ -47,6 +47,19 @@ void data_version_write(const data_version *v, fjson_writer *w);
 
 enum topic_filter_type { TOPIC_FILTER_SINGLE_TAG, TOPIC_FILTER_MULTI_TAG };
 
+/*
+ * 5.x TopicAttributes, the only keys a topic's `attributes` map may hold, in
+ * the order fastjson writes that HashMap.
+ */
+enum topic_attr {
+    TOPIC_ATTR_CLEANUP_POLICY,   /* cleanup.policy: DELETE|COMPACTION, fixed at creation */
+    TOPIC_ATTR_MESSAGE_TYPE,     /* message.type: NORMAL|FIFO|DELAY|TRANSACTION|MIXED|UNSPECIFIED */
+    TOPIC_ATTR_QUEUE_TYPE,       /* queue.type: SimpleCQ|BatchCQ, fixed at creation */
+    TOPIC_ATTR_RESERVE_TIME,     /* reserve.time: -1..Long.MAX_VALUE */
+    TOPIC_ATTR_COUNT
+};
+#define TOPIC_ATTR_VALUE_MAX 24   /* the longest legal value (a long) fits */
+
 typedef struct topic_config {
     char topic_name[META_NAME_MAX];
     int32_t read_queue_nums;
@@ -55,6 +68,7 @@ typedef struct topic_config {
     enum topic_filter_type topic_filter_type;
     int32_t topic_sys_flag;
     bool order;
+    char attributes[TOPIC_ATTR_COUNT][TOPIC_ATTR_VALUE_MAX];   /* "" = not set */
 } topic_config;
 
 #define TOPIC_MAX_LENGTH 127
@@ -80,6 +94,33 @@ bool topic_config_init(topic_config *tc, const char *name);
  * outside ^[%|a-zA-Z0-9_-]+$, longer than 127.
  */
 const char *topic_validate(const char *topic);
+/* "cleanup.policy", ... */
+const char *topic_attr_name(enum topic_attr a);
+bool topic_config_has_attributes(const topic_config *tc);
+/*
+ * CreateTopicRequestHeader.attributes ("+message.type=FIFO,-reserve.time") applied
+ * to TC as AttributeParser.parseToMap and AttributeUtil.alterCurrentAttributes do
+ * (CREATE: the topic is new, only additions allowed). NULL on success; else the
+ * exception message Apache answers with (SYSTEM_ERROR), written into WHY, and TC
+ * is unchanged.
+ */
+const char *topic_attributes_alter(topic_config *tc, const char *modification, bool create, char *why,
+                                   size_t cap);
+/* AttributeParser.parseToMap alone: NULL when MODIFICATION parses (*ADDS_MIXED: it holds
+ * +message.type=MIXED, refused unless enableMixedMessageType), else the exception message. */
+const char *topic_attributes_parse(const char *modification, bool *adds_mixed, char *why, size_t cap);
+/* TopicConfig.getTopicMessageType: message.type, "NORMAL" when not set. */
+const char *topic_config_message_type(const topic_config *tc);
+/*
+ * TopicMessageType.parseFromMessageProperty on a message's properties string:
+ * TRANSACTION (TRAN_MSG=true), DELAY (DELAY / TIMER_DELIVER_MS / TIMER_DELAY_SEC /
+ * TIMER_DELAY_MS), FIFO (__SHARDINGKEY), else NORMAL.
+ */
+const char *topic_message_type_of(const char *props, size_t len);
+/* The 5.x message-type check of a send to TC (see topic_attributes.c): NULL when PROPS
+ * (NULL: none) may go there, else the remark of the MESSAGE_ILLEGAL answer, in WHY. */
+const char *topic_message_type_refusal(const topic_config *tc, const char *props, char *why, size_t cap);
+
 /* TopicValidator.isNotAllowedSendTopic (producers get NO_PERMISSION). */
 bool topic_is_not_allowed_send(const char *topic);
 
@@ -239,6 +280,8 @@ data_version subgroup_table_data_version(subgroup_table *t);
 int subscription_group_config_decode(const char *key, const cJSON *obj, void *out, char **err);
 /* {"dataVersion":..,"subscriptionGroupTable":..} */
 char *subgroup_table_encode(subgroup_table *t, bool pretty, size_t *len);
+/* One SubscriptionGroupConfig object as fastjson writes it (GET_SUBSCRIPTIONGROUP_CONFIG). */
+void subscription_group_config_write(const subscription_group_config *c, fjson_writer *w);
 
 /* ---- consumer offsets ------------------------------------------------- */
 

@@ -36,9 +36,8 @@ bool subscription_group_config_init(subscription_group_config *c, const char *na
 }
 
 /* SubscriptionGroupConfig's getters, alphabetically. */
-static void group_write(const void *value, fjson_writer *w)
+void subscription_group_config_write(const subscription_group_config *c, fjson_writer *w)
 {
-    const subscription_group_config *c = value;
     fjson_begin_object(w);
     fjson_prop_int64(w, "brokerId", c->broker_id);
     fjson_prop_bool(w, "consumeBroadcastEnable", c->consume_broadcast_enable);
@@ -51,6 +50,8 @@ static void group_write(const void *value, fjson_writer *w)
     fjson_prop_int64(w, "whichBrokerWhenConsumeSlowly", c->which_broker_when_consume_slowly);
     fjson_end_object(w);
 }
+
+static void group_write(const void *value, fjson_writer *w) { subscription_group_config_write(value, w); }
 
 char *subgroup_table_encode(subgroup_table *t, bool pretty, size_t *len)
 {

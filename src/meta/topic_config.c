@@ -97,10 +97,21 @@ static const char *filter_type_name(enum topic_filter_type f)
     return f == TOPIC_FILTER_MULTI_TAG ? "MULTI_TAG" : "SINGLE_TAG";
 }
 
-/* TopicConfig's getters, alphabetically, as fastjson writes them. */
+/*
+ * TopicConfig's getters, alphabetically, as fastjson writes them. 5.x writes
+ * `attributes` ({} when empty); a topic without any is written as 4.9.8 does,
+ * so 4.9.8 bodies and files stay byte for byte the same.
+ */
 void topic_config_write(const topic_config *tc, fjson_writer *w)
 {
     fjson_begin_object(w);
+    if (topic_config_has_attributes(tc)) {
+        fjson_key(w, "attributes");
+        fjson_begin_object(w);
+        for (int i = 0; i < TOPIC_ATTR_COUNT; i++)
+            if (tc->attributes[i][0]) fjson_prop_string(w, topic_attr_name(i), tc->attributes[i]);
+        fjson_end_object(w);
+    }
     fjson_prop_bool(w, "order", tc->order);
     fjson_prop_int64(w, "perm", tc->perm);
     fjson_prop_int64(w, "readQueueNums", tc->read_queue_nums);
@@ -144,6 +155,32 @@ int topic_table_journal(topic_table *t, const char *topic)
 
 /* ---- decoding ---------------------------------------------------------- */
 
+/* The 5.x `attributes` map. A key TopicAttributes does not know (no 5.x broker
+ * accepts one) or an oversized value is left out with a warning. */
+static int decode_attributes(const char *topic, const cJSON *attrs, topic_config *tc, char **err)
+{
+    if (!attrs || cJSON_IsNull(attrs)) return RMQ_OK;
+    if (!cJSON_IsObject(attrs)) {
+        *err = str_printf("topic %s: attributes is not an object", topic);
+        return RMQ_ERR;
+    }
+    const cJSON *a;
+    cJSON_ArrayForEach(a, attrs) {
+        int i = 0;
+        while (i < TOPIC_ATTR_COUNT && strcmp(topic_attr_name(i), a->string) != 0) i++;
+        if (!cJSON_IsString(a)) {
+            *err = str_printf("topic %s: attribute %s is not a string", topic, a->string);
+            return RMQ_ERR;
+        }
+        if (i == TOPIC_ATTR_COUNT || strlen(a->valuestring) >= TOPIC_ATTR_VALUE_MAX) {
+            log_warn("meta", "topic %s: attribute %s=%s not kept", topic, a->string, a->valuestring);
+            continue;
+        }
+        strcpy(tc->attributes[i], a->valuestring);
+    }
+    return RMQ_OK;
+}
+
 int topic_config_decode(const char *key, const cJSON *obj, void *value, char **err)
 {
     topic_config *tc = value;
@@ -167,6 +204,7 @@ int topic_config_decode(const char *key, const cJSON *obj, void *value, char **e
         *err = str_printf("topic %s: topicName too long", key);
         return RMQ_ERR;
     }
+    if (decode_attributes(key, cJSON_GetObjectItemCaseSensitive(obj, "attributes"), tc, err)) return RMQ_ERR;
     /* fastjson reads enums by name or by ordinal. */
     const cJSON *ft = cJSON_GetObjectItemCaseSensitive(obj, "topicFilterType");
     if (fjson_get_int64(ft, &filter_ordinal) && (filter_ordinal == 0 || filter_ordinal == 1)) {

@@ -33,7 +33,6 @@
 #include "store/store.h"
 
 enum {
-    UPDATE_AND_CREATE_TOPIC = 17,
     GET_ALL_TOPIC_CONFIG = 21,
     UPDATE_BROKER_CONFIG = 25,
     GET_BROKER_CONFIG = 26,
@@ -300,17 +299,10 @@ static bool topic_or_fail(const admin *a, const char *topic, topic_config *tc, r
 /* ---- topics ---- */
 
 typedef struct topic_header {
-    const char *topic, *defaultTopic, *topicFilterType;
-    int32_t readQueueNums, writeQueueNums, perm, topicSysFlag;
-    bool order;
+    const char *topic;
 } topic_header;
 
 #define F(member, type, req) {#member, type, req, offsetof(topic_header, member)}
-static const hdr_field create_topic_fields[] = {
-    F(topic, HDR_STR, true), F(defaultTopic, HDR_STR, true), F(readQueueNums, HDR_I32, true),
-    F(writeQueueNums, HDR_I32, true), F(perm, HDR_I32, true), F(topicFilterType, HDR_STR, true),
-    F(topicSysFlag, HDR_I32, false), F(order, HDR_BOOL, true),
-};
 static const hdr_field topic_field[] = {F(topic, HDR_STR, true)};
 #undef F
 
@@ -327,28 +319,6 @@ static bool topic_acceptable(const admin *a, const char *topic, rmq_cmd *resp)
         return false;
     }
     return true;
-}
-
-static void update_and_create_topic(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
-{
-    topic_header h = {0};
-    if (refused_on_slave(a, resp) || decode(req, resp, create_topic_fields, N(create_topic_fields), &h) ||
-        !topic_acceptable(a, h.topic, resp))
-        return;
-    topic_config tc;
-    if (!topic_config_init(&tc, h.topic)) {
-        cmd_set_code(resp, RC_SYSTEM_ERROR, "The specified topic is longer than topic max length.");
-        return;
-    }
-    tc.read_queue_nums = h.readQueueNums;
-    tc.write_queue_nums = h.writeQueueNums;
-    tc.perm = h.perm;
-    tc.topic_filter_type = strcmp(h.topicFilterType, "MULTI_TAG") == 0 ? TOPIC_FILTER_MULTI_TAG : TOPIC_FILTER_SINGLE_TAG;
-    tc.topic_sys_flag = h.topicSysFlag;   /* 4.9.8 takes no `order` from this request */
-    topic_table_put(a->b->topics, &tc);
-    broker_topic_changed(a->b, tc.topic_name);
-    /* Apache leaves the remark of createResponseCommand(null) in place. */
-    cmd_set_remark(resp, "not set any response code");
 }
 
 static void delete_topic(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
@@ -1491,7 +1461,6 @@ static const struct {
     admin_fn fn;
     admin_async_fn async_fn;
 } handlers[] = {
-    {UPDATE_AND_CREATE_TOPIC, update_and_create_topic, NULL},
     {DELETE_TOPIC_IN_BROKER, delete_topic, NULL},
     {GET_ALL_TOPIC_CONFIG, get_all_topic_config, NULL},
     {GET_TOPIC_CONFIG, get_topic_config, NULL},
@@ -1546,4 +1515,5 @@ void processor_register_admin(rmq_server *s, broker *b)
 {
     admin *a = admin_of(b);
     for (size_t i = 0; i < N(handlers); i++) rmq_server_register(s, handlers[i].code, admin_processor, a);
+    processor_register_admin5(s, b);   /* UPDATE_AND_CREATE_TOPIC and the 5.x codes */
 }

@@ -245,9 +245,8 @@ static const char *redirect_special(broker *b, msg_props *props, const char *top
         msg_props_set(props, "REAL_TOPIC", topic);
         snprintf(qbuf, sizeof qbuf, "%d", *qid);
         msg_props_set(props, "REAL_QID", qbuf);
-        /* parseHalfMessageInner: setWaitStoreMsgOK(false) — Apache answers a half send
-         * without waiting for the flush, and the stored half says WAIT=false. */
-        msg_props_set(props, MSG_PROP_WAIT, "false");
+        /* parseHalfMessageInner adds only these two: the producer's WAIT stays, so the
+         * committed message (the half's properties string) reaches consumers as sent. */
         *sysflag &= ~MSG_SYSFLAG_TRANS_MASK;
         *qid = 0;
         return TOPIC_TRANS_HALF;
@@ -320,6 +319,10 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     }
     topic_config tc;
     if ((*out = msg_check(b, conn, req, &h, &tc))) return RMQ_OK;
+    if (topic_message_type_refusal(&tc, h.properties, err, sizeof err)) {
+        *out = cmd_new_responsef(req, RC_MESSAGE_ILLEGAL, "%s", err);
+        return RMQ_OK;
+    }
     bool batch = req->code == SEND_BATCH_MESSAGE;
     int32_t qid = h.queueId < 0 ? (int32_t)(random() % (tc.write_queue_nums > 0 ? tc.write_queue_nums : 1)) : h.queueId;
     msg_host born;

@@ -185,6 +185,57 @@ START_TEST(test_unknown_is_checked_back_then_commit_is_delivered_once)
 }
 END_TEST
 
+/*
+ * A committed message reaches consumers with exactly the producer's properties plus what
+ * Apache's broker adds: CLUSTER (SendMessageProcessor) and REAL_TOPIC/REAL_QID
+ * (parseHalfMessageInner, kept in the stored string by endMessageTransaction). The
+ * producer's WAIT=true is not overwritten with WAIT=false.
+ */
+START_TEST(test_committed_message_keeps_the_producers_properties)
+{
+    producer p;
+    producer_connect(&p, "PG_tx");
+    const char *uniq = "7F00000100002A9F0000000000000077";
+    char *props = str_printf("TRAN_MSG\001true\002PGROUP\001PG_tx\002UNIQ_KEY\001%s\002WAIT\001true\002"
+                             "TAGS\001X\002own\001v1", uniq);
+    rmq_cmd *resp = invoke(&p, tb_send_req("PG_tx", "TxT", 0, MSG_TRANS_PREPARED, props, "tx-props"));
+    ck_assert_int_eq(resp->code, 0);
+    half h;
+    msg_host host;
+    snprintf(h.uniq, sizeof h.uniq, "%s", uniq);
+    ck_assert_int_eq(msg_offset_id_decode(cmd_ext_get(resp, "msgId"), &host, &h.phys_offset), RMQ_OK);
+    h.queue_offset = tb_ext_i64(resp, "queueOffset");
+    cmd_free(resp);
+    free(props);
+    ck_assert_int_eq(end_tx(&p, &h, MSG_TRANS_COMMIT, false, false), 0);
+    rmq_cmd *pull = tb_pull(&tb, "CG_tx", "TxT", 0, 0, 0);
+    msg_record r;
+    ck_assert_int_eq(tb_records(pull, &r, 1), 1);
+    static const char *const want[][2] = {
+        {"TRAN_MSG", "true"}, {"PGROUP", "PG_tx"}, {"UNIQ_KEY", "7F00000100002A9F0000000000000077"},
+        {"WAIT", "true"}, {"TAGS", "X"}, {"own", "v1"}, {"REAL_TOPIC", "TxT"}, {"REAL_QID", "0"},
+        {"CLUSTER", "DefaultCluster"},
+    };
+    int n = 0;
+    const char *cur = (const char *)r.props, *end = cur + r.props_len;
+    msg_prop_view v;
+    while (msg_props_next(&cur, end, &v)) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+            if (strlen(want[i][0]) == v.key_len && memcmp(want[i][0], v.key, v.key_len) == 0) {
+                ck_assert_msg(strlen(want[i][1]) == v.value_len && memcmp(want[i][1], v.value, v.value_len) == 0,
+                              "%s=%.*s", want[i][0], (int)v.value_len, v.value);
+                known = true;
+            }
+        ck_assert_msg(known, "unexpected property %.*s", (int)v.key_len, v.key);
+        n++;
+    }
+    ck_assert_int_eq(n, (int)(sizeof want / sizeof *want));
+    cmd_free(pull);
+    close(p.fd);
+}
+END_TEST
+
 START_TEST(test_rollback_is_never_delivered)
 {
     producer p;
@@ -280,6 +331,7 @@ int main(void)
 {
     const TTest *const tests[] = {
         test_unknown_is_checked_back_then_commit_is_delivered_once,
+        test_committed_message_keeps_the_producers_properties,
         test_rollback_is_never_delivered,
         test_end_transaction_checks_group_and_offsets,
         test_producer_that_never_answers_is_dropped_after_max_checks,

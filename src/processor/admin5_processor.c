@@ -1,0 +1,240 @@
+/*
+ * Administration requests that 5.x clients and the 5.x mqadmin send
+ * (Apache 5.3 AdminBrokerProcessor): UPDATE_AND_CREATE_TOPIC with topic
+ * attributes, GET_SUBSCRIPTIONGROUP_CONFIG, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST
+ * and GET_ALL_PRODUCER_INFO. A 4.9.8 request (no `attributes`) is answered as
+ * 4.9.8 answers it.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/clients.h"
+#include "common/fjson.h"
+#include "common/util.h"
+#include "meta/meta.h"
+#include "processor.h"
+#include "response_codes.h"
+
+enum {
+    UPDATE_AND_CREATE_TOPIC = 17,
+    UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST = 225,
+    GET_ALL_PRODUCER_INFO = 328,
+    GET_SUBSCRIPTIONGROUP_CONFIG = 352,
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool decoded(const rmq_cmd *req, rmq_cmd *resp, const hdr_field *f, size_t n, void *out)
+{
+    char err[512];
+    if (cmd_decode_header(req, f, n, out, err, sizeof err) == RMQ_OK) return true;
+    cmd_set_code(resp, RC_SYSTEM_ERROR, err);
+    return false;
+}
+
+/* validateSlave */
+static bool refused_on_slave(const broker *b, rmq_cmd *resp)
+{
+    if (!broker_is_slave(b)) return false;
+    cmd_set_code(resp, RC_SYSTEM_ERROR,
+                 "Can't modify topic or subscription group from slave broker, please execute it from master broker.");
+    return true;
+}
+
+/* ---- UPDATE_AND_CREATE_TOPIC ---- */
+
+typedef struct topic_header {
+    const char *topic, *defaultTopic, *topicFilterType, *attributes;
+    int32_t readQueueNums, writeQueueNums, perm, topicSysFlag;
+    bool order;
+} topic_header;
+
+#define F(member, type, req) {#member, type, req, offsetof(topic_header, member)}
+static const hdr_field create_topic_fields[] = {
+    F(topic, HDR_STR, true), F(defaultTopic, HDR_STR, true), F(readQueueNums, HDR_I32, true),
+    F(writeQueueNums, HDR_I32, true), F(perm, HDR_I32, true), F(topicFilterType, HDR_STR, true),
+    F(topicSysFlag, HDR_I32, false), F(order, HDR_BOOL, true), F(attributes, HDR_STR, false),
+};
+#undef F
+
+static void update_and_create_topic(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    topic_header h = {0};
+    if (refused_on_slave(b, resp) || !decoded(req, resp, create_topic_fields, N(create_topic_fields), &h)) return;
+    /* TopicValidator.validateTopic + isSystemTopic, with 4.9.8's code */
+    const char *why = topic_validate(h.topic);
+    if (why) {
+        cmd_set_code(resp, RC_SYSTEM_ERROR, why);
+        return;
+    }
+    char text[512];
+    if (topic_table_is_system_topic(b->topics, h.topic)) {
+        snprintf(text, sizeof text, "The topic[%s] is conflict with system topic.", h.topic);
+        cmd_set_code(resp, RC_SYSTEM_ERROR, text);
+        return;
+    }
+    topic_config tc, old;
+    bool exists = topic_table_get(b->topics, h.topic, &old);
+    topic_config_init(&tc, h.topic);
+    tc.read_queue_nums = h.readQueueNums;
+    tc.write_queue_nums = h.writeQueueNums;
+    tc.perm = h.perm;
+    tc.topic_filter_type = strcmp(h.topicFilterType, "MULTI_TAG") == 0 ? TOPIC_FILTER_MULTI_TAG : TOPIC_FILTER_SINGLE_TAG;
+    tc.topic_sys_flag = h.topicSysFlag;   /* 4.9.8 takes no `order` from this request */
+    /* 5.x: the modification is parsed first, MIXED refused (enableMixedMessageType is
+     * false), then applied over the topic's current attributes. */
+    if (exists) memcpy(tc.attributes, old.attributes, sizeof tc.attributes);
+    bool mixed;
+    if ((why = topic_attributes_parse(h.attributes, &mixed, text, sizeof text))) {
+        cmd_set_code(resp, RC_SYSTEM_ERROR, why);
+        return;
+    }
+    if (mixed) {
+        cmd_set_code(resp, RC_INVALID_PARAMETER, "MIXED message type is not supported.");
+        return;
+    }
+    if ((why = topic_attributes_alter(&tc, h.attributes, !exists, text, sizeof text))) {
+        cmd_set_code(resp, RC_SYSTEM_ERROR, why);
+        return;
+    }
+    topic_table_put(b->topics, &tc);
+    broker_topic_changed(b, tc.topic_name);
+    /* Apache leaves the remark of createResponseCommand(null) in place. */
+    cmd_set_remark(resp, "not set any response code");
+}
+
+/* ---- subscription groups ---- */
+
+typedef struct group_header {
+    const char *group;
+} group_header;
+
+static const hdr_field group_field[] = {{"group", HDR_STR, true, offsetof(group_header, group)}};
+
+/* findSubscriptionGroupConfig (creating it when autoCreateSubscriptionGroup), or
+ * SUBSCRIPTION_GROUP_NOT_EXIST. */
+static void get_subscription_group_config(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    group_header h = {0};
+    if (!decoded(req, resp, group_field, N(group_field), &h)) return;
+    subscription_group_config c;
+    bool created = false;
+    if (!subgroup_table_find(b->groups, h.group, &c, &created)) {
+        cmd_set_code(resp, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "No group in this broker");
+        return;
+    }
+    if (created) broker_group_changed(b, c.group_name);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    subscription_group_config_write(&c, &w);
+    processor_json_body(resp, &w);
+}
+
+/* SubscriptionGroupList {"groupConfigList":[SubscriptionGroupConfig...]}: all or nothing. */
+static void update_and_create_subgroup_list(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    if (refused_on_slave(b, resp)) return;
+    const char *err = "empty body";
+    cJSON *j = req->body_len ? fjson_parse((const char *)req->body, req->body_len, &err) : NULL;
+    const cJSON *list = j ? cJSON_GetObjectItemCaseSensitive(j, "groupConfigList") : NULL;
+    if (!j || !cJSON_IsObject(j) || (list && !cJSON_IsArray(list) && !cJSON_IsNull(list))) {
+        cmd_set_code(resp, RC_SYSTEM_ERROR, j ? "decode SubscriptionGroupList failed: groupConfigList is not a list"
+                                              : "decode SubscriptionGroupList failed");
+        cJSON_Delete(j);
+        return;
+    }
+    int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+    subscription_group_config *cs = xcalloc((size_t)n + 1, sizeof *cs);
+    char text[512];
+    const char *bad = NULL;
+    for (int i = 0; i < n && !bad; i++) {
+        const cJSON *it = cJSON_GetArrayItem(list, i);
+        const char *name = NULL;
+        char *why = NULL;
+        if (!cJSON_IsObject(it) || fjson_field_string(it, "groupName", &name) != FJSON_OK ||
+            !subscription_group_config_init(&cs[i], name)) {
+            bad = "bad groupName";
+        } else if (subscription_group_config_decode(name, it, &cs[i], &why) != RMQ_OK) {
+            snprintf(text, sizeof text, "%s", why);
+            free(why);
+            bad = text;
+        }
+    }
+    if (bad) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "decode SubscriptionGroupConfig failed: %s", bad);
+        cmd_set_code(resp, RC_SYSTEM_ERROR, msg);
+    } else {
+        for (int i = 0; i < n; i++) {
+            subgroup_table_put(b->groups, &cs[i]);
+            broker_group_changed(b, cs[i].group_name);
+        }
+    }
+    free(cs);
+    cJSON_Delete(j);
+}
+
+/* ---- GET_ALL_PRODUCER_INFO: ProducerTableInfo {"data":{group:[ProducerInfo...]}} ---- */
+
+static void get_all_producer_info(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    size_t n;
+    const producer_group **groups = clients_producer_groups(b->clients, &n);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "data");
+    fjson_begin_object(&w);
+    for (size_t i = 0; i < n; i++) {
+        fjson_key(&w, groups[i]->name);
+        fjson_begin_array(&w);
+        for (size_t k = 0; k < groups[i]->n_channels; k++) {
+            const client_channel *ch = &groups[i]->channels[k];
+            char remote[128];
+            snprintf(remote, sizeof remote, "/%s", rmq_conn_remote(ch->conn));   /* SocketAddress.toString */
+            fjson_begin_object(&w);
+            fjson_prop_string(&w, "clientId", ch->client_id);
+            fjson_prop_string(&w, "language", language_name(ch->language));
+            fjson_prop_int64(&w, "lastUpdateTimestamp", ch->last_update_ms);
+            fjson_prop_string(&w, "remoteIP", remote);
+            fjson_prop_int64(&w, "version", ch->version);
+            fjson_end_object(&w);
+        }
+        fjson_end_array(&w);
+    }
+    fjson_end_object(&w);
+    fjson_end_object(&w);
+    free(groups);
+    processor_json_body(resp, &w);
+}
+
+/* ---- dispatch ---- */
+
+typedef void (*admin5_fn)(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp);
+
+static const struct {
+    int code;
+    admin5_fn fn;
+} handlers[] = {
+    {UPDATE_AND_CREATE_TOPIC, update_and_create_topic},
+    {UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, update_and_create_subgroup_list},
+    {GET_ALL_PRODUCER_INFO, get_all_producer_info},
+    {GET_SUBSCRIPTIONGROUP_CONFIG, get_subscription_group_config},
+};
+
+static int admin5_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
+{
+    rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, NULL);
+    for (size_t i = 0; i < N(handlers); i++)
+        if (handlers[i].code == req->code) handlers[i].fn(arg, conn, req, resp);
+    *out = resp;
+    return RMQ_OK;
+}
+
+void processor_register_admin5(rmq_server *s, broker *b)
+{
+    for (size_t i = 0; i < N(handlers); i++) rmq_server_register(s, handlers[i].code, admin5_processor, b);
+}
