@@ -377,8 +377,9 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
-    if (!(b->server = listen_on(b, b->cfg.listenPort, "broker", err, sizeof err)) ||
-        !(b->fast_server = listen_on(b, b->cfg.listenPort - 2, "broker-fast", err, sizeof err))) {
+    /* The names head the listeners' log lines: connection events go to remoting.log. */
+    if (!(b->server = listen_on(b, b->cfg.listenPort, "remoting", err, sizeof err)) ||
+        !(b->fast_server = listen_on(b, b->cfg.listenPort - 2, "remoting-fast", err, sizeof err))) {
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }

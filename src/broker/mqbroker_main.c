@@ -35,10 +35,12 @@ static void print_important(const broker_config *cfg)
     free(props);
 }
 
-/* Broker modules whose lines go to their own file, as Apache's loggers do. */
+/* Modules whose lines go to their own file, as Apache's loggers do; the rest (the broker,
+ * processors, services) go to broker.log. Connection events of the two listeners and of
+ * the connections to name servers ("client") go to remoting.log. */
 static const char *const log_routes[] = {
-    "store", "store", "ha", "store", "client", "remoting", "broker-fast", "remoting",
-    "transaction", "transaction", "pop", "pop", "metrics", "broker", NULL,
+    "store", "store", "ha", "store", "remoting", "remoting", "remoting-fast", "remoting", "client", "remoting",
+    "transaction", "transaction", "pop", "pop", NULL,
 };
 
 static int setup_logs(const broker_config *cfg)
