@@ -780,6 +780,7 @@ void clients_free(client_registry *reg)
     map_clear(&reg->producer_ids, release_conn);
     map_clear(&reg->consumers, consumer_group_free);
     map_clear(&reg->locks, lock_entry_free);
+    clients_forget_fingerprints(reg);
     free(reg);
 }
 

@@ -164,6 +164,18 @@ typedef struct consumer_data {
  */
 bool clients_register_consumer(client_registry *reg, const client_identity *who,
                                const consumer_data *cd, bool notify);
+/*
+ * Heartbeat v2 (heartbeat_v2.c). clients_fingerprint_changed records FINGERPRINT as
+ * GROUP's last one (consumerGroupHeartbeatTable) and tells whether another was
+ * recorded before (the answer's IS_SUB_CHANGE). clients_register_consumer_without_sub
+ * is registerConsumerWithoutSub: as clients_register_consumer, but the group keeps its
+ * subscriptions (CD's are not looked at).
+ */
+bool clients_fingerprint_changed(client_registry *reg, const char *group, int32_t fingerprint);
+bool clients_register_consumer_without_sub(client_registry *reg, const client_identity *who,
+                                           const consumer_data *cd, bool notify);
+/* Drops REG's fingerprints (clients_free calls it). */
+void clients_forget_fingerprints(const client_registry *reg);
 /* ProducerManager.registerProducer: a new channel, or its heartbeat time. */
 void clients_register_producer(client_registry *reg, const char *group, const client_identity *who);
 /* UNREGISTER_CLIENT halves. The consumer one notifies the rest when `notify`. */

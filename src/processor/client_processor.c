@@ -281,11 +281,21 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
         cJSON_Delete(body);
         return RMQ_AGAIN;
     }
+    /* 5.x: a fingerprint makes it a v2 heartbeat, which may leave the subscriptions out. */
+    int32_t fingerprint = 0;
+    bool without_sub = false, sub_change = false;
+    fjson_field_int32(body, "heartbeatFingerprint", &fingerprint);
+    fjson_field_bool(body, "withoutSub", &without_sub);
     client_identity who = {conn, client_id, req->language, req->version};
     for (size_t i = 0; i < n_cds; i++) {
+        sub_change |= clients_fingerprint_changed(b->clients, cds[i].group, fingerprint) && fingerprint;
         bool notify = clients_consumer_group_seen(b->clients, cds[i].group, cds[i].unit_mode);
-        clients_register_consumer(b->clients, &who, &cds[i], notify);
-        cds[i].n_subs = 0;   /* the registry has them now */
+        if (fingerprint && without_sub) {
+            clients_register_consumer_without_sub(b->clients, &who, &cds[i], notify);
+        } else {
+            clients_register_consumer(b->clients, &who, &cds[i], notify);
+            cds[i].n_subs = 0;   /* the registry has them now */
+        }
     }
     if (cJSON_IsArray(producers)) {
         const cJSON *it;
@@ -298,6 +308,10 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
     free_consumers(cds, n_cds);
     cJSON_Delete(body);
     *resp = cmd_new_response(req, RC_SUCCESS, NULL);
+    if (fingerprint) {   /* a 4.9.8 heartbeat gets 4.9.8's answer, without ext fields */
+        cmd_ext_set(*resp, "IS_SUPPORT_HEART_BEAT_V2", "true");
+        cmd_ext_set(*resp, "IS_SUB_CHANGE", sub_change ? "true" : "false");
+    }
     return RMQ_OK;
 }
 

@@ -321,6 +321,54 @@ START_TEST(heartbeat_java_registers_consumer_and_producer)
 }
 END_TEST
 
+/* A 5.x heartbeat (HeartbeatData with heartbeatFingerprint / withoutSub); its answer's ext fields. */
+static void heartbeat_v2(tclient *c, int fingerprint, bool without_sub, const char *topic, const char *sub_change)
+{
+    char *body = str_printf(
+        "{\"clientID\":\"127.0.0.1@v2\",\"heartbeatFingerprint\":%d,\"withoutSub\":%s,\"producerDataSet\":[],"
+        "\"consumerDataSet\":[{\"groupName\":\"G_v2\",\"consumeType\":\"CONSUME_PASSIVELY\","
+        "\"messageModel\":\"CLUSTERING\",\"consumeFromWhere\":\"CONSUME_FROM_LAST_OFFSET\",\"unitMode\":false,"
+        "\"subscriptionDataSet\":[%s%s%s]}]}",
+        fingerprint, without_sub ? "true" : "false", topic ? "{\"topic\":\"" : "", topic ? topic : "",
+        topic ? "\",\"subString\":\"*\",\"subVersion\":1}" : "");
+    rmq_cmd *r = call(c, body_request(HEART_BEAT, body));
+    expect(r, SUCCESS, NULL);
+    ck_assert_str_eq(cmd_ext_get(r, "IS_SUPPORT_HEART_BEAT_V2"), "true");
+    ck_assert_str_eq(cmd_ext_get(r, "IS_SUB_CHANGE"), sub_change);
+    cmd_free(r);
+    free(body);
+}
+
+/* ClientManageProcessor.heartBeatV2: the fingerprint table and registerConsumerWithoutSub. */
+START_TEST(heartbeat_v2_keeps_subscriptions_and_reports_changes)
+{
+    tclient c;
+    client_open(&c);
+    heartbeat_v2(&c, 111, false, "T_v2a", "false");   /* first: nothing recorded before */
+    const consumer_group *g = clients_consumer_group(fx.b.clients, "G_v2");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->n_subs, 1);
+    fx.now += 30000;
+    heartbeat_v2(&c, 111, true, NULL, "false");       /* without subscriptions: they stay */
+    g = clients_consumer_group(fx.b.clients, "G_v2");
+    ck_assert_int_eq(g->n_subs, 1);
+    ck_assert_ptr_nonnull(consumer_group_subscription(g, "T_v2a"));
+    ck_assert_int_eq(g->channels[0].last_update_ms, fx.now);
+    heartbeat_v2(&c, 222, true, NULL, "true");        /* another fingerprint: send them again */
+    ck_assert_int_eq(clients_consumer_group(fx.b.clients, "G_v2")->n_subs, 1);
+    heartbeat_v2(&c, 222, false, "T_v2b", "false");
+    g = clients_consumer_group(fx.b.clients, "G_v2");
+    ck_assert_int_eq(g->n_subs, 1);
+    ck_assert_ptr_nonnull(consumer_group_subscription(g, "T_v2b"));
+    /* A 4.9.8 heartbeat is answered as 4.9.8 does: no ext fields. */
+    rmq_cmd *r = call(&c, body_request(HEART_BEAT, "{\"clientID\":\"127.0.0.1@v1\"}"));
+    expect(r, SUCCESS, NULL);
+    ck_assert_int_eq(r->n_ext, 0);
+    cmd_free(r);
+    client_close(&c);
+}
+END_TEST
+
 START_TEST(heartbeat_cpp_ordinals_and_recomputed_codes)
 {
     tclient c;
@@ -893,6 +941,7 @@ int main(void)
     TCase *tc = tcase_create("registry");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, heartbeat_java_registers_consumer_and_producer);
+    tcase_add_test(tc, heartbeat_v2_keeps_subscriptions_and_reports_changes);
     tcase_add_test(tc, heartbeat_cpp_ordinals_and_recomputed_codes);
     tcase_add_test(tc, heartbeat_go_and_node_shapes);
     tcase_add_test(tc, consumer_list_and_join_leave_notifications);
