@@ -10,18 +10,30 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.rocketmq.client.consumer.AckCallback;
+import org.apache.rocketmq.client.consumer.AckResult;
+import org.apache.rocketmq.client.consumer.AckStatus;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.PopCallback;
+import org.apache.rocketmq.client.consumer.PopResult;
+import org.apache.rocketmq.client.consumer.PopStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.impl.MQClientAPIImpl;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageConst;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageRequestMode;
+import org.apache.rocketmq.remoting.protocol.header.AckMessageRequestHeader;
+import org.apache.rocketmq.remoting.protocol.header.ExtraInfoUtil;
+import org.apache.rocketmq.remoting.protocol.header.PopMessageRequestHeader;
 import org.junit.jupiter.api.Test;
 import org.rocketmqc.compat.CompatBase;
 
@@ -30,7 +42,9 @@ import org.rocketmqc.compat.CompatBase;
  * (SET_MESSAGE_REQUEST_MODE, as `mqadmin setConsumeMode` does) and clientRebalance off, so
  * the consumer asks the broker for its queues (QUERY_ASSIGNMENT), POPs them with long
  * polling, ACKs what it consumed and moves the invisible time of what it wants later
- * (CHANGE_MESSAGE_INVISIBLETIME); the broker revives what nobody acknowledged.
+ * (CHANGE_MESSAGE_INVISIBLETIME); the broker revives what nobody acknowledged. Orderly POP,
+ * which the 5.3.x push consumer does not use (an orderly consumer rebalances itself), goes
+ * through the same client's MQClientAPIImpl.popMessageAsync / ackMessageAsync.
  */
 class PopConsumerTest extends CompatBase {
 
@@ -159,5 +173,96 @@ class PopConsumerTest extends CompatBase {
         } finally {
             release.countDown();
         }
+    }
+
+    /** POP_MESSAGE with order=true as MQClientAPIImpl sends it; the client decodes the answer. */
+    private static PopResult popOrderly(MQClientAPIImpl api, String brokerName, String topic, String group,
+                                        String attempt, long invisibleMs) throws Exception {
+        PopMessageRequestHeader h = new PopMessageRequestHeader();
+        h.setConsumerGroup(group);
+        h.setTopic(topic);
+        h.setQueueId(0);
+        h.setMaxMsgNums(2);
+        h.setInvisibleTime(invisibleMs);
+        h.setPollTime(0);
+        h.setBornTime(System.currentTimeMillis());
+        h.setInitMode(0);
+        h.setExpType("TAG");
+        h.setExp("*");
+        h.setOrder(true);
+        h.setAttemptId(attempt);
+        CompletableFuture<PopResult> f = new CompletableFuture<>();
+        api.popMessageAsync(brokerName, servers.brokerAddr, h, 5000, new PopCallback() {
+            @Override
+            public void onSuccess(PopResult r) {
+                f.complete(r);
+            }
+
+            @Override
+            public void onException(Throwable e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    /** ACK_MESSAGE for a message's receipt, as DefaultMQPushConsumerImpl.ackAsync builds it. */
+    private static void ack(MQClientAPIImpl api, String topic, String group, MessageExt m) throws Exception {
+        String[] info = ExtraInfoUtil.split(m.getProperty(MessageConst.PROPERTY_POP_CK));
+        AckMessageRequestHeader h = new AckMessageRequestHeader();
+        h.setTopic(ExtraInfoUtil.getRealTopic(info, topic, group));
+        h.setQueueId(ExtraInfoUtil.getQueueId(info));
+        h.setOffset(ExtraInfoUtil.getQueueOffset(info));
+        h.setConsumerGroup(group);
+        h.setExtraInfo(m.getProperty(MessageConst.PROPERTY_POP_CK));
+        CompletableFuture<AckResult> f = new CompletableFuture<>();
+        api.ackMessageAsync(servers.brokerAddr, 5000, new AckCallback() {
+            @Override
+            public void onSuccess(AckResult r) {
+                f.complete(r);
+            }
+
+            @Override
+            public void onException(Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, h);
+        assertEquals(AckStatus.OK, f.get(10, TimeUnit.SECONDS).getStatus());
+    }
+
+    private static List<String> bodies(PopResult r) {
+        List<String> out = new ArrayList<>();
+        for (MessageExt m : r.getMsgFoundList()) out.add(body(m));
+        return out;
+    }
+
+    @Test
+    void orderlyPopLocksTheQueueUntilAckedOrInvisibleTimeThenCountsTheRedelivery() throws Exception {
+        String topic = "PopFifo", group = "CG_pop_fifo";
+        createTopic(topic, 1);
+        createGroup(group, 16);
+        send(topic, "fifo", 3);
+        DefaultMQProducer p = producer("PG_fifo_api");
+        MQClientAPIImpl api = p.getDefaultMQProducerImpl().getMqClientFactory().getMQClientAPIImpl();
+        String brokerName = admin.examineTopicRouteInfo(topic).getBrokerDatas().get(0).getBrokerName();
+
+        PopResult first = popOrderly(api, brokerName, topic, group, "attempt-1", 60000);
+        assertEquals(PopStatus.FOUND, first.getPopStatus());
+        assertEquals(List.of("fifo-0", "fifo-1"), bodies(first));
+        for (MessageExt m : first.getMsgFoundList()) assertEquals(0, m.getReconsumeTimes());
+        // The queue is locked for anyone else while the batch is invisible and not acknowledged.
+        assertEquals(PopStatus.POLLING_NOT_FOUND, popOrderly(api, brokerName, topic, group, "attempt-2", 60000).getPopStatus());
+        ack(api, topic, group, first.getMsgFoundList().get(0));
+        assertEquals(PopStatus.POLLING_NOT_FOUND, popOrderly(api, brokerName, topic, group, "attempt-3", 60000).getPopStatus());
+        ack(api, topic, group, first.getMsgFoundList().get(1));
+
+        PopResult next = popOrderly(api, brokerName, topic, group, "attempt-4", 5000);
+        assertEquals(List.of("fifo-2"), bodies(next));
+        assertEquals(0, next.getMsgFoundList().get(0).getReconsumeTimes());
+        Thread.sleep(5500);  // not acknowledged: visible again, in order, counted (orderCountInfo)
+        PopResult again = popOrderly(api, brokerName, topic, group, "attempt-5", 60000);
+        assertEquals(List.of("fifo-2"), bodies(again));
+        assertEquals(1, again.getMsgFoundList().get(0).getReconsumeTimes());
+        ack(api, topic, group, again.getMsgFoundList().get(0));
     }
 }
