@@ -1,0 +1,151 @@
+package org.rocketmqc.compat.v5;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.exception.MQBrokerException;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.TopicConfig;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageAccessor;
+import org.apache.rocketmq.common.message.MessageConst;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.protocol.body.ProducerTableInfo;
+import org.apache.rocketmq.remoting.protocol.subscription.SubscriptionGroupConfig;
+import org.junit.jupiter.api.Test;
+import org.rocketmqc.compat.CompatBase;
+
+/**
+ * What the 5.3.x remoting client and admin send beyond 4.9.8: heartbeat v2, topic attributes
+ * (a FIFO topic refusing a non-FIFO send as 5.x does), LITE_PULL_MESSAGE, and the admin's
+ * GET_TOPIC_CONFIG, GET_SUBSCRIPTIONGROUP_CONFIG, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST and
+ * GET_ALL_PRODUCER_INFO.
+ */
+class Rocketmq5ProtocolTest extends CompatBase {
+
+    private static Message msg(String topic, String body) {
+        return new Message(topic, "T", body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * useHeartbeatV2: after the first full heartbeat the client sends heartbeats without its
+     * subscriptions; the broker keeps them, so the push consumer goes on receiving.
+     */
+    @Test
+    void heartbeatV2KeepsTheConsumersSubscription() throws Exception {
+        String topic = "T5_HBV2";
+        createTopic(topic, 2);
+        DefaultMQProducer p = producer("PG_hbv2");
+        Set<String> got = ConcurrentHashMap.newKeySet();
+        DefaultMQPushConsumer c = setup(new DefaultMQPushConsumer("CG_hbv2"), "CG_hbv2");
+        c.setUseHeartbeatV2(true);
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(topic, "*");
+        c.registerMessageListener((org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently)
+            (msgs, ctx) -> {
+                for (MessageExt m : msgs) got.add(new String(m.getBody(), StandardCharsets.UTF_8));
+                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            });
+        closeLater(c, c::shutdown);
+        c.start();
+        p.send(msg(topic, "before"));
+        await(() -> got.contains("before"), 30, () -> "first message, got " + got);
+        Thread.sleep(4000);   // heartbeats every second: several without subscriptions
+        var conn = admin.examineConsumerConnectionInfo("CG_hbv2");
+        assertTrue(conn.getSubscriptionTable().containsKey(topic), "subscriptions: " + conn.getSubscriptionTable());
+        for (int i = 0; i < 5; i++) p.send(msg(topic, "after" + i));
+        await(() -> got.size() == 6, 30, () -> "after the v2 heartbeats, got " + got);
+    }
+
+    /** message.type=FIFO: a message without a sharding key is refused as the 5.x proxy does. */
+    @Test
+    void fifoTopicRefusesANonFifoSend() throws Exception {
+        String topic = "T5_FIFO";
+        TopicConfig tc = new TopicConfig(topic, 2, 2, 6);
+        Map<String, String> attributes = new HashMap<>();
+        attributes.put("+message.type", "FIFO");
+        tc.setAttributes(attributes);
+        admin.createAndUpdateTopicConfig(servers.brokerAddr, tc);
+        await(() -> {
+            try {
+                return !admin.examineTopicRouteInfo(topic).getQueueDatas().isEmpty();
+            } catch (Exception e) {
+                return false;
+            }
+        }, 10, () -> "route of " + topic);
+
+        TopicConfig back = admin.examineTopicConfig(servers.brokerAddr, topic);   // GET_TOPIC_CONFIG
+        assertEquals("FIFO", back.getAttributes().get("message.type"));
+        assertEquals("FIFO", back.getTopicMessageType().getValue());
+
+        DefaultMQProducer p = producer("PG_fifo");
+        MQBrokerException e = assertThrows(MQBrokerException.class, () -> p.send(msg(topic, "plain")));
+        assertEquals(13, e.getResponseCode());
+        assertTrue(e.getErrorMessage().contains(
+            "TopicMessageType validate failed, the expected type is FIFO, but actual type is NORMAL"), e.getMessage());
+
+        Message fifo = msg(topic, "fifo");
+        MessageAccessor.putProperty(fifo, MessageConst.PROPERTY_SHARDING_KEY, "order-1");
+        assertEquals(SendStatus.SEND_OK, p.send(fifo).getSendStatus());
+    }
+
+    /** DefaultLitePullConsumer of 5.3.3 pulls with LITE_PULL_MESSAGE (361). */
+    @Test
+    void litePullConsumerReadsWhatWasSent() throws Exception {
+        String topic = "T5_LITE";
+        createTopic(topic, 1);
+        DefaultMQProducer p = producer("PG_lite5");
+        for (int i = 0; i < 3; i++) p.send(msg(topic, "lite" + i));
+        DefaultLitePullConsumer c = setup(new DefaultLitePullConsumer("CG_lite5"), "CG_lite5");
+        closeLater(c, c::shutdown);
+        c.start();
+        MessageQueue mq = new MessageQueue(topic, servers.brokerName, 0);
+        c.assign(Collections.singletonList(mq));
+        c.seek(mq, 0);
+        List<String> got = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (got.size() < 3 && System.currentTimeMillis() < deadline)
+            for (MessageExt m : c.poll(1000)) got.add(new String(m.getBody(), StandardCharsets.UTF_8));
+        assertEquals(List.of("lite0", "lite1", "lite2"), got);
+    }
+
+    /** The 5.x admin's group and producer codes (352, 225, 328). */
+    @Test
+    void adminReadsGroupsAndProducers() throws Exception {
+        SubscriptionGroupConfig a = new SubscriptionGroupConfig();
+        a.setGroupName("CG_list_a");
+        a.setRetryMaxTimes(3);
+        SubscriptionGroupConfig b = new SubscriptionGroupConfig();
+        b.setGroupName("CG_list_b");
+        admin.createAndUpdateSubscriptionGroupConfigList(servers.brokerAddr, List.of(a, b));
+        SubscriptionGroupConfig back = admin.examineSubscriptionGroupConfig(servers.brokerAddr, "CG_list_a");
+        assertEquals(3, back.getRetryMaxTimes());
+        assertEquals("CG_list_b", admin.examineSubscriptionGroupConfig(servers.brokerAddr, "CG_list_b").getGroupName());
+
+        createTopic("T5_INFO", 1);
+        producer("PG_info5").send(msg("T5_INFO", "x"));   // a producer heart-beats the brokers of its routes
+        await(() -> {
+            try {
+                ProducerTableInfo info = admin.getAllProducerInfo(servers.brokerAddr);
+                return info.getData().containsKey("PG_info5");
+            } catch (Exception e) {
+                return false;
+            }
+        }, 10, () -> "PG_info5 in GET_ALL_PRODUCER_INFO");
+    }
+}
