@@ -531,19 +531,33 @@ static void put_chunk(uint8_t **p, const char *s)
     *p += 4 + strlen(s);
 }
 
+static void put_count(uint8_t **p, uint32_t n)
+{
+    put_be32(*p, n);
+    *p += 4;
+}
+
+/* RAW..END deflated as DeflaterOutputStream does (a zlib stream); malloc'd. */
+static uint8_t *deflate_body(const uint8_t *raw, const uint8_t *end, size_t *len)
+{
+    uLongf zlen = compressBound((uLong)(end - raw));
+    uint8_t *z = xmalloc(zlen);
+    ck_assert_int_eq(compress2(z, &zlen, raw, (uLong)(end - raw), Z_BEST_COMPRESSION), Z_OK);
+    *len = zlen;
+    return z;
+}
+
 START_TEST(test_compressed_body)
 {
     /* RegisterBrokerBody.encode(true), laid out by hand from the format. */
     uint8_t raw[512], *p = raw;
     put_chunk(&p, "{\"counter\":7,\"timestamp\":1795444502146}");
-    put_be32(p, 2);
-    p += 4;
+    put_count(&p, 2);
     put_chunk(&p, "TBW102 8 8 7 SINGLE_TAG");
     put_chunk(&p, "T_sc 4 2 6 MULTI_TAG");
     put_chunk(&p, "[\"127.0.0.1:40000\"]");
-    uLongf zlen = compressBound((uLong)(p - raw));
-    uint8_t *z = xmalloc(zlen);
-    ck_assert_int_eq(compress2(z, &zlen, raw, (uLong)(p - raw), Z_BEST_COMPRESSION), Z_OK);
+    size_t zlen;
+    uint8_t *z = deflate_body(raw, p, &zlen);
 
     register_body b;
     char err[256];
@@ -571,17 +585,14 @@ START_TEST(test_compressed_body_5x)
 {
     uint8_t raw[512], *p = raw;
     put_chunk(&p, "{\"counter\":3,\"stateVersion\":0,\"timestamp\":1795444502146}");
-    put_be32(p, 3);
-    p += 4;
+    put_count(&p, 3);
     put_chunk(&p, "T5 8 4 6 SINGLE_TAG {}");
     put_chunk(&p, "T6 2 2 4 MULTI_TAG {\"+message.type\":\"NORMAL\"}");
     put_chunk(&p, "T7 1 1 6 SINGLE_TAG ");
     put_chunk(&p, "[]");
-    put_be32(p, 0);
-    p += 4;
-    uLongf zlen = compressBound((uLong)(p - raw));
-    uint8_t *z = xmalloc(zlen);
-    ck_assert_int_eq(compress2(z, &zlen, raw, (uLong)(p - raw), Z_BEST_COMPRESSION), Z_OK);
+    put_count(&p, 0);
+    size_t zlen;
+    uint8_t *z = deflate_body(raw, p, &zlen);
     register_body b;
     char err[256];
     ck_assert_int_eq(register_body_decode(z, zlen, true, false, &b, err, sizeof err), RMQ_OK);
@@ -600,13 +611,10 @@ START_TEST(test_compressed_body_5x)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         p = raw;
         put_chunk(&p, "{\"counter\":1,\"timestamp\":1}");
-        put_be32(p, 1);
-        p += 4;
+        put_count(&p, 1);
         put_chunk(&p, bad[i]);
         put_chunk(&p, "[]");
-        zlen = compressBound((uLong)(p - raw));
-        z = xmalloc(zlen);
-        ck_assert_int_eq(compress2(z, &zlen, raw, (uLong)(p - raw), 6), Z_OK);
+        z = deflate_body(raw, p, &zlen);
         ck_assert_msg(register_body_decode(z, zlen, true, false, &b, err, sizeof err) == RMQ_ERR, "%s", bad[i]);
         free(z);
     }
