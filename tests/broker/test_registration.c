@@ -315,6 +315,64 @@ START_TEST(test_split_compressed_registration)
 }
 END_TEST
 
+/* More than 16,000 topics without enableSplitRegistration: batches of 16,000, so that no
+ * body passes the 16 MiB frame limit (a name server would close the connection). */
+START_TEST(test_large_table_split_anyway)
+{
+    fake_start();
+    char *ns = fake_arg();
+    test_broker tb;
+    tb_init(&tb, "test_reg_large", NULL);
+    ck_assert_int_eq(test_proc_stop(&tb.proc, SIGTERM), 0);
+    enum { N = 16100 };
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "topicConfigTable");
+    fjson_begin_object(&w);
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "T_large_%05d", i);
+        fjson_key(&w, name);
+        fjson_begin_object(&w);
+        fjson_prop_string(&w, "topicName", name);
+        fjson_end_object(&w);
+    }
+    fjson_end_object(&w);
+    fjson_end_object(&w);
+    size_t len;
+    char *json = fjson_writer_finish(&w, &len);
+    char *path = str_printf("%s/store/config/topics.json", tb.dir);
+    ck_assert_int_eq(write_file_atomic(path, json, len), 0);
+    free(path);
+    free(json);
+    tb.extra[0] = ns;
+    tb.extra[1] = "--registerNameServerPeriod=600000";
+    tb_start(&tb);
+
+    ck_assert_int_ge(wait_seen(103, 2), 2);
+    usleep(500000);
+    static seen_register s[MAX_SEEN];
+    int n = seen(s), total = 0, batches = 0, best_total = 0, best_batches = 0;
+    int64_t prev_ts = 0;
+    for (int i = 0; i < n; i++) {
+        /* The table's batches carry ascending versions; an increment at start is apart. */
+        if (s[i].code != 103) continue;
+        ck_assert_int_le(s[i].n_topics, 16000);
+        if (s[i].timestamp <= prev_ts) total = batches = 0;
+        prev_ts = s[i].timestamp;
+        total += s[i].n_topics;
+        batches++;
+        if (total > best_total) best_total = total, best_batches = batches;
+    }
+    ck_assert_int_ge(best_total, N);
+    ck_assert_int_eq(best_batches, 2);
+    tb_done(&tb);
+    free(ns);
+    fake_stop();
+}
+END_TEST
+
 START_TEST(test_query_data_version_first)
 {
     fake_start();
@@ -539,6 +597,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_incremental_registration);
     tcase_add_test(tc, test_split_compressed_registration);
+    tcase_add_test(tc, test_large_table_split_anyway);
     tcase_add_test(tc, test_query_data_version_first);
     tcase_add_test(tc, test_heartbeat_waits_for_the_retry_topic_registration);
     suite_add_tcase(s, tc);
