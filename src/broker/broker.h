@@ -80,6 +80,9 @@ typedef struct broker_config {
     int64_t transactionCheckInterval;
     bool aclEnable;
     bool slaveReadEnable;
+    bool enableRetryTopicV2;                  /* POP retry topics %RETRY%group+topic instead of _topic */
+    bool retrieveMessageFromPopRetryTopicV1;  /* with v2: POPs still read the v1 retry topics */
+    int popFromRetryProbability;              /* percent of POPs that read the retry topic first */
     int accessMessageInMemoryMaxRatio;  /* % of RAM a pull may lag before the slave is suggested */
     bool offsetCheckInSlave;
     int flushConsumerOffsetInterval;

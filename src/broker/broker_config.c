@@ -41,6 +41,7 @@ static const cfg_key keys[] = {
     K(deleteWhen, CFG_STR),
     K(diskMaxUsedSpaceRatio, CFG_INT),
     K(enablePropertyFilter, CFG_BOOL),
+    K(enableRetryTopicV2, CFG_BOOL),
     K(enableSplitRegistration, CFG_BOOL),
     K(fileReservedTime, CFG_INT),
     K(filterSupportRetry, CFG_BOOL),
@@ -68,10 +69,12 @@ static const cfg_key keys[] = {
     K(metricsPromExporterPort, CFG_INT),
     K(namesrvAddr, CFG_STR),
     K(offsetCheckInSlave, CFG_BOOL),
+    K(popFromRetryProbability, CFG_INT),
     K(regionId, CFG_STR),
     K(registerBrokerTimeoutMills, CFG_INT),
     K(registerNameServerPeriod, CFG_INT),
     K(rejectTransactionMessage, CFG_BOOL),
+    K(retrieveMessageFromPopRetryTopicV1, CFG_BOOL),
     K(serverChannelMaxIdleTimeSeconds, CFG_INT),
     K(shortPollingTimeMills, CFG_LONG),
     K(slaveReadEnable, CFG_BOOL),
@@ -133,6 +136,8 @@ void broker_config_defaults(broker_config *c)
     c->flushIntervalCommitLog = 500;
     c->syncFlushTimeout = 5000;
     c->longPollingEnable = true;
+    c->retrieveMessageFromPopRetryTopicV1 = true;
+    c->popFromRetryProbability = 20;
     c->shortPollingTimeMills = 1000;
     c->accessMessageInMemoryMaxRatio = 40;
     set_str(&c->regionId, "DefaultRegion");

@@ -83,8 +83,8 @@ void pop_revive_now(pop_service *p);
 
 /* ---- topics ---- */
 
-/* KeyBuilder.buildPopRetryTopic (v1, as Apache with enableRetryTopicV2=false); false if cut to CAP. */
-bool pop_retry_topic(char *out, size_t cap, const char *topic, const char *group);
+/* KeyBuilder.buildPopRetryTopic: %RETRY%group_topic, or group+topic when V2; false if cut to CAP. */
+bool pop_retry_topic(char *out, size_t cap, const char *topic, const char *group, bool v2);
 /* KeyBuilder.parseNormalTopic(topic, group). */
 const char *pop_normal_topic(const char *topic, const char *group);
 /* ExtraInfoUtil.getRetry: "0" normal, "1" retry v1, "2" retry v2. */

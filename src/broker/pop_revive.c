@@ -47,9 +47,9 @@ static bool join_retry(char *out, size_t cap, const char *group, char sep, const
     return true;
 }
 
-bool pop_retry_topic(char *out, size_t cap, const char *topic, const char *group)
+bool pop_retry_topic(char *out, size_t cap, const char *topic, const char *group, bool v2)
 {
-    return join_retry(out, cap, group, '_', topic);
+    return join_retry(out, cap, group, v2 ? '+' : '_', topic);
 }
 
 static bool is_retry(const char *topic)
@@ -75,8 +75,8 @@ const char *pop_retry_flag(const char *topic)
 bool pop_real_topic(char *out, size_t cap, const char *topic, const char *group, const char *flag)
 {
     if (strcmp(flag, "0") == 0) return snprintf(out, cap, "%s", topic) < (int)cap;
-    if (strcmp(flag, "1") == 0) return pop_retry_topic(out, cap, topic, group);
-    if (strcmp(flag, "2") == 0) return join_retry(out, cap, group, '+', topic);
+    if (strcmp(flag, "1") == 0) return pop_retry_topic(out, cap, topic, group, false);
+    if (strcmp(flag, "2") == 0) return pop_retry_topic(out, cap, topic, group, true);
     return false;
 }
 
@@ -410,7 +410,7 @@ static bool revive_message(pop_service *p, const pop_ck *ck, const msg_record *r
 {
     char retry[META_NAME_MAX];
     if (is_retry(ck->topic)) snprintf(retry, sizeof retry, "%s", ck->topic);
-    else pop_retry_topic(retry, sizeof retry, ck->topic, ck->group);
+    else pop_retry_topic(retry, sizeof retry, ck->topic, ck->group, p->b->cfg.enableRetryTopicV2);
     msg_props props;
     msg_props_init(&props);
     msg_props_parse(&props, r->props, r->props_len);

@@ -35,7 +35,7 @@
 #include "store/store.h"
 
 enum { POP_MESSAGE = 200050, PEEK_MESSAGE = 200052, NOTIFICATION = 200054, POLLING_INFO = 200055 };
-enum { POP_FROM_RETRY_PROBABILITY = 20, INIT_MODE_MIN = 0 };
+enum { INIT_MODE_MIN = 0 };
 #define MAX_POP_POLLING 100000  /* maxPopPollingSize */
 
 typedef struct pop_header {
@@ -113,8 +113,11 @@ static void add_retry_record(pop_ctx *c, const msg_record *r, int64_t start_offs
     msg_props_parse(&props, r->props, r->props_len);
     if (!msg_props_get(&props, "POP_CK")) {
         char ck[512];
-        snprintf(ck, sizeof ck, "%" PRId64 " %" PRId64 " %" PRId64 " %d 1 %s %d %" PRId64, start_offset, c->pop_time,
-                 c->h->invisibleTime, c->revive_qid, c->b->cfg.brokerName, r->queue_id, r->queue_offset);
+        char retry[MSG_MAX_TOPIC_LEN + 1];
+        snprintf(retry, sizeof retry, "%.*s", (int)r->topic_len, r->topic);
+        snprintf(ck, sizeof ck, "%" PRId64 " %" PRId64 " %" PRId64 " %d %s %s %d %" PRId64, start_offset, c->pop_time,
+                 c->h->invisibleTime, c->revive_qid, pop_retry_flag(retry), c->b->cfg.brokerName, r->queue_id,
+                 r->queue_offset);
         msg_props_set(&props, "POP_CK", ck);
     }
     size_t plen;
@@ -354,7 +357,7 @@ static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, run_fn run, const char 
     hp->topic = xstrdup(topic);
     hp->group = xstrdup(group);
     char retry[META_NAME_MAX];
-    pop_retry_topic(retry, sizeof retry, topic, group);
+    pop_retry_topic(retry, sizeof retry, topic, group, b->cfg.enableRetryTopicV2);  /* where revive puts */
     hp->retry = xstrdup(retry);
     hp->queue_id = qid;
     hp->expired = expired;
@@ -492,10 +495,12 @@ static rmq_cmd *pop_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold
     if (!filter)
         return cmd_new_responsef(req, RC_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
 
-    char retry[META_NAME_MAX];
-    pop_retry_topic(retry, sizeof retry, h.topic, h.consumerGroup);
+    /* With v2 retry topics, half the POPs read the v1 ones that may still hold messages. */
     int random_q = rand() % 100;
-    bool need_retry = random_q < POP_FROM_RETRY_PROBABILITY;
+    bool v2 = b->cfg.enableRetryTopicV2, need_retry = random_q < b->cfg.popFromRetryProbability;
+    char retry[META_NAME_MAX];
+    pop_retry_topic(retry, sizeof retry, h.topic, h.consumerGroup,
+                    v2 && !(b->cfg.retrieveMessageFromPopRetryTopicV1 && random_q % 2 == 0));
     pop_ctx c = {.b = b, .h = &h, .filter = filter, .pop_time = now_ms(), .body = evbuffer_new(),
                  .revive_qid = h.order ? POP_ORDER_REVIVE_QUEUE : pop_next_revive_qid(b->pop)};
     if (need_retry && !h.order) pop_topic(&c, retry, true, random_q);
@@ -614,7 +619,7 @@ static rmq_cmd *peek_run(broker *b, rmq_conn *conn, rmq_cmd *req)
     rmq_cmd *bad = decode_checked(b, conn, req, peek_fields, sizeof peek_fields / sizeof peek_fields[0], &h.q);
     if (bad) return bad;
     char retry[META_NAME_MAX];
-    pop_retry_topic(retry, sizeof retry, h.q.topic, h.q.consumerGroup);
+    pop_retry_topic(retry, sizeof retry, h.q.topic, h.q.consumerGroup, b->cfg.enableRetryTopicV2);
     int random_q = rand() % 100, got = 0;
     bool need_retry = random_q % 5 == 0;
     int64_t rest = 0;
@@ -665,6 +670,18 @@ static bool has_msg_topic(broker *b, const notify_header *h, const char *topic, 
     return false;
 }
 
+/* The group's POP retry topic, and with v2 names the v1 one too (retrieveMessageFromPopRetryTopicV1). */
+static bool has_msg_retry(broker *b, const notify_header *h, int random_q)
+{
+    char retry[META_NAME_MAX];
+    bool v2 = b->cfg.enableRetryTopicV2;
+    pop_retry_topic(retry, sizeof retry, h->q.topic, h->q.consumerGroup, v2);
+    if (has_msg_topic(b, h, retry, random_q)) return true;
+    if (!v2 || !b->cfg.retrieveMessageFromPopRetryTopicV1) return false;
+    pop_retry_topic(retry, sizeof retry, h->q.topic, h->q.consumerGroup, false);
+    return has_msg_topic(b, h, retry, random_q);
+}
+
 static rmq_cmd *notification_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_hold, bool *held)
 {
     *held = false;
@@ -672,14 +689,12 @@ static rmq_cmd *notification_run(broker *b, rmq_conn *conn, rmq_cmd *req, bool a
     notify_header h = {0};
     rmq_cmd *bad = decode_checked(b, conn, req, notify_fields, sizeof notify_fields / sizeof notify_fields[0], &h.q);
     if (bad) return bad;
-    char retry[META_NAME_MAX];
-    pop_retry_topic(retry, sizeof retry, h.q.topic, h.q.consumerGroup);
     int random_q = rand() % 100;
-    bool need_retry = random_q % 5 == 0, has = need_retry && has_msg_topic(b, &h, retry, random_q);
+    bool need_retry = random_q % 5 == 0, has = need_retry && has_msg_retry(b, &h, random_q);
     if (!has) {
         has = h.q.queueId < 0 ? has_msg_topic(b, &h, h.q.topic, random_q)
                               : has_msg_queue(b, &h, h.q.topic, h.q.queueId);
-        if (!need_retry && !has) has = has_msg_topic(b, &h, retry, random_q);
+        if (!need_retry && !has) has = has_msg_retry(b, &h, random_q);
     }
     bool full = false;
     if (!has && allow_hold && h.pollTime > 0) {

@@ -121,6 +121,18 @@ static void send_bodies(const char *topic, const char *prefix, int n)
     }
 }
 
+/* A one-queue TOPIC with N messages "<prefix>i", POPped at once by GROUP into RECS; the answer (caller frees). */
+static rmq_cmd *popped(const char *topic, const char *group, const char *prefix, int n, int64_t invisible,
+                       msg_record *recs)
+{
+    tb_create_topic(&tb, topic, 1);
+    send_bodies(topic, prefix, n);
+    rmq_cmd *r = pop(group, topic, 32, invisible);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(tb_records(r, recs, n), n);
+    return r;
+}
+
 /* POPs until a message comes or MS pass; the answer (caller frees) or NULL. */
 static rmq_cmd *pop_within(const char *group, const char *topic, int64_t invisible, int ms)
 {
@@ -251,6 +263,60 @@ START_TEST(test_unacked_message_is_redelivered_after_invisible_time_with_reconsu
 }
 END_TEST
 
+START_TEST(test_unacked_message_survives_a_restart_and_is_redelivered)
+{
+    msg_record recs[4];
+    rmq_cmd *r = popped("PopS", "GRst", "s", 2, 3000, recs);
+    char *ck = receipt(r, &recs[0]);
+    ack("GRst", "PopS", ck);
+    free(ck);
+    cmd_free(r);
+    /* Checkpoint, ack and offsets are in the store and config files: a restart loses none. */
+    tb_restart(&tb, SIGTERM);
+    r = pop("GRst", "PopS", 32, 60000);
+    ck_assert_int_eq(r->code, 210);  /* not popped again from the topic */
+    cmd_free(r);
+    r = pop_within("GRst", "PopS", 60000, REVIVE_WAIT_MS);
+    ck_assert_msg(r != NULL, "not redelivered after the restart");
+    ck_assert_int_eq(tb_records(r, recs, 4), 1);
+    char text[8];
+    body_of(&recs[0], text, sizeof text);
+    ck_assert_str_eq(text, "s1");
+    ck_assert_int_eq(recs[0].reconsume_times, 1);
+    cmd_free(r);
+}
+END_TEST
+
+START_TEST(test_retry_topic_v2_when_configured)
+{
+    tb_done(&tb);
+    tb_init(&tb, "test_pop_v2", "--enableRetryTopicV2=true", NULL);
+    tb_create_topic(&tb, "PopV", 1);
+    send_bodies("PopV", "v", 1);
+    rmq_cmd *r = pop("GV2", "PopV", 32, 2000);
+    ck_assert_int_eq(r->code, 0);
+    cmd_free(r);
+    r = pop_within("GV2", "PopV", 60000, REVIVE_WAIT_MS);
+    ck_assert_msg(r != NULL, "not redelivered");
+    msg_record rec;
+    ck_assert_int_eq(tb_records(r, &rec, 1), 1);
+    ck_assert_int_eq(rec.reconsume_times, 1);
+    /* Revived into %RETRY%GV2+PopV; the receipt says so with retry flag 2 and acknowledges there. */
+    ck_assert_int_eq(tb_max_offset(&tb, "%RETRY%GV2+PopV", 0), 1);
+    char *ck = tb_prop(&rec, "POP_CK");
+    ck_assert_msg(ck && strstr(ck, " 2 " BROKER_NAME " 0 0"), "receipt %s", ck ? ck : "(none)");
+    rmq_cmd *req = ack_req("GV2", "PopV", ck);
+    cmd_ext_set(req, "topic", "%RETRY%GV2+PopV");
+    rmq_cmd *a = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(a->code, 0);
+    cmd_free(a);
+    free(ck);
+    cmd_free(r);
+    r = pop_within("GV2", "PopV", 60000, 6000);
+    ck_assert_msg(r == NULL, "an acknowledged retry message came back");
+}
+END_TEST
+
 START_TEST(test_change_invisible_time_moves_the_redelivery)
 {
     tb_create_topic(&tb, "PopC", 1);
@@ -289,12 +355,8 @@ END_TEST
 
 START_TEST(test_batch_ack_acknowledges_the_set_bits_only)
 {
-    tb_create_topic(&tb, "PopB", 1);
-    send_bodies("PopB", "b", 3);
-    rmq_cmd *r = pop("GBat", "PopB", 32, 2000);
-    ck_assert_int_eq(r->code, 0);
     msg_record recs[4];
-    ck_assert_int_eq(tb_records(r, recs, 4), 3);
+    rmq_cmd *r = popped("PopB", "GBat", "b", 3, 2000, recs);
     /* BatchAckMessageRequestBody: bits 0 and 2 (BitSet.toByteArray = 0x05, base64 "BQ=="). */
     char *body = str_printf("{\"acks\":[{\"b\":\"BQ==\",\"c\":\"GBat\",\"it\":2000,\"pt\":%" PRId64
                             ",\"q\":0,\"r\":\"0\",\"rq\":%" PRId64 ",\"so\":0,\"t\":\"PopB\"}],\"brokerName\":\""
@@ -676,7 +738,9 @@ int main(void)
         test_pop_then_ack_consumes_each_message_once,
         test_checkpoint_record_is_apaches,
         test_unacked_message_is_redelivered_after_invisible_time_with_reconsume_times_plus_one,
+        test_unacked_message_survives_a_restart_and_is_redelivered,
         test_change_invisible_time_moves_the_redelivery,
+        test_retry_topic_v2_when_configured,
         test_batch_ack_acknowledges_the_set_bits_only,
         test_orderly_pop_locks_the_queue_until_acked_or_invisible_time,
         test_long_polling_pop_is_answered_when_a_message_arrives,
