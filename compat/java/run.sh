@@ -4,8 +4,8 @@
 #   4.9.8  rocketmq-client, rocketmq-tools, rocketmq-acl 4.9.8
 #   5.3.3  rocketmq-client, rocketmq-tools 5.3.3 (-P rocketmq5; the ACL hook is in the client)
 # Maven resolves online into ~/.m2. When Maven, Java or an artifact cannot be had, the suite
-# FAILS with CI=true and elsewhere prints one line and skips. Prints Surefire's counts and one
-# "compat/java <version>: N passed, N failed" line per client line.
+# FAILS with CI=true and elsewhere prints one line and skips. Prints Surefire's counts, one
+# "compat/java <version>: N passed, N failed" line per client line and the sum of both.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -26,24 +26,35 @@ if [ ! -x "$RMQ_BUILDDIR/mqnamesrv" ] || [ ! -x "$RMQ_BUILDDIR/mqbroker" ]; then
 fi
 
 log=$(mktemp)
+# The first "could not download" error in $log (a dependency, a plugin, or an artifact not in
+# ~/.m2 when offline), without Maven's prefix and colours.
+resolve_error() {
+  sed 's/\x1b\[[0-9;]*m//g' "$log" \
+    | grep -m1 -E '^\[ERROR\] .*(Could not resolve|Could not transfer|could not be resolved|Failed to read artifact descriptor|Non-resolvable|in offline mode|No plugin found)' \
+    | sed 's/^\[ERROR\] //' | cut -c1-240
+}
 trap 'rm -f "$log"' EXIT
 status=0
 summary=()
+all_passed=0 all_failed=0 all_skipped=0
 for line in "4.9.8:" "5.3.3:-P rocketmq5"; do
   version=${line%%:*}
   profile=${line#*:}
-  echo "compat/java $version: running against RMQ_BUILDDIR=$RMQ_BUILDDIR"
+  # Dependencies and plugins first, quietly, so that a machine without them prints one line.
   # shellcheck disable=SC2086
-  mvn -B -ntp $profile test 2>&1 | tee "$log"
+  mvn -B -q $profile dependency:resolve dependency:resolve-plugins > "$log" 2>&1
+  rc=$?
+  [ "$rc" -ne 0 ] && unavailable "Maven artifacts for $version not available: $(resolve_error)"
+  echo "compat/java $version: running against RMQ_BUILDDIR=$RMQ_BUILDDIR"
+  # Debian's Maven ends with colour resets even in batch mode; they would glue onto our lines.
+  # shellcheck disable=SC2086
+  mvn -B -ntp $profile test 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' | tee "$log"
   rc=${PIPESTATUS[0]}
-  plain=$(sed 's/\x1b\[[0-9;]*m//g' "$log")
-  # A dependency, plugin or Surefire provider that could not be downloaded (or is not in
-  # ~/.m2 when offline): nothing was tested.
-  reason=$(printf '%s\n' "$plain" | grep -m1 -E '^\[ERROR\] .*(Could not resolve|Could not transfer|could not be resolved|Failed to read artifact descriptor|Non-resolvable|in offline mode)' \
-    | sed 's/^\[ERROR\] //' | cut -c1-240)
+  # The Surefire provider is fetched only when the tests start.
+  reason=$(resolve_error)
   [ "$rc" -ne 0 ] && [ -n "$reason" ] && unavailable "Maven artifacts for $version not available: $reason"
   # Surefire's closing totals: "Tests run: N, Failures: F, Errors: E, Skipped: S" (no "Time elapsed").
-  totals=$(printf '%s\n' "$plain" | grep -E 'Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$' | tail -1)
+  totals=$(grep -E 'Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$' "$log" | tail -1)
   if [ -z "$totals" ]; then
     summary+=("compat/java $version: no test ran (Maven exit $rc, see above)")
     status=1
@@ -55,7 +66,9 @@ for line in "4.9.8:" "5.3.3:-P rocketmq5"; do
   text="compat/java $version: $passed passed, $failed failed"
   [ "$skipped" -gt 0 ] && text="$text, $skipped skipped"
   summary+=("$text")
+  all_passed=$((all_passed + passed)) all_failed=$((all_failed + failed)) all_skipped=$((all_skipped + skipped))
   { [ "$rc" -ne 0 ] || [ "$failed" -gt 0 ]; } && status=1
 done
 printf '%s\n' "${summary[@]}"
+echo "compat/java: $all_passed passed, $all_failed failed, $all_skipped skipped"
 exit $status

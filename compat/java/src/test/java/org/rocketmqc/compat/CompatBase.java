@@ -93,12 +93,18 @@ public abstract class CompatBase {
      * Points a client at this class's cluster under a unique instance name (so no two clients
      * share an MQClientInstance, nor a broadcasting offset file from an earlier run), polls
      * the name server every second rather than every 30 s (routes of retry and DLQ topics
-     * appear while a case runs), and turns on TLS when the cluster's broker wants it.
+     * appear while a case runs), heartbeats every second rather than every 30 s, and turns on
+     * TLS when the cluster's broker wants it.
+     * The heartbeat: after a rebalance a push consumer raises its subscription's version and
+     * heartbeats, but only if no other heartbeat of the instance holds the lock at that moment
+     * (tryLock in messageQueueChanged, both lines); otherwise its pulls are refused with
+     * SUBSCRIPTION_NOT_LATEST, by Apache's broker as by ours, until the next heartbeat.
      */
     protected static <C extends ClientConfig> C setup(C client, String name) {
         client.setNamesrvAddr(servers.nameSrv);
         client.setInstanceName(name + "-" + System.nanoTime());
         client.setPollNameServerInterval(1000);
+        client.setHeartbeatBrokerInterval(1000);
         if (spec != null && !spec.brokerTlsMode().isEmpty()) client.setUseTLS(true);
         return client;
     }

@@ -84,6 +84,7 @@ public final class Servers implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(out));
         pb.environment().put("ROCKETMQ_HOME", dir.toString()); // conf/plain_acl.yml
+        pb.environment().put("RMQ_LOG_STDERR", "1"); // into the log copied at close, not ~/logs
         return pb.start();
     }
 
