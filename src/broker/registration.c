@@ -222,6 +222,38 @@ static void round_done(round *rd)
     free(rd);
 }
 
+/*
+ * TopicConfigManager.updateOrderTopicConfig: a REGISTER_BROKER answer's body is the
+ * name server's ORDER_TOPIC_CONFIG namespace as a KVTable ({"table":{topic:conf}}).
+ * When there is one, it decides which of our topics are ordered: those it names
+ * become order=true, every other one order=false. No body: nothing changes.
+ */
+static void update_order_topics(broker *b, const rmq_cmd *resp)
+{
+    if (!resp->body || resp->body_len == 0) return;
+    cJSON *root = fjson_parse((const char *)resp->body, resp->body_len, NULL);
+    const cJSON *table = root ? cJSON_GetObjectItemCaseSensitive(root, "table") : NULL;
+    if (!cJSON_IsObject(table)) {
+        cJSON_Delete(root);
+        return;
+    }
+    size_t n;
+    topic_config *all = topic_table_snapshot(b->topics, &n);
+    bool changed = false;
+    for (size_t i = 0; i < n; i++) {
+        bool order = cJSON_GetObjectItemCaseSensitive(table, all[i].topic_name) != NULL;
+        if (all[i].order == order) continue;
+        all[i].order = order;
+        topic_table_put(b->topics, &all[i]);
+        log_info("broker", "update order topic config, topic=%s, order=%s", all[i].topic_name,
+                 order ? "true" : "false");
+        changed = true;
+    }
+    free(all);
+    cJSON_Delete(root);
+    if (changed) broker_topics_changed(b);
+}
+
 static void register_done(rmq_cmd *resp, const char *err, void *arg)
 {
     call *c = arg;
@@ -236,6 +268,7 @@ static void register_done(rmq_cmd *resp, const char *err, void *arg)
         if (b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
             ha_set_master_address(b->ha, cmd_ext_get(resp, "haServerAddr"));
         if (b->slave_sync) slave_sync_set_master(b->slave_sync, cmd_ext_get(resp, "masterAddr"));
+        update_order_topics(b, resp);
     }
     cmd_free(resp);
     if (c->rd) round_done(c->rd);

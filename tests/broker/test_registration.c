@@ -108,6 +108,7 @@ static struct {
     int n_seen;
     bool answer_changed;   /* QUERY_DATA_VERSION's answer */
     int register_delay_ms; /* before answering REGISTER_BROKER */
+    const char *register_body; /* REGISTER_BROKER's answer body (the ORDER_TOPIC_CONFIG KVTable) */
 } fake = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* The topics of a REGISTER_BROKER body, JSON or compressed. */
@@ -149,9 +150,11 @@ static int fake_request(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
     if (fake.n_seen < MAX_SEEN) fake.seen[fake.n_seen++] = s;
     bool changed = fake.answer_changed;
     int delay = req->code == 103 ? fake.register_delay_ms : 0;
+    const char *body = req->code == 103 ? fake.register_body : NULL;
     pthread_mutex_unlock(&fake.lock);
     if (delay) usleep((useconds_t)delay * 1000);   /* a slow name server: its loop waits too */
     *resp = cmd_new_response(req, 0, NULL);
+    if (body) cmd_set_body(*resp, body, strlen(body));
     if (req->code == 322) cmd_ext_set_bool(*resp, "changed", changed);
     else cmd_ext_declare(*resp);
     return RMQ_OK;
@@ -181,6 +184,7 @@ static void fake_start(void)
     fake.n_seen = 0;
     fake.answer_changed = true;
     fake.register_delay_ms = 0;
+    fake.register_body = NULL;
     ck_assert_int_eq(pthread_create(&fake.thread, NULL, fake_loop, NULL), 0);
 }
 
@@ -586,6 +590,78 @@ START_TEST(test_heartbeat_waits_for_the_retry_topic_registration)
 }
 END_TEST
 
+static void set_register_body(const char *body)
+{
+    pthread_mutex_lock(&fake.lock);
+    fake.register_body = body;
+    pthread_mutex_unlock(&fake.lock);
+}
+
+/* The "order" of TOPIC in the broker's config/topics.json, waited for (5 s) to become WANT. */
+static void wait_order_on_disk(const test_broker *tb, const char *topic, bool want)
+{
+    char *path = str_printf("%s/store/config/topics.json", tb->dir);
+    int64_t deadline = now_ms() + 5000;
+    bool order = !want;
+    do {
+        size_t len;
+        char *text = read_file(path, &len);
+        cJSON *root = text ? fjson_parse(text, len, NULL) : NULL;
+        const cJSON *tc = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "topicConfigTable"), topic);
+        order = cJSON_IsTrue(cJSON_GetObjectItem(tc, "order"));
+        cJSON_Delete(root);
+        free(text);
+        if (order == want) break;
+        usleep(20000);
+    } while (now_ms() < deadline);
+    free(path);
+    ck_assert_msg(order == want, "topic %s: order is %d, want %d", topic, order, want);
+}
+
+/*
+ * mqadmin updateOrderConf writes the name server's ORDER_TOPIC_CONFIG namespace; the
+ * broker learns it from REGISTER_BROKER's answer (TopicConfigManager.updateOrderTopicConfig)
+ * and marks those topics ordered, so brokerConsumeStats -o true lists them as on Apache's
+ * broker (compat/apache found ours ignoring the answer body).
+ */
+START_TEST(test_order_topics_follow_the_registration_answer)
+{
+    fake_start();
+    char *ns = fake_arg();
+    test_broker tb;
+    tb_init(&tb, "test_reg_order", ns, "--registerNameServerPeriod=600000", NULL);
+    int n = wait_full();
+    tb_create_topic(&tb, "T_ord", 2);
+    tb_create_topic(&tb, "T_plain", 2);
+    n = wait_seen(103, n + 2);
+    wait_order_on_disk(&tb, "T_ord", false);
+
+    set_register_body("{\"table\":{\"T_ord\":\"broker-e2e:2\"}}");
+    tb_create_topic(&tb, "T_trigger1", 1);   /* an incremental registration brings the answer */
+    wait_order_on_disk(&tb, "T_ord", true);
+    wait_order_on_disk(&tb, "T_plain", false);
+
+    /* A namespace that no longer names the topic turns it back. */
+    set_register_body("{\"table\":{}}");
+    tb_create_topic(&tb, "T_trigger2", 1);
+    wait_order_on_disk(&tb, "T_ord", false);
+
+    /* No body (no such namespace on the name server): order flags stay as they are. */
+    set_register_body("{\"table\":{\"T_ord\":\"broker-e2e:2\"}}");
+    tb_create_topic(&tb, "T_trigger3", 1);
+    wait_order_on_disk(&tb, "T_ord", true);
+    set_register_body(NULL);
+    n = wait_seen(103, 0);
+    tb_create_topic(&tb, "T_trigger4", 1);
+    ck_assert_int_gt(wait_seen(103, n + 1), n);
+    usleep(300000);   /* the answer handled */
+    wait_order_on_disk(&tb, "T_ord", true);
+    tb_done(&tb);
+    free(ns);
+    fake_stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("registration");
@@ -600,6 +676,7 @@ int main(void)
     tcase_add_test(tc, test_large_table_split_anyway);
     tcase_add_test(tc, test_query_data_version_first);
     tcase_add_test(tc, test_heartbeat_waits_for_the_retry_topic_registration);
+    tcase_add_test(tc, test_order_topics_follow_the_registration_answer);
     suite_add_tcase(s, tc);
     tc = tcase_create("namesrv");
     tcase_set_timeout(tc, 60);
