@@ -331,6 +331,33 @@ START_TEST(test_string_settings_updated_at_run_time_then_clean_stop)
 }
 END_TEST
 
+/* One connection heart-beating a producer and a push consumer: the connection gauges count it. */
+START_TEST(test_connections_by_client_kind)
+{
+    char err[128];
+    int fd = rmq_connect_blocking(tb.proc.addr, 2000, err, sizeof err);
+    ck_assert_msg(fd >= 0, "%s", err);
+    const char *body = "{\"clientID\":\"127.0.0.1@metrics\",\"producerDataSet\":[{\"groupName\":\"PG_conn\"}],"
+                       "\"consumerDataSet\":[{\"groupName\":\"CG_conn\",\"consumeType\":\"CONSUME_PASSIVELY\","
+                       "\"messageModel\":\"CLUSTERING\",\"consumeFromWhere\":\"CONSUME_FROM_LAST_OFFSET\","
+                       "\"subscriptionDataSet\":[{\"topic\":\"ConnT\",\"subString\":\"*\"}],\"unitMode\":false}]}";
+    rmq_cmd *req = cmd_new_request(34);   /* HEART_BEAT, as a 4.9.8 Java client (language JAVA, version 409) */
+    req->version = 409;
+    cmd_set_body(req, body, strlen(body));
+    rmq_cmd *resp = rmq_invoke_fd(fd, req, BC_TIMEOUT, err, sizeof err);
+    ck_assert_msg(resp && resp->code == 0, "heartbeat: %s", resp ? resp->remark : err);
+    cmd_free(resp), cmd_free(req);
+    char *m = scrape_ok(metrics_port);
+    ck_assert(sample(m, "rocketmq_producer_connections", "language", "java", "version", "v4_9_8", "protocol_type",
+                     "remoting", NULL) == 1);
+    ck_assert(sample(m, "rocketmq_consumer_connections", "consumer_group", "CG_conn", "language", "java", "version",
+                     "v4_9_8", "consume_mode", "push", "is_system", "false", NULL) == 1);
+    ck_assert(sample(m, "rocketmq_remoting_connections", "listener", "main", NULL) >= 1);
+    free(m);
+    close(fd);
+}
+END_TEST
+
 START_TEST(test_other_paths_are_not_found)
 {
     char *resp = scrape(metrics_port, "/nothing");
@@ -373,7 +400,7 @@ int main(void)
 {
     const TTest *const tests[] = {test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_progress,
                                   test_pop_counts_messages_out, test_string_settings_updated_at_run_time_then_clean_stop,
-                                  test_other_paths_are_not_found,
+                                  test_connections_by_client_kind, test_other_paths_are_not_found,
                                   test_name_server_exports_rpc_latency, NULL};
     return tb_run_tests("metrics", 60, setup, teardown, tests);
 }
