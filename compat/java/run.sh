@@ -20,6 +20,8 @@ unavailable() {
 command -v mvn >/dev/null 2>&1 || unavailable "mvn is not installed"
 command -v java >/dev/null 2>&1 || unavailable "java is not installed"
 export RMQ_BUILDDIR=${RMQ_BUILDDIR:-$(cd ../.. && pwd)/build}
+# Our servers keep logging to stderr, which this harness captures per server.
+export RMQ_LOG_STDERR=1
 if [ ! -x "$RMQ_BUILDDIR/mqnamesrv" ] || [ ! -x "$RMQ_BUILDDIR/mqbroker" ]; then
   echo "compat/java: FAILED: no mqnamesrv/mqbroker in $RMQ_BUILDDIR (build first)"
   exit 1
