@@ -11,6 +11,8 @@
 #   NS_PORT, BROKER_PORT  listen ports [29876, 20911]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# The servers log to stderr, kept in $WORK/*.log.
+export RMQ_LOG_STDERR=1
 BUILD=$(cd "${RMQ_BUILDDIR:-build}" && pwd)
 TOOL=$BUILD/bench/topics/bench_topics
 for bin in "$BUILD/mqnamesrv" "$BUILD/mqbroker" "$TOOL"; do
