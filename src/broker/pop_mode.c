@@ -86,14 +86,44 @@ char *pop_mode_encode(pop_service *p, bool pretty, size_t *len)
     return fjson_writer_finish(&w, len);
 }
 
+/* ---- the module's config files ---- */
+
+char *pop_config_path(pop_service *p, const char *file)
+{
+    return str_printf("%s/config/%s", p->b->cfg.storePathRootDir, file);
+}
+
+bool pop_config_write(pop_service *p, const char *path, const char *text, size_t len)
+{
+    char *dir = str_printf("%s/config", p->b->cfg.storePathRootDir);
+    bool ok = mkdirs(dir) == RMQ_OK && write_file_atomic(path, text, len) == RMQ_OK;
+    if (!ok) log_error("pop", "persist %s failed: %s", path, strerror(errno));
+    free(dir);
+    return ok;
+}
+
+int pop_config_read(const char *path, cJSON **root, char *err, size_t errlen)
+{
+    *root = NULL;
+    size_t len;
+    char *text = read_file_or_bak(path, &len);
+    if (!text || len == 0) {
+        free(text);
+        return RMQ_OK;  /* first start */
+    }
+    const char *why = NULL;
+    *root = fjson_parse(text, len, &why);
+    free(text);
+    if (*root) return RMQ_OK;
+    snprintf(err, errlen, "%s: %s", path, why);
+    return RMQ_ERR;
+}
+
 static void persist(pop_service *p)
 {
     size_t len;
     char *text = pop_mode_encode(p, true, &len);
-    char *dir = str_printf("%s/config", p->b->cfg.storePathRootDir);
-    if (mkdirs(dir) != RMQ_OK || write_file_atomic(p->modes_path, text, len) != RMQ_OK)
-        log_error("pop", "persist %s failed: %s", p->modes_path, strerror(errno));
-    free(dir);
+    pop_config_write(p, p->modes_path, text, len);
     free(text);
 }
 
@@ -123,20 +153,10 @@ int pop_mode_decode_setting(const cJSON *obj, pop_mode_setting *out, const char 
 
 int pop_mode_load(pop_service *p, char *err, size_t errlen)
 {
-    p->modes_path = str_printf("%s/config/messageRequestMode.json", p->b->cfg.storePathRootDir);
-    size_t len;
-    char *text = read_file_or_bak(p->modes_path, &len);
-    if (!text || len == 0) {
-        free(text);
-        return RMQ_OK;  /* first start */
-    }
+    p->modes_path = pop_config_path(p, "messageRequestMode.json");
+    cJSON *root;
+    if (pop_config_read(p->modes_path, &root, err, errlen)) return RMQ_ERR;
     const char *why = NULL;
-    cJSON *root = fjson_parse(text, len, &why);
-    free(text);
-    if (!root) {
-        snprintf(err, errlen, "%s: %s", p->modes_path, why);
-        return RMQ_ERR;
-    }
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "messageRequestModeMap");
     const cJSON *topic, *group;
     cJSON_ArrayForEach(topic, map) {

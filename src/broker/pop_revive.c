@@ -536,8 +536,9 @@ pop_service *pop_new(broker *b, char *err, size_t errlen)
     snprintf(p->revive_topic, sizeof p->revive_topic, POP_REVIVE_TOPIC_PREFIX "%s", b->cfg.brokerClusterName);
     if (msg_host_parse(&p->store_host, b->addr)) memset(&p->store_host, 0, sizeof p->store_host);
     for (int q = 0; q < POP_REVIVE_QUEUE_NUM; q++) p->revive_offset[q] = -1;
-    if (pop_mode_load(p, err, errlen)) {
+    if (pop_mode_load(p, err, errlen) || pop_order_load(p, err, errlen)) {
         pop_mode_free_all(p);
+        pop_order_free_all(p);
         free(p);
         return NULL;
     }
@@ -551,17 +552,31 @@ pop_service *pop_new(broker *b, char *err, size_t errlen)
     return p;
 }
 
+static void persist_cb(evutil_socket_t fd, short what, void *arg)
+{
+    pop_order_persist(arg);
+}
+
 void pop_start(pop_service *p)
 {
     p->revive_ev = event_new(p->b->base, -1, EV_PERSIST, revive_cb, p);
     struct timeval tv = {REVIVE_INTERVAL_MS / 1000, (REVIVE_INTERVAL_MS % 1000) * 1000};
     event_add(p->revive_ev, &tv);
+    /* consumerOrderInfo.json with the consumer offsets' period (flushConsumerOffsetInterval) */
+    int ms = p->b->cfg.flushConsumerOffsetInterval > 0 ? p->b->cfg.flushConsumerOffsetInterval : 5000;
+    p->persist_ev = event_new(p->b->base, -1, EV_PERSIST, persist_cb, p);
+    struct timeval ptv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(p->persist_ev, &ptv);
 }
 
 void pop_free(pop_service *p)
 {
     if (!p) return;
     if (p->revive_ev) event_free(p->revive_ev);
+    if (p->persist_ev) {
+        event_free(p->persist_ev);
+        pop_order_persist(p);  /* masters only: a slave's are the master's */
+    }
     pop_mode_free_all(p);
     pop_order_free_all(p);
     free(p);

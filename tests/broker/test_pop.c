@@ -438,6 +438,39 @@ START_TEST(test_orderly_pop_locks_the_queue_until_acked_or_invisible_time)
 }
 END_TEST
 
+START_TEST(test_orderly_lock_and_counts_survive_a_restart)
+{
+    tb_create_topic(&tb, "PopF", 1);
+    send_bodies("PopF", "f", 2);
+    rmq_cmd *r = pop_order("a1", 1, 60000);
+    ck_assert_int_eq(r->code, 0);
+    msg_record rec;
+    ck_assert_int_eq(tb_records(r, &rec, 1), 1);
+    char *ck = receipt(r, &rec);
+    cmd_free(r);
+    /* Kept in config/consumerOrderInfo.json as Apache keeps it. */
+    tb_restart(&tb, SIGTERM);
+    char *path = str_printf("%s/store/config/consumerOrderInfo.json", tb.dir);
+    size_t len;
+    char *json = read_file(path, &len);
+    ck_assert_msg(json && strstr(json, "\"PopF@GFifo\"") && strstr(json, "\"a\":\"a1\"") &&
+                  strstr(json, "\"o\":[0]") && strstr(json, "\"i\":60000"), "%s", json ? json : "(no file)");
+    free(json), free(path);
+    r = pop_order("a2", 1, 60000);
+    ck_assert_int_eq(r->code, 210);  /* still locked */
+    cmd_free(r);
+    ack("GFifo", "PopF", ck);
+    free(ck);
+    r = pop_order("a3", 1, 60000);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(tb_records(r, &rec, 1), 1);
+    char text[8];
+    body_of(&rec, text, sizeof text);
+    ck_assert_str_eq(text, "f1");
+    cmd_free(r);
+}
+END_TEST
+
 START_TEST(test_long_polling_pop_is_answered_when_a_message_arrives)
 {
     tb_create_topic(&tb, "PopL", 2);
@@ -743,6 +776,7 @@ int main(void)
         test_retry_topic_v2_when_configured,
         test_batch_ack_acknowledges_the_set_bits_only,
         test_orderly_pop_locks_the_queue_until_acked_or_invisible_time,
+        test_orderly_lock_and_counts_survive_a_restart,
         test_long_polling_pop_is_answered_when_a_message_arrives,
         test_peek_notification_and_polling_info,
         test_request_mode_and_assignment_as_apache,
