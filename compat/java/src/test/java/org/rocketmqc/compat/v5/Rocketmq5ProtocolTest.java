@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,6 +29,7 @@ import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
 import org.apache.rocketmq.remoting.protocol.body.ProducerTableInfo;
 import org.apache.rocketmq.remoting.protocol.subscription.SubscriptionGroupConfig;
+import org.apache.rocketmq.tools.command.MQAdminStartup;
 import org.junit.jupiter.api.Test;
 import org.rocketmqc.compat.CompatBase;
 
@@ -147,5 +150,55 @@ class Rocketmq5ProtocolTest extends CompatBase {
                 return false;
             }
         }, 10, () -> "PG_info5 in GET_ALL_PRODUCER_INFO");
+    }
+
+    /** The 5.3.3 mqadmin (MQAdminStartup.main0, in this JVM), its output and stack traces. */
+    private static synchronized String mqadmin(String... args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+        all[args.length] = "-n";
+        all[args.length + 1] = servers.nameSrv;
+        System.setOut(ps);
+        System.setErr(ps);
+        try {
+            MQAdminStartup.main0(all, null);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String mqadminOk(String... args) {
+        String text = mqadmin(args);
+        assertTrue(!text.contains("Exception"), "mqadmin " + String.join(" ", args) + ":\n" + text);
+        return text;
+    }
+
+    /** The sub-commands an operator runs daily, from the 5.3.3 tools. */
+    @Test
+    void mqadmin5DailyCommands() throws Exception {
+        String b = servers.brokerAddr;
+        assertTrue(mqadminOk("updateTopic", "-b", b, "-t", "T5_ADM", "-r", "2", "-w", "2", "-a", "+message.type=FIFO")
+            .contains("success"));
+        mqadminOk("updateTopic", "-b", b, "-t", "T5_ADM_N", "-r", "1", "-w", "1");
+        assertTrue(mqadmin("updateTopic", "-b", b, "-t", "T5_ADM_X", "-a", "+queue.type=Odd")
+            .contains("value is not in set: [SimpleCQ, BatchCQ]"));
+        await(() -> mqadmin("topicList").contains("T5_ADM_N"), 10, () -> "T5_ADM_N in topicList");
+        assertTrue(mqadminOk("topicRoute", "-t", "T5_ADM").contains(servers.brokerName));
+        assertTrue(mqadminOk("topicStatus", "-t", "T5_ADM").contains(servers.brokerName));
+        assertTrue(mqadminOk("clusterList").contains(b));
+        assertTrue(mqadminOk("brokerStatus", "-b", b).contains("brokerVersionDesc"));
+        assertTrue(mqadminOk("updateSubGroup", "-b", b, "-g", "CG5_ADM", "-r", "3").contains("success"));
+        assertTrue(mqadminOk("getConsumerConfig", "-g", "CG5_ADM").contains("CG5_ADM"));
+        assertTrue(mqadminOk("getBrokerConfig", "-b", b).contains("brokerName"));
+        mqadminOk("consumerProgress");
+        assertTrue(mqadmin("sendMessage", "-t", "T5_ADM", "-p", "plain")
+            .contains("TopicMessageType validate failed, the expected type is FIFO, but actual type is NORMAL"));
+        var sent = producer("PG_adm5").send(msg("T5_ADM_N", "by-id"));
+        String shown = mqadminOk("queryMsgById", "-t", "T5_ADM_N", "-i", sent.getOffsetMsgId());
+        assertTrue(shown.contains("T5_ADM_N") && shown.contains(sent.getMsgId()), shown);
     }
 }
