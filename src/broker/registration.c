@@ -15,8 +15,8 @@
 enum { REGISTER_BROKER = 103, UNREGISTER_BROKER = 104, QUERY_DATA_VERSION = 322 };
 
 /* Topics per registration body without enableSplitRegistration: a topic is at most
- * ~450 bytes of JSON (a 127-character name twice), so a body stays under 8 MiB, half
- * the 16 MiB frame limit of Apache's and our name servers. */
+ * ~680 bytes of JSON (a 271-character %RETRY% name twice, ~130 bytes of fields), so a
+ * body stays under 11 MiB, below the 16 MiB frame limit of Apache's and our name servers. */
 #define REGISTER_TOPICS_MAX 16000
 
 /* A name server that missed a registration gets the whole table next time. */
