@@ -28,6 +28,7 @@ enum {
     GET_HAS_UNIT_SUB_TOPIC_LIST = 312, GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST = 313,
     UPDATE_NAMESRV_CONFIG = 318, GET_NAMESRV_CONFIG = 319, QUERY_DATA_VERSION = 322,
     ADD_WRITE_PERM_OF_BROKER = 327,
+    BROKER_HEARTBEAT = 904,   /* 5.x */
 };
 
 /* ResponseCode */
@@ -262,6 +263,23 @@ static int query_data_version(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *a
                                                                               : NULL;
     *resp = success_with_body(req, json, len);
     cmd_ext_set_bool(*resp, "changed", changed);
+    return RMQ_OK;
+}
+
+/* 5.x BROKER_HEARTBEAT (BrokerHeartbeatRequestHeader; its optional HA fields unused): the
+ * broker's live time is refreshed as a registration would. */
+static int broker_heartbeat(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
+{
+    static const hdr_field fields[] = {
+        {"clusterName", HDR_STR, true, offsetof(broker_header, cluster_name)},
+        {"brokerAddr", HDR_STR, true, offsetof(broker_header, broker_addr)},
+        {"brokerName", HDR_STR, true, offsetof(broker_header, broker_name)},
+    };
+    namesrv *ns = arg;
+    broker_header h = {0};
+    if (!DECODE(req, fields, &h, resp)) return RMQ_OK;
+    route_touch_broker(ns->routes, h.broker_addr, now_ms());
+    *resp = success(req);
     return RMQ_OK;
 }
 
@@ -508,6 +526,7 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
         {GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, get_has_unit_sub_ununit_topic_list},
         {UPDATE_NAMESRV_CONFIG, update_namesrv_config},
         {GET_NAMESRV_CONFIG, get_namesrv_config},
+        {BROKER_HEARTBEAT, broker_heartbeat},
     };
     for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++)
         rmq_server_register(ns->server, procs[i].code, procs[i].fn, ns);

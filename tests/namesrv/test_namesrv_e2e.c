@@ -527,6 +527,31 @@ START_TEST(test_expiry_closes_silent_broker)
 }
 END_TEST
 
+/* A 5.x broker's BROKER_HEARTBEAT (904) between registrations keeps it alive; its header is checked. */
+START_TEST(test_5x_broker_heartbeat_keeps_broker_alive)
+{
+    int fd = connect_to(&short_srv);
+    rmq_cmd *req = golden_frame("broker-to-namesrv.jsonl", "broker", 103, -1, 0);
+    cmd_ext_set(req, "brokerName", "hb5-broker");
+    expect(call(&short_srv, fd, req), 0, NULL, NULL);
+    for (int64_t end = mono_ms() + 3000; mono_ms() < end; usleep(300000)) {
+        rmq_cmd *hb = request(904, 453, "clusterName", "DefaultCluster", "brokerAddr", "127.0.0.1:20911",
+                              "brokerName", "hb5-broker", "brokerId", "0", NULL);
+        expect(call(&short_srv, fd, hb), 0, NULL, NULL);
+    }
+    rmq_cmd *info = call(&short_srv, -1, request(106, V4_9_8, NULL));
+    char *b = body_str(info);
+    ck_assert_msg(strstr(b, "hb5-broker") != NULL, "expired despite heartbeats: %s", b);
+    free(b);
+    cmd_free(info);
+    expect(call(&short_srv, fd, request(904, 453, "clusterName", "DefaultCluster", "brokerName", "hb5-broker", NULL)),
+           1, "org.apache.rocketmq.remoting.exception.RemotingCommandException: the custom field <brokerAddr> is null",
+           NULL);
+    ck_assert_msg(wait_broker_gone(&short_srv, "hb5-broker", 15000), "broker without heartbeats not expired");
+    close(fd);
+}
+END_TEST
+
 START_TEST(test_sigterm_stops_cleanly)
 {
     ck_assert_int_eq(test_proc_stop(&main_srv.proc, SIGTERM), 0);
@@ -556,6 +581,7 @@ int main(void)
     tcase_add_test(tc, test_order_topic_conf_and_config_codes);
     tcase_add_test(tc, test_channel_close_unregisters);
     tcase_add_test(tc, test_expiry_closes_silent_broker);
+    tcase_add_test(tc, test_5x_broker_heartbeat_keeps_broker_alive);
     tcase_add_test(tc, test_sigterm_stops_cleanly);   /* last: stops both servers */
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
