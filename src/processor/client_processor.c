@@ -265,6 +265,14 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
             if (!ok) break;
         }
     }
+    /* 5.x: a fingerprint makes it a v2 heartbeat, which may leave the subscriptions out. */
+    int32_t fingerprint = 0;
+    bool without_sub = false, sub_change = false;
+    if (ok && (fjson_field_int32(body, "heartbeatFingerprint", &fingerprint) == FJSON_WRONG_TYPE ||
+               fjson_field_bool(body, "withoutSub", &without_sub) == FJSON_WRONG_TYPE)) {
+        snprintf(why, sizeof why, "heartbeatFingerprint or withoutSub of the wrong type");
+        ok = false;
+    }
     if (!ok) {
         *resp = cmd_new_responsef(req, RC_SYSTEM_ERROR, "decode HeartbeatData failed: %s", why);
         free_consumers(cds, n_cds);
@@ -281,11 +289,6 @@ static int heart_beat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
         cJSON_Delete(body);
         return RMQ_AGAIN;
     }
-    /* 5.x: a fingerprint makes it a v2 heartbeat, which may leave the subscriptions out. */
-    int32_t fingerprint = 0;
-    bool without_sub = false, sub_change = false;
-    fjson_field_int32(body, "heartbeatFingerprint", &fingerprint);
-    fjson_field_bool(body, "withoutSub", &without_sub);
     client_identity who = {conn, client_id, req->language, req->version};
     for (size_t i = 0; i < n_cds; i++) {
         sub_change |= clients_fingerprint_changed(b->clients, cds[i].group, fingerprint) && fingerprint;

@@ -360,8 +360,12 @@ START_TEST(heartbeat_v2_keeps_subscriptions_and_reports_changes)
     g = clients_consumer_group(fx.b.clients, "G_v2");
     ck_assert_int_eq(g->n_subs, 1);
     ck_assert_ptr_nonnull(consumer_group_subscription(g, "T_v2b"));
+    /* A fingerprint that is no int is refused. */
+    rmq_cmd *r = call(&c, body_request(HEART_BEAT, "{\"clientID\":\"127.0.0.1@v2\",\"heartbeatFingerprint\":\"x\"}"));
+    expect(r, SYSTEM_ERROR, "decode HeartbeatData failed: heartbeatFingerprint or withoutSub of the wrong type");
+    cmd_free(r);
     /* A 4.9.8 heartbeat is answered as 4.9.8 does: no ext fields. */
-    rmq_cmd *r = call(&c, body_request(HEART_BEAT, "{\"clientID\":\"127.0.0.1@v1\"}"));
+    r = call(&c, body_request(HEART_BEAT, "{\"clientID\":\"127.0.0.1@v1\"}"));
     expect(r, SUCCESS, NULL);
     ck_assert_int_eq(r->n_ext, 0);
     cmd_free(r);
