@@ -171,6 +171,56 @@ START_TEST(test_load_pretty_file_and_lenient_values)
 }
 END_TEST
 
+/* topics.json as Apache 5.x writes it: every topic with `attributes` ({} when none). */
+START_TEST(test_load_5x_attributes_and_write_them_back)
+{
+    char *root = make_store_root();
+    put_config(root, "topics.json",
+               "{\"dataVersion\":{\"counter\":1,\"timestamp\":1700000000000},\"topicConfigTable\":{"
+               "\"Fifo\":{\"attributes\":{\"message.type\":\"FIFO\",\"some.future.key\":\"x\"},\"order\":false,"
+               "\"perm\":6,\"readQueueNums\":4,\"topicFilterType\":\"SINGLE_TAG\",\"topicName\":\"Fifo\","
+               "\"topicSysFlag\":0,\"writeQueueNums\":4},"
+               "\"Plain\":{\"attributes\":{},\"perm\":6,\"readQueueNums\":1,\"topicName\":\"Plain\","
+               "\"writeQueueNums\":1}}}");
+    topic_table_options o = golden_options(root);
+    topic_table *t = open_ok(&o);
+    topic_config tc;
+    ck_assert(topic_table_get(t, "Fifo", &tc));
+    ck_assert_str_eq(topic_config_message_type(&tc), "FIFO");
+    ck_assert_str_eq(tc.attributes[TOPIC_ATTR_MESSAGE_TYPE], "FIFO");
+    ck_assert(topic_table_get(t, "Plain", &tc));
+    ck_assert(!topic_config_has_attributes(&tc));
+    ck_assert_str_eq(topic_config_message_type(&tc), "NORMAL");
+    size_t len;
+    char *json = topic_table_encode(t, false, &len);
+    ck_assert_msg(strstr(json, "{\"attributes\":{\"message.type\":\"FIFO\"},\"order\":false") != NULL, "%s", json);
+    ck_assert_msg(strstr(json, "some.future.key") == NULL, "%s", json);   /* no 5.x broker accepts it */
+    free(json);
+    /* Modifications as AttributeUtil applies them; a refused one leaves the topic as it was. */
+    char why[256];
+    ck_assert(topic_table_get(t, "Fifo", &tc));
+    ck_assert_ptr_null(topic_attributes_alter(&tc, "+message.type=DELAY,+reserve.time=5", false, why, sizeof why));
+    ck_assert_str_eq(tc.attributes[TOPIC_ATTR_MESSAGE_TYPE], "DELAY");
+    ck_assert_str_eq(tc.attributes[TOPIC_ATTR_RESERVE_TIME], "5");
+    ck_assert_str_eq(topic_attributes_alter(&tc, "-reserve.time,+cleanup.policy=DELETE", false, why, sizeof why),
+                     "attempt to update an unchangeable attribute. key: cleanup.policy");
+    ck_assert_str_eq(tc.attributes[TOPIC_ATTR_RESERVE_TIME], "5");
+    ck_assert_str_eq(topic_attributes_alter(&tc, "+reserve.time=-2", false, why, sizeof why),
+                     "value is not in range(-1, 9223372036854775807)");
+    ck_assert_str_eq(topic_attributes_alter(&tc, ",+reserve.time=1", false, why, sizeof why),
+                     "delete attribute format is wrong: ");
+    ck_assert_str_eq(topic_attributes_alter(&tc, "+a+b=1", false, why, sizeof why), "kv string format wrong.");
+    ck_assert_ptr_null(topic_attributes_alter(&tc, "", false, why, sizeof why));
+    /* The message types of properties strings (TopicMessageType.parseFromMessageProperty). */
+    ck_assert_str_eq(topic_message_type_of("TRAN_MSG\001true\002DELAY\0013", 21), "TRANSACTION");
+    ck_assert_str_eq(topic_message_type_of("TIMER_DELAY_MS\0011000", 19), "DELAY");
+    ck_assert_str_eq(topic_message_type_of("__SHARDINGKEY\001k", 15), "FIFO");
+    ck_assert_str_eq(topic_message_type_of("TRAN_MSG\001false", 14), "NORMAL");
+    topic_table_free(t);
+    remove_store_root(root);
+}
+END_TEST
+
 START_TEST(test_persist_pretty_and_reload)
 {
     char *root = make_store_root();
@@ -473,6 +523,7 @@ int main(void)
     tcase_add_test(tc, test_system_topics_follow_options);
     tcase_add_test(tc, test_load_apache_body);
     tcase_add_test(tc, test_load_pretty_file_and_lenient_values);
+    tcase_add_test(tc, test_load_5x_attributes_and_write_them_back);
     tcase_add_test(tc, test_persist_pretty_and_reload);
     tcase_add_test(tc, test_bak_fallback);
     tcase_add_test(tc, test_journal_replay_and_prune);
