@@ -5,14 +5,15 @@
  * Input: [uint32 n][n bytes][rest]. The n bytes are what a master sends a
  * slave ([int64 phys offset][int32 size][size bytes of commit log]...): the
  * harness plays the master to our slave, which appends what it accepts to its
- * own store (dispatching every record to consume queues and the index). Frame
- * offsets are taken relative to the slave's commit-log end at the start of
- * the input, so a frame at 0 is the one the slave can take. The rest is what a
- * slave sends a master (8-byte offset reports): the harness plays the slave to
- * our master, whose store holds a few messages, and reads what it streams
- * back. Each side must end its connection (EOF from the harness) within 5 s.
+ * store (dispatching every record to consume queues and the index). Each input
+ * gets a new, empty slave store, so what one input appends cannot spoil the
+ * next and a finding replays from its input alone. The rest is what a slave
+ * sends a master (8-byte offset reports): the harness plays the slave to our
+ * master, whose store holds a few messages, and reads what it streams back.
+ * Each side must end its connection (EOF from the harness) within 5 s.
  */
 #include <event2/event.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -24,7 +25,6 @@
 #include "store/store.h"
 
 #define SEGMENT (1 << 20)
-#define SLAVE_STORE_LIMIT (32LL << 20)  /* then a fresh slave store */
 #define SIDE_TIMEOUT_MS 5000
 
 static struct {
@@ -32,10 +32,9 @@ static struct {
     char *dir;
     store *master_store, *slave_store;
     ha_service *master, *slave;
-    int master_port;
+    int master_port, slave_port;
     int fake_master_fd;     /* our listener the slave connects to */
     char fake_master_addr[32];
-    int slave_generation;
 } fx;
 
 static store *open_store(const char *name, bool slave)
@@ -71,18 +70,24 @@ static ha_service *start_ha(store *st, int port)
     return ha;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
 static void open_slave(void)
 {
-    char name[32];
-    snprintf(name, sizeof name, "slave%d", fx.slave_generation++);
-    fx.slave_store = open_store(name, true);
-    fx.slave = start_ha(fx.slave_store, test_free_port());
+    fx.slave_store = open_store("slave", true);
+    fx.slave = start_ha(fx.slave_store, fx.slave_port);
 }
 
 static void close_slave(void)
 {
     ha_free(fx.slave);
     store_close(fx.slave_store);
+    char *dir = str_printf("%s/slave", fx.dir);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(dir);
 }
 
 static void put_messages(store *st, int n)
@@ -104,7 +109,6 @@ static void put_messages(store *st, int n)
 static void cleanup(void)
 {
     ha_free(fx.master);
-    close_slave();
     store_close(fx.master_store);
     close(fx.fake_master_fd);
     event_base_free(fx.base);
@@ -123,7 +127,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     put_messages(fx.master_store, 40);
     fx.master_port = test_free_port();
     fx.master = start_ha(fx.master_store, fx.master_port);
-    open_slave();
+    fx.slave_port = test_free_port();
     fx.fake_master_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof sa;
@@ -167,35 +171,21 @@ static void write_all(int fd, const uint8_t *p, size_t len)
     }
 }
 
-/* Plays the master to our slave. */
+/* Plays the master to a new slave. */
 static void feed_slave(const uint8_t *data, size_t len)
 {
-    int64_t base = store_commitlog_max_offset(fx.slave_store);
-    uint8_t *stream = xmalloc(len ? len : 1);
-    memcpy(stream, data, len);
-    size_t pos = 0;
-    ha_transfer t;
-    long n;
-    while ((n = ha_parse_transfer(stream + pos, len - pos, &t)) > 0) {
-        ha_header_put(stream + pos, t.phys_offset + base, t.size);
-        pos += (size_t)n;
-    }
+    open_slave();
     ha_set_master_address(fx.slave, fx.fake_master_addr);
     struct pollfd p = {fx.fake_master_fd, POLLIN, 0};
     FUZZ_ASSERT(poll(&p, 1, SIDE_TIMEOUT_MS) == 1);  /* the slave connects at once */
     int fd = accept(fx.fake_master_fd, NULL, NULL);
     FUZZ_ASSERT(fd >= 0);
     event_base_loop(fx.base, EVLOOP_NONBLOCK);  /* connected: the slave reports its offset */
-    write_all(fd, stream, len);
+    write_all(fd, data, len);
     shutdown(fd, SHUT_WR);
     pump_until_closed(fd);
     close(fd);
-    ha_set_master_address(fx.slave, NULL);
-    free(stream);
-    if (store_commitlog_max_offset(fx.slave_store) > SLAVE_STORE_LIMIT) {
-        close_slave();
-        open_slave();
-    }
+    close_slave();
 }
 
 /* Plays a slave to our master. */
