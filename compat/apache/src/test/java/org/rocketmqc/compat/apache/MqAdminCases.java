@@ -241,6 +241,35 @@ abstract class MqAdminCases {
     }
 
     @Test
+    void orderConfReachesTheBrokerThroughRegistration() throws Exception {
+        String topic = "AdmOrder" + impl();
+        createTopic(topic, 2);
+        String conf = broker.brokerName + ":2";
+        mqadmin("updateOrderConf", "-n", n, "-t", topic, "-v", conf, "-m", "put")
+            .expect("update orderConf success. topic=[" + topic + "], orderConf=[" + conf + "]");
+        mqadmin("updateOrderConf", "-n", n, "-t", topic, "-m", "get")
+            .expect("get orderConf success. topic=[" + topic + "], orderConf=[" + conf + "]");
+        // The route carries orderTopicConf only with the name server's orderMessageEnable=true.
+        String route = mqadmin("topicRoute", "-n", n, "-t", topic).expect("\"readQueueNums\":2").output();
+        assertFalse(route.contains("orderTopicConf"), route);
+        // The broker learns the name server's order topics from a registration's answer;
+        // creating a topic registers at once (the periodic one comes every 30 s).
+        createTopic(topic + "T1", 1);
+        Net.await(() -> topicOrder(topic), 40, () -> topic + " ordered on the broker");
+        mqadmin("updateOrderConf", "-n", n, "-t", topic, "-m", "delete").expect("success");
+        createTopic(topic + "T2", 1);
+        Net.await(() -> !topicOrder(topic), 40, () -> topic + " no longer ordered on the broker");
+    }
+
+    private boolean topicOrder(String topic) {
+        try {
+            return admin().examineTopicConfig(broker.addr(), topic).isOrder();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Test
     void kvConfigUpdateAndDelete() throws Exception {
         String space = "ADM_NS_" + impl();
         mqadmin("updateKvConfig", "-n", n, "-s", space, "-k", "k1", "-v", "v1")
