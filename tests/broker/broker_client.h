@@ -82,6 +82,31 @@ static inline void tb_restart(test_broker *tb, int sig)
     tb_start(tb);
 }
 
+/* An mqnamesrv on a free port in its own /tmp directory (*dir, caller frees after tb_namesrv_stop). */
+static inline void tb_namesrv_start(test_proc *ns, char **dir, const char *name)
+{
+    rmq_remoting_init();
+    *dir = test_tmpdir(name);
+    int port = test_free_port();
+    char *conf = str_printf("%s/namesrv.properties", *dir);
+    char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/kvConfig.json\n", port, *dir);
+    ck_assert_int_eq(write_file_atomic(conf, text, strlen(text)), 0);
+    char *out = str_printf("%s/stdout", *dir);
+    char *home = str_printf("HOME=%s", *dir);
+    char *argv[] = {"mqnamesrv", "-c", conf, NULL};
+    char *env[] = {home, NULL};
+    ck_assert_int_eq(test_proc_start_env(ns, "mqnamesrv", argv, env, port, out), 0);
+    free(home), free(out), free(text), free(conf);
+}
+
+/* Stops it (it must exit 0) and removes its directory. */
+static inline void tb_namesrv_stop(test_proc *ns, char *dir)
+{
+    ck_assert_int_eq(test_proc_stop(ns, SIGTERM), 0);
+    test_rmdir(dir);
+    free(dir);
+}
+
 static inline rmq_cmd *tb_call(const test_broker *tb, rmq_cmd *req, int timeout_ms)
 {
     char err[256];

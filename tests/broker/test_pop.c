@@ -605,6 +605,23 @@ START_TEST(test_peek_notification_and_polling_info)
 }
 END_TEST
 
+/* HEART_BEAT of consumer 127.0.0.1@c<N> of GROUP subscribed to TOPIC, on connection FD (kept open). */
+static void heartbeat(int fd, const char *group, const char *topic, int n)
+{
+    char err[256];
+    char *hb = str_printf("{\"clientID\":\"127.0.0.1@c%d\",\"consumerDataSet\":[{\"consumeFromWhere\":"
+                          "\"CONSUME_FROM_FIRST_OFFSET\",\"consumeType\":\"CONSUME_PASSIVELY\",\"groupName\":"
+                          "\"%s\",\"messageModel\":\"CLUSTERING\",\"subscriptionDataSet\":[{\"classFilterMode\":"
+                          "false,\"codeSet\":[],\"expressionType\":\"TAG\",\"subString\":\"*\",\"subVersion\":1,"
+                          "\"tagsSet\":[],\"topic\":\"%s\"}],\"unitMode\":false}],\"producerDataSet\":[]}", n,
+                          group, topic);
+    rmq_cmd *req = cmd_new_request(34);
+    cmd_take_body(req, hb, strlen(hb));
+    rmq_cmd *resp = rmq_invoke_fd(fd, req, BC_TIMEOUT, err, sizeof err);
+    ck_assert_msg(resp && resp->code == 0, "heartbeat: %s", err);
+    cmd_free(resp), cmd_free(req);
+}
+
 static void assert_body(const rmq_cmd *r, const char *want)
 {
     ck_assert_msg(r->body_len == strlen(want) && memcmp(r->body, want, r->body_len) == 0, "body %.*s, want %s",
@@ -641,16 +658,7 @@ START_TEST(test_request_mode_and_assignment_as_apache)
     for (int i = 0; i < 2; i++) {
         fds[i] = rmq_connect_blocking(tb.proc.addr, BC_TIMEOUT, err, sizeof err);
         ck_assert_int_ge(fds[i], 0);
-        char *hb = str_printf("{\"clientID\":\"127.0.0.1@c%d\",\"consumerDataSet\":[{\"consumeFromWhere\":"
-                              "\"CONSUME_FROM_FIRST_OFFSET\",\"consumeType\":\"CONSUME_PASSIVELY\",\"groupName\":"
-                              "\"GAsg\",\"messageModel\":\"CLUSTERING\",\"subscriptionDataSet\":[{\"classFilterMode\":"
-                              "false,\"codeSet\":[],\"expressionType\":\"TAG\",\"subString\":\"*\",\"subVersion\":1,"
-                              "\"tagsSet\":[],\"topic\":\"PopA\"}],\"unitMode\":false}],\"producerDataSet\":[]}", i);
-        rmq_cmd *req = cmd_new_request(34);
-        cmd_take_body(req, hb, strlen(hb));
-        rmq_cmd *resp = rmq_invoke_fd(fds[i], req, BC_TIMEOUT, err, sizeof err);
-        ck_assert_msg(resp && resp->code == 0, "heartbeat: %s", err);
-        cmd_free(resp), cmd_free(req);
+        heartbeat(fds[i], "GAsg", "PopA", i);
     }
     const char *q = "{\"clientId\":\"127.0.0.1@c1\",\"consumerGroup\":\"GAsg\",\"messageModel\":\"CLUSTERING\","
                     "\"strategyName\":\"AVG\",\"topic\":\"%s\"}";
@@ -685,6 +693,47 @@ START_TEST(test_request_mode_and_assignment_as_apache)
     assert_body(r, "{\"messageRequestModeMap\":{\"PopA\":{\"GAsg\":{\"consumerGroup\":"
                      "\"GAsg\",\"mode\":\"PULL\",\"popShareQueueNum\":0,\"topic\":\"PopA\"}}}}");
     cmd_free(r);
+}
+END_TEST
+
+/* Two brokers of a topic behind one name server: the assignment names the queues of both. */
+START_TEST(test_assignment_spans_the_brokers_of_the_route)
+{
+    tb_done(&tb);
+    test_proc ns;
+    char *ns_dir;
+    tb_namesrv_start(&ns, &ns_dir, "test_pop_namesrv");
+    char *ns_arg = str_printf("--namesrvAddr=%s", ns.addr);
+    tb_init(&tb, "test_pop_a", ns_arg, "--registerNameServerPeriod=1000", NULL);
+    test_broker other;
+    tb_init(&other, "test_pop_b", ns_arg, "--registerNameServerPeriod=1000", "--brokerName=broker-b", NULL);
+    tb_create_topic(&tb, "PopR2", 2);
+    tb_create_topic(&other, "PopR2", 2);
+    rmq_cmd *r = tb_call(&tb, json_req(401, "{\"consumerGroup\":\"GRt\",\"mode\":\"POP\",\"topic\":\"PopR2\"}"),
+                         BC_TIMEOUT);
+    ck_assert_int_eq(r->code, 0);
+    cmd_free(r);
+    char err[256];
+    int fd = rmq_connect_blocking(tb.proc.addr, BC_TIMEOUT, err, sizeof err);
+    ck_assert_int_ge(fd, 0);
+    heartbeat(fd, "GRt", "PopR2", 0);
+    const char *want = "{\"messageQueueAssignments\":[{\"messageQueue\":{\"brokerName\":\"broker-b\",\"queueId\":-1,"
+                       "\"topic\":\"PopR2\"},\"mode\":\"POP\"},{\"messageQueue\":{\"brokerName\":\"" BROKER_NAME
+                       "\",\"queueId\":-1,\"topic\":\"PopR2\"},\"mode\":\"POP\"}]}";
+    const char *q = "{\"clientId\":\"127.0.0.1@c0\",\"consumerGroup\":\"GRt\",\"messageModel\":\"CLUSTERING\","
+                    "\"strategyName\":\"AVG\",\"topic\":\"PopR2\"}";
+    bool both = false;
+    for (int64_t end = now_ms() + 10000; !both && now_ms() < end; usleep(200000)) {
+        r = tb_call(&tb, json_req(400, q), BC_TIMEOUT);  /* until both brokers registered the topic */
+        both = r->body_len == strlen(want) && memcmp(r->body, want, r->body_len) == 0;
+        if (!both && now_ms() >= end - 200) assert_body(r, want);
+        cmd_free(r);
+    }
+    ck_assert(both);
+    close(fd);
+    tb_done(&other);
+    tb_namesrv_stop(&ns, ns_dir);
+    free(ns_arg);
 }
 END_TEST
 
@@ -780,6 +829,7 @@ int main(void)
         test_long_polling_pop_is_answered_when_a_message_arrives,
         test_peek_notification_and_polling_info,
         test_request_mode_and_assignment_as_apache,
+        test_assignment_spans_the_brokers_of_the_route,
         test_bad_requests_answer_apache_codes_and_remarks,
         NULL,
     };

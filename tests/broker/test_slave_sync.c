@@ -425,19 +425,7 @@ static char *namesrv_dir, *namesrv_arg;
 
 static void namesrv_start(void)
 {
-    rmq_remoting_init();
-    namesrv_dir = test_tmpdir("test_sync_namesrv");
-    int port = test_free_port();
-    char *conf = str_printf("%s/namesrv.properties", namesrv_dir);
-    char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/kvConfig.json\n", port,
-                            namesrv_dir);
-    ck_assert_int_eq(write_file_atomic(conf, text, strlen(text)), 0);
-    char *out = str_printf("%s/stdout", namesrv_dir);
-    char *home = str_printf("HOME=%s", namesrv_dir);
-    char *argv[] = {"mqnamesrv", "-c", conf, NULL};
-    char *env[] = {home, NULL};
-    ck_assert_int_eq(test_proc_start_env(&namesrv, "mqnamesrv", argv, env, port, out), 0);
-    free(home), free(out), free(text), free(conf);
+    tb_namesrv_start(&namesrv, &namesrv_dir, "test_sync_namesrv");
     namesrv_arg = str_printf("--namesrvAddr=%s", namesrv.addr);
 }
 
@@ -454,9 +442,7 @@ static void namesrv_teardown(void)
 {
     tb_done(&slave);
     tb_done(&master);
-    ck_assert_int_eq(test_proc_stop(&namesrv, SIGTERM), 0);
-    test_rmdir(namesrv_dir);
-    free(namesrv_dir);
+    tb_namesrv_stop(&namesrv, namesrv_dir);
     free(namesrv_arg);
 }
 
