@@ -58,6 +58,8 @@ static const char *const settings[][2] = {
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 
+static void show_broker_log(void);
+
 static void connect_broker(void)
 {
     char err[256];
@@ -67,6 +69,7 @@ static void connect_broker(void)
     }
     if (fx.fd < 0) {
         fprintf(stderr, "fuzz_broker: cannot reach the broker at %s: %s\n", fx.addr, err);
+        show_broker_log();
         abort();
     }
 }
@@ -105,12 +108,20 @@ static void stop_broker(void)
     if (left > 0) usleep((useconds_t)left * 1000);
     int rc = test_proc_stop(&fx.proc, SIGTERM);
     if (rc != 0) {
-        fprintf(stderr, "fuzz_broker: mqbroker exited with %d; its log:\n", rc);
-        char *cmd = str_printf("tail -40 '%s/broker.log' >&2", fx.dir);
-        if (system(cmd) != 0) fprintf(stderr, "(no log)\n");
+        fprintf(stderr, "fuzz_broker: mqbroker exited with %d\n", rc);
+        show_broker_log();
         _exit(1);
     }
     test_rmdir(fx.dir);
+}
+
+/* Where a sanitizer report of the broker process lands. */
+static void show_broker_log(void)
+{
+    fprintf(stderr, "fuzz_broker: the end of mqbroker's log:\n");
+    char *cmd = str_printf("tail -40 '%s/broker.log' >&2", fx.dir);
+    if (system(cmd) != 0) fprintf(stderr, "(no log)\n");
+    free(cmd);
 }
 #else
 static void *run_broker(void *arg)
@@ -138,6 +149,9 @@ static void start_broker(const char *root, int port)
     for (size_t i = 0; i < N_SETTINGS; i++) set(settings[i][0], settings[i][1]);
     if (pthread_create(&fx.thread, NULL, run_broker, NULL)) abort();
 }
+
+/* A crash of the in-process broker is the fuzzer's own report. */
+static void show_broker_log(void) {}
 
 /* SIGTERM stops broker_run's loop: it closes the store, and the directory can go. */
 static void stop_broker(void)
