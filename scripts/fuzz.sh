@@ -80,7 +80,8 @@ for n in "${names[@]}"; do
     passed=$((passed + 1)); verdict=ok
   else
     failed=$((failed + 1)); verdict=FAILED
-    grep -E 'ERROR: |runtime error|invariant broken|SUMMARY' "$log" | head -5 || true
+    # The report: the first error line and the stack under it.
+    sed -n '/ERROR: \|runtime error\|invariant broken\|^fuzz_[a-z]*: /,+20p' "$log" | head -30
   fi
   echo "fuzz $n: ${execs:-0} execs in ${secs} s, cov ${cov:-?} ft ${ft:-?}, findings $found ($verdict; log $log)"
 done
