@@ -1,7 +1,8 @@
 /*
- * store: the facade (DefaultMessageStore) — open/recover, the append path
- * and its single dispatch function, reads, flush/group commit, retention
- * and the HA raw stream.
+ * store: the facade (DefaultMessageStore) — open/recover, start/close, the
+ * append paths (put and the HA raw append) and their single dispatch
+ * function. Flushing is in store_flush.c, retention in store_clean.c,
+ * reads in store_read.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,56 +18,9 @@
 #include "common/util.h"
 #include "store/store_int.h"
 
-#define SCHEDULE_TOPIC "SCHEDULE_TOPIC_XXXX"
 #define PROP_DELAY "DELAY"
-#define DELETE_FILES_BATCH_MAX 10
-#define MANUAL_DELETE_TIMES 20
 
-typedef struct flush_waiter {
-    int64_t offset;
-    int64_t deadline;                  /* mono ms */
-    store_flush_cb cb;
-    void *arg;
-    struct flush_waiter *next;
-} flush_waiter;
-
-struct store {
-    store_config cfg;
-    char *root;
-    char *abort_path;
-    int lock_fd;
-    mapped_queue cl;
-    cq_table cqs;
-    index_service idx;
-    checkpoint ckpt;
-    int64_t delay_ms[MSG_MAX_DELAY_LEVELS];
-    int delay_levels;
-    int64_t memory_for_hot_data;       /* accessMessageInMemoryMaxRatio of RAM */
-
-    pthread_mutex_t put_lock;
-    _Atomic int64_t put_lock_since;    /* 0 when free */
-    int64_t dispatched_upto;           /* reput offset; under put_lock */
-    _Atomic int64_t last_dispatch_ts;
-    _Atomic bool shutdown;
-    _Atomic bool disk_full;
-    _Atomic int manual_delete;
-    int64_t last_clean_phys_min;       /* retention thread only */
-
-    store_arrival_cb arrival_cb;
-    void *arrival_arg;
-
-    pthread_mutex_t flush_mu;          /* waiters, flush_requested, stopping */
-    pthread_cond_t flush_cv;
-    flush_waiter *waiters;
-    bool flush_requested;
-    bool stopping;
-    bool started;
-    pthread_t flush_thread, logic_flush_thread, clean_thread;
-
-    _Atomic int64_t put_times, put_size, get_found, get_miss, get_transferred;
-};
-
-static int64_t clock_now(const store *s)
+int64_t store_now(const store *s)
 {
     return s->cfg.clock_ms ? s->cfg.clock_ms(s->cfg.hook_arg) : now_ms();
 }
@@ -207,7 +160,7 @@ static void dispatch_record(void *arg, mapped_file *f, const uint8_t *record, co
         }
     }
     if (s->cfg.messageIndexEnable)
-        index_build(&s->idx, rec, clock_now(s));
+        index_build(&s->idx, rec, store_now(s));
     atomic_store(&f->last_store_ts, rec->store_timestamp);
     atomic_store(&s->last_dispatch_ts, rec->store_timestamp);
 }
@@ -231,13 +184,13 @@ static void fire_arrivals(store *s, dispatch_ctx *ctx)
     free(ctx->items);
 }
 
-static void put_lock(store *s)
+void store_put_lock(store *s)
 {
     pthread_mutex_lock(&s->put_lock);
-    atomic_store(&s->put_lock_since, clock_now(s));
+    atomic_store(&s->put_lock_since, store_now(s));
 }
 
-static void put_unlock(store *s)
+void store_put_unlock(store *s)
 {
     atomic_store(&s->put_lock_since, 0);
     pthread_mutex_unlock(&s->put_lock);
@@ -516,14 +469,14 @@ store_put_status store_put(store *s, const store_msg *msgs, int n, store_put_res
         crc[i] = rmq_crc32(msgs[i].body, msgs[i].body_len);
 
     dispatch_ctx ctx = {.s = s, .collect = true};
-    put_lock(s);
+    store_put_lock(s);
     mapped_file *f = NULL;
     if ((why = check_writable(s)) != NULL) {
         put_fail(res, STORE_PUT_SERVICE_NOT_AVAILABLE, why);
     } else if ((f = segment_with_room(s, total, &why)) == NULL) {
         put_fail(res, STORE_PUT_CREATE_MAPPED_FILE_FAILED, why);
     } else {
-        int64_t now = clock_now(s);
+        int64_t now = store_now(s);
         int64_t pos = atomic_load(&f->wrote);
         for (int i = 0; i < n; i++) {
             const store_msg *m = &msgs[i];
@@ -563,7 +516,7 @@ store_put_status store_put(store *s, const store_msg *msgs, int n, store_put_res
         atomic_fetch_add(&s->put_size, total);
         mapped_file_unref(f);
     }
-    put_unlock(s);
+    store_put_unlock(s);
     if (crc != crc_small)
         free(crc);
     fire_arrivals(s, &ctx);
@@ -576,280 +529,6 @@ void store_set_arrival_cb(store *s, store_arrival_cb cb, void *arg)
     s->arrival_cb = cb;
     s->arrival_arg = arg;
     pthread_mutex_unlock(&s->put_lock);
-}
-
-/* ---- flush ---- */
-
-void store_wait_flush(store *s, int64_t end_offset, int timeout_ms, store_flush_cb cb, void *arg)
-{
-    flush_waiter *w = xmalloc(sizeof(*w));
-    w->offset = end_offset;
-    w->deadline = mono_ms() + timeout_ms;
-    w->cb = cb;
-    w->arg = arg;
-    pthread_mutex_lock(&s->flush_mu);
-    w->next = s->waiters;
-    s->waiters = w;
-    s->flush_requested = true;
-    pthread_cond_broadcast(&s->flush_cv);
-    pthread_mutex_unlock(&s->flush_mu);
-}
-
-/* Flushes the commit log; records the checkpoint time when all was covered. */
-static void flush_commitlog(store *s, int least_pages)
-{
-    mapped_file *last = mapped_queue_last(&s->cl);
-    if (!last)
-        return;
-    /* Read the time before the end: the record it belongs to is then inside. */
-    int64_t ts = atomic_load(&last->last_store_ts);
-    mapped_file_unref(last);
-    int64_t end = mapped_queue_max_offset(&s->cl);
-    int64_t where = mapped_queue_flush(&s->cl, least_pages);
-    if (ts > 0 && where >= end)
-        checkpoint_set(&s->ckpt, CKPT_PHYSIC, ts);
-}
-
-/* Completes covered waiters, and the expired ones (all when final). */
-static void complete_waiters(store *s, bool final)
-{
-    int64_t flushed = atomic_load(&s->cl.flushed_where), now = mono_ms();
-    flush_waiter *done = NULL;
-    pthread_mutex_lock(&s->flush_mu);
-    for (flush_waiter **pp = &s->waiters; *pp;) {
-        flush_waiter *w = *pp;
-        if (w->offset <= flushed || now >= w->deadline || final) {
-            *pp = w->next;
-            w->next = done;
-            done = w;
-        } else {
-            pp = &w->next;
-        }
-    }
-    pthread_mutex_unlock(&s->flush_mu);
-    while (done) {
-        flush_waiter *w = done;
-        done = w->next;
-        w->cb(w->arg, w->offset <= flushed);
-        free(w);
-    }
-}
-
-/* Sleeps up to ms on flush_cv unless woken; returns false once stopping. Holds flush_mu. */
-static bool nap(store *s, int ms, bool wake_on_request)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    while (!s->stopping && !(wake_on_request && s->flush_requested))
-        if (pthread_cond_timedwait(&s->flush_cv, &s->flush_mu, &ts) == ETIMEDOUT)
-            break;
-    return !s->stopping;
-}
-
-/* FlushRealTimeService / GroupCommitService */
-static void *flush_main(void *arg)
-{
-    store *s = arg;
-    int64_t last_thorough = mono_ms();
-    bool sync = s->cfg.flushDiskType == STORE_SYNC_FLUSH;
-    pthread_mutex_lock(&s->flush_mu);
-    for (;;) {
-        int interval = sync || s->waiters ? 10 : s->cfg.flushIntervalCommitLog;
-        if (!nap(s, interval, true))
-            break;
-        bool waiters = s->waiters != NULL;
-        s->flush_requested = false;
-        pthread_mutex_unlock(&s->flush_mu);
-        int least = s->cfg.flushCommitLogLeastPages;
-        int64_t now = mono_ms();
-        if (sync || waiters || now - last_thorough >= s->cfg.flushCommitLogThoroughInterval) {
-            least = 0;
-            if (!sync && !waiters)
-                last_thorough = now;
-        }
-        flush_commitlog(s, least);
-        complete_waiters(s, false);
-        pthread_mutex_lock(&s->flush_mu);
-    }
-    pthread_mutex_unlock(&s->flush_mu);
-    return NULL;
-}
-
-static void flush_logic(store *s, int least_pages)
-{
-    int64_t ts = atomic_load(&s->last_dispatch_ts);
-    pthread_rwlock_rdlock(&s->cqs.lock);
-    int n;
-    consume_queue **all = cq_list(&s->cqs, &n);
-    pthread_rwlock_unlock(&s->cqs.lock);
-    for (int i = 0; i < n; i++)
-        mapped_queue_flush(&all[i]->q, least_pages);
-    free(all);
-    if (s->cfg.messageIndexEnable)
-        index_flush(&s->idx);
-    /* Like FlushConsumeQueueService, only a thorough flush moves the checkpoint. */
-    if (least_pages == 0 && ts > 0) {
-        checkpoint_set(&s->ckpt, CKPT_LOGICS, ts);
-        checkpoint_set(&s->ckpt, CKPT_INDEX, ts);
-        checkpoint_flush(&s->ckpt);
-    }
-}
-
-/* FlushConsumeQueueService */
-static void *logic_flush_main(void *arg)
-{
-    store *s = arg;
-    int64_t last_thorough = mono_ms();
-    pthread_mutex_lock(&s->flush_mu);
-    while (nap(s, s->cfg.flushIntervalConsumeQueue, false)) {
-        pthread_mutex_unlock(&s->flush_mu);
-        int least = s->cfg.flushConsumeQueueLeastPages;
-        int64_t now = mono_ms();
-        if (now - last_thorough >= s->cfg.flushConsumeQueueThoroughInterval) {
-            least = 0;
-            last_thorough = now;
-        }
-        flush_logic(s, least);
-        pthread_mutex_lock(&s->flush_mu);
-    }
-    pthread_mutex_unlock(&s->flush_mu);
-    return NULL;
-}
-
-/* ---- retention ---- */
-
-static double used_ratio(store *s, const char *path)
-{
-    if (s->cfg.disk_used_ratio)
-        return s->cfg.disk_used_ratio(path, s->cfg.hook_arg);
-    struct statvfs st;
-    if (statvfs(path, &st) != 0 || st.f_blocks == 0)
-        return -1;
-    return (double)(st.f_blocks - st.f_bfree) / (double)st.f_blocks;
-}
-
-double store_disk_used_ratio(store *s)
-{
-    return used_ratio(s, s->cl.dir);
-}
-
-/* UtilAll.isItTimeToDo */
-static bool is_time_to_delete(const char *when, int64_t now)
-{
-    time_t sec = (time_t)(now / 1000);
-    struct tm tm;
-    localtime_r(&sec, &tm);
-    const char *p = when;
-    while (*p) {
-        char *end;
-        long hour = strtol(p, &end, 10);
-        if (end != p && hour == tm.tm_hour)
-            return true;
-        p = strchr(p, ';');
-        if (!p)
-            break;
-        p++;
-    }
-    return false;
-}
-
-/* CleanCommitLogService.isSpaceToDelete; also raises and clears DISK_FULL. */
-static bool is_space_to_delete(store *s, bool *clean_now)
-{
-    double physic = used_ratio(s, s->cl.dir), logics = used_ratio(s, s->cqs.root);
-    double ratio = physic > logics ? physic : logics;
-    *clean_now = false;
-    if (ratio > s->cfg.diskSpaceWarningLevelRatio) {
-        if (!atomic_exchange(&s->disk_full, true))
-            log_error("store", "disk maybe full soon (%.2f), so mark disk full", ratio);
-        *clean_now = true;
-    } else {
-        if (ratio > s->cfg.diskSpaceCleanForciblyRatio)
-            *clean_now = true;
-        if (atomic_exchange(&s->disk_full, false))
-            log_info("store", "disk space OK (%.2f), so mark disk ok", ratio);
-    }
-    return physic < 0 || ratio > s->cfg.diskMaxUsedSpaceRatio / 100.0;
-}
-
-/* CleanCommitLogService.deleteExpiredFiles */
-static void delete_expired_commitlog(store *s, bool sleep_between)
-{
-    bool clean_now;
-    bool space = is_space_to_delete(s, &clean_now);
-    bool time_up = is_time_to_delete(s->cfg.deleteWhen, clock_now(s));
-    int manual = atomic_load(&s->manual_delete);
-    if (!time_up && !space && manual <= 0)
-        return;
-    if (manual > 0)
-        atomic_fetch_sub(&s->manual_delete, 1);
-    bool at_once = s->cfg.cleanFileForciblyEnable && clean_now;
-    int64_t reserved = (int64_t)s->cfg.fileReservedTime * 3600 * 1000;
-    for (int deleted = 0; deleted < DELETE_FILES_BATCH_MAX; deleted++) {
-        pthread_rwlock_rdlock(&s->cl.lock);
-        bool expired = false;
-        if (s->cl.count > 1)           /* never the segment being written */
-            expired = at_once || clock_now(s) >= mapped_file_mtime(s->cl.files[0]) + reserved;
-        pthread_rwlock_unlock(&s->cl.lock);
-        if (!expired)
-            break;
-        mapped_queue_delete_first(&s->cl);
-        if (sleep_between && s->cfg.deleteCommitLogFilesInterval > 0)
-            usleep((useconds_t)s->cfg.deleteCommitLogFilesInterval * 1000);
-    }
-}
-
-/* CleanConsumeQueueService */
-static void delete_expired_logic(store *s)
-{
-    int64_t min = mapped_queue_min_offset(&s->cl);
-    if (min <= s->last_clean_phys_min)
-        return;
-    pthread_rwlock_rdlock(&s->cqs.lock);
-    int n;
-    consume_queue **all = cq_list(&s->cqs, &n);
-    for (int i = 0; i < n; i++)
-        cq_delete_expired(all[i], min);
-    pthread_rwlock_unlock(&s->cqs.lock);
-    free(all);
-    if (s->cfg.messageIndexEnable)
-        index_delete_expired(&s->idx, min);
-    s->last_clean_phys_min = min;
-}
-
-static void run_clean(store *s, bool sleep_between)
-{
-    delete_expired_commitlog(s, sleep_between);
-    delete_expired_logic(s);
-}
-
-void store_run_clean(store *s)
-{
-    run_clean(s, false);
-}
-
-void store_delete_files_manually(store *s)
-{
-    atomic_store(&s->manual_delete, MANUAL_DELETE_TIMES);
-}
-
-static void *clean_main(void *arg)
-{
-    store *s = arg;
-    pthread_mutex_lock(&s->flush_mu);
-    while (nap(s, s->cfg.cleanResourceInterval, false)) {
-        pthread_mutex_unlock(&s->flush_mu);
-        run_clean(s, true);
-        pthread_mutex_lock(&s->flush_mu);
-    }
-    pthread_mutex_unlock(&s->flush_mu);
-    return NULL;
 }
 
 /* ---- start / close ---- */
@@ -867,7 +546,7 @@ static void stop_threads(store *s, int started)
 
 int store_start(store *s)
 {
-    void *(*mains[])(void *) = {flush_main, logic_flush_main, clean_main};
+    void *(*mains[])(void *) = {store_flush_main, store_logic_flush_main, store_clean_main};
     pthread_t *threads[] = {&s->flush_thread, &s->logic_flush_thread, &s->clean_thread};
     for (int i = 0; i < 3; i++) {
         if (pthread_create(threads[i], NULL, mains[i], s) != 0) {
@@ -888,9 +567,9 @@ void store_close(store *s)
     /* No appender can start now; wait out one in progress. */
     pthread_mutex_lock(&s->put_lock);
     pthread_mutex_unlock(&s->put_lock);
-    flush_commitlog(s, 0);
-    complete_waiters(s, true);
-    flush_logic(s, 0);
+    store_flush_commitlog(s, 0);
+    store_complete_waiters(s, true);
+    store_flush_logic(s, 0);
     int64_t last = atomic_load(&s->last_dispatch_ts);
     if (last > 0) {
         checkpoint_set(&s->ckpt, CKPT_PHYSIC, last);
@@ -899,301 +578,6 @@ void store_close(store *s)
     if (unlink(s->abort_path) != 0)
         log_warn("store", "unlink %s: %s", s->abort_path, strerror(errno));
     store_free(s);
-}
-
-/* ---- get ---- */
-
-const char *store_get_status_name(store_get_status st)
-{
-    static const char *names[] = {
-        "FOUND", "NO_MATCHED_MESSAGE", "MESSAGE_WAS_REMOVING", "OFFSET_FOUND_NULL",
-        "OFFSET_OVERFLOW_BADLY", "OFFSET_OVERFLOW_ONE", "OFFSET_TOO_SMALL",
-        "NO_MATCHED_LOGIC_QUEUE", "NO_MESSAGE_IN_QUEUE",
-    };
-    return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "UNKNOWN";
-}
-
-void store_slice_release(store_slice *sl)
-{
-    if (sl->file)
-        mapped_file_unref(sl->file);
-    sl->file = NULL;
-    sl->data = NULL;
-}
-
-/* nextOffsetCorrection: a slave keeps the consumer's offset unless told to check it. */
-static int64_t next_offset_correction(store *s, int64_t old_offset, int64_t new_offset)
-{
-    return s->cfg.brokerRole != STORE_SLAVE || s->cfg.offsetCheckInSlave ? new_offset : old_offset;
-}
-
-/* DefaultMessageStore.isTheBatchFull */
-static bool batch_full(store *s, int32_t size, int max_msgs, uint32_t total_bytes, int count, bool in_disk)
-{
-    if (total_bytes == 0 || count == 0)
-        return false;
-    if (max_msgs <= count)
-        return true;
-    int max_bytes = in_disk ? s->cfg.maxTransferBytesOnMessageInDisk : s->cfg.maxTransferBytesOnMessageInMemory;
-    int max_count = in_disk ? s->cfg.maxTransferCountOnMessageInDisk : s->cfg.maxTransferCountOnMessageInMemory;
-    return (int64_t)total_bytes + size > max_bytes || count > max_count - 1;
-}
-
-static void read_queue(store *s, consume_queue *cq, int64_t offset, int max_msgs,
-                       const store_filter *filter, store_get_result *res)
-{
-    store_slice entries;
-    if (cq_entries(cq, offset, &entries) != RMQ_OK) {
-        int64_t units = s->cqs.file_size / CQ_UNIT_SIZE;
-        res->status = STORE_GET_OFFSET_FOUND_NULL;
-        res->next_begin_offset = next_offset_correction(s, offset, offset + units - offset % units);
-        log_warn("store", "consume queue %s-%d offset %" PRId64 " (min %" PRId64 " max %" PRId64 ") not readable",
-                 cq->topic, cq->queue_id, offset, res->min_offset, res->max_offset);
-        return;
-    }
-    int64_t max_phys = mapped_queue_max_offset(&s->cl), max_pulling = 0;
-    int64_t next_file_start = INT64_MIN;
-    int64_t seg = s->cfg.mappedFileSizeCommitLog;
-    uint32_t max_filter = (uint32_t)(max_msgs * CQ_UNIT_SIZE > 16000 ? max_msgs * CQ_UNIT_SIZE : 16000);
-    uint32_t i;
-    res->status = STORE_GET_NO_MATCHED_MESSAGE;
-    res->msgs = xcalloc((size_t)(max_msgs > 0 ? max_msgs : 1), sizeof(*res->msgs));
-    for (i = 0; i < entries.len && i < max_filter; i += CQ_UNIT_SIZE) {
-        const uint8_t *e = entries.data + i;
-        int64_t phys = (int64_t)get_be64(e);
-        int32_t size = (int32_t)get_be32(e + 8);
-        int64_t tags = (int64_t)get_be64(e + 12);
-        max_pulling = phys;
-        if (next_file_start != INT64_MIN && phys < next_file_start)
-            continue;
-        bool in_disk = max_phys - phys > s->memory_for_hot_data;
-        if (batch_full(s, size, max_msgs, res->total_bytes, res->count, in_disk))
-            break;
-        if (filter && filter->by_tags_code && !filter->by_tags_code(filter->arg, tags)) {
-            if (res->total_bytes == 0)
-                res->status = STORE_GET_NO_MATCHED_MESSAGE;
-            continue;
-        }
-        store_slice m;
-        if (size <= 0 || commitlog_get(&s->cl, phys, (uint32_t)size, &m) != RMQ_OK) {
-            if (res->total_bytes == 0)
-                res->status = STORE_GET_MESSAGE_WAS_REMOVING;
-            next_file_start = phys + seg - phys % seg;
-            continue;
-        }
-        if (filter && filter->by_record && !filter->by_record(filter->arg, m.data, m.len)) {
-            if (res->total_bytes == 0)
-                res->status = STORE_GET_NO_MATCHED_MESSAGE;
-            store_slice_release(&m);
-            continue;
-        }
-        res->msgs[res->count++] = m;
-        res->total_bytes += m.len;
-        atomic_fetch_add(&s->get_transferred, 1);
-        res->status = STORE_GET_FOUND;
-        next_file_start = INT64_MIN;
-    }
-    res->next_begin_offset = offset + i / CQ_UNIT_SIZE;
-    res->suggest_pulling_from_slave = max_phys - max_pulling > s->memory_for_hot_data;
-    store_slice_release(&entries);
-}
-
-int store_get_messages(store *s, const char *group, const char *topic, int32_t queue_id,
-                       int64_t offset, int max_msgs, const store_filter *filter,
-                       store_get_result *res)
-{
-    (void)group;
-    memset(res, 0, sizeof(*res));
-    if (atomic_load(&s->shutdown))
-        return RMQ_ERR;
-    res->status = STORE_GET_NO_MESSAGE_IN_QUEUE;
-    res->next_begin_offset = next_offset_correction(s, offset, 0);
-    pthread_rwlock_rdlock(&s->cqs.lock);
-    consume_queue *cq = cq_find(&s->cqs, topic, queue_id);
-    if (cq) {
-        res->min_offset = cq_min_offset(cq);
-        res->max_offset = cq_max_offset(cq);
-        if (res->max_offset == 0) {
-            res->status = STORE_GET_NO_MESSAGE_IN_QUEUE;
-            res->next_begin_offset = next_offset_correction(s, offset, 0);
-        } else if (offset < res->min_offset) {
-            res->status = STORE_GET_OFFSET_TOO_SMALL;
-            res->next_begin_offset = next_offset_correction(s, offset, res->min_offset);
-        } else if (offset == res->max_offset) {
-            res->status = STORE_GET_OFFSET_OVERFLOW_ONE;
-            res->next_begin_offset = next_offset_correction(s, offset, offset);
-        } else if (offset > res->max_offset) {
-            res->status = STORE_GET_OFFSET_OVERFLOW_BADLY;
-            res->next_begin_offset = next_offset_correction(s, offset, res->max_offset);
-        } else {
-            read_queue(s, cq, offset, max_msgs, filter, res);
-        }
-    }
-    pthread_rwlock_unlock(&s->cqs.lock);
-    atomic_fetch_add(res->status == STORE_GET_FOUND ? &s->get_found : &s->get_miss, 1);
-    return RMQ_OK;
-}
-
-void store_get_result_release(store_get_result *res)
-{
-    for (int i = 0; i < res->count; i++)
-        store_slice_release(&res->msgs[i]);
-    free(res->msgs);
-    res->msgs = NULL;
-    res->count = 0;
-}
-
-/* ---- lookups ---- */
-
-/* Returns expr evaluated on the queue under the table's read lock, dflt without a queue. */
-#define WITH_QUEUE(s, topic, queue_id, dflt, expr)                  \
-    do {                                                            \
-        int64_t v_ = (dflt);                                        \
-        pthread_rwlock_rdlock(&(s)->cqs.lock);                      \
-        consume_queue *cq = cq_find(&(s)->cqs, (topic), (queue_id)); \
-        if (cq)                                                     \
-            v_ = (expr);                                            \
-        pthread_rwlock_unlock(&(s)->cqs.lock);                      \
-        return v_;                                                  \
-    } while (0)
-
-int64_t store_min_offset_in_queue(store *s, const char *topic, int32_t queue_id)
-{
-    WITH_QUEUE(s, topic, queue_id, 0, cq_min_offset(cq));
-}
-
-int64_t store_max_offset_in_queue(store *s, const char *topic, int32_t queue_id)
-{
-    WITH_QUEUE(s, topic, queue_id, 0, cq_max_offset(cq));
-}
-
-int64_t store_offset_by_time(store *s, const char *topic, int32_t queue_id, int64_t timestamp)
-{
-    WITH_QUEUE(s, topic, queue_id, 0, cq_offset_by_time(cq, &s->cl, timestamp));
-}
-
-/* getStoreTime of the entry at queue_offset; -1 when absent. */
-static int64_t entry_store_time(store *s, consume_queue *cq, int64_t queue_offset)
-{
-    int64_t phys, tags;
-    int32_t size;
-    if (cq_read_entry(cq, queue_offset, &phys, &size, &tags) != RMQ_OK || size <= 0)
-        return -1;
-    return commitlog_store_timestamp(&s->cl, phys, (uint32_t)size);
-}
-
-int64_t store_earliest_message_time(store *s, const char *topic, int32_t queue_id)
-{
-    WITH_QUEUE(s, topic, queue_id, -1, entry_store_time(s, cq, cq_min_offset(cq)));
-}
-
-int64_t store_message_store_time(store *s, const char *topic, int32_t queue_id, int64_t queue_offset)
-{
-    WITH_QUEUE(s, topic, queue_id, -1, entry_store_time(s, cq, queue_offset));
-}
-
-int store_get_record(store *s, int64_t phys_offset, store_slice *out)
-{
-    store_slice head;
-    if (commitlog_get(&s->cl, phys_offset, 8, &head) != RMQ_OK)
-        return RMQ_ERR;
-    uint32_t size = get_be32(head.data), magic = get_be32(head.data + 4);
-    store_slice_release(&head);
-    if (magic != MSG_MAGIC_CODE || size < msg_record_size(0, 0, 0, false, false))
-        return RMQ_ERR;
-    return commitlog_get(&s->cl, phys_offset, size, out);
-}
-
-void store_query_by_key(store *s, const char *topic, const char *key, int max,
-                        int64_t begin, int64_t end, store_query_result *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (max > s->cfg.maxMsgsNumBatch)
-        max = s->cfg.maxMsgsNumBatch;
-    if (max > (int)(sizeof(out->offsets) / sizeof(out->offsets[0])))
-        max = (int)(sizeof(out->offsets) / sizeof(out->offsets[0]));
-    if (s->cfg.messageIndexEnable)
-        index_query(&s->idx, topic, key, max, begin, end, out);
-}
-
-int64_t store_commitlog_min_offset(store *s)
-{
-    int64_t v = mapped_queue_min_offset(&s->cl);
-    return v < 0 ? 0 : v;
-}
-
-int64_t store_commitlog_max_offset(store *s)
-{
-    return mapped_queue_max_offset(&s->cl);
-}
-
-int64_t store_commitlog_flushed_offset(store *s)
-{
-    return atomic_load(&s->cl.flushed_where);
-}
-
-void store_foreach_queue(store *s, void (*cb)(void *arg, const char *topic, int32_t queue_id), void *arg)
-{
-    pthread_rwlock_rdlock(&s->cqs.lock);
-    int n;
-    consume_queue **all = cq_list(&s->cqs, &n);
-    char **topics = xmalloc((size_t)(n + 1) * sizeof(*topics));
-    int32_t *ids = xmalloc((size_t)(n + 1) * sizeof(*ids));
-    for (int i = 0; i < n; i++) {
-        topics[i] = xstrdup(all[i]->topic);
-        ids[i] = all[i]->queue_id;
-    }
-    pthread_rwlock_unlock(&s->cqs.lock);
-    free(all);
-    for (int i = 0; i < n; i++) {
-        cb(arg, topics[i], ids[i]);
-        free(topics[i]);
-    }
-    free(topics);
-    free(ids);
-}
-
-/* Removes the queues doomed() picks; appends wait meanwhile. */
-static void remove_queues(store *s, bool (*doomed)(store *s, consume_queue *cq, const void *arg), const void *arg)
-{
-    put_lock(s);
-    pthread_rwlock_wrlock(&s->cqs.lock);
-    int n;
-    consume_queue **all = cq_list(&s->cqs, &n);
-    for (int i = 0; i < n; i++) {
-        if (doomed(s, all[i], arg)) {
-            log_info("store", "remove consume queue %s-%d", all[i]->topic, all[i]->queue_id);
-            cq_remove(&s->cqs, all[i]);
-        }
-    }
-    free(all);
-    pthread_rwlock_unlock(&s->cqs.lock);
-    put_unlock(s);
-}
-
-static bool of_topic(store *s, consume_queue *cq, const void *topic)
-{
-    (void)s;
-    return strcmp(cq->topic, topic) == 0;
-}
-
-void store_delete_topic(store *s, const char *topic)
-{
-    remove_queues(s, of_topic, topic);
-}
-
-static bool all_expired(store *s, consume_queue *cq, const void *arg)
-{
-    (void)arg;
-    if (strcmp(cq->topic, SCHEDULE_TOPIC) == 0)
-        return false;
-    int64_t last = cq_last_phys_offset(cq);
-    return last != -1 && last < store_commitlog_min_offset(s);
-}
-
-void store_clean_expired_consume_queues(store *s)
-{
-    remove_queues(s, all_expired, NULL);
 }
 
 void store_get_stats(store *s, store_stats *out)
@@ -1210,7 +594,7 @@ bool store_os_page_cache_busy(store *s)
     int64_t since = atomic_load(&s->put_lock_since);
     if (since == 0)
         return false;
-    int64_t held = clock_now(s) - since;
+    int64_t held = store_now(s) - since;
     return held > s->cfg.osPageCacheBusyTimeOutMills && held < 10000000;
 }
 
@@ -1222,7 +606,7 @@ int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t 
     dispatch_ctx ctx = {.s = s, .collect = true};
     int rc = RMQ_ERR;
     char cerr[256];
-    put_lock(s);
+    store_put_lock(s);
     mapped_file *f = mapped_queue_last(&s->cl);
     int64_t seg = s->cfg.mappedFileSizeCommitLog;
     if (!f) {
@@ -1261,26 +645,7 @@ int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t 
 out:
     if (f)
         mapped_file_unref(f);
-    put_unlock(s);
+    store_put_unlock(s);
     fire_arrivals(s, &ctx);
     return rc;
-}
-
-int store_read_raw(store *s, int64_t phys_offset, uint32_t max, store_slice *out)
-{
-    mapped_file *f = mapped_queue_find(&s->cl, phys_offset);
-    if (!f)
-        return phys_offset == mapped_queue_max_offset(&s->cl) ? RMQ_AGAIN : RMQ_ERR;
-    int64_t pos = phys_offset - f->from;
-    int64_t wrote = atomic_load_explicit(&f->wrote, memory_order_acquire);
-    if (pos >= wrote) {
-        mapped_file_unref(f);
-        return RMQ_AGAIN;
-    }
-    int64_t n = wrote - pos < (int64_t)max ? wrote - pos : (int64_t)max;
-    out->data = f->base + pos;
-    out->len = (uint32_t)n;
-    out->phys_offset = phys_offset;
-    out->file = f;
-    return RMQ_OK;
 }

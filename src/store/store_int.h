@@ -196,4 +196,70 @@ void checkpoint_flush(checkpoint *c);
 int64_t checkpoint_min_timestamp(const checkpoint *c);
 enum { CKPT_PHYSIC = 0, CKPT_LOGICS = 8, CKPT_INDEX = 16 };
 
+/* ---- store.c, store_flush.c, store_clean.c, store_read.c: the facade ---- */
+
+#define SCHEDULE_TOPIC "SCHEDULE_TOPIC_XXXX"
+
+typedef struct flush_waiter {
+    int64_t offset;
+    int64_t deadline;                  /* mono ms */
+    store_flush_cb cb;
+    void *arg;
+    struct flush_waiter *next;
+} flush_waiter;
+
+struct store {
+    store_config cfg;
+    char *root;
+    char *abort_path;
+    int lock_fd;
+    mapped_queue cl;
+    cq_table cqs;
+    index_service idx;
+    checkpoint ckpt;
+    int64_t delay_ms[MSG_MAX_DELAY_LEVELS];
+    int delay_levels;
+    int64_t memory_for_hot_data;       /* accessMessageInMemoryMaxRatio of RAM */
+
+    pthread_mutex_t put_lock;
+    _Atomic int64_t put_lock_since;    /* 0 when free */
+    int64_t dispatched_upto;           /* reput offset; under put_lock */
+    _Atomic int64_t last_dispatch_ts;
+    _Atomic bool shutdown;
+    _Atomic bool disk_full;
+    _Atomic int manual_delete;
+    int64_t last_clean_phys_min;       /* retention thread only */
+
+    store_arrival_cb arrival_cb;
+    void *arrival_arg;
+
+    pthread_mutex_t flush_mu;          /* waiters, flush_requested, stopping */
+    pthread_cond_t flush_cv;
+    flush_waiter *waiters;
+    bool flush_requested;
+    bool stopping;
+    bool started;
+    pthread_t flush_thread, logic_flush_thread, clean_thread;
+
+    _Atomic int64_t put_times, put_size, get_found, get_miss, get_transferred;
+};
+
+/* Now in ms from the configured clock (cfg.clock_ms, else the wall clock). */
+int64_t store_now(const store *s);
+/* Takes put_lock and notes when (for store_os_page_cache_busy). */
+void store_put_lock(store *s);
+void store_put_unlock(store *s);
+/* Sleeps up to ms on flush_cv unless woken; returns false once stopping. Holds flush_mu. */
+bool store_nap(store *s, int ms, bool wake_on_request);
+/* Flushes the commit log; records the checkpoint time when all was covered. */
+void store_flush_commitlog(store *s, int least_pages);
+/* Completes covered waiters, and the expired ones (all when final). */
+void store_complete_waiters(store *s, bool final);
+/* Flushes queues and index; a thorough flush (least_pages 0) moves the checkpoint. */
+void store_flush_logic(store *s, int least_pages);
+/* Thread mains started by store_start: commit log flush, queue flush, retention. */
+void *store_flush_main(void *arg);
+void *store_logic_flush_main(void *arg);
+void *store_clean_main(void *arg);
+
 #endif
