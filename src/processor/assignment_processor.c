@@ -129,7 +129,7 @@ static bool topic_queues(broker *b, const char *topic, const cJSON *route, mq_se
         if (!topic_table_get(b->topics, topic, &tc) || !(tc.perm & PERM_READ)) return false;
         for (int i = 0; i < tc.read_queue_nums; i++) add(all, (mq){b->cfg.brokerName, i});
     }
-    qsort(all->v, (size_t)all->n, sizeof *all->v, by_queue);
+    if (all->n > 1) qsort(all->v, (size_t)all->n, sizeof *all->v, by_queue);  /* none: v is NULL */
     return all->n > 0;
 }
 
@@ -177,7 +177,7 @@ static rmq_cmd *assignment_answer(broker *b, rmq_cmd *req, const cJSON *route)
             free(cids);
         }
     }
-    qsort(got.v, (size_t)got.n, sizeof *got.v, by_queue);
+    if (got.n > 1) qsort(got.v, (size_t)got.n, sizeof *got.v, by_queue);
     fjson_writer w;
     fjson_writer_init(&w, 0);
     fjson_begin_object(&w);
