@@ -3,7 +3,9 @@ bin_PROGRAMS += mqshutdown
 mqshutdown_SOURCES = src/tools/mqshutdown.c
 
 bin_PROGRAMS += mqadmin
-mqadmin_SOURCES = src/tools/mqadmin.c
+mqadmin_SOURCES = src/tools/mqadmin.c src/tools/mqadmin_int.h src/tools/mqadmin_client.c \
+	src/tools/mqadmin_topic.c src/tools/mqadmin_broker.c src/tools/mqadmin_namesrv.c \
+	src/tools/mqadmin_group.c src/tools/mqadmin_message.c
 mqadmin_LDADD = $(LIBS_ALL)
 
 check_PROGRAMS += tests/tools/test_mqadmin

@@ -1,0 +1,525 @@
+/*
+ * mqadmin_group.c: subscription groups and consumers (updateSubGroup,
+ * consumerProgress, consumer/producer connections, resetOffsetByTime, ...).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools/mqadmin_int.h"
+
+/* ---- subscription groups ---- */
+
+void cmd_update_sub_group(void)
+{
+    const char *group = val('g');
+    bool consume_enable = bool_opt('s', true), from_min = bool_opt('m', false), broadcast = bool_opt('d', false);
+    bool notify = bool_opt('a', true);
+    int64_t retry_queues = long_opt('q', 1), retry_max = long_opt('r', 16), broker_id = long_opt('i', 0);
+    int64_t slowly = long_opt('w', 1);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_prop_int64(&w, "brokerId", broker_id);
+    fjson_prop_bool(&w, "consumeBroadcastEnable", broadcast);
+    fjson_prop_bool(&w, "consumeEnable", consume_enable);
+    fjson_prop_bool(&w, "consumeFromMinEnable", from_min);
+    fjson_prop_string(&w, "groupName", group);
+    fjson_prop_bool(&w, "notifyConsumerIdsChangedEnable", notify);
+    fjson_prop_int64(&w, "retryMaxTimes", retry_max);
+    fjson_prop_int64(&w, "retryQueueNums", retry_queues);
+    fjson_prop_int64(&w, "whichBrokerWhenConsumeSlowly", slowly);
+    fjson_end_object(&w);
+    size_t len;
+    char *body = fjson_writer_finish(&w, &len);
+    cluster_info ci = {0};
+    int n;
+    const char **addrs = target_brokers(&ci, &n);
+    for (int i = 0; i < n; i++) {
+        rmq_cmd *req = request(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP);
+        cmd_set_body(req, body, len);
+        cmd_free(call_ok(addrs[i], req, TIMEOUT_MS));
+        printf("create subscription group to %s success.\n", addrs[i]);
+    }
+    printf("SubscriptionGroupConfig [groupName=%s, consumeEnable=%s, consumeFromMinEnable=%s, consumeBroadcastEnable=%s, "
+           "retryQueueNums=%lld, retryMaxTimes=%lld, brokerId=%lld, whichBrokerWhenConsumeSlowly=%lld, "
+           "notifyConsumerIdsChangedEnable=%s]",
+           group, consume_enable ? "true" : "false", from_min ? "true" : "false", broadcast ? "true" : "false",
+           (long long)retry_queues, (long long)retry_max, (long long)broker_id, (long long)slowly,
+           notify ? "true" : "false");
+    free(body);
+    free(addrs);
+    cJSON_Delete(ci.json);
+}
+
+static void delete_sub_group_at(const char *addr, const char *group, bool remove_offset)
+{
+    rmq_cmd *req = request(DELETE_SUBSCRIPTIONGROUP);
+    cmd_ext_set(req, "groupName", group);
+    cmd_ext_set_bool(req, "removeOffset", remove_offset);
+    cmd_free(call_ok(addr, req, TIMEOUT_MS));
+}
+
+void cmd_delete_sub_group(void)
+{
+    const char *group = val('g');
+    bool remove_offset = bool_opt('r', false);
+    if (has('b')) {
+        delete_sub_group_at(val('b'), group, remove_offset);
+        printf("delete subscription group [%s] from broker [%s] success.\n", group, val('b'));
+        return;
+    }
+    if (!has('c')) return;
+    cluster_info ci;
+    get_cluster_info(&ci);
+    int n;
+    const char **addrs = cluster_addrs(&ci, val('c'), false, &n);
+    for (int i = 0; i < n; i++) {
+        delete_sub_group_at(addrs[i], group, remove_offset);
+        printf("delete subscription group [%s] from broker [%s] in cluster [%s] success.\n", group, addrs[i], val('c'));
+    }
+    char topic[512];
+    snprintf(topic, sizeof topic, "%s%s", RETRY_PREFIX, group);
+    delete_topic(val('c'), topic);
+    snprintf(topic, sizeof topic, "%s%s", DLQ_PREFIX, group);
+    delete_topic(val('c'), topic);
+    free(addrs);
+    cJSON_Delete(ci.json);
+}
+
+/* ---- consumers ---- */
+
+static char *retry_topic(const char *group) { return str_printf("%s%s", RETRY_PREFIX, group); }
+
+/* examineConsumeStats: GET_CONSUME_STATS from every broker of the group's retry topic. */
+cJSON **consume_stats(const char *group, int *n_bodies, mq_entry **entries, int *n, double *tps, bool must)
+{
+    char *topic = retry_topic(group);
+    route r;
+    bool routed = get_route(topic, &r, must);
+    free(topic);
+    *n = 0;
+    *entries = NULL;
+    *tps = 0;
+    *n_bodies = 0;
+    if (!routed) return NULL;
+    cJSON **bodies = xcalloc((size_t)r.n_brokers + 1, sizeof *bodies);
+    for (int i = 0; i < r.n_brokers; i++) {
+        const char *addr = select_addr(&r.brokers[i]);
+        if (!addr) continue;
+        rmq_cmd *req = request(GET_CONSUME_STATS);
+        cmd_ext_set(req, "consumerGroup", group);
+        rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS * 3);
+        cJSON *b = bodies[(*n_bodies)++] = body_json(resp);
+        cmd_free(resp);
+        *tps += double_field(b, "consumeTps");
+        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(b, "offsetTable"), entries, n);
+    }
+    route_free(&r);
+    if (!*n && must)
+        die("Not found the consumer group consume stats, because return offset table is empty, maybe the consumer "
+            "not consume any message");
+    return bodies;
+}
+
+void free_bodies(cJSON **bodies, int n)
+{
+    for (int i = 0; i < n; i++) cJSON_Delete(bodies[i]);
+    free(bodies);
+}
+
+/* examineConsumerConnectionInfo: NULL (and *code) when the group is not online. */
+cJSON *consumer_connection(const char *group, const char *broker_addr, int *code, bool must)
+{
+    const char *addr = broker_addr;
+    route r = {0};
+    if (!addr) {
+        char *topic = retry_topic(group);
+        bool routed = get_route(topic, &r, must);
+        free(topic);
+        if (!routed || !r.n_brokers) {
+            *code = RC_CONSUMER_NOT_ONLINE;
+            if (routed) route_free(&r);
+            if (must) die("Not found the consumer group connection");
+            return NULL;
+        }
+        addr = select_addr(&r.brokers[rand() % r.n_brokers]);
+    }
+    rmq_cmd *req = request(GET_CONSUMER_CONNECTION_LIST);
+    cmd_ext_set(req, "consumerGroup", group);
+    rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
+    if (r.json) route_free(&r);
+    *code = resp->code;
+    if (resp->code != RC_SUCCESS) {
+        if (must) die_answer(resp);
+        cmd_free(resp);
+        return NULL;
+    }
+    cJSON *cc = body_json(resp);
+    cmd_free(resp);
+    if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cc, "connectionSet"))) {
+        *code = RC_CONSUMER_NOT_ONLINE;
+        cJSON_Delete(cc);
+        if (must) die("Not found the consumer group connection");
+        return NULL;
+    }
+    return cc;
+}
+
+/* getConsumerRunningInfo: relayed by the first broker of the retry topic. */
+static cJSON *consumer_running_info(const char *group, const char *client_id, bool jstack)
+{
+    char *topic = retry_topic(group);
+    route r;
+    get_route(topic, &r, true);
+    free(topic);
+    const char *addr = r.n_brokers ? select_addr(&r.brokers[0]) : NULL;
+    if (!addr) die("no broker serves %s%s", RETRY_PREFIX, group);
+    rmq_cmd *req = request(GET_CONSUMER_RUNNING_INFO);
+    cmd_ext_set(req, "consumerGroup", group);
+    cmd_ext_set(req, "clientId", client_id);
+    cmd_ext_set_bool(req, "jstackEnable", jstack);
+    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_CONSUMER_MS);
+    cJSON *info = body_json(resp);
+    cmd_free(resp);
+    route_free(&r);
+    return info;
+}
+
+void cmd_consumer_progress(void)
+{
+    if (has('g')) {
+        const char *group = val('g');
+        bool show_ip = val('s') && strcasecmp(val('s'), "true") == 0;
+        int n, n_bodies;
+        mq_entry *entries;
+        double tps;
+        cJSON **bodies = consume_stats(group, &n_bodies, &entries, &n, &tps, true);
+        qsort(entries, (size_t)n, sizeof *entries, cmp_mq_entry);
+        /* -s: which client holds each queue, from the consumers' running info. */
+        cJSON *cc = NULL, **infos = NULL;
+        int n_infos = 0;
+        mq_entry *held = NULL;
+        int n_held = 0;
+        char **holders = NULL;
+        if (show_ip) {
+            int code;
+            cc = consumer_connection(group, NULL, &code, false);
+            const cJSON *conn, *set = cc ? cJSON_GetObjectItemCaseSensitive(cc, "connectionSet") : NULL;
+            cJSON_ArrayForEach(conn, set) {
+                const char *id = str_field(conn, "clientId");
+                infos = xrealloc(infos, (size_t)(n_infos + 1) * sizeof *infos);
+                cJSON *info = infos[n_infos++] = consumer_running_info(group, id, false);
+                int before = n_held;
+                collect_mq_entries(cJSON_GetObjectItemCaseSensitive(info, "mqTable"), &held, &n_held);
+                holders = xrealloc(holders, (size_t)n_held * sizeof *holders + 1);
+                for (int k = before; k < n_held; k++) holders[k] = xstrndup(id, strcspn(id, "@"));
+            }
+            printf("%-64s  %-32s  %-4s  %-20s  %-20s  %-20s %-20s  %s\n", "#Topic", "#Broker Name", "#QID",
+                   "#Broker Offset", "#Consumer Offset", "#Client IP", "#Diff", "#LastTime");
+        } else {
+            printf("%-64s  %-32s  %-4s  %-20s  %-20s  %-20s  %s\n", "#Topic", "#Broker Name", "#QID", "#Broker Offset",
+                   "#Consumer Offset", "#Diff", "#LastTime");
+        }
+        int64_t diff_total = 0;
+        for (int i = 0; i < n; i++) {
+            int64_t bo = int_field(entries[i].value, "brokerOffset"), co = int_field(entries[i].value, "consumerOffset");
+            int64_t last = int_field(entries[i].value, "lastTimestamp"), diff = bo - co;
+            diff_total += diff;
+            char when[64] = "N/A", t[80], b[40];
+            if (last) {
+                human_time(last, when, sizeof when);
+                when[19] = '\0';   /* UtilAll.YYYY_MM_DD_HH_MM_SS */
+            }
+            front(entries[i].topic, 64, t, sizeof t);
+            front(entries[i].broker_name, 32, b, sizeof b);
+            if (show_ip) {
+                const char *ip = "N/A";
+                for (int k = 0; k < n_held; k++)
+                    if (!cmp_mq_entry(&held[k], &entries[i])) ip = holders[k];
+                printf("%-64s  %-32s  %-4d  %-20lld  %-20lld  %-20s %-20lld  %s\n", t, b, entries[i].queue_id,
+                       (long long)bo, (long long)co, ip, (long long)diff, when);
+            } else {
+                printf("%-64s  %-32s  %-4d  %-20lld  %-20lld  %-20lld  %s\n", t, b, entries[i].queue_id, (long long)bo,
+                       (long long)co, (long long)diff, when);
+            }
+        }
+        printf("\n");
+        printf("Consume TPS: %.2f\n", tps);
+        printf("Diff Total: %lld\n", (long long)diff_total);
+        for (int k = 0; k < n_held; k++) free(holders[k]);
+        free(holders);
+        free_mq_entries(held, n_held);
+        for (int k = 0; k < n_infos; k++) cJSON_Delete(infos[k]);
+        free(infos);
+        cJSON_Delete(cc);
+        free_mq_entries(entries, n);
+        free_bodies(bodies, n_bodies);
+        return;
+    }
+    printf("%-64s  %-6s  %-24s %-5s  %-14s  %-7s  %s\n", "#Group", "#Count", "#Version", "#Type", "#Model", "#TPS",
+           "#Diff Total");
+    cJSON *list = topic_list();
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(list, "topicList")) {
+        if (strncmp(t->valuestring, RETRY_PREFIX, strlen(RETRY_PREFIX))) continue;
+        const char *group = t->valuestring + strlen(RETRY_PREFIX);
+        int n, n_bodies, code, count = 0;
+        mq_entry *entries;
+        double tps;
+        cJSON **bodies = consume_stats(group, &n_bodies, &entries, &n, &tps, false);
+        int64_t diff = 0, min_version = INT64_MAX;
+        for (int i = 0; i < n; i++)
+            diff += int_field(entries[i].value, "brokerOffset") - int_field(entries[i].value, "consumerOffset");
+        cJSON *cc = consumer_connection(group, NULL, &code, false);
+        const char *type = "", *model = "";
+        char version[40] = "OFFLINE", g[80];
+        if (cc) {
+            const cJSON *conn;
+            cJSON_ArrayForEach(conn, cJSON_GetObjectItemCaseSensitive(cc, "connectionSet")) {
+                count++;
+                if (int_field(conn, "version") < min_version) min_version = int_field(conn, "version");
+            }
+            version_desc(min_version, version, sizeof version);
+            bool pull_mode = strcmp(str_field(cc, "consumeType"), "CONSUME_ACTIVELY") == 0;
+            type = pull_mode ? "PULL" : "PUSH";
+            model = pull_mode ? "" : str_field(cc, "messageModel");
+        }
+        printf("%-64s  %-6d  %-24s %-5s  %-14s  %-7d  %lld\n", front(group, 64, g, sizeof g), count, version, type,
+               model, (int)tps, (long long)diff);
+        cJSON_Delete(cc);
+        free_mq_entries(entries, n);
+        free_bodies(bodies, n_bodies);
+    }
+    cJSON_Delete(list);
+}
+
+void cmd_consumer_connection(void)
+{
+    int code;
+    cJSON *cc = consumer_connection(val('g'), val('b'), &code, true);
+    printf("%-36s %-22s %-10s %s\n", "#ClientId", "#ClientAddr", "#Language", "#Version");
+    const cJSON *conn, *sub;
+    cJSON_ArrayForEach(conn, cJSON_GetObjectItemCaseSensitive(cc, "connectionSet")) {
+        char v[40];
+        version_desc(int_field(conn, "version"), v, sizeof v);
+        printf("%-36s %-22s %-10s %s\n", str_field(conn, "clientId"), str_field(conn, "clientAddr"),
+               str_field(conn, "language"), v);
+    }
+    printf("\nBelow is subscription:\n");
+    printf("%-20s %s\n", "#Topic", "#SubExpression");
+    cJSON_ArrayForEach(sub, cJSON_GetObjectItemCaseSensitive(cc, "subscriptionTable"))
+        printf("%-20s %s\n", str_field(sub, "topic"), str_field(sub, "subString"));
+    printf("\n");
+    printf("ConsumeType: %s\n", str_field(cc, "consumeType"));
+    printf("MessageModel: %s\n", str_field(cc, "messageModel"));
+    printf("ConsumeFromWhere: %s\n", str_field(cc, "consumeFromWhere"));
+    cJSON_Delete(cc);
+}
+
+void cmd_producer_connection(void)
+{
+    route r;
+    get_route(val('t'), &r, true);
+    if (!r.n_brokers) die("the route of topic %s holds no broker", val('t'));
+    const char *addr = select_addr(&r.brokers[rand() % r.n_brokers]);
+    rmq_cmd *req = request(GET_PRODUCER_CONNECTION_LIST);
+    cmd_ext_set(req, "producerGroup", val('g'));
+    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
+    cJSON *pc = body_json(resp);
+    cmd_free(resp);
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(pc, "connectionSet"), *conn;
+    if (!cJSON_GetArraySize(set)) die("Not found the producer group connection");
+    int i = 1;
+    cJSON_ArrayForEach(conn, set) {
+        char v[40];
+        version_desc(int_field(conn, "version"), v, sizeof v);
+        printf("%04d  %-32s %-22s %-8s %s\n", i++, str_field(conn, "clientId"), str_field(conn, "clientAddr"),
+               str_field(conn, "language"), v);
+    }
+    cJSON_Delete(pc);
+    route_free(&r);
+}
+
+/* ConsumerRunningInfo.formatString: properties, subscriptions, offsets. */
+static char *format_running_info(const cJSON *info)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    const cJSON *e;
+    fprintf(f, "#Consumer Properties#\n");
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(info, "properties")) {
+        char v[64];
+        const char *s = cJSON_IsString(e) ? e->valuestring : (e->valuestring ? e->valuestring : "");
+        if (cJSON_IsBool(e)) s = cJSON_IsTrue(e) ? "true" : "false";
+        else if (cJSON_IsNumber(e) && !e->valuestring) s = (snprintf(v, sizeof v, "%g", e->valuedouble), v);
+        fprintf(f, "%-40s: %s\n", e->string, s);
+    }
+    fprintf(f, "\n\n#Consumer Subscription#\n");
+    int i = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(info, "subscriptionSet"))
+        fprintf(f, "%03d Topic: %-40s ClassFilter: %-8s SubExpression: %s\n", ++i, str_field(e, "topic"),
+                bool_field(e, "classFilterMode") ? "true" : "false", str_field(e, "subString"));
+    fprintf(f, "\n\n#Consumer Offset#\n");
+    fprintf(f, "%-64s  %-32s  %-4s  %-20s\n", "#Topic", "#Broker Name", "#QID", "#Consumer Offset");
+    mq_entry *entries = NULL;
+    int n = 0;
+    collect_mq_entries(cJSON_GetObjectItemCaseSensitive(info, "mqTable"), &entries, &n);
+    for (i = 0; i < n; i++)
+        fprintf(f, "%-32s  %-32s  %-4d  %-20lld\n", entries[i].topic, entries[i].broker_name, entries[i].queue_id,
+                (long long)int_field(entries[i].value, "commitOffset"));
+    free_mq_entries(entries, n);
+    fclose(f);
+    return out;
+}
+
+void cmd_consumer_status(void)
+{
+    const char *group = val('g');
+    bool jstack = has('s');
+    if (has('i')) {
+        cJSON *info = consumer_running_info(group, val('i'), jstack);
+        char *text = format_running_info(info);
+        printf("%s", text);
+        free(text);
+        cJSON_Delete(info);
+        return;
+    }
+    int code;
+    cJSON *cc = consumer_connection(group, val('b'), &code, true);
+    int64_t now = now_ms();
+    printf("%-10s %-40s %-20s %s\n", "#Index", "#ClientId", "#Version", "#ConsumerRunningInfoFile");
+    const cJSON *conn;
+    int i = 1;
+    cJSON_ArrayForEach(conn, cJSON_GetObjectItemCaseSensitive(cc, "connectionSet")) {
+        const char *id = str_field(conn, "clientId");
+        cJSON *info = consumer_running_info(group, id, jstack);
+        char *text = format_running_info(info);
+        char dir[64], path[512], v[40];
+        snprintf(dir, sizeof dir, "%lld", (long long)now);
+        snprintf(path, sizeof path, "%s/%s", dir, id);
+        mkdirs(dir);
+        if (write_file_atomic(path, text, strlen(text))) die("cannot write %s: %s", path, strerror(errno));
+        version_desc(int_field(conn, "version"), v, sizeof v);
+        printf("%-10d %-40s %-20s %s\n", i++, id, v, path);
+        free(text);
+        cJSON_Delete(info);
+    }
+    cJSON_Delete(cc);
+}
+
+/*
+ * ResetOffsetByTimeOldCommand: with no consumer online the tool itself commits,
+ * per queue, the offset found for the timestamp (UPDATE_CONSUMER_OFFSET).
+ */
+static void reset_offset_old(const char *group, const char *topic, int64_t timestamp, bool force, const char *ts_str)
+{
+    route r;
+    get_route(topic, &r, true);
+    printf("rollback consumer offset by specified consumerGroup[%s], topic[%s], force[%s], timestamp(string)[%s], "
+           "timestamp(long)[%lld]\n",
+           group, topic, force ? "true" : "false", ts_str, (long long)timestamp);
+    printf("%-20s  %-20s  %-20s  %-20s  %-20s  %-20s\n", "#brokerName", "#queueId", "#brokerOffset", "#consumerOffset",
+           "#timestampOffset", "#rollbackOffset");
+    for (int i = 0; i < r.n_brokers; i++) {
+        const char *addr = select_addr(&r.brokers[i]);
+        const cJSON *qd = route_queue_data(&r, r.brokers[i].name);
+        if (!addr || !qd) continue;
+        rmq_cmd *req = request(GET_CONSUME_STATS);
+        cmd_ext_set(req, "consumerGroup", group);
+        rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
+        cJSON *stats = body_json(resp);
+        cmd_free(resp);
+        mq_entry *entries = NULL;
+        int n = 0;
+        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(stats, "offsetTable"), &entries, &n);
+        int64_t queues = int_field(qd, "readQueueNums");
+        for (int64_t q = 0; q < queues; q++) {
+            mq m = {topic, r.brokers[i].name, addr, (int32_t)q};
+            int64_t broker_off = queue_offset_call(GET_MAX_OFFSET, &m, 0), consumer_off = 0;
+            bool consumed = false;
+            for (int k = 0; k < n; k++) {
+                if (strcmp(entries[k].topic, topic) || entries[k].queue_id != q) continue;
+                consumed = true;
+                broker_off = int_field(entries[k].value, "brokerOffset");
+                consumer_off = int_field(entries[k].value, "consumerOffset");
+            }
+            if (!consumed) consumer_off = queue_offset_call(GET_MIN_OFFSET, &m, 0);
+            int64_t reset = timestamp == -1 ? queue_offset_call(GET_MAX_OFFSET, &m, 0)
+                                            : queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &m, timestamp);
+            int64_t rollback = consumer_off;
+            if (force || reset <= consumer_off) {
+                rollback = reset;
+                rmq_cmd *u = request(UPDATE_CONSUMER_OFFSET);
+                cmd_ext_set(u, "consumerGroup", group);
+                cmd_ext_set(u, "topic", topic);
+                cmd_ext_set_int(u, "queueId", q);
+                cmd_ext_set_int(u, "commitOffset", reset);
+                cmd_free(call_ok(addr, u, TIMEOUT_MS));
+            }
+            char bn[40];
+            printf("%-20s  %-20lld  %-20lld  %-20lld  %-20lld  %-20lld\n", front(r.brokers[i].name, 32, bn, sizeof bn),
+                   (long long)q, (long long)broker_off, (long long)consumer_off, (long long)reset, (long long)rollback);
+        }
+        free_mq_entries(entries, n);
+        cJSON_Delete(stats);
+    }
+    route_free(&r);
+}
+
+void cmd_reset_offset_by_time(void)
+{
+    const char *group = val('g'), *topic = val('t'), *ts_str = val('s');
+    int64_t timestamp = strcmp(ts_str, "now") == 0 ? -1 : timestamp_opt('s');
+    bool force = bool_opt('f', true), for_cpp = has('c');
+    route r;
+    get_route(topic, &r, true);
+    mq_entry *entries = NULL;
+    int n = 0;
+    cJSON **bodies = xcalloc((size_t)r.n_brokers + 1, sizeof *bodies);
+    for (int i = 0; i < r.n_brokers; i++) {
+        const char *addr = select_addr(&r.brokers[i]);
+        if (!addr) continue;
+        rmq_cmd *req = request(INVOKE_BROKER_TO_RESET_OFFSET);
+        if (for_cpp) req->language = 1;   /* the broker answers C++ clients' body shape */
+        cmd_ext_set(req, "topic", topic);
+        cmd_ext_set(req, "group", group);
+        cmd_ext_set_int(req, "timestamp", timestamp);
+        cmd_ext_set_bool(req, "isForce", force);
+        rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
+        if (resp->code == RC_CONSUMER_NOT_ONLINE) {
+            cmd_free(resp);
+            free_bodies(bodies, r.n_brokers);
+            free_mq_entries(entries, n);
+            route_free(&r);
+            reset_offset_old(group, topic, timestamp, force, ts_str);
+            return;
+        }
+        if (resp->code != RC_SUCCESS) die_answer(resp);
+        bodies[i] = body_json(resp);
+        cmd_free(resp);
+        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(bodies[i], "offsetTable"), &entries, &n);
+    }
+    printf("rollback consumer offset by specified group[%s], topic[%s], force[%s], timestamp(string)[%s], "
+           "timestamp(long)[%lld]\n",
+           group, topic, force ? "true" : "false", ts_str, (long long)timestamp);
+    printf("%-40s  %-40s  %-40s\n", "#brokerName", "#queueId", "#offset");
+    for (int i = 0; i < n; i++) {
+        int64_t off = 0;
+        fjson_get_int64(entries[i].value, &off);
+        char bn[40];
+        printf("%-40s  %-40d  %-40lld\n", front(entries[i].broker_name, 32, bn, sizeof bn), entries[i].queue_id,
+               (long long)off);
+    }
+    free_mq_entries(entries, n);
+    free_bodies(bodies, r.n_brokers);
+    route_free(&r);
+}
+

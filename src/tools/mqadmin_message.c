@@ -1,0 +1,430 @@
+/* mqadmin_message.c: message sub-commands (query, print, consume, send). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools/mqadmin_int.h"
+
+/* ---- messages ---- */
+
+void print_track(const message *m)
+{
+    char topic[256];
+    snprintf(topic, sizeof topic, "%.*s", (int)m->rec.topic_len, m->rec.topic);
+    route r;
+    cJSON *groups = NULL;
+    if (get_route(topic, &r, false)) {
+        groups = consume_by_who(&r, topic);
+        route_free(&r);
+    }
+    const cJSON *g, *gl = groups ? cJSON_GetObjectItemCaseSensitive(groups, "groupList") : NULL;
+    if (!cJSON_GetArraySize(gl)) {
+        printf("\n\nWARN: No Consumer");
+    } else {
+        printf("\n\n");
+        /* MessageAdminImpl.messageTrackDetail */
+        cJSON_ArrayForEach(g, gl) {
+            int code;
+            cJSON *cc = consumer_connection(g->valuestring, NULL, &code, false);
+            const char *track = "UNKNOWN";
+            char desc[128] = "null";
+            if (!cc) {
+                track = "NOT_ONLINE";
+                snprintf(desc, sizeof desc, "CODE:%d DESC:the consumer group[%s] not online", code, g->valuestring);
+            } else if (strcmp(str_field(cc, "consumeType"), "CONSUME_ACTIVELY") == 0) {
+                track = "PULL";
+            } else {
+                int n, n_bodies;
+                mq_entry *entries;
+                double tps;
+                cJSON **bodies = consume_stats(g->valuestring, &n_bodies, &entries, &n, &tps, false);
+                track = "NOT_CONSUME_YET";
+                for (int i = 0; i < n; i++)
+                    if (strcmp(entries[i].topic, topic) == 0 && entries[i].queue_id == m->rec.queue_id &&
+                        int_field(entries[i].value, "consumerOffset") > m->rec.queue_offset)
+                        track = "CONSUMED";
+                free_mq_entries(entries, n);
+                free_bodies(bodies, n_bodies);
+            }
+            printf("MessageTrack [consumerGroup=%s, trackType=%s, exceptionDesc=%s]", g->valuestring, track, desc);
+            cJSON_Delete(cc);
+        }
+    }
+    printf("\n");
+    cJSON_Delete(groups);
+}
+
+/* VIEW_MESSAGE_BY_ID at the store host written in the offset msgId. */
+static message *view_message(const char *id, int *n)
+{
+    msg_host host;
+    int64_t offset;
+    if (msg_offset_id_decode(id, &host, &offset)) die("%s is not an offset message id", id);
+    char addr[80];
+    msg_host_format(&host, addr, sizeof addr);
+    rmq_cmd *req = request(VIEW_MESSAGE_BY_ID);
+    cmd_ext_set_int(req, "offset", offset);
+    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
+    message *m = decode_messages(resp->body, resp->body_len, n);
+    cmd_free(resp);
+    if (!*n) die("query message by id finished, but no message.");
+    return m;
+}
+
+/* CONSUME_MESSAGE_DIRECTLY through the broker holding the message. */
+static void consume_directly(const char *group, const char *client_id, const char *offset_id, const message *m)
+{
+    char addr[80];
+    msg_host_format(&m->rec.store_host, addr, sizeof addr);
+    rmq_cmd *req = request(CONSUME_MESSAGE_DIRECTLY);
+    cmd_ext_set(req, "consumerGroup", group);
+    cmd_ext_set(req, "clientId", client_id);
+    cmd_ext_set(req, "msgId", offset_id);
+    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_CONSUMER_MS);
+    cJSON *r = body_json(resp);
+    cmd_free(resp);
+    printf("ConsumeMessageDirectlyResult [order=%s, autoCommit=%s, consumeResult=%s, remark=%s, spentTimeMills=%lld]",
+           bool_field(r, "order") ? "true" : "false", bool_field(r, "autoCommit") ? "true" : "false",
+           *str_field(r, "consumeResult") ? str_field(r, "consumeResult") : "null",
+           *str_field(r, "remark") ? str_field(r, "remark") : "null", (long long)int_field(r, "spentTimeMills"));
+    cJSON_Delete(r);
+}
+
+void cmd_query_msg_by_id(void)
+{
+    char *ids = xstrdup(val('i')), *save = NULL;
+    for (char *id = strtok_r(ids, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+        id = trim(id);
+        if (!*id) continue;
+        int n;
+        message *m = view_message(id, &n);
+        if (has('g') && has('d')) consume_directly(val('g'), val('d'), id, m);
+        else print_message_detail(m, 0, true);
+        free_messages(m, n);
+    }
+    free(ids);
+}
+
+/* QUERY_MESSAGE to every broker of the topic; keeps what matches the key. */
+static message *query_messages(const char *topic, const char *key, bool unique, int *n)
+{
+    route r;
+    get_route(topic, &r, true);
+    message *all = NULL;
+    *n = 0;
+    for (int i = 0; i < r.n_brokers; i++) {
+        const char *addr = select_addr(&r.brokers[i]);
+        if (!addr) continue;
+        rmq_cmd *req = request(QUERY_MESSAGE);
+        cmd_ext_set(req, "topic", topic);
+        cmd_ext_set(req, "key", key);
+        cmd_ext_set_int(req, "maxNum", unique ? 32 : 64);
+        cmd_ext_set_int(req, "beginTimestamp", 0);
+        cmd_ext_set_int(req, "endTimestamp", INT64_MAX);
+        cmd_ext_set_bool(req, "_UNIQUE_KEY_QUERY", unique);
+        rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
+        if (resp->code != RC_SUCCESS && resp->code != 22 /* QUERY_NOT_FOUND */) die_answer(resp);
+        int k;
+        message *some = resp->code == RC_SUCCESS ? decode_messages(resp->body, resp->body_len, &k) : NULL;
+        cmd_free(resp);
+        for (int j = 0; some && j < k; j++) {
+            /* MQAdminImpl.queryMessage: the key must be one of KEYS, or the UNIQ_KEY. */
+            const char *keys = msg_props_get(&some[j].props, unique ? "UNIQ_KEY" : "KEYS");
+            bool match = false;
+            if (keys && unique) match = strcmp(keys, key) == 0;
+            for (const char *p = unique ? "" : (keys ? keys : ""); *p && !match;) {
+                size_t l = strcspn(p, " ");
+                match = l == strlen(key) && strncmp(p, key, l) == 0;
+                p += l + (p[l] == ' ');
+            }
+            if (!match) {
+                msg_props_free(&some[j].props);
+                free(some[j].raw);
+                continue;
+            }
+            all = xrealloc(all, (size_t)(*n + 1) * sizeof *all);
+            all[(*n)++] = some[j];
+        }
+        free(some);   /* the kept messages moved into `all` */
+    }
+    route_free(&r);
+    return all;
+}
+
+void cmd_query_msg_by_key(void)
+{
+    int n;
+    message *m = query_messages(val('t'), val('k'), false, &n);
+    printf("%-50s %4s %40s\n", "#Message ID", "#QID", "#Offset");
+    for (int i = 0; i < n; i++) printf("%-50s %4d %40lld\n", msg_id(&m[i]), m[i].rec.queue_id, (long long)m[i].rec.queue_offset);
+    free_messages(m, n);
+}
+
+static int cmp_store_time(const void *a, const void *b)
+{
+    const message *x = a, *y = b;
+    return (x->rec.store_timestamp > y->rec.store_timestamp) - (x->rec.store_timestamp < y->rec.store_timestamp);
+}
+
+void cmd_query_msg_by_unique_key(void)
+{
+    int n;
+    message *m = query_messages(val('t'), val('i'), true, &n);
+    if (has('g') && has('d')) {
+        if (!n) die("query message by unique key finished, but no message.");
+        consume_directly(val('g'), val('d'), m[0].offset_id, &m[0]);
+    } else {
+        qsort(m, (size_t)n, sizeof *m, cmp_store_time);
+        for (int i = 0; i < (has('a') ? n : (n ? 1 : 0)); i++) print_message_detail(&m[i], i, false);
+    }
+    free_messages(m, n);
+}
+
+void cmd_query_msg_by_offset(void)
+{
+    route r;
+    get_route(val('t'), &r, true);
+    const broker_data *bd = route_broker(&r, val('b'));
+    const char *addr = bd ? select_addr(bd) : NULL;
+    if (!addr) die("the broker %s does not serve topic %s", val('b'), val('t'));
+    mq q = {val('t'), bd->name, addr, (int32_t)long_opt('i', 0)};
+    pull_result pr;
+    pull(&q, TOOLS_CONSUMER_GROUP, "*", long_opt('o', 0), 1, &pr);
+    if (pr.code == RC_SUCCESS && pr.n) print_message_detail(&pr.msgs[0], 0, true);
+    free_messages(pr.msgs, pr.n);
+    route_free(&r);
+}
+
+/*
+ * What one pull of queue QS brought, as PrintMessageSubCommand and
+ * ConsumeMessageCommand print it (SUCCESS_LINE, if any, first); frees the
+ * messages. False once the queue has nothing more.
+ */
+static bool print_pulled(pull_result *pr, const char *qs, const char *success_line, bool print_body)
+{
+    bool more = true;
+    if (pr->code == RC_SUCCESS) {
+        if (success_line) printf("%s\n", success_line);
+        for (int k = 0; k < pr->n; k++) print_message_line(&pr->msgs[k], print_body);
+    } else if (pr->code == RC_PULL_RETRY_IMMEDIATELY) {
+        printf("%s no matched msg. status=%s, offset=%lld\n", qs, pull_status(pr->code), (long long)pr->next_begin);
+    } else {
+        printf("%s print msg finished. status=%s, offset=%lld\n", qs, pull_status(pr->code), (long long)pr->next_begin);
+        more = false;
+    }
+    free_messages(pr->msgs, pr->n);
+    return more;
+}
+
+void cmd_print_msg(void)
+{
+    const char *topic = val('t'), *sub = has('s') ? val('s') : "*";
+    bool print_body = !has('d') || parse_java_bool(val('d'));
+    route r;
+    get_route(topic, &r, true);
+    int n;
+    mq *queues = subscribe_queues(&r, topic, &n);
+    for (int i = 0; i < n; i++) {
+        int64_t min = queue_offset_call(GET_MIN_OFFSET, &queues[i], 0);
+        int64_t max = queue_offset_call(GET_MAX_OFFSET, &queues[i], 0);
+        if (has('b')) min = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &queues[i], timestamp_opt('b'));
+        if (has('e')) max = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &queues[i], timestamp_opt('e'));
+        char qs[400];
+        mq_string(&queues[i], qs, sizeof qs);
+        printf("minOffset=%lld, maxOffset=%lld, %s\n", (long long)min, (long long)max, qs);
+        for (int64_t off = min; off < max;) {
+            pull_result pr;
+            pull(&queues[i], TOOLS_CONSUMER_GROUP, sub, off, 32, &pr);
+            off = pr.next_begin;
+            if (!print_pulled(&pr, qs, NULL, print_body)) break;
+        }
+        printf("--------------------------------------------------------\n");
+    }
+    free(queues);
+    route_free(&r);
+}
+
+/* ConsumeMessageCommand.pullMessageByQueue: [min, max] inclusive. */
+static void consume_queue(const mq *q, const char *group, int64_t min, int64_t max)
+{
+    char qs[400];
+    mq_string(q, qs, sizeof qs);
+    for (int64_t off = min; off <= max;) {
+        pull_result pr;
+        int64_t want = max - off + 1;
+        pull(q, group, "*", off, (int)(want > 32 ? 32 : want), &pr);
+        off = pr.next_begin;
+        if (!print_pulled(&pr, qs, "Consume ok", true)) break;
+    }
+}
+
+void cmd_consume_message(void)
+{
+    const char *topic = val('t'), *group = has('g') ? val('g') : TOOLS_CONSUMER_GROUP;
+    int64_t count = long_opt('c', 128), now = now_ms(), begin = 0, end = 0;
+    if (count <= 0) die("Please input a positive messageNumber!");
+    if (has('i') && !has('b')) die("Please set the brokerName before queueId!");
+    if (has('o') && !has('i')) die("Please set queueId before offset!");
+    if (has('s') && (begin = timestamp_opt('s')) > now) die("Please set the beginTimestamp before now!");
+    if (has('e')) {
+        end = timestamp_opt('e');
+        if (end > now) die("Please set the endTimestamp before now!");
+        if (begin > end) die("Please make sure that the beginTimestamp is less than or equal to the endTimestamp");
+    }
+    route r;
+    get_route(topic, &r, true);
+    if (has('i')) {
+        const broker_data *bd = route_broker(&r, val('b'));
+        const char *addr = bd ? select_addr(bd) : NULL;
+        if (!addr) die("the broker %s does not serve topic %s", val('b'), topic);
+        mq q = {topic, bd->name, addr, (int32_t)long_opt('i', 0)};
+        int64_t min = queue_offset_call(GET_MIN_OFFSET, &q, 0), max = queue_offset_call(GET_MAX_OFFSET, &q, 0);
+        int64_t offset = long_opt('o', 0);
+        if (begin > 0) min = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &q, begin);
+        if (end > 0) max = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &q, end);
+        if (offset > max) {
+            char qs[400];
+            mq_string(&q, qs, sizeof qs);
+            printf("%s no matched msg, offset=%lld\n", qs, (long long)offset);
+        } else {
+            if (offset > min) min = offset;
+            if (max - min > count) {
+                printf("The oldler %lld message will be provided\n", (long long)count);
+                max = min + count - 1;
+            }
+            consume_queue(&q, group, min, max);
+        }
+    } else {
+        int n;
+        mq *queues = subscribe_queues(&r, topic, &n);
+        int64_t left = count;
+        for (int i = 0; i < n && left; i++) {
+            int64_t min = queue_offset_call(GET_MIN_OFFSET, &queues[i], 0);
+            int64_t max = queue_offset_call(GET_MAX_OFFSET, &queues[i], 0);
+            if (begin > 0) min = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &queues[i], begin);
+            if (end > 0) max = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &queues[i], end);
+            if (max - min > left) {
+                printf("The older %lld message of the %d queue will be provided\n", (long long)left, queues[i].queue_id);
+                max = min + left - 1;
+                left = 0;
+            } else {
+                left = left - (max - min) - 1;
+            }
+            consume_queue(&queues[i], group, min, max);
+        }
+        free(queues);
+    }
+    route_free(&r);
+}
+
+/* MessageClientIDSetter.createUniqID: ip, pid, a per-process number, ms since the month began, a counter. */
+static void unique_id(char out[33])
+{
+    static uint32_t process_key;
+    static uint16_t counter;
+    if (!process_key) process_key = (uint32_t)(now_ms() ^ ((int64_t)getpid() << 16));
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    int64_t since_month = now_ms() - (int64_t)mktime(&tm) * 1000;
+    uint8_t b[16] = {127, 0, 0, 1};
+    put_be16(b + 4, (uint16_t)getpid());
+    put_be32(b + 6, process_key);
+    put_be32(b + 10, (uint32_t)since_month);
+    put_be16(b + 14, counter++);
+    hex_upper(out, b, 16);
+}
+
+static const char *send_status(int code)
+{
+    switch (code) {
+    case RC_FLUSH_DISK_TIMEOUT: return "FLUSH_DISK_TIMEOUT";
+    case RC_FLUSH_SLAVE_TIMEOUT: return "FLUSH_SLAVE_TIMEOUT";
+    case RC_SLAVE_NOT_AVAILABLE: return "SLAVE_NOT_AVAILABLE";
+    default: return "SEND_OK";
+    }
+}
+
+void cmd_send_message(void)
+{
+    const char *topic = val('t'), *body = val('p');
+    if (has('i') && !has('b')) die("Broker name must be set if the queue is chosen!");
+    /* DefaultMQProducerImpl.tryToFindTopicPublishInfo: an unknown topic goes by TBW102's route (auto-creation). */
+    route r;
+    bool known = get_route(topic, &r, false);
+    if (!known) get_route(DEFAULT_TOPIC, &r, true);
+    const cJSON *qd = NULL, *q;
+    const broker_data *bd = NULL;
+    cJSON_ArrayForEach(q, r.queues) {
+        const broker_data *d = route_broker(&r, str_field(q, "brokerName"));
+        if (!d || !(int_field(q, "perm") & 2) || !int_field(q, "writeQueueNums")) continue;
+        if (has('b') && strcmp(d->name, val('b')) != 0) continue;
+        qd = q;
+        bd = d;
+        break;
+    }
+    const char *addr = bd ? select_addr(bd) : NULL;
+    if (!qd || !addr) die("No route info of this topic: %s", topic);
+    int64_t queues = int_field(qd, "writeQueueNums");
+    if (!known && queues > 4) queues = 4;   /* defaultTopicQueueNums of a topic to create */
+    int32_t queue_id = has('i') ? (int32_t)long_opt('i', 0) : (int32_t)(now_ms() % queues);
+    char uniq[33], group[24];
+    unique_id(uniq);
+    snprintf(group, sizeof group, "%lld", (long long)now_ms());
+    msg_props props;
+    msg_props_init(&props);
+    if (has('k')) msg_props_set(&props, "KEYS", val('k'));
+    msg_props_set(&props, "UNIQ_KEY", uniq);
+    msg_props_set(&props, "WAIT", "true");
+    if (has('c')) msg_props_set(&props, "TAGS", val('c'));
+    /* Message properties travel in their HashMap's order. */
+    const char **keys = xcalloc((size_t)props.count + 1, sizeof *keys);
+    int order[8];
+    for (int i = 0; i < props.count; i++) keys[i] = props.items[i].key;
+    java_hash_order(keys, props.count, order);
+    msg_props ordered;
+    msg_props_init(&ordered);
+    for (int i = 0; i < props.count; i++) msg_props_set(&ordered, props.items[order[i]].key, props.items[order[i]].value);
+    size_t plen;
+    char *ptext = msg_props_encode(&ordered, &plen);
+    rmq_cmd *req = request(SEND_MESSAGE_V2);
+    cmd_ext_set(req, "a", group);
+    cmd_ext_set(req, "b", topic);
+    cmd_ext_set(req, "c", DEFAULT_TOPIC);
+    cmd_ext_set_int(req, "d", 4);
+    cmd_ext_set_int(req, "e", queue_id);
+    cmd_ext_set_int(req, "f", 0);
+    cmd_ext_set_int(req, "g", now_ms());
+    cmd_ext_set_int(req, "h", 0);
+    cmd_ext_set(req, "i", ptext);
+    cmd_ext_set_int(req, "j", 0);
+    cmd_ext_set_bool(req, "k", false);
+    cmd_ext_set_bool(req, "m", false);
+    cmd_ext_set(req, "n", bd->name);
+    cmd_set_body(req, body, strlen(body));
+    rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
+    if (resp->code != RC_SUCCESS && resp->code != RC_FLUSH_DISK_TIMEOUT && resp->code != RC_FLUSH_SLAVE_TIMEOUT &&
+        resp->code != RC_SLAVE_NOT_AVAILABLE)
+        die_answer(resp);
+    int32_t qid = queue_id;
+    cmd_ext_int32(resp, "queueId", &qid);
+    printf("%-32s  %-4s  %-20s    %s\n", "#Broker Name", "#QID", "#Send Result", "#MsgId");
+    char qs[16];
+    snprintf(qs, sizeof qs, "%d", qid);
+    printf("%-32s  %-4s  %-20s    %s\n", bd->name, qs, send_status(resp->code), uniq);
+    cmd_free(resp);
+    free(ptext);
+    free(keys);
+    msg_props_free(&ordered);
+    msg_props_free(&props);
+    route_free(&r);
+}
+

@@ -1,0 +1,356 @@
+/* mqadmin_topic.c: the topic sub-commands (updateTopic, topicList, topicRoute, ...). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools/mqadmin_int.h"
+
+/* ---- topic commands ---- */
+
+static const char *perm_string(int64_t perm, char *buf)
+{
+    strcpy(buf, "---");
+    if (perm & 4) buf[0] = 'R';
+    if (perm & 2) buf[1] = 'W';
+    if (perm & 1) buf[2] = 'X';
+    return buf;
+}
+
+void put_kv_config(const char *ns, const char *key, const char *value)
+{
+    for (int i = 0; i < n_namesrvs; i++) {
+        rmq_cmd *req = request(PUT_KV_CONFIG);
+        cmd_ext_set(req, "namespace", ns);
+        cmd_ext_set(req, "key", key);
+        cmd_ext_set(req, "value", value);
+        cmd_free(call_ok(namesrvs[i], req, TIMEOUT_MS));
+    }
+}
+
+void cmd_update_topic(void)
+{
+    const char *topic = val('t');
+    int64_t rq = long_opt('r', 8), wq = long_opt('w', 8), perm = long_opt('p', 6);
+    bool unit = bool_opt('u', false), unit_sub = bool_opt('s', false), order = bool_opt('o', false);
+    int sysflag = (unit ? 1 : 0) | (unit_sub ? 2 : 0);   /* TopicSysFlag.buildSysFlag */
+    cluster_info ci = {0};
+    int n;
+    const char **addrs = target_brokers(&ci, &n);
+    for (int i = 0; i < n; i++) {
+        rmq_cmd *req = request(UPDATE_AND_CREATE_TOPIC);
+        cmd_ext_set(req, "topic", topic);
+        cmd_ext_set(req, "defaultTopic", DEFAULT_TOPIC);
+        cmd_ext_set_int(req, "readQueueNums", rq);
+        cmd_ext_set_int(req, "writeQueueNums", wq);
+        cmd_ext_set_int(req, "perm", perm);
+        cmd_ext_set(req, "topicFilterType", "SINGLE_TAG");
+        cmd_ext_set_int(req, "topicSysFlag", sysflag);
+        cmd_ext_set_bool(req, "order", order);
+        cmd_free(call_ok(addrs[i], req, TIMEOUT_MS));
+        printf("create topic to %s success.\n", addrs[i]);
+    }
+    if (order) {
+        /* The order conf names brokers: the one of -b, or every broker of the cluster. */
+        char conf[1024] = "";
+        if (has('b')) {
+            get_cluster_info(&ci);
+            const cJSON *bd;
+            cJSON_ArrayForEach(bd, ci.brokers) {
+                broker_data d;
+                parse_broker_data(bd, &d);
+                for (int k = 0; k < d.n_addrs; k++)
+                    if (strcmp(d.addrs[k], addrs[0]) == 0) snprintf(conf, sizeof conf, "%s:%lld", d.name, (long long)wq);
+            }
+            put_kv_config(ORDER_TOPIC_CONFIG, topic, conf);
+            printf("set broker orderConf. isOrder=true, orderConf=[%s]", conf);
+        } else {
+            int nb;
+            const char **names = cluster_brokers(&ci, val('c'), &nb);
+            for (int i = 0; i < nb; i++) {
+                size_t l = strlen(conf);
+                snprintf(conf + l, sizeof conf - l, "%s%s:%lld", i ? ";" : "", names[i], (long long)wq);
+            }
+            free(names);
+            put_kv_config(ORDER_TOPIC_CONFIG, topic, conf);
+            printf("set cluster orderConf. isOrder=true, orderConf=[%s]", conf);
+        }
+    }
+    char p[4];
+    printf("TopicConfig [topicName=%s, readQueueNums=%lld, writeQueueNums=%lld, perm=%s, topicFilterType=SINGLE_TAG, "
+           "topicSysFlag=%d, order=%s]",
+           topic, (long long)rq, (long long)wq, perm_string(perm, p), sysflag, order ? "true" : "false");
+    free(addrs);
+    cJSON_Delete(ci.json);
+}
+
+/* DeleteTopicSubCommand.deleteTopic: from the cluster's masters, then from every name server. */
+void delete_topic(const char *cluster, const char *topic)
+{
+    cluster_info ci;
+    get_cluster_info(&ci);
+    int n;
+    const char **addrs = cluster_addrs(&ci, cluster, false, &n);
+    for (int i = 0; i < n; i++) {
+        rmq_cmd *req = request(DELETE_TOPIC_IN_BROKER);
+        cmd_ext_set(req, "topic", topic);
+        cmd_free(call_ok(addrs[i], req, TIMEOUT_MS));
+    }
+    printf("delete topic [%s] from cluster [%s] success.\n", topic, cluster);
+    for (int i = 0; i < n_namesrvs; i++) {
+        rmq_cmd *req = request(DELETE_TOPIC_IN_NAMESRV);
+        cmd_ext_set(req, "topic", topic);
+        cmd_ext_set(req, "clusterName", cluster);
+        cmd_free(call_ok(namesrvs[i], req, TIMEOUT_MS));
+    }
+    printf("delete topic [%s] from NameServer success.\n", topic);
+    free(addrs);
+    cJSON_Delete(ci.json);
+}
+
+void cmd_delete_topic(void) { delete_topic(val('c'), val('t')); }
+
+cJSON *topic_list(void)
+{
+    rmq_cmd *resp = namesrv_call(request(GET_ALL_TOPIC_LIST_FROM_NAMESERVER));
+    if (resp->code != RC_SUCCESS) die_answer(resp);
+    cJSON *j = body_json(resp);
+    cmd_free(resp);
+    return j;
+}
+
+/* GroupList of QUERY_TOPIC_CONSUME_BY_WHO from the topic's first broker; NULL if none. */
+cJSON *consume_by_who(const route *r, const char *topic)
+{
+    const char *addr = r->n_brokers ? select_addr(&r->brokers[0]) : NULL;
+    if (!addr) return NULL;
+    rmq_cmd *req = request(QUERY_TOPIC_CONSUME_BY_WHO);
+    cmd_ext_set(req, "topic", topic);
+    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
+    cJSON *j = body_json(resp);
+    cmd_free(resp);
+    return j;
+}
+
+/* The cluster holding the topic's first broker ("" if none). */
+static const char *topic_cluster(const cluster_info *ci, const route *r)
+{
+    if (!r->n_brokers) return "";
+    const cJSON *c;
+    cJSON_ArrayForEach(c, ci->clusters) {
+        const cJSON *name;
+        cJSON_ArrayForEach(name, c)
+            if (cJSON_IsString(name) && strcmp(name->valuestring, r->brokers[0].name) == 0) return c->string;
+    }
+    return "";
+}
+
+void cmd_topic_list(void)
+{
+    cJSON *list = topic_list();
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive(list, "topicList"), *t;
+    if (!has('c')) {
+        cJSON_ArrayForEach(t, topics) printf("%s\n", t->valuestring);
+        cJSON_Delete(list);
+        return;
+    }
+    cluster_info ci;
+    get_cluster_info(&ci);
+    printf("%-20s  %-48s  %-48s\n", "#Cluster Name", "#Topic", "#Consumer Group");
+    cJSON_ArrayForEach(t, topics) {
+        const char *topic = t->valuestring;
+        if (!strncmp(topic, RETRY_PREFIX, strlen(RETRY_PREFIX)) || !strncmp(topic, DLQ_PREFIX, strlen(DLQ_PREFIX)))
+            continue;
+        route r;
+        const char *cluster = "";
+        cJSON *groups = NULL;
+        if (get_route(topic, &r, false)) {
+            cluster = topic_cluster(&ci, &r);
+            groups = consume_by_who(&r, topic);
+            route_free(&r);
+        }
+        const cJSON *gl = groups ? cJSON_GetObjectItemCaseSensitive(groups, "groupList") : NULL, *g;
+        char a[32], b[80], c[80];
+        if (!gl || !cJSON_GetArraySize(gl)) {
+            printf("%-20s  %-64s  %-64s\n", front(cluster, 20, a, sizeof a), front(topic, 64, b, sizeof b), "");
+        } else {
+            cJSON_ArrayForEach(g, gl)
+                printf("%-20s  %-64s  %-64s\n", front(cluster, 20, a, sizeof a), front(topic, 64, b, sizeof b),
+                       front(g->valuestring, 64, c, sizeof c));
+        }
+        cJSON_Delete(groups);
+    }
+    cJSON_Delete(ci.json);
+    cJSON_Delete(list);
+}
+
+/* TopicRouteData.toJson(true): the route re-serialised, broker ids as bare integer keys. */
+static void write_route_item(fjson_writer *w, const cJSON *item)
+{
+    int64_t id;
+    if (cJSON_IsArray(item)) {
+        const cJSON *c;
+        fjson_begin_array(w);
+        cJSON_ArrayForEach(c, item) write_route_item(w, c);
+        fjson_end_array(w);
+    } else if (cJSON_IsObject(item)) {
+        const cJSON *c;
+        fjson_begin_object(w);
+        cJSON_ArrayForEach(c, item) {
+            if (parse_int64(c->string, &id) == RMQ_OK) fjson_key_int(w, id);
+            else fjson_key(w, c->string);
+            write_route_item(w, c);
+        }
+        fjson_end_object(w);
+    } else {
+        fjson_item(w, item);
+    }
+}
+
+void cmd_topic_route(void)
+{
+    route r;
+    get_route(val('t'), &r, true);
+    if (!has('l')) {
+        fjson_writer w;
+        fjson_writer_init(&w, FJSON_PRETTY);
+        write_route_item(&w, r.json);
+        char *text = fjson_writer_finish(&w, NULL);
+        printf("%s\n", text);
+        free(text);
+        route_free(&r);
+        return;
+    }
+    static const char *FORMAT = "%-45s %-32s %-50s %-10s %-11s %-5s\n";
+    printf(FORMAT, "#ClusterName", "#BrokerName", "#BrokerAddrs", "#ReadQueue", "#WriteQueue", "#Perm");
+    int64_t total_r = 0, total_w = 0;
+    int n_named = 0;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, r.queues) n_named++;
+    broker_data *sorted = xcalloc((size_t)r.n_brokers + 1, sizeof *sorted);
+    memcpy(sorted, r.brokers, (size_t)r.n_brokers * sizeof *sorted);
+    for (int i = 1; i < r.n_brokers; i++)
+        for (int k = i; k > 0 && strcmp(sorted[k - 1].name, sorted[k].name) > 0; k--) {
+            broker_data t = sorted[k];
+            sorted[k] = sorted[k - 1];
+            sorted[k - 1] = t;
+        }
+    for (int i = 0; i < r.n_brokers; i++) {
+        const cJSON *qd = route_queue_data(&r, sorted[i].name);
+        if (!qd) continue;
+        char addrs[512] = "{", rq[24], wq[24], perm[24];
+        for (int k = 0; k < sorted[i].n_addrs; k++) {
+            size_t l = strlen(addrs);
+            snprintf(addrs + l, sizeof addrs - l, "%s%lld=%s", k ? ", " : "", (long long)sorted[i].ids[k], sorted[i].addrs[k]);
+        }
+        strcat(addrs, "}");
+        total_r += int_field(qd, "readQueueNums");
+        total_w += int_field(qd, "writeQueueNums");
+        snprintf(rq, sizeof rq, "%lld", (long long)int_field(qd, "readQueueNums"));
+        snprintf(wq, sizeof wq, "%lld", (long long)int_field(qd, "writeQueueNums"));
+        snprintf(perm, sizeof perm, "%lld", (long long)int_field(qd, "perm"));
+        printf(FORMAT, sorted[i].cluster, sorted[i].name, addrs, rq, wq, perm);
+    }
+    for (int i = 0; i < 158; i++) putchar('-');
+    printf("\n");
+    char nb[24], tr[24], tw[24];
+    snprintf(nb, sizeof nb, "%d", n_named);
+    snprintf(tr, sizeof tr, "%lld", (long long)total_r);
+    snprintf(tw, sizeof tw, "%lld", (long long)total_w);
+    printf(FORMAT, "Total:", nb, "", tr, tw, "");
+    free(sorted);
+    route_free(&r);
+}
+
+int cmp_mq_entry(const void *a, const void *b)
+{
+    const mq_entry *x = a, *y = b;
+    int c = strcmp(x->topic, y->topic);
+    if (!c) c = strcmp(x->broker_name, y->broker_name);
+    return c ? c : x->queue_id - y->queue_id;
+}
+
+/* Appends the entries of an offsetTable-like object keyed by MessageQueue. */
+void collect_mq_entries(const cJSON *table, mq_entry **out, int *n)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, table) {
+        cJSON *key = fjson_parse_key(e, NULL);
+        if (!key) continue;
+        *out = xrealloc(*out, (size_t)(*n + 1) * sizeof **out);
+        (*out)[(*n)++] = (mq_entry){xstrdup(str_field(key, "topic")), xstrdup(str_field(key, "brokerName")),
+                                    (int32_t)int_field(key, "queueId"), e};
+        cJSON_Delete(key);
+    }
+}
+
+void free_mq_entries(mq_entry *e, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(e[i].topic);
+        free(e[i].broker_name);
+    }
+    free(e);
+}
+
+void cmd_topic_status(void)
+{
+    const char *topic = val('t');
+    route r;
+    get_route(topic, &r, true);
+    cJSON **bodies = xcalloc((size_t)r.n_brokers + 1, sizeof *bodies);
+    mq_entry *entries = NULL;
+    int n = 0;
+    for (int i = 0; i < r.n_brokers; i++) {
+        const char *addr = select_addr(&r.brokers[i]);
+        if (!addr) continue;
+        rmq_cmd *req = request(GET_TOPIC_STATS_INFO);
+        cmd_ext_set(req, "topic", topic);
+        rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
+        bodies[i] = body_json(resp);
+        cmd_free(resp);
+        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(bodies[i], "offsetTable"), &entries, &n);
+    }
+    if (!n) die("Not found the topic stats info");
+    qsort(entries, (size_t)n, sizeof *entries, cmp_mq_entry);
+    printf("%-32s  %-4s  %-20s  %-20s    %s\n", "#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Last Updated");
+    for (int i = 0; i < n; i++) {
+        char when[64] = "", bn[40];
+        int64_t ts = int_field(entries[i].value, "lastUpdateTimestamp");
+        if (ts > 0) human_time(ts, when, sizeof when);
+        printf("%-32s  %-4d  %-20lld  %-20lld    %s\n", front(entries[i].broker_name, 32, bn, sizeof bn),
+               entries[i].queue_id, (long long)int_field(entries[i].value, "minOffset"),
+               (long long)int_field(entries[i].value, "maxOffset"), when);
+    }
+    free_mq_entries(entries, n);
+    for (int i = 0; i < r.n_brokers; i++) cJSON_Delete(bodies[i]);
+    free(bodies);
+    route_free(&r);
+}
+
+void cmd_topic_cluster_list(void)
+{
+    cluster_info ci;
+    get_cluster_info(&ci);
+    route r;
+    get_route(val('t'), &r, true);
+    if (!r.n_brokers) die("the route of topic %s holds no broker", val('t'));
+    const cJSON *c;
+    cJSON_ArrayForEach(c, ci.clusters) {
+        const cJSON *name;
+        cJSON_ArrayForEach(name, c) {
+            if (cJSON_IsString(name) && strcmp(name->valuestring, r.brokers[0].name) == 0) {
+                printf("%s\n", c->string);
+                break;
+            }
+        }
+    }
+    route_free(&r);
+    cJSON_Delete(ci.json);
+}
+
