@@ -1,7 +1,7 @@
 /*
  * Administration requests that 5.x clients and the 5.x mqadmin send
  * (Apache 5.3 AdminBrokerProcessor): UPDATE_AND_CREATE_TOPIC with topic
- * attributes, GET_SUBSCRIPTIONGROUP_CONFIG, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST
+ * attributes, UPDATE_AND_CREATE_TOPIC_LIST, GET_SUBSCRIPTIONGROUP_CONFIG, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST
  * and GET_ALL_PRODUCER_INFO. A 4.9.8 request (no `attributes`) is answered as
  * 4.9.8 answers it.
  */
@@ -20,6 +20,7 @@
 
 enum {
     UPDATE_AND_CREATE_TOPIC = 17,
+    UPDATE_AND_CREATE_TOPIC_LIST = 18,
     UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST = 225,
     GET_ALL_PRODUCER_INFO = 328,
     GET_SUBSCRIPTIONGROUP_CONFIG = 352,
@@ -104,6 +105,104 @@ static void update_and_create_topic(broker *b, rmq_conn *conn, rmq_cmd *req, rmq
     broker_topic_changed(b, tc.topic_name);
     /* Apache leaves the remark of createResponseCommand(null) in place. */
     cmd_set_remark(resp, "not set any response code");
+}
+
+/*
+ * AttributeParser.parseToString of a TopicConfig's `attributes` map as 5.x admins send it
+ * ({"+message.type":"FIFO","-reserve.time":""}); false when it is no map of strings.
+ */
+static bool modification_of(const cJSON *attrs, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    if (!attrs || cJSON_IsNull(attrs)) return true;
+    if (!cJSON_IsObject(attrs)) return false;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, attrs) {
+        if (!cJSON_IsString(a)) return false;
+        int w = snprintf(out + n, cap - n, "%s%s%s%s", n ? "," : "", a->string, a->valuestring[0] ? "=" : "",
+                         a->valuestring);
+        if (w < 0 || (size_t)w >= cap - n) return false;
+        n += (size_t)w;
+    }
+    return true;
+}
+
+/* 5.x TopicConfig.equals against what is stored: the request's map holds "+key" entries,
+ * so only a request without attributes can equal a topic without any. */
+static bool same_topic_config(const topic_config *a, const topic_config *stored, const char *modification)
+{
+    return !modification[0] && !topic_config_has_attributes(stored) && a->read_queue_nums == stored->read_queue_nums &&
+           a->write_queue_nums == stored->write_queue_nums && a->perm == stored->perm &&
+           a->topic_filter_type == stored->topic_filter_type && a->topic_sys_flag == stored->topic_sys_flag &&
+           a->order == stored->order;
+}
+
+/*
+ * UPDATE_AND_CREATE_TOPIC_LIST (CreateTopicListRequestBody {"topicConfigList":[TopicConfig...]}):
+ * every topic validated first (INVALID_PARAMETER, 5.x's code), and, as Apache does, a topic equal
+ * to its stored config ends the request with SUCCESS; then each is applied in turn
+ * (updateSingleTopicConfigWithoutPersist), a refused attribute stopping there with SYSTEM_ERROR.
+ */
+static void update_and_create_topic_list(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    if (refused_on_slave(b, resp)) return;
+    const char *err = "empty body";
+    cJSON *j = req->body_len ? fjson_parse((const char *)req->body, req->body_len, &err) : NULL;
+    const cJSON *list = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "topicConfigList") : NULL;
+    if (!cJSON_IsArray(list)) {
+        cmd_set_code(resp, RC_SYSTEM_ERROR, "decode CreateTopicListRequestBody failed");
+        cJSON_Delete(j);
+        return;
+    }
+    int n = cJSON_GetArraySize(list);
+    topic_config *tcs = xcalloc((size_t)n + 1, sizeof *tcs);
+    char (*mods)[512] = xcalloc((size_t)n + 1, sizeof *mods);
+    char text[600];
+    int code = RC_SUCCESS;
+    for (int i = 0; i < n && code == RC_SUCCESS; i++) {
+        cJSON *it = cJSON_GetArrayItem(list, i);
+        const char *name = NULL;
+        char *why = NULL;
+        cJSON *attrs = cJSON_IsObject(it) ? cJSON_DetachItemFromObjectCaseSensitive(it, "attributes") : NULL;
+        bool ok = cJSON_IsObject(it) && fjson_field_string(it, "topicName", &name) == FJSON_OK &&
+                  modification_of(attrs, mods[i], sizeof mods[i]);
+        cJSON_Delete(attrs);
+        const char *bad = ok ? topic_validate(name) : NULL;
+        bool mixed = false;
+        topic_config stored;
+        if (!ok) {
+            code = RC_SYSTEM_ERROR, snprintf(text, sizeof text, "decode CreateTopicListRequestBody failed");
+        } else if (bad) {
+            code = RC_INVALID_PARAMETER, snprintf(text, sizeof text, "%s", bad);
+        } else if (topic_table_is_system_topic(b->topics, name)) {
+            code = RC_INVALID_PARAMETER, snprintf(text, sizeof text, "The topic[%s] is conflict with system topic.", name);
+        } else if (topic_config_decode(name, it, &tcs[i], &why) != RMQ_OK) {
+            code = RC_SYSTEM_ERROR, snprintf(text, sizeof text, "decode CreateTopicListRequestBody failed: %s", why);
+        } else if ((bad = topic_attributes_parse(mods[i], &mixed, text, sizeof text))) {
+            code = RC_SYSTEM_ERROR;
+        } else if (mixed) {
+            code = RC_INVALID_PARAMETER, snprintf(text, sizeof text, "MIXED message type is not supported.");
+        } else if (topic_table_get(b->topics, name, &stored) && same_topic_config(&tcs[i], &stored, mods[i])) {
+            n = 0;   /* idempotent: Apache answers SUCCESS and applies none */
+        }
+        free(why);
+    }
+    for (int i = 0; i < n && code == RC_SUCCESS; i++) {
+        topic_config stored;
+        bool exists = topic_table_get(b->topics, tcs[i].topic_name, &stored);
+        if (exists) memcpy(tcs[i].attributes, stored.attributes, sizeof tcs[i].attributes);
+        if (topic_attributes_alter(&tcs[i], mods[i], !exists, text, sizeof text)) {
+            code = RC_SYSTEM_ERROR;
+            break;
+        }
+        topic_table_put(b->topics, &tcs[i]);
+        broker_topic_changed(b, tcs[i].topic_name);
+    }
+    if (code != RC_SUCCESS) cmd_set_code(resp, code, text);
+    free(mods);
+    free(tcs);
+    cJSON_Delete(j);
 }
 
 /* ---- subscription groups ---- */
@@ -220,6 +319,7 @@ static const struct {
     admin5_fn fn;
 } handlers[] = {
     {UPDATE_AND_CREATE_TOPIC, update_and_create_topic},
+    {UPDATE_AND_CREATE_TOPIC_LIST, update_and_create_topic_list},
     {UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, update_and_create_subgroup_list},
     {GET_ALL_PRODUCER_INFO, get_all_producer_info},
     {GET_SUBSCRIPTIONGROUP_CONFIG, get_subscription_group_config},

@@ -89,6 +89,38 @@ START_TEST(test_topic_attributes_are_parsed_kept_and_refused_as_apache)
 }
 END_TEST
 
+static rmq_cmd *create_list(const char *body)
+{
+    rmq_cmd *req = cmd_new_request(18);
+    cmd_set_body(req, body, strlen(body));
+    return tb_call(&tb, req, BC_TIMEOUT);
+}
+
+/* The 5.x admin's createAndUpdateTopicConfigList: TopicConfigs whose attributes map holds "+key". */
+START_TEST(test_topic_list_creates_with_attributes)
+{
+    expect(create_list("{\"topicConfigList\":[{\"topicName\":\"T5_L1\",\"readQueueNums\":2,\"writeQueueNums\":2,"
+                       "\"perm\":6,\"attributes\":{\"+message.type\":\"FIFO\"}},"
+                       "{\"topicName\":\"T5_L2\",\"readQueueNums\":1,\"writeQueueNums\":1,\"perm\":6}]}"),
+           0, NULL);
+    char *body = topic_config_body("T5_L1");
+    ck_assert_msg(strstr(body, "\"attributes\":{\"message.type\":\"FIFO\"}") && strstr(body, "\"readQueueNums\":2"),
+                  "%s", body);
+    free(body);
+    body = topic_config_body("T5_L2");
+    ck_assert_msg(strstr(body, "\"writeQueueNums\":1") && !strstr(body, "attributes"), "%s", body);
+    free(body);
+    expect(create_list("{\"topicConfigList\":[{\"topicName\":\"bad topic\"}]}"), 29,
+           "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
+    expect(create_list("{\"topicConfigList\":[{\"topicName\":\"T5_L3\",\"attributes\":{\"+message.type\":\"MIXED\"}}]}"),
+           29, "MIXED message type is not supported.");
+    expect(create_list("{\"topicConfigList\":[{\"topicName\":\"T5_L1\",\"attributes\":{\"+queue.type\":\"BatchCQ\"}}]}"),
+           1, "attempt to update an unchangeable attribute. key: queue.type");
+    expect(create_list("{\"topicConfigList\":7}"), 1, "decode CreateTopicListRequestBody failed");
+    expect(tb_call(&tb, cmd_new_request(18), BC_TIMEOUT), 1, "decode CreateTopicListRequestBody failed");
+}
+END_TEST
+
 static rmq_cmd *send_to(const char *topic, const char *props)
 {
     return tb_call(&tb, tb_send_req("PG_5", topic, 0, 0, props, "b"), BC_TIMEOUT);
@@ -201,6 +233,7 @@ int main(void)
     const TTest *const tests[] = {
         test_topic_attributes_are_parsed_kept_and_refused_as_apache,
         test_send_is_checked_against_the_topic_message_type,
+        test_topic_list_creates_with_attributes,
         test_subscription_group_codes,
         test_all_producer_info_lists_heart_beaten_producers,
         test_bname_in_headers_is_accepted,
