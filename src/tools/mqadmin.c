@@ -247,6 +247,17 @@ static const opt_spec o_print_msg[] = {
     {'b', "beginTimestamp", true, false, "Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]"},
     {'e', "endTimestamp", true, false, "End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]"},
     {'d', "printBody", true, false, "print body"}, END};
+static const opt_spec o_print_msg_by_queue[] = {
+    {'t', "topic", true, true, "topic name"},
+    {'a', "brokerName ", true, true, "broker name"},
+    {'i', "queueId ", true, true, "queue id"},
+    {'c', "charsetName ", true, false, "CharsetName(eg: UTF-8,GBK)"},
+    {'s', "subExpression ", true, false, "Subscribe Expression(eg: TagA || TagB)"},
+    {'b', "beginTimestamp ", true, false, "Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]"},
+    {'e', "endTimestamp ", true, false, "End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]"},
+    {'p', "print msg", true, false, "print msg. eg: true | false(default)"},
+    {'d', "printBody ", true, false, "print body. eg: true | false(default)"},
+    {'f', "calculate", true, false, "calculate by tag. eg: true | false(default)"}, END};
 static const opt_spec o_send_message[] = {
     {'t', "topic", true, true, "Topic name"},
     {'p', "body", true, true, "UTF-8 string format of the message body"},
@@ -293,6 +304,9 @@ static const opt_spec o_wipe_write_perm[] = {{'b', "brokerName", true, true, "br
 static const opt_spec o_clean_expired_cq[] = {
     {'b', "brokerAddr", true, false, "Broker address"},
     {'c', "cluster", true, false, "clustername"}, END};
+static const opt_spec o_clean_unused_topic[] = {
+    {'b', "brokerAddr", true, false, "Broker address"},
+    {'c', "cluster", true, false, "cluster name"}, END};
 
 static const command commands[] = {
     {"updateTopic", "Update or create topic", o_update_topic, cmd_update_topic, "bc"},
@@ -309,6 +323,7 @@ static const command commands[] = {
     {"queryMsgByUniqueKey", "Query Message by Unique key", o_query_msg_by_unique_key, cmd_query_msg_by_unique_key, NULL},
     {"queryMsgByOffset", "Query Message by offset", o_query_msg_by_offset, cmd_query_msg_by_offset, NULL},
     {"printMsg", "Print Message Detail", o_print_msg, cmd_print_msg, NULL},
+    {"printMsgByQueue", "Print Message Detail", o_print_msg_by_queue, cmd_print_msg_by_queue, NULL},
     {"sendMessage", "Send a message", o_send_message, cmd_send_message, NULL},
     {"consumeMessage", "Consume message", o_consume_message, cmd_consume_message, NULL},
     {"producerConnection", "Query producer's socket connection and client version", o_producer_connection,
@@ -326,6 +341,7 @@ static const command commands[] = {
     {"resetOffsetByTime", "Reset consumer offset by timestamp(without client restart).", o_reset_offset,
      cmd_reset_offset_by_time, NULL},
     {"cleanExpiredCQ", "Clean expired ConsumeQueue on broker.", o_clean_expired_cq, cmd_clean_expired_cq, NULL},
+    {"cleanUnusedTopic", "Clean unused topic on broker.", o_clean_unused_topic, cmd_clean_unused_topic, NULL},
     {"updateNamesrvConfig", "Update configs of name server.", o_update_namesrv_config, cmd_update_namesrv_config, NULL},
     {"getNamesrvConfig", "Get configs of name server.", o_none, cmd_get_namesrv_config, NULL},
     {"getBrokerConfig", "Get broker config by cluster or special broker!", o_get_broker_config, cmd_get_broker_config,

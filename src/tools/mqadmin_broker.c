@@ -219,7 +219,12 @@ void cmd_update_broker_config(void)
     cJSON_Delete(ci.json);
 }
 
-void cmd_clean_expired_cq(void)
+/*
+ * cleanExpiredCQ / cleanUnusedTopic: ask one broker (-b) or every broker,
+ * slaves too, of one cluster (-c) or of all; "success" when the last one
+ * answered SUCCESS, as DefaultMQAdminExtImpl reports it.
+ */
+static void clean_on_brokers(int code, const char *what)
 {
     bool result = false;
     int n = 0;
@@ -241,13 +246,19 @@ void cmd_clean_expired_cq(void)
         }
     }
     for (int i = 0; i < n; i++) {
-        rmq_cmd *resp = call(addrs[i], request(CLEAN_EXPIRED_CONSUMEQUEUE), TIMEOUT_MS);
+        rmq_cmd *resp = call(addrs[i], request(code), TIMEOUT_MS);
         result = resp->code == RC_SUCCESS;
         cmd_free(resp);
     }
     printf(result ? "success" : "false");
     free(addrs);
     cJSON_Delete(ci.json);
-    if (!result) die("clean expired ConsumeQueue failed");
+    if (!result) die("%s failed", what);
 }
+
+void cmd_clean_expired_cq(void) { clean_on_brokers(CLEAN_EXPIRED_CONSUMEQUEUE, "clean expired ConsumeQueue"); }
+
+/* Apache's command hands -c to cleanUnusedTopicByAddr as if it were an
+ * address; the cluster is walked here as cleanExpiredCQ walks it. */
+void cmd_clean_unused_topic(void) { clean_on_brokers(CLEAN_UNUSED_TOPIC, "clean unused topic"); }
 

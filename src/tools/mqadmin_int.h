@@ -41,7 +41,7 @@ enum {
     DELETE_SUBSCRIPTIONGROUP = 207, GET_CONSUME_STATS = 208, DELETE_TOPIC_IN_BROKER = 215,
     DELETE_TOPIC_IN_NAMESRV = 216, INVOKE_BROKER_TO_RESET_OFFSET = 222, QUERY_TOPIC_CONSUME_BY_WHO = 300,
     CLEAN_EXPIRED_CONSUMEQUEUE = 306, GET_CONSUMER_RUNNING_INFO = 307, CONSUME_MESSAGE_DIRECTLY = 309,
-    UPDATE_NAMESRV_CONFIG = 318, GET_NAMESRV_CONFIG = 319,
+    CLEAN_UNUSED_TOPIC = 316, UPDATE_NAMESRV_CONFIG = 318, GET_NAMESRV_CONFIG = 319,
 };
 
 typedef struct opt_spec {
@@ -194,6 +194,7 @@ void cmd_broker_status(void);
 void cmd_get_broker_config(void);
 void cmd_update_broker_config(void);
 void cmd_clean_expired_cq(void);
+void cmd_clean_unused_topic(void);
 
 /* ---- name servers (mqadmin_namesrv.c) ---- */
 
@@ -226,6 +227,7 @@ void cmd_query_msg_by_key(void);
 void cmd_query_msg_by_unique_key(void);
 void cmd_query_msg_by_offset(void);
 void cmd_print_msg(void);
+void cmd_print_msg_by_queue(void);
 void cmd_consume_message(void);
 void cmd_send_message(void);
 

@@ -250,6 +250,83 @@ void cmd_print_msg(void)
     route_free(&r);
 }
 
+/* Messages per tag, counted in first-seen order. */
+typedef struct tag_counts {
+    char **tags;
+    int64_t *counts;
+    int n;
+} tag_counts;
+
+static void count_tags(tag_counts *tc, const message *msgs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *tag = msg_props_get(&msgs[i].props, "TAGS");
+        bool blank = true;
+        for (const char *c = tag; c && *c; c++) blank &= isspace((unsigned char)*c) != 0;
+        if (blank) continue;
+        int k = 0;
+        while (k < tc->n && strcmp(tc->tags[k], tag) != 0) k++;
+        if (k == tc->n) {
+            tc->tags = xrealloc(tc->tags, (size_t)(k + 1) * sizeof *tc->tags);
+            tc->counts = xrealloc(tc->counts, (size_t)(k + 1) * sizeof *tc->counts);
+            tc->tags[k] = xstrdup(tag);
+            tc->counts[k] = 0;
+            tc->n++;
+        }
+        tc->counts[k]++;
+    }
+}
+
+/* printCalculateByTag: the HashMap's entries, stably sorted by count, largest first. */
+static void print_tag_counts(tag_counts *tc)
+{
+    int *order = xcalloc((size_t)tc->n + 1, sizeof *order);
+    java_hash_order((const char *const *)tc->tags, tc->n, order);
+    for (int i = 1; i < tc->n; i++)
+        for (int k = i; k > 0 && tc->counts[order[k - 1]] < tc->counts[order[k]]; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    for (int i = 0; i < tc->n; i++)
+        printf("Tag: %-30s Count: %lld\n", tc->tags[order[i]], (long long)tc->counts[order[i]]);
+    for (int i = 0; i < tc->n; i++) free(tc->tags[i]);
+    free(tc->tags);
+    free(tc->counts);
+    free(order);
+}
+
+/* PrintMessageByQueueCommand: one queue from its min (or -b) to its max (or -e)
+ * offset, the messages printed with -p true, counted by tag with -f true. */
+void cmd_print_msg_by_queue(void)
+{
+    const char *topic = val('t'), *sub = has('s') ? val('s') : "*";
+    bool print_msg = bool_opt('p', false), print_body = bool_opt('d', false), by_tag = bool_opt('f', false);
+    int64_t qid = long_opt('i', 0);
+    route r;
+    get_route(topic, &r, true);
+    const broker_data *bd = route_broker(&r, val('a'));
+    if (!bd || !select_addr(bd)) die("The broker[%s] not exist", val('a'));
+    mq q = {topic, bd->name, select_addr(bd), (int32_t)qid};
+    int64_t min = queue_offset_call(GET_MIN_OFFSET, &q, 0);
+    int64_t max = queue_offset_call(GET_MAX_OFFSET, &q, 0);
+    if (has('b')) min = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &q, timestamp_opt('b'));
+    if (has('e')) max = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &q, timestamp_opt('e'));
+    tag_counts tc = {0};
+    for (int64_t off = min; off < max;) {
+        pull_result pr;
+        pull(&q, TOOLS_CONSUMER_GROUP, sub, off, 32, &pr);
+        off = pr.next_begin;
+        bool found = pr.code == RC_SUCCESS;
+        if (found && by_tag) count_tags(&tc, pr.msgs, pr.n);
+        for (int k = 0; found && print_msg && k < pr.n; k++) print_message_line(&pr.msgs[k], print_body);
+        free_messages(pr.msgs, pr.n);
+        if (!found) break;
+    }
+    print_tag_counts(&tc);
+    route_free(&r);
+}
+
 /* ConsumeMessageCommand.pullMessageByQueue: [min, max] inclusive. */
 static void consume_queue(const mq *q, const char *group, int64_t min, int64_t max)
 {

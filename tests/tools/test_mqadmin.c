@@ -77,6 +77,10 @@ static void start_servers(void)
                       broker_port, dir);
     write_text("broker.conf", text);
     free(text);
+    /* A consume queue left behind by a topic the broker no longer has, for cleanUnusedTopic. */
+    char *unused = str_printf("%s/store/consumequeue/ADMINTEST_UNUSED/0", dir);
+    if (mkdirs(unused) != RMQ_OK) abort();
+    free(unused);
     char *b_conf = str_printf("%s/broker.conf", dir);
     char *b_argv[] = {"mqbroker", "-c", b_conf, "-n", ns.addr, NULL};
     spawn(&broker, "mqbroker", b_argv, broker_port);
@@ -329,7 +333,7 @@ START_TEST(help_and_bad_command_lines)
         "producerConnection", "consumerStatus", "queryMsgById", "queryMsgByKey", "queryMsgByUniqueKey",
         "queryMsgByOffset", "printMsg", "sendMessage", "consumeMessage", "resetOffsetByTime", "updateBrokerConfig",
         "getBrokerConfig", "updateKvConfig", "deleteKvConfig", "getNamesrvConfig", "updateNamesrvConfig",
-        "wipeWritePerm", "cleanExpiredCQ"};
+        "wipeWritePerm", "cleanExpiredCQ", "printMsgByQueue", "cleanUnusedTopic"};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "   %-20s ", all[i]);
@@ -468,6 +472,21 @@ START_TEST(messages)
     OUT_LACKS("hello-admin");
 
     FAILS(1, "is not an offset message id", "queryMsgById", "-i", "NOT_AN_ID");
+
+    /* printMsgByQueue: nothing but the tag counts unless -p true. */
+    OK("printMsgByQueue", "-t", TOPIC, "-a", "broker-t", "-i", "1", "-f", "true");
+    ck_assert_str_eq(out_text, "Tag: TagA                           Count: 1\n");
+    OK("printMsgByQueue", "-t", TOPIC, "-a", "broker-t", "-i", "1", "-p", "true", "-d", "true");
+    OUT_HAS("BODY: hello-admin\n");
+    OUT_HAS("BODY: second\n");
+    OUT_LACKS("Tag: ");
+    OK("printMsgByQueue", "-t", TOPIC, "-a", "broker-t", "-i", "1", "-p", "true");
+    OUT_HAS("queueOffset=1, ");
+    OUT_HAS("BODY: NOT PRINT BODY\n");
+    OUT_LACKS("BODY: second");
+    OK("printMsgByQueue", "-t", TOPIC, "-a", "broker-t", "-i", "2", "-p", "true", "-f", "true");
+    ck_assert_str_eq(out_text, "");
+    FAILS(1, "The broker[broker-none] not exist", "printMsgByQueue", "-t", TOPIC, "-a", "broker-none", "-i", "1");
 }
 END_TEST
 
@@ -503,6 +522,17 @@ START_TEST(broker_and_cluster_status)
     OK("cleanExpiredCQ", "-b", broker.addr);
     ck_assert_str_eq(out_text, "success");
     OK("cleanExpiredCQ", "-c", "DefaultCluster");
+    ck_assert_str_eq(out_text, "success");
+
+    /* cleanUnusedTopic drops the queue of the unconfigured topic, keeps the configured one's. */
+    char *unused = str_printf("%s/store/consumequeue/ADMINTEST_UNUSED", dir);
+    ck_assert_int_eq(access(unused, F_OK), 0);
+    OK("cleanUnusedTopic", "-b", broker.addr);
+    ck_assert_str_eq(out_text, "success");
+    ck_assert_int_ne(access(unused, F_OK), 0);
+    free(unused);
+    ck_assert_int_eq(queue_offset(30, TOPIC, 1), 2);
+    OK("cleanUnusedTopic", "-c", "DefaultCluster");
     ck_assert_str_eq(out_text, "success");
 }
 END_TEST
