@@ -127,7 +127,7 @@ class Rocketmq5ProtocolTest extends CompatBase {
         assertEquals(List.of("lite0", "lite1", "lite2"), got);
     }
 
-    /** The 5.x admin's group and producer codes (352, 225, 328). */
+    /** The 5.x admin's topic list, group and producer codes (18, 352, 225, 328). */
     @Test
     void adminReadsGroupsAndProducers() throws Exception {
         SubscriptionGroupConfig a = new SubscriptionGroupConfig();
@@ -141,6 +141,13 @@ class Rocketmq5ProtocolTest extends CompatBase {
         assertEquals("CG_list_b", admin.examineSubscriptionGroupConfig(servers.brokerAddr, "CG_list_b").getGroupName());
 
         createTopic("T5_INFO", 1);
+        TopicConfig listed = new TopicConfig("T5_LIST", 3, 3, 6);
+        listed.setAttributes(new HashMap<>(Map.of("+message.type", "DELAY")));
+        admin.createAndUpdateTopicConfigList(servers.brokerAddr, List.of(listed));   // UPDATE_AND_CREATE_TOPIC_LIST
+        TopicConfig listedBack = admin.examineTopicConfig(servers.brokerAddr, "T5_LIST");
+        assertEquals(3, listedBack.getWriteQueueNums());
+        assertEquals("DELAY", listedBack.getAttributes().get("message.type"));
+
         producer("PG_info5").send(msg("T5_INFO", "x"));   // a producer heart-beats the brokers of its routes
         await(() -> {
             try {
