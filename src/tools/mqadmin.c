@@ -304,6 +304,9 @@ static const opt_spec o_wipe_write_perm[] = {{'b', "brokerName", true, true, "br
 static const opt_spec o_clean_expired_cq[] = {
     {'b', "brokerAddr", true, false, "Broker address"},
     {'c', "cluster", true, false, "clustername"}, END};
+static const opt_spec o_stats_all[] = {
+    {'a', "activeTopic", false, false, "print active topic only"},
+    {'t', "topic", true, false, "print select topic only"}, END};
 static const opt_spec o_clean_unused_topic[] = {
     {'b', "brokerAddr", true, false, "Broker address"},
     {'c', "cluster", true, false, "cluster name"}, END};
@@ -341,6 +344,7 @@ static const command commands[] = {
     {"resetOffsetByTime", "Reset consumer offset by timestamp(without client restart).", o_reset_offset,
      cmd_reset_offset_by_time, NULL},
     {"cleanExpiredCQ", "Clean expired ConsumeQueue on broker.", o_clean_expired_cq, cmd_clean_expired_cq, NULL},
+    {"statsAll", "Topic and Consumer tps stats", o_stats_all, cmd_stats_all, NULL},
     {"cleanUnusedTopic", "Clean unused topic on broker.", o_clean_unused_topic, cmd_clean_unused_topic, NULL},
     {"updateNamesrvConfig", "Update configs of name server.", o_update_namesrv_config, cmd_update_namesrv_config, NULL},
     {"getNamesrvConfig", "Get configs of name server.", o_none, cmd_get_namesrv_config, NULL},

@@ -41,7 +41,7 @@ enum {
     DELETE_SUBSCRIPTIONGROUP = 207, GET_CONSUME_STATS = 208, DELETE_TOPIC_IN_BROKER = 215,
     DELETE_TOPIC_IN_NAMESRV = 216, INVOKE_BROKER_TO_RESET_OFFSET = 222, QUERY_TOPIC_CONSUME_BY_WHO = 300,
     CLEAN_EXPIRED_CONSUMEQUEUE = 306, GET_CONSUMER_RUNNING_INFO = 307, CONSUME_MESSAGE_DIRECTLY = 309,
-    CLEAN_UNUSED_TOPIC = 316, UPDATE_NAMESRV_CONFIG = 318, GET_NAMESRV_CONFIG = 319,
+    VIEW_BROKER_STATS_DATA = 315, CLEAN_UNUSED_TOPIC = 316, UPDATE_NAMESRV_CONFIG = 318, GET_NAMESRV_CONFIG = 319,
 };
 
 typedef struct opt_spec {
@@ -183,6 +183,7 @@ void cmd_topic_list(void);
 void cmd_topic_route(void);
 void cmd_topic_status(void);
 void cmd_topic_cluster_list(void);
+void cmd_stats_all(void);
 
 /* ---- clusters and brokers (mqadmin_broker.c) ---- */
 

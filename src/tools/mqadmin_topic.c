@@ -354,3 +354,124 @@ void cmd_topic_cluster_list(void)
     cJSON_Delete(ci.json);
 }
 
+
+/* ---- statsAll ---- */
+
+/* An answer with a JSON body, or NULL: statsAll skips what a broker cannot tell it. */
+static cJSON *try_json(const char *addr, rmq_cmd *req)
+{
+    char err[256];
+    rmq_cmd *resp = call_try(addr, req, TIMEOUT_MS, err, sizeof err);
+    const char *why;
+    cJSON *j = resp && resp->code == RC_SUCCESS && resp->body_len
+                   ? fjson_parse((const char *)resp->body, resp->body_len, &why)
+                   : NULL;
+    if (resp) cmd_free(resp);
+    return j;
+}
+
+/* VIEW_BROKER_STATS_DATA: adds the minute TPS and compute24HourSum (day, else hour, else minute sum). */
+static void add_stats(const char *addr, const char *name, const char *key, double *tps, int64_t *day)
+{
+    rmq_cmd *req = request(VIEW_BROKER_STATS_DATA);
+    cmd_ext_set(req, "statsName", name);
+    cmd_ext_set(req, "statsKey", key);
+    cJSON *j = try_json(addr, req);
+    if (!j) return;
+    const cJSON *minute = cJSON_GetObjectItemCaseSensitive(j, "statsMinute");
+    *tps += double_field(minute, "tps");
+    const char *windows[] = {"statsDay", "statsHour", "statsMinute"};
+    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
+        int64_t sum = int_field(cJSON_GetObjectItemCaseSensitive(j, windows[i]), "sum");
+        if (sum) {
+            *day += sum;
+            break;
+        }
+    }
+    cJSON_Delete(j);
+}
+
+static const char *master_of(const broker_data *bd)
+{
+    for (int i = 0; i < bd->n_addrs; i++)
+        if (bd->ids[i] == MASTER_ID) return bd->addrs[i];
+    return NULL;
+}
+
+/* examineConsumeStats(group, topic).computeTotalDiff(), 0 when unknown or negative. */
+static int64_t accumulation(const route *r, const char *group, const char *topic)
+{
+    int64_t diff = 0;
+    for (int i = 0; i < r->n_brokers; i++) {
+        const char *addr = select_addr(&r->brokers[i]);
+        if (!addr) continue;
+        rmq_cmd *req = request(GET_CONSUME_STATS);
+        cmd_ext_set(req, "consumerGroup", group);
+        cmd_ext_set(req, "topic", topic);
+        cJSON *j = try_json(addr, req);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "offsetTable"))
+            diff += int_field(e, "brokerOffset") - int_field(e, "consumerOffset");
+        cJSON_Delete(j);
+    }
+    return diff < 0 ? 0 : diff;
+}
+
+/* StatsAllSubCommand.printTopicDetail: one line per consuming group, or NO_CONSUMER. */
+static void print_topic_stats(const char *topic, bool active_only)
+{
+    route r;
+    if (!get_route(topic, &r, false)) return;
+    const char *first = r.n_brokers ? select_addr(&r.brokers[0]) : NULL;
+    cJSON *groups = NULL;
+    if (first) {
+        rmq_cmd *req = request(QUERY_TOPIC_CONSUME_BY_WHO);
+        cmd_ext_set(req, "topic", topic);
+        groups = try_json(first, req);
+    }
+    double in_tps = 0;
+    int64_t in_day = 0;
+    for (int i = 0; i < r.n_brokers; i++)
+        if (master_of(&r.brokers[i])) add_stats(master_of(&r.brokers[i]), "TOPIC_PUT_NUMS", topic, &in_tps, &in_day);
+    char t64[80], g64[80];
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(groups, "groupList"), *g;
+    if (cJSON_GetArraySize(list) > 0) {
+        cJSON_ArrayForEach(g, list) {
+            if (!cJSON_IsString(g)) continue;
+            double out_tps = 0;
+            int64_t out_day = 0;
+            char *key = str_printf("%s@%s", topic, g->valuestring);
+            for (int i = 0; i < r.n_brokers; i++)
+                if (master_of(&r.brokers[i]))
+                    add_stats(master_of(&r.brokers[i]), "GROUP_GET_NUMS", key, &out_tps, &out_day);
+            free(key);
+            int64_t acc = accumulation(&r, g->valuestring, topic);
+            if (!active_only || in_day > 0 || out_day > 0)
+                printf("%-64s  %-64s %12lld %11.2f %11.2f %14lld %14lld\n", front(topic, 64, t64, sizeof t64),
+                       front(g->valuestring, 64, g64, sizeof g64), (long long)acc, in_tps, out_tps,
+                       (long long)in_day, (long long)out_day);
+        }
+    } else if (!active_only || in_day > 0) {
+        printf("%-64s  %-32s %12d %11.2f %11s %14lld %14s\n", front(topic, 64, t64, sizeof t64), "", 0, in_tps, "",
+               (long long)in_day, "NO_CONSUMER");
+    }
+    cJSON_Delete(groups);
+    route_free(&r);
+}
+
+void cmd_stats_all(void)
+{
+    cJSON *list = topic_list();
+    printf("%-32s  %-32s %12s %11s %11s %14s %14s\n", "#Topic", "#Consumer Group", "#Accumulation", "#InTPS",
+           "#OutTPS", "#InMsg24Hour", "#OutMsg24Hour");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(list, "topicList")) {
+        if (!cJSON_IsString(t)) continue;
+        const char *topic = t->valuestring;
+        if (strncmp(topic, RETRY_PREFIX, strlen(RETRY_PREFIX)) == 0 || strncmp(topic, DLQ_PREFIX, strlen(DLQ_PREFIX)) == 0)
+            continue;
+        if (has('t') && *val('t') && strcmp(topic, val('t')) != 0) continue;
+        print_topic_stats(topic, has('a'));
+    }
+    cJSON_Delete(list);
+}

@@ -333,7 +333,7 @@ START_TEST(help_and_bad_command_lines)
         "producerConnection", "consumerStatus", "queryMsgById", "queryMsgByKey", "queryMsgByUniqueKey",
         "queryMsgByOffset", "printMsg", "sendMessage", "consumeMessage", "resetOffsetByTime", "updateBrokerConfig",
         "getBrokerConfig", "updateKvConfig", "deleteKvConfig", "getNamesrvConfig", "updateNamesrvConfig",
-        "wipeWritePerm", "cleanExpiredCQ", "printMsgByQueue", "cleanUnusedTopic"};
+        "wipeWritePerm", "cleanExpiredCQ", "printMsgByQueue", "cleanUnusedTopic", "statsAll"};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "   %-20s ", all[i]);
@@ -487,6 +487,23 @@ START_TEST(messages)
     OK("printMsgByQueue", "-t", TOPIC, "-a", "broker-t", "-i", "2", "-p", "true", "-f", "true");
     ck_assert_str_eq(out_text, "");
     FAILS(1, "The broker[broker-none] not exist", "printMsgByQueue", "-t", TOPIC, "-a", "broker-none", "-i", "1");
+
+    /* statsAll: a group that consumed 1 of the 2 messages of queue 1 has 1 left. */
+    OK("statsAll", "-t", "ADMINTEST_STATS_NONE");
+    ck_assert_str_eq(out_text, "#Topic                            #Consumer Group                  #Accumulation      #InTPS"
+                               "     #OutTPS   #InMsg24Hour  #OutMsg24Hour\n");
+    commit_offset("ADMINTEST_STATS_G", TOPIC, 1, 1);
+    OK("statsAll", "-t", TOPIC);
+    char row[400];
+    snprintf(row, sizeof row, "%-64s  %-64s %12d %11.2f %11.2f ", TOPIC, "ADMINTEST_STATS_G", 1, 0.0, 0.0);
+    OUT_HAS(row);
+    OK("updateTopic", "-b", broker.addr, "-t", "ADMINTEST_STATS_NOC");
+    OK("statsAll", "-t", "ADMINTEST_STATS_NOC");
+    snprintf(row, sizeof row, "%-64s  %-32s %12d %11.2f %11s %14d %14s\n", "ADMINTEST_STATS_NOC", "", 0, 0.0, "", 0,
+             "NO_CONSUMER");
+    OUT_HAS(row);
+    OK("statsAll", "-a", "-t", "ADMINTEST_STATS_NOC");
+    OUT_LACKS("NO_CONSUMER");
 }
 END_TEST
 
