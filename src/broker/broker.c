@@ -200,6 +200,7 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     sc.port = port;
     sc.idle_seconds = b->cfg.serverChannelMaxIdleTimeSeconds;
     sc.max_frame = (size_t)b->cfg.maxFrameLength;
+    if (b->cfg.writeBufferHighWaterMark > 0) sc.write_high_water = (size_t)b->cfg.writeBufferHighWaterMark;
     sc.name = name;
     sc.tls = b->cfg.tls;
     const char *why;

@@ -70,6 +70,7 @@ typedef struct broker_config {
     int channelExpiredTimeout;         /* ms; Apache: 120000 */
     int serverChannelMaxIdleTimeSeconds;
     int maxFrameLength;
+    int writeBufferHighWaterMark;      /* bytes of unsent output at which a connection stops being read; 0: 64 MiB */
     bool checkCRCOnRecover;
     bool clusterTopicEnable;
     bool brokerTopicEnable;

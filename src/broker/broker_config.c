@@ -87,6 +87,7 @@ static const cfg_key keys[] = {
     K(transactionCheckInterval, CFG_LONG),
     K(transactionCheckMax, CFG_INT),
     K(transactionTimeOut, CFG_INT),
+    K(writeBufferHighWaterMark, CFG_INT),
 };
 #undef K
 #define N_KEYS (sizeof keys / sizeof keys[0])

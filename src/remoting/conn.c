@@ -102,8 +102,11 @@ rmq_conn *conn_new(endpoint *ep, struct bufferevent *bev, enum conn_state state)
     ep->conns = c;
     bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     if (ep->idle_seconds > 0) {
+        /* Read: nothing arrives (idle, or half a frame and a stall). Write: output
+         * pending and none of it taken (a peer that stopped reading); either way
+         * the connection and what it holds go after the idle time. */
         struct timeval tv = {ep->idle_seconds, 0};
-        bufferevent_set_timeouts(bev, &tv, NULL);
+        bufferevent_set_timeouts(bev, &tv, &tv);
     }
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     return c;
@@ -349,7 +352,10 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     unsigned long tls_error = bufferevent_get_openssl_error(bev); /* 0 for plain sockets */
-    if (what & BEV_EVENT_TIMEOUT)
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING))
+        log_info(c->ep->name, "closing %s: %zu bytes of output not taken for %d s", c->remote,
+                 rmq_conn_output_len(c), c->ep->idle_seconds);
+    else if (what & BEV_EVENT_TIMEOUT)
         log_info(c->ep->name, "closing %s: idle for %d s", c->remote, c->ep->idle_seconds);
     else if ((what & BEV_EVENT_ERROR) && tls_error)
         log_info(c->ep->name, "closing %s: TLS: %s", c->remote, ERR_reason_error_string(tls_error));

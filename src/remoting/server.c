@@ -36,6 +36,7 @@ struct rmq_server {
     enum rmq_tls_mode tls_mode;
     SSL_CTX *ssl_ctx;          /* NULL: TLS handshakes are closed */
     sniffing *sniffing;        /* doubly linked */
+    struct event *accept_retry; /* re-enables the listener after EMFILE and friends */
 };
 
 void rmq_server_config_defaults(rmq_server_config *cfg)
@@ -132,11 +133,22 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     s->sniffing = sn;
 }
 
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    rmq_server *s = arg;
+    evconnlistener_enable(s->listener);
+}
+
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
     rmq_server *s = arg;
-    /* EMFILE and friends: log and keep listening; the loop retries on the next event. */
-    log_error(s->ep.name, "accept failed: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    /* EMFILE and friends: the connection stays in the backlog, so the listener would
+     * wake at once again and spin; pause accepting for a moment, as nginx does. */
+    log_error(s->ep.name, "accept failed: %s; accepting again in 100 ms",
+              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    evconnlistener_disable(l);
+    struct timeval tv = {0, 100000};
+    evtimer_add(s->accept_retry, &tv);
 }
 
 rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg, const char **err)
@@ -180,6 +192,7 @@ rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg
         return NULL;
     }
     evconnlistener_set_error_cb(s->listener, accept_error_cb);
+    s->accept_retry = evtimer_new(base, accept_retry_cb, s);
     ss = (struct sockaddr_storage){0};
     socklen_t len = sizeof ss;
     getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &len);
@@ -193,6 +206,7 @@ void rmq_server_free(rmq_server *s)
 {
     if (!s) return;
     evconnlistener_free(s->listener);
+    event_free(s->accept_retry);
     while (s->sniffing) {
         evutil_socket_t fd = s->sniffing->fd;
         sniffing_end(s->sniffing);

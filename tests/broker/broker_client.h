@@ -167,8 +167,7 @@ static inline rmq_cmd *tb_send(const test_broker *tb, const char *topic, int qid
 }
 
 /* PULL_MESSAGE with the subscription in the request; suspend_ms > 0 holds it (long polling). */
-static inline rmq_cmd *tb_pull(const test_broker *tb, const char *group, const char *topic, int qid, int64_t offset,
-                               int64_t suspend_ms)
+static inline rmq_cmd *tb_pull_req(const char *group, const char *topic, int qid, int64_t offset, int64_t suspend_ms)
 {
     rmq_cmd *req = cmd_new_request(11);
     cmd_ext_set(req, "consumerGroup", group);
@@ -182,7 +181,13 @@ static inline rmq_cmd *tb_pull(const test_broker *tb, const char *group, const c
     cmd_ext_set(req, "subscription", "*");
     cmd_ext_set(req, "subVersion", "0");
     cmd_ext_set(req, "expressionType", "TAG");
-    return tb_call(tb, req, (int)suspend_ms + BC_TIMEOUT);
+    return req;
+}
+
+static inline rmq_cmd *tb_pull(const test_broker *tb, const char *group, const char *topic, int qid, int64_t offset,
+                               int64_t suspend_ms)
+{
+    return tb_call(tb, tb_pull_req(group, topic, qid, offset, suspend_ms), (int)suspend_ms + BC_TIMEOUT);
 }
 
 static inline int64_t tb_ext_i64(const rmq_cmd *c, const char *k)
