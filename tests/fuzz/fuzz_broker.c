@@ -78,6 +78,14 @@ static void connect_broker(void)
 #define MIN_LIFE_MS 2500
 static int64_t started_ms;
 
+/* A finding aborts the harness: the broker it started goes with it. */
+static void kill_broker_on_abort(int sig)
+{
+    kill(fx.proc.pid, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static void start_broker(const char *root, int port)
 {
     char *argv[N_SETTINGS + 4], *log = str_printf("%s/broker.log", fx.dir);
@@ -92,6 +100,7 @@ static void start_broker(const char *root, int port)
         fprintf(stderr, "fuzz_broker: mqbroker did not start (log %s)\n", log);
         abort();
     }
+    signal(SIGABRT, kill_broker_on_abort);
     for (int i = 1; i < n; i++) free(argv[i]);
     free(log);
 }
