@@ -304,6 +304,13 @@ static const opt_spec o_wipe_write_perm[] = {{'b', "brokerName", true, true, "br
 static const opt_spec o_clean_expired_cq[] = {
     {'b', "brokerAddr", true, false, "Broker address"},
     {'c', "cluster", true, false, "clustername"}, END};
+static const opt_spec o_cluster_rt[] = {
+    {'a', "amout", true, false, "message amout | default 100"},
+    {'s', "size", true, true, "message size | default 128 Byte"},
+    {'c', "cluster", true, false, "cluster name | default display all cluster"},
+    {'p', "print log", true, false, "print as tlog | default false"},
+    {'m', "machine room", true, false, "machine room name | default noname"},
+    {'i', "interval", true, false, "print interval | default 10 seconds"}, END};
 static const opt_spec o_stats_all[] = {
     {'a', "activeTopic", false, false, "print active topic only"},
     {'t', "topic", true, false, "print select topic only"}, END};
@@ -344,6 +351,7 @@ static const command commands[] = {
     {"resetOffsetByTime", "Reset consumer offset by timestamp(without client restart).", o_reset_offset,
      cmd_reset_offset_by_time, NULL},
     {"cleanExpiredCQ", "Clean expired ConsumeQueue on broker.", o_clean_expired_cq, cmd_clean_expired_cq, NULL},
+    {"clusterRT", "List All clusters Message Send RT", o_cluster_rt, cmd_cluster_rt, NULL},
     {"statsAll", "Topic and Consumer tps stats", o_stats_all, cmd_stats_all, NULL},
     {"cleanUnusedTopic", "Clean unused topic on broker.", o_clean_unused_topic, cmd_clean_unused_topic, NULL},
     {"updateNamesrvConfig", "Update configs of name server.", o_update_namesrv_config, cmd_update_namesrv_config, NULL},

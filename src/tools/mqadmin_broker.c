@@ -1,6 +1,7 @@
 /* mqadmin_broker.c: cluster and broker sub-commands (clusterList, brokerStatus, broker config, ...). */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,3 +263,117 @@ void cmd_clean_expired_cq(void) { clean_on_brokers(CLEAN_EXPIRED_CONSUMEQUEUE, "
  * address; the cluster is walked here as cleanExpiredCQ walks it. */
 void cmd_clean_unused_topic(void) { clean_on_brokers(CLEAN_UNUSED_TOPIC, "clean unused topic"); }
 
+
+/* ---- clusterRT ---- */
+
+/* One message to the topic named after the broker, as producer.send picks a queue;
+ * true when stored. Every failure counts the same, as the command counts them. */
+static bool send_rt_message(const char *topic, const char *body, int64_t *next_queue)
+{
+    route r;
+    if (!get_route(topic, &r, false)) return false;
+    const broker_data *bd = NULL;
+    int64_t queues = 0;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, r.queues) {
+        bd = route_broker(&r, str_field(q, "brokerName"));
+        queues = int_field(q, "writeQueueNums");
+        if (bd && select_addr(bd) && (int_field(q, "perm") & 2) && queues > 0) break;
+        bd = NULL;
+    }
+    bool ok = false;
+    if (bd) {
+        msg_props props;
+        msg_props_init(&props);
+        char uniq[33], err[256];
+        rmq_cmd *resp = send_one(bd, select_addr(bd), topic, (int32_t)((*next_queue)++ % queues), &props, body, uniq,
+                                 err, sizeof err);
+        ok = resp && (resp->code == RC_SUCCESS || resp->code == RC_FLUSH_DISK_TIMEOUT ||
+                      resp->code == RC_FLUSH_SLAVE_TIMEOUT || resp->code == RC_SLAVE_NOT_AVAILABLE);
+        if (resp) cmd_free(resp);
+        msg_props_free(&props);
+    }
+    route_free(&r);
+    return ok;
+}
+
+/* Keys of a JSON object (a Java HashMap / HashSet) in Java's iteration order. */
+static const char **java_order(const cJSON *obj, bool values, int *n)
+{
+    const cJSON *it;
+    const char **names = xcalloc((size_t)cJSON_GetArraySize(obj) + 1, sizeof *names);
+    *n = 0;
+    cJSON_ArrayForEach(it, obj) names[(*n)++] = values ? it->valuestring : it->string;
+    int *order = xcalloc((size_t)*n + 1, sizeof *order);
+    java_hash_order(names, *n, order);
+    const char **out = xcalloc((size_t)*n + 1, sizeof *out);
+    for (int i = 0; i < *n; i++) out[i] = names[order[i]];
+    free(order);
+    free(names);
+    return out;
+}
+
+/* CLusterSendMsgRTCommand: every -i seconds, forever, the mean send time of -a
+ * messages of -s bytes to each broker's own topic (the first send not timed). */
+void cmd_cluster_rt(void)
+{
+    int64_t amount = long_opt('a', 50), size = long_opt('s', 128), interval = long_opt('i', 10);
+    bool tlog = bool_opt('p', false);
+    const char *room = has('m') ? val('m') : "noname";
+    cluster_info ci;
+    get_cluster_info(&ci);
+    int n_clusters;
+    const char **clusters;
+    if (has('c')) {
+        clusters = xcalloc(2, sizeof *clusters);
+        clusters[0] = val('c');
+        n_clusters = 1;
+    } else {
+        clusters = java_order(ci.clusters, false, &n_clusters);
+    }
+    char *body = xmalloc((size_t)(size > 0 ? size : 0) + 1);
+    memset(body, 'a', (size_t)(size > 0 ? size : 0));
+    body[size > 0 ? size : 0] = '\0';
+    if (!tlog) printf("%-24s  %-24s  %-4s  %-8s  %-8s\n", "#Cluster Name", "#Broker Name", "#RT", "#successCount",
+                      "#failCount");
+    int64_t next_queue = 0;
+    for (;;) {
+        for (int c = 0; c < n_clusters; c++) {
+            const cJSON *set = cJSON_GetObjectItemCaseSensitive(ci.clusters, clusters[c]);
+            if (!set) {
+                printf("cluster [%s] not exist", clusters[c]);
+                break;
+            }
+            int n_brokers;
+            const char **brokers = java_order(set, true, &n_brokers);
+            for (int b = 0; b < n_brokers; b++) {
+                int64_t elapsed = 0, success = 0, fail = 0;
+                for (int64_t i = 0; i < amount; i++) {
+                    int64_t start = now_ms();
+                    if (send_rt_message(brokers[b], body, &next_queue)) success++;
+                    else fail++;
+                    if (i) elapsed += now_ms() - start;
+                }
+                double rt = (double)elapsed / (double)(amount - 1);
+                char rts[32];
+                if (isnan(rt)) snprintf(rts, sizeof rts, "NaN");
+                else snprintf(rts, sizeof rts, "%.2f", rt);
+                if (!tlog) {
+                    printf("%-24s  %-24s  %-8s  %-16lld  %-16lld\n", clusters[c], brokers[b], rts, (long long)success,
+                           (long long)fail);
+                } else {
+                    /* getCurTime: GMT+8 */
+                    time_t t = time(NULL) + 8 * 3600;
+                    struct tm tm;
+                    char when[32];
+                    gmtime_r(&t, &tm);
+                    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+                    printf("%s|%s|%s|%s|%.0f\n", when, room, clusters[c], brokers[b], floor(rt + 0.5));
+                }
+            }
+            free(brokers);
+        }
+        fflush(stdout);
+        sleep((unsigned)(interval > 0 ? interval : 0));
+    }
+}

@@ -196,6 +196,7 @@ void cmd_get_broker_config(void);
 void cmd_update_broker_config(void);
 void cmd_clean_expired_cq(void);
 void cmd_clean_unused_topic(void);
+void cmd_cluster_rt(void);
 
 /* ---- name servers (mqadmin_namesrv.c) ---- */
 
@@ -221,6 +222,8 @@ void cmd_reset_offset_by_time(void);
 
 /* ---- messages (mqadmin_message.c) ---- */
 
+rmq_cmd *send_one(const broker_data *bd, const char *addr, const char *topic, int32_t queue_id, msg_props *props,
+                  const char *body, char uniq[33], char *err, size_t errlen);
 void print_track(const message *m);
 
 void cmd_query_msg_by_id(void);

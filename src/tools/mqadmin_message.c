@@ -430,6 +430,51 @@ static const char *send_status(int code)
     }
 }
 
+/*
+ * SEND_MESSAGE_V2 of one message as DefaultMQProducer sends it: a new
+ * UNIQ_KEY (into uniq) and WAIT=true join `props`, all in their HashMap's
+ * order. The answer, or NULL and err when the broker could not be asked.
+ */
+rmq_cmd *send_one(const broker_data *bd, const char *addr, const char *topic, int32_t queue_id, msg_props *props,
+                  const char *body, char uniq[33], char *err, size_t errlen)
+{
+    char group[24];
+    unique_id(uniq);
+    snprintf(group, sizeof group, "%lld", (long long)now_ms());
+    msg_props_set(props, "UNIQ_KEY", uniq);
+    msg_props_set(props, "WAIT", "true");
+    const char **keys = xcalloc((size_t)props->count + 1, sizeof *keys);
+    int *order = xcalloc((size_t)props->count + 1, sizeof *order);
+    for (int i = 0; i < props->count; i++) keys[i] = props->items[i].key;
+    java_hash_order(keys, props->count, order);
+    msg_props ordered;
+    msg_props_init(&ordered);
+    for (int i = 0; i < props->count; i++) msg_props_set(&ordered, props->items[order[i]].key, props->items[order[i]].value);
+    size_t plen;
+    char *ptext = msg_props_encode(&ordered, &plen);
+    rmq_cmd *req = request(SEND_MESSAGE_V2);
+    cmd_ext_set(req, "a", group);
+    cmd_ext_set(req, "b", topic);
+    cmd_ext_set(req, "c", DEFAULT_TOPIC);
+    cmd_ext_set_int(req, "d", 4);
+    cmd_ext_set_int(req, "e", queue_id);
+    cmd_ext_set_int(req, "f", 0);
+    cmd_ext_set_int(req, "g", now_ms());
+    cmd_ext_set_int(req, "h", 0);
+    cmd_ext_set(req, "i", ptext);
+    cmd_ext_set_int(req, "j", 0);
+    cmd_ext_set_bool(req, "k", false);
+    cmd_ext_set_bool(req, "m", false);
+    cmd_ext_set(req, "n", bd->name);
+    cmd_set_body(req, body, strlen(body));
+    rmq_cmd *resp = call_try(addr, req, TIMEOUT_MS, err, errlen);
+    free(ptext);
+    free(keys);
+    free(order);
+    msg_props_free(&ordered);
+    return resp;
+}
+
 void cmd_send_message(void)
 {
     const char *topic = val('t'), *body = val('p');
@@ -453,41 +498,14 @@ void cmd_send_message(void)
     int64_t queues = int_field(qd, "writeQueueNums");
     if (!known && queues > 4) queues = 4;   /* defaultTopicQueueNums of a topic to create */
     int32_t queue_id = has('i') ? (int32_t)long_opt('i', 0) : (int32_t)(now_ms() % queues);
-    char uniq[33], group[24];
-    unique_id(uniq);
-    snprintf(group, sizeof group, "%lld", (long long)now_ms());
+    char uniq[33];
     msg_props props;
     msg_props_init(&props);
     if (has('k')) msg_props_set(&props, "KEYS", val('k'));
-    msg_props_set(&props, "UNIQ_KEY", uniq);
-    msg_props_set(&props, "WAIT", "true");
     if (has('c')) msg_props_set(&props, "TAGS", val('c'));
-    /* Message properties travel in their HashMap's order. */
-    const char **keys = xcalloc((size_t)props.count + 1, sizeof *keys);
-    int order[8];
-    for (int i = 0; i < props.count; i++) keys[i] = props.items[i].key;
-    java_hash_order(keys, props.count, order);
-    msg_props ordered;
-    msg_props_init(&ordered);
-    for (int i = 0; i < props.count; i++) msg_props_set(&ordered, props.items[order[i]].key, props.items[order[i]].value);
-    size_t plen;
-    char *ptext = msg_props_encode(&ordered, &plen);
-    rmq_cmd *req = request(SEND_MESSAGE_V2);
-    cmd_ext_set(req, "a", group);
-    cmd_ext_set(req, "b", topic);
-    cmd_ext_set(req, "c", DEFAULT_TOPIC);
-    cmd_ext_set_int(req, "d", 4);
-    cmd_ext_set_int(req, "e", queue_id);
-    cmd_ext_set_int(req, "f", 0);
-    cmd_ext_set_int(req, "g", now_ms());
-    cmd_ext_set_int(req, "h", 0);
-    cmd_ext_set(req, "i", ptext);
-    cmd_ext_set_int(req, "j", 0);
-    cmd_ext_set_bool(req, "k", false);
-    cmd_ext_set_bool(req, "m", false);
-    cmd_ext_set(req, "n", bd->name);
-    cmd_set_body(req, body, strlen(body));
-    rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
+    char err[256];
+    rmq_cmd *resp = send_one(bd, addr, topic, queue_id, &props, body, uniq, err, sizeof err);
+    if (!resp) die_transport(addr, err);
     if (resp->code != RC_SUCCESS && resp->code != RC_FLUSH_DISK_TIMEOUT && resp->code != RC_FLUSH_SLAVE_TIMEOUT &&
         resp->code != RC_SLAVE_NOT_AVAILABLE)
         die_answer(resp);
@@ -498,9 +516,6 @@ void cmd_send_message(void)
     snprintf(qs, sizeof qs, "%d", qid);
     printf("%-32s  %-4s  %-20s    %s\n", bd->name, qs, send_status(resp->code), uniq);
     cmd_free(resp);
-    free(ptext);
-    free(keys);
-    msg_props_free(&ordered);
     msg_props_free(&props);
     route_free(&r);
 }

@@ -73,7 +73,7 @@ static void start_servers(void)
     int broker_port = test_free_broker_port();
     text = str_printf("brokerClusterName=DefaultCluster\nbrokerName=broker-t\nbrokerId=0\nbrokerIP1=127.0.0.1\n"
                       "listenAddress=127.0.0.1\nlistenPort=%d\nstorePathRootDir=%s/store\n"
-                      "mappedFileSizeCommitLog=67108864\nflushDiskType=ASYNC_FLUSH\n",
+                      "mappedFileSizeCommitLog=67108864\nflushDiskType=ASYNC_FLUSH\nbrokerTopicEnable=true\n",
                       broker_port, dir);
     write_text("broker.conf", text);
     free(text);
@@ -258,6 +258,29 @@ static int mqadmin(const char *first, ...)
     return run_finish(&r);
 }
 
+/* A command that runs until stopped: its stdout up to `want` (or 20 s) in out_text, then SIGTERM. */
+static void mqadmin_until(const char *want, const char *const *args)
+{
+    run r;
+    run_start(&r, ns.addr, args);
+    size_t len = 0, cap = 8192;
+    char *buf = xmalloc(cap);
+    buf[0] = '\0';
+    int64_t deadline = mono_ms() + 20000;
+    while (mono_ms() < deadline && len + 1 < cap && !strstr(buf, want)) {
+        struct pollfd p = {r.out_fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        ssize_t n = read(r.out_fd, buf + len, cap - 1 - len);
+        if (n <= 0) break;
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    kill(r.pid, SIGTERM);
+    run_finish(&r);
+    free(out_text);
+    out_text = buf;
+}
+
 #define OUT_HAS(s) ck_assert_msg(strstr(out_text, s), "stdout lacks [%s]:\n%s\nstderr: %s", s, out_text, err_text)
 #define OUT_LACKS(s) ck_assert_msg(!strstr(out_text, s), "stdout has [%s]:\n%s", s, out_text)
 #define OK(...) ck_assert_msg(mqadmin(__VA_ARGS__, NULL) == 0, "failed: %s%s", err_text, out_text)
@@ -333,7 +356,7 @@ START_TEST(help_and_bad_command_lines)
         "producerConnection", "consumerStatus", "queryMsgById", "queryMsgByKey", "queryMsgByUniqueKey",
         "queryMsgByOffset", "printMsg", "sendMessage", "consumeMessage", "resetOffsetByTime", "updateBrokerConfig",
         "getBrokerConfig", "updateKvConfig", "deleteKvConfig", "getNamesrvConfig", "updateNamesrvConfig",
-        "wipeWritePerm", "cleanExpiredCQ", "printMsgByQueue", "cleanUnusedTopic", "statsAll"};
+        "wipeWritePerm", "cleanExpiredCQ", "printMsgByQueue", "cleanUnusedTopic", "statsAll", "clusterRT"};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "   %-20s ", all[i]);
@@ -551,6 +574,24 @@ START_TEST(broker_and_cluster_status)
     ck_assert_int_eq(queue_offset(30, TOPIC, 1), 2);
     OK("cleanUnusedTopic", "-c", "DefaultCluster");
     ck_assert_str_eq(out_text, "success");
+
+    /* clusterRT: 3 messages to the broker's own topic (brokerTopicEnable), stored, every second until stopped. */
+    int64_t before = queue_offset(30, "broker-t", 0);
+    const char *rt[] = {"clusterRT", "-a", "3", "-s", "16", "-i", "1", NULL};
+    char counts[64];
+    snprintf(counts, sizeof counts, "  %-16d  %-16d\n", 3, 0);
+    mqadmin_until(counts, rt);
+    OUT_HAS("#Cluster Name             #Broker Name              #RT   #successCount  #failCount\n");
+    OUT_HAS("DefaultCluster            broker-t                  ");
+    OUT_HAS(counts);
+    ck_assert_int_ge(queue_offset(30, "broker-t", 0), before + 3);
+    const char *rt_tlog[] = {"clusterRT", "-a", "2", "-s", "8", "-p", "true", "-m", "room1", "-i", "1", NULL};
+    mqadmin_until("|room1|DefaultCluster|broker-t|", rt_tlog);
+    OUT_HAS("|room1|DefaultCluster|broker-t|");
+    OUT_LACKS("#Cluster Name");
+    const char *rt_none[] = {"clusterRT", "-s", "8", "-c", "NoCluster", "-i", "1", NULL};
+    mqadmin_until("cluster [NoCluster] not exist", rt_none);
+    OUT_HAS("cluster [NoCluster] not exist");
 }
 END_TEST
 
