@@ -9,6 +9,8 @@ mqadmin_SOURCES = src/tools/mqadmin.c src/tools/mqadmin_int.h src/tools/mqadmin_
 mqadmin_LDADD = $(LIBS_ALL)
 
 check_PROGRAMS += tests/tools/test_mqadmin
+tests_tools_test_mqadmin_SOURCES = tests/tools/test_mqadmin.c tests/tools/mqadmin_harness.h \
+	tests/tools/mqadmin_harness.c
 TESTS += tests/tools/test_mqadmin
 # the test runs the real programs
 EXTRA_tests_tools_test_mqadmin_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)
