@@ -121,6 +121,11 @@ static int decode_json(const uint8_t *body, size_t len, bool wrapper_only, regis
 }
 
 /* The whole zlib stream, inflated. */
+/* A compressed body inflates to at most this much: a few hundred bytes a topic, so far past
+ * any real table (a million topics), yet one small crafted frame cannot take the name
+ * server's memory. Apache's InflaterInputStream has no bound. */
+#define REGBODY_MAX_INFLATED ((size_t)256 << 20)
+
 static uint8_t *inflate_all(const uint8_t *in, size_t len, size_t *out_len, char *err, size_t errlen)
 {
     z_stream zs;
@@ -135,7 +140,16 @@ static uint8_t *inflate_all(const uint8_t *in, size_t len, size_t *out_len, char
     zs.avail_in = (uInt)len;
     int rc;
     do {
-        if (n == cap) buf = xrealloc(buf, cap *= 2);
+        if (n == cap) {
+            if (cap >= REGBODY_MAX_INFLATED) {
+                inflateEnd(&zs);
+                free(buf);
+                fail(err, errlen, "compressed body inflates past %zu MiB", REGBODY_MAX_INFLATED >> 20);
+                return NULL;
+            }
+            cap = cap * 2 < REGBODY_MAX_INFLATED ? cap * 2 : REGBODY_MAX_INFLATED;
+            buf = xrealloc(buf, cap);
+        }
         zs.next_out = buf + n;
         zs.avail_out = (uInt)(cap - n);
         rc = inflate(&zs, Z_NO_FLUSH);

@@ -580,6 +580,37 @@ START_TEST(test_compressed_body)
 }
 END_TEST
 
+/* A name server must not be made to allocate without bound by one small frame: a body of
+ * ~260 KiB of deflated zeros inflating past 256 MiB is refused, not inflated. */
+START_TEST(test_compressed_body_bomb_refused)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    ck_assert_int_eq(deflateInit(&zs, Z_BEST_COMPRESSION), Z_OK);
+    size_t chunk = 1 << 20, cap = 1 << 20, zlen = 0;
+    uint8_t *zeros = calloc(1, chunk), *z = xmalloc(cap);
+    for (int i = 0; i < 257; i++) {
+        zs.next_in = zeros;
+        zs.avail_in = (uInt)chunk;
+        do {
+            zs.next_out = z + zlen;
+            zs.avail_out = (uInt)(cap - zlen);
+            ck_assert_int_ne(deflate(&zs, i == 256 ? Z_FINISH : Z_NO_FLUSH), Z_STREAM_ERROR);
+            zlen = cap - zs.avail_out;
+        } while (zs.avail_out == 0);
+    }
+    deflateEnd(&zs);
+    ck_assert_uint_lt(zlen, cap);
+
+    register_body b;
+    char err[256];
+    ck_assert_int_eq(register_body_decode(z, zlen, true, false, &b, err, sizeof err), RMQ_ERR);
+    ck_assert(strstr(err, "inflates past") != NULL);
+    free(zeros);
+    free(z);
+}
+END_TEST
+
 /* 5.x's TopicConfig.encode adds a separator and the attributes JSON; mappings follow the filter servers. */
 START_TEST(test_compressed_body_5x)
 {
@@ -812,6 +843,7 @@ int main(void)
     tcase_add_test(tc, test_filter_servers_and_order_conf);
     tcase_add_test(tc, test_compressed_body);
     tcase_add_test(tc, test_compressed_body_5x);
+    tcase_add_test(tc, test_compressed_body_bomb_refused);
     tcase_add_test(tc, test_json_body_forms);
     tcase_add_test(tc, test_kv_config_roundtrip);
     tcase_add_test(tc, test_props_parse);
