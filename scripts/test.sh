@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit and end-to-end tests (make check), the same under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and the compat suites.
+# AddressSanitizer + UndefinedBehaviorSanitizer, bounded fuzzing, and the compat suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -14,6 +14,8 @@ BUILD_DIR=build bash scripts/build.sh
 run_checks build
 BUILD_DIR=build-san bash scripts/build.sh --enable-sanitizers
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_checks build-san
+# Every libFuzzer harness for a bounded time (ASan+UBSan); a finding fails the run.
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}" || status=1
 for suite in compat/*/run.sh; do
   [ -f "$suite" ] || continue
   bash "$suite" || status=1
