@@ -8,7 +8,8 @@ bin_PROGRAMS += mqbroker
 mqbroker_SOURCES = src/broker/mqbroker_main.c src/broker/broker.c
 mqbroker_LDADD = $(LIBS_ALL)
 
-src_broker_libbroker_a_SOURCES += src/broker/clients.h src/broker/clients.c src/broker/heartbeat_v2.c
+src_broker_libbroker_a_SOURCES += src/broker/clients.h src/broker/clients.c src/broker/subscription.c \
+	src/broker/heartbeat_v2.c
 check_PROGRAMS += tests/broker/test_clients
 TESTS += tests/broker/test_clients
 
