@@ -6,7 +6,6 @@ src_processor_libprocessor_a_SOURCES = \
 	src/processor/admin_topic.c src/processor/admin_broker.c src/processor/admin_consume.c \
 	src/processor/admin_client.c src/processor/admin5_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/client_processor.c
-src_processor_libprocessor_a_SOURCES += src/processor/client_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/transaction_processor.c src/processor/query_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/pop_processor.c src/processor/ack_processor.c \
 	src/processor/assignment_processor.c
