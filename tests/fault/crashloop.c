@@ -146,7 +146,9 @@ int main(int argc, char **argv)
     printf("crashloop: %d kills under %s, seed %u, store %s\n", kills, flush, seed, l.tb.dir);
 
     char err[256];
-    rmq_cmd *resp = rmq_invoke_sync(l.tb.proc.addr, tb_create_topic_req(TOPIC, QUEUES), BC_TIMEOUT, err, sizeof err);
+    rmq_cmd *create = tb_create_topic_req(TOPIC, QUEUES);
+    rmq_cmd *resp = rmq_invoke_sync(l.tb.proc.addr, create, BC_TIMEOUT, err, sizeof err);
+    cmd_free(create);
     if (!resp || resp->code != 0) {
         fprintf(stderr, "cannot create the topic: %s\n", resp ? "refused" : err);
         return 1;
