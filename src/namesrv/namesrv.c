@@ -495,6 +495,7 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
     sc.host = cfg->listen_address;
     sc.port = cfg->listen_port;
     sc.idle_seconds = cfg->server_channel_max_idle_time_seconds;
+    if (cfg->write_buffer_high_water_mark > 0) sc.write_high_water = (size_t)cfg->write_buffer_high_water_mark;
     sc.name = LOG_MOD;
     sc.tls = cfg->tls;
     ns->server = rmq_server_new(base, &sc, err);
