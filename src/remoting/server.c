@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "common/log.h"
@@ -151,6 +152,25 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
     evtimer_add(s->accept_retry, &tv);
 }
 
+/*
+ * Every connection costs a descriptor, and a shell's soft limit (often 1,024) is far
+ * below what a broker serves; raise it to the hard limit once, as the JVM does for
+ * Apache's servers (-XX:+MaxFDLimit, on by default).
+ */
+static void raise_fd_limit(const char *name)
+{
+    static bool done;
+    struct rlimit rl;
+    if (done || getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    done = true;
+    if (rl.rlim_cur == rl.rlim_max) return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_info(name, "open files limit raised from %llu to %llu", (unsigned long long)was,
+                 (unsigned long long)rl.rlim_max);
+}
+
 rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg, const char **err)
 {
     /* Built by hand: evutil_parse_sockaddr_port refuses port 0 (any free port). */
@@ -171,6 +191,7 @@ rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg
         *err = "bad listen address (want an IPv4 or IPv6 literal)";
         return NULL;
     }
+    raise_fd_limit(cfg->name ? cfg->name : "remoting");
     rmq_server *s = xcalloc(1, sizeof *s);
     endpoint_init(&s->ep, base, cfg->name);
     s->tls_mode = cfg->tls.mode;
