@@ -125,6 +125,14 @@ static void dispatch_record(void *arg, mapped_file *f, const uint8_t *record, co
     dispatch_ctx *ctx = arg;
     store *s = ctx->s;
     int tran = MSG_TRANSACTION_TYPE(rec->sysflag);
+    /* A record's queue offset comes from its writer (a master's HA stream, a store from
+     * elsewhere); one no consume queue can hold is left out of the queues, not wrapped
+     * into a position as Java's arithmetic would. */
+    if (rec->queue_offset < 0 || rec->queue_offset >= INT64_MAX / CQ_UNIT_SIZE) {
+        log_warn("store", "record at %" PRId64 " not dispatched: queue offset %" PRId64 " out of range",
+                 rec->phys_offset, rec->queue_offset);
+        return;
+    }
     if (tran == MSG_TRANS_NOT_TYPE || tran == MSG_TRANS_COMMIT) {
         char topic[MSG_MAX_TOPIC_LEN + 1];
         memcpy(topic, rec->topic, rec->topic_len);
