@@ -60,8 +60,10 @@ for n in "${names[@]}"; do
   work="$dir/fuzz-corpus/$n" findings="$dir/fuzz-findings/$n"
   rm -rf "$findings" && mkdir -p "$work" "$findings"
   log="$dir/fuzz-$n.log"
+  # FUZZ_SEED fixes libFuzzer's random seed (CI sets one so a finding replays the same way);
+  # 0, the default, lets libFuzzer pick one.
   args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-        -artifact_prefix="$findings/")
+        -seed="${FUZZ_SEED:-0}" -artifact_prefix="$findings/")
   [ -f "tests/fuzz/dict/$n.dict" ] && args+=(-dict="tests/fuzz/dict/$n.dict")
   # New inputs go to the first directory (in the build tree); the seeds are only read.
   # Stateful harnesses keep their stores here; a run cut short leaves them to this rm.
