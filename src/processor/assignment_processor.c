@@ -224,11 +224,7 @@ static void route_done(rmq_cmd *resp, const char *err, void *arg)
                        : NULL;
     if (!resp) log_warn("pop", "QueryLoad: no route from the name server: %s", err ? err : "");
     if (!rmq_conn_closed(rc->conn)) {
-        rmq_cmd *answer = assignment_answer(rc->b, rc->req, route);
-        answer->opaque = rc->req->opaque;
-        answer->flag |= RMQ_FLAG_RESPONSE;
-        answer->serialize = rc->req->serialize;
-        rmq_conn_reply(rc->conn, answer);
+        rmq_conn_answer(rc->conn, rc->req, assignment_answer(rc->b, rc->req, route));
     }
     cJSON_Delete(route);
     cmd_free(resp);

@@ -325,10 +325,7 @@ static void held_run(held_pop *hp, bool timed_out)
         if (held) {
             hp->req = NULL;  /* the new hold owns it */
         } else if (resp) {
-            resp->opaque = hp->req->opaque;
-            resp->flag |= RMQ_FLAG_RESPONSE;
-            resp->serialize = hp->req->serialize;
-            rmq_conn_reply(hp->conn, resp);
+            rmq_conn_answer(hp->conn, hp->req, resp);
         }
     }
     held_free(hp);

@@ -95,12 +95,7 @@ static void held_wake(held_pull *hp)
     if (!rmq_conn_closed(hp->conn)) {
         bool suspended;
         rmq_cmd *resp = pull_answer(hp->b, hp->conn, hp->req, false, &suspended);
-        if (resp) {
-            resp->opaque = hp->req->opaque;
-            resp->flag |= RMQ_FLAG_RESPONSE;
-            resp->serialize = hp->req->serialize;
-            rmq_conn_reply(hp->conn, resp);
-        }
+        if (resp) rmq_conn_answer(hp->conn, hp->req, resp);
     }
     held_free(hp);
 }

@@ -205,6 +205,19 @@ void rmq_conn_reply(rmq_conn *c, rmq_cmd *resp)
     send_cmd(c, resp);
 }
 
+static void stamp_response(const rmq_cmd *req, rmq_cmd *resp)
+{
+    resp->opaque = req->opaque;
+    resp->flag |= RMQ_FLAG_RESPONSE;
+    resp->serialize = req->serialize;
+}
+
+void rmq_conn_answer(rmq_conn *c, const rmq_cmd *req, rmq_cmd *resp)
+{
+    stamp_response(req, resp);
+    rmq_conn_reply(c, resp);
+}
+
 static void pending_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     pending *p = arg;
@@ -278,9 +291,7 @@ static void handle_request(rmq_conn *c, rmq_cmd *req)
         }
     }
     if (resp && !cmd_is_oneway(req)) {
-        resp->opaque = req->opaque;
-        resp->flag |= RMQ_FLAG_RESPONSE;
-        resp->serialize = req->serialize;
+        stamp_response(req, resp);
         metrics_rpc(req->code, resp->code, false, mono_ms() - req->req_mono_ms);
         send_cmd(c, resp);
     } else {

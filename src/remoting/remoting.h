@@ -211,6 +211,9 @@ const char *rmq_conn_local(const rmq_conn *c);   /* "ip:port" */
 void rmq_conn_close(rmq_conn *c);
 /* Answer a deferred request (takes resp; a closed connection just frees it). */
 void rmq_conn_reply(rmq_conn *c, rmq_cmd *resp);
+/* rmq_conn_reply of an answer built apart from req (not by cmd_new_response): stamps
+ * req's opaque, serialize type and the response flag first. Takes resp, not req. */
+void rmq_conn_answer(rmq_conn *c, const rmq_cmd *req, rmq_cmd *resp);
 /* Our own requests over this connection (broker -> client calls). Take req. */
 void rmq_conn_request(rmq_conn *c, rmq_cmd *req, int timeout_ms, rmq_response_fn cb, void *arg);
 void rmq_conn_oneway(rmq_conn *c, rmq_cmd *req);
