@@ -12,6 +12,7 @@
 #include "common/fjson.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "controller/controller.h"
 #include "namesrv/namesrv.h"
 #include "remoting/remoting.h"
 
@@ -48,6 +49,7 @@ struct namesrv {
     route_table *routes;
     kv_config *kv;
     struct event *scan_timer;
+    controller *controller;   /* enableControllerInNamesrv=true */
 };
 
 /* ---- helpers ---- */
@@ -472,6 +474,30 @@ static void mkdirs_parent(const char *path)
     free(dir);
 }
 
+static const char *extra_get(void *arg, const char *key) { return props_get(arg, key); }
+
+/*
+ * NamesrvStartup.controllerManagerMain: with enableControllerInNamesrv=true
+ * the process also runs the controller, on the port its DLedger self peer
+ * names (controller.h). RMQ_ERR when its keys are wrong or the port is taken.
+ */
+static int start_controller(namesrv *ns, const char **err)
+{
+    const char *on = props_get(&ns->cfg->extra, "enableControllerInNamesrv");
+    if (!on || strcmp(on, "true") != 0) return RMQ_OK;
+    static char why[512];
+    controller_config cc;
+    if (controller_config_from(&cc, extra_get, &ns->cfg->extra, why, sizeof why) == RMQ_OK) {
+        cc.listen_host = ns->cfg->listen_address;
+        ns->controller = controller_new(ns->base, &cc, why, sizeof why);
+        controller_config_free(&cc);
+        if (ns->controller) return RMQ_OK;
+    }
+    log_error(LOG_MOD, "controller: %s", why);
+    *err = why;
+    return RMQ_ERR;
+}
+
 namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **err)
 {
     namesrv *ns = xcalloc(1, sizeof *ns);
@@ -532,6 +558,10 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
     for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++)
         rmq_server_register(ns->server, procs[i].code, procs[i].fn, ns);
     rmq_server_on_close(ns->server, on_channel_close, ns);
+    if (start_controller(ns, err)) {
+        namesrv_free(ns);
+        return NULL;
+    }
 
     ns->scan_timer = event_new(base, -1, EV_PERSIST, scan_not_active_broker, ns);
     struct timeval tv = {cfg->scan_interval_ms / 1000, (cfg->scan_interval_ms % 1000) * 1000};
@@ -544,6 +574,7 @@ void namesrv_free(namesrv *ns)
     if (!ns) return;
     bool started = ns->server != NULL;
     if (ns->scan_timer) event_free(ns->scan_timer);
+    controller_free(ns->controller);
     rmq_server_free(ns->server);   /* closing connections updates the routes */
     if (started) kv_config_persist(ns->kv);
     route_table_free(ns->routes);

@@ -1,0 +1,12 @@
+# controller module: 5.x controller mode (ControllerManager), embedded in mqnamesrv
+noinst_LIBRARIES += src/controller/libcontroller.a
+src_controller_libcontroller_a_SOURCES = src/controller/controller.h \
+	src/controller/replicas.c src/controller/controller.c
+
+check_PROGRAMS += tests/controller/test_controller_state
+TESTS += tests/controller/test_controller_state
+
+check_PROGRAMS += tests/controller/test_controller_e2e
+TESTS += tests/controller/test_controller_e2e
+tests_controller_test_controller_e2e_SOURCES = tests/controller/test_controller_e2e.c tests/testproc.h
+EXTRA_tests_controller_test_controller_e2e_DEPENDENCIES = mqnamesrv$(EXEEXT)
