@@ -51,6 +51,13 @@ int acl_check(const acl *a, const rmq_cmd *req, const char *remote, char *err, s
 /* AclSigner.calSignature: Base64(HMAC-SHA1(secret, data)), NUL-terminated. */
 #define ACL_SIGNATURE_LEN 28
 void acl_sign(const char *secret, const void *data, size_t len, char out[ACL_SIGNATURE_LEN + 1]);
+/*
+ * Whether SIGNATURE signs REQ with SECRET (AclUtils.combineRequestContent: the
+ * extFields' values by key, then the body; see acl_sign.c). ACL 2.0 checks the
+ * same signature with the user's password (acl2.h).
+ */
+bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *signature,
+                           bool with_unique_key_query);
 
 /*
  * A hook for rmq_server_set_hook with the ACL as its argument: NULL to go on,

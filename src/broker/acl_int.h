@@ -83,10 +83,4 @@ struct acl {
 /* PlainAccessResource.addResourceAndPerm: a HashMap, so a later entry replaces. */
 void acl_add_resource(acl_resource **list, int *n, const char *name, uint8_t perm);
 
-/* ---- acl_sign.c ---- */
-
-/* Whether SIGNATURE signs REQ with SECRET (AclUtils.combineRequestContent, see acl_sign.c). */
-bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *signature,
-                           bool with_unique_key_query);
-
 #endif

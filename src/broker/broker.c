@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "acl2.h"
 #include "broker.h"
 #include "clients.h"
 #include "pop.h"
@@ -219,6 +220,7 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     processor_register_pop(s, b);
     processor_register_ack(s, b);
     processor_register_assignment(s, b);
+    processor_register_auth(s, b);
     rmq_server_on_close(s, on_conn_closed, b);
     return s;
 }
@@ -240,6 +242,38 @@ static acl *load_acl(char *err, size_t errlen)
     if (a) log_info("broker", "plain ACL loaded from %s", path);
     free(path);
     return a;
+}
+
+/* ACL 2.0: users and ACLs under the store root, whether or not the switches are on. */
+static int open_auth(broker *b, char *err, size_t errlen)
+{
+    auth_options opt = {
+        .authentication_enabled = b->cfg.authenticationEnabled,
+        .authorization_enabled = b->cfg.authorizationEnabled,
+        .cluster_name = b->cfg.brokerClusterName,
+        .authentication_whitelist = b->cfg.authenticationWhitelist,
+        .authorization_whitelist = b->cfg.authorizationWhitelist,
+        .init_user = b->cfg.initAuthenticationUser,
+        .inner_credentials = b->cfg.innerClientAuthenticationCredentials,
+    };
+    char why[400];
+    if (!(b->auth = auth_open(b->cfg.storePathRootDir, &opt, why, sizeof why))) {
+        snprintf(err, errlen, "auth: %s", why);
+        return RMQ_ERR;
+    }
+    return RMQ_OK;
+}
+
+/*
+ * Before every processor: ACL 1.0 (aclEnable, as the RPC hook of Apache up to 5.3.2),
+ * then ACL 2.0's authentication and authorization (Apache's request pipeline).
+ */
+static rmq_cmd *access_hook(rmq_conn *conn, rmq_cmd *req, void *arg)
+{
+    broker *b = arg;
+    rmq_cmd *refusal = b->acl_v1 ? acl_server_hook(conn, req, b->acl_v1) : NULL;
+    if (!refusal && auth_enforcing(b->auth)) refusal = auth_server_hook(conn, req, b->auth);
+    return refusal;
 }
 
 static int start_ha(broker *b, char *err, size_t errlen)
@@ -333,7 +367,6 @@ int broker_run(const broker_config *cfg)
     b->client = rmq_client_new(b->base);
     b->registration = registration_new(b);
     int rc = 1;
-    acl *acl_rules = NULL;
     /* Before anything listens: a stop request must never find default signal handling. */
     struct event *sigs[] = {evsignal_new(b->base, SIGTERM, signal_cb, b), evsignal_new(b->base, SIGINT, signal_cb, b)};
     for (int i = 0; i < 2; i++) event_add(sigs[i], NULL);
@@ -351,8 +384,12 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
-    if (b->cfg.aclEnable && !(acl_rules = load_acl(err, sizeof err))) {
+    if (b->cfg.aclEnable && !(b->acl_v1 = load_acl(err, sizeof err))) {
         fprintf(stderr, "mqbroker: acl: %s\n", err);
+        goto out;
+    }
+    if (open_auth(b, err, sizeof err)) {
+        fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
     clients_hooks hooks = {.consumer_group_seen = consumer_group_seen, .notify_enabled = notify_enabled, .arg = b};
@@ -388,10 +425,10 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
-    if (acl_rules) {
+    if (b->acl_v1 || auth_enforcing(b->auth)) {
         /* Nothing is served before event_base_dispatch, so no request slips past. */
-        rmq_server_set_hook(b->server, acl_server_hook, acl_rules);
-        rmq_server_set_hook(b->fast_server, acl_server_hook, acl_rules);
+        rmq_server_set_hook(b->server, access_hook, b);
+        rmq_server_set_hook(b->fast_server, access_hook, b);
     }
     store_start(b->store);
     if (b->schedule) schedule_start(b->schedule);
@@ -415,7 +452,8 @@ int broker_run(const broker_config *cfg)
 out:
     for (int i = 0; i < 2; i++) event_free(sigs[i]);
     close_all(b);
-    acl_free(acl_rules);
+    acl_free(b->acl_v1);
+    auth_free(b->auth);
     event_base_free(b->base);
     broker_config_free_strings(&b->cfg);
     free(b);

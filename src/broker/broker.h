@@ -80,6 +80,16 @@ typedef struct broker_config {
     int transactionCheckMax;
     int64_t transactionCheckInterval;
     bool aclEnable;
+    /* ACL 2.0 (Apache 5.3's AuthConfig keys, src/broker/acl2.h) */
+    bool authenticationEnabled;
+    bool authorizationEnabled;
+    char *authenticationWhitelist;     /* request codes never authenticated, "a,b" */
+    char *authorizationWhitelist;
+    /* JSON naming a super user created at start ({"username","password"} and
+     * {"accessKey","secretKey"}); they hold passwords, so they are outside the key
+     * table: never printed, nor changed by UPDATE_BROKER_CONFIG. */
+    char *initAuthenticationUser;
+    char *innerClientAuthenticationCredentials;
     bool slaveReadEnable;
     bool enableRetryTopicV2;                  /* POP retry topics %RETRY%group+topic instead of _topic */
     bool retrieveMessageFromPopRetryTopicV1;  /* with v2: POPs still read the v1 retry topics */
@@ -107,6 +117,8 @@ typedef struct broker_config {
 void broker_config_defaults(broker_config *c);
 /* Applies one "key=value"; RMQ_ERR with a reason for a bad value, RMQ_AGAIN for an unknown key. */
 int broker_config_set(broker_config *c, const char *key, const char *value, char *err, size_t errlen);
+/* initAuthenticationUser / innerClientAuthenticationCredentials: RMQ_OK, or RMQ_AGAIN for another key. */
+int broker_config_set_secret(broker_config *c, const char *key, const char *value);
 /* Reads a java.util.Properties file (comments, '=' or ':' separators, trims). */
 int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen);
 /* "key=value\n" lines of every setting, sorted by key (GET_BROKER_CONFIG body, -p). */
@@ -138,6 +150,8 @@ typedef struct broker {
     struct pull_hold *pull_hold;           /* suspended long-polling pulls */
     struct schedule_service *schedule;     /* delay levels and timer (schedule.h) */
     struct transaction_service *transactions;  /* END_TRANSACTION and checks (transaction.h) */
+    struct acl *acl_v1;                    /* plain_acl.yml with aclEnable (acl.h) */
+    struct auth *auth;                     /* ACL 2.0 users and ACLs (acl2.h) */
     struct registration *registration;     /* with the name servers (registration.h) */
     struct meta_persister *persister;      /* coalesced writes of topics.json, subscriptionGroup.json */
     struct event *register_periodic_ev;    /* 10 s after start, then every registerNameServerPeriod */

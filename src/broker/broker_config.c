@@ -23,6 +23,10 @@ typedef struct cfg_key {
 static const cfg_key keys[] = {
     K(accessMessageInMemoryMaxRatio, CFG_INT),
     K(aclEnable, CFG_BOOL),
+    K(authenticationEnabled, CFG_BOOL),
+    K(authenticationWhitelist, CFG_STR),
+    K(authorizationEnabled, CFG_BOOL),
+    K(authorizationWhitelist, CFG_STR),
     K(autoCreateSubscriptionGroup, CFG_BOOL),
     K(autoCreateTopicEnable, CFG_BOOL),
     K(brokerClusterName, CFG_STR),
@@ -91,6 +95,16 @@ static const cfg_key keys[] = {
 };
 #undef K
 #define N_KEYS (sizeof keys / sizeof keys[0])
+
+/* Strings kept out of the table (passwords): set by the -c file and --key=value only. */
+static const struct {
+    const char *name;
+    size_t offset;
+} secret_keys[] = {
+    {"initAuthenticationUser", offsetof(broker_config, initAuthenticationUser)},
+    {"innerClientAuthenticationCredentials", offsetof(broker_config, innerClientAuthenticationCredentials)},
+};
+#define N_SECRET_KEYS (sizeof secret_keys / sizeof secret_keys[0])
 
 static const cfg_key *find_key(const char *name)
 {
@@ -193,6 +207,16 @@ int broker_config_set(broker_config *c, const char *key, const char *value, char
     return RMQ_ERR;
 }
 
+int broker_config_set_secret(broker_config *c, const char *key, const char *value)
+{
+    for (size_t i = 0; i < N_SECRET_KEYS; i++)
+        if (!strcmp(secret_keys[i].name, key)) {
+            set_str((char **)((char *)c + secret_keys[i].offset), value);
+            return RMQ_OK;
+        }
+    return RMQ_AGAIN;
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s)) s++;
@@ -219,6 +243,7 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
         *sep = 0;
         char *key = trim(l), *val = trim(sep + 1);
         int r = rmq_tls_config_set(&c->tls, key, val); /* dotted names, outside the table */
+        if (r == RMQ_AGAIN) r = broker_config_set_secret(c, key, val);
         if (r == RMQ_AGAIN) r = broker_config_set(c, key, val, err, errlen);
         if (r == RMQ_AGAIN) log_warn("broker", "%s: unknown key '%s' ignored", path, key);
         if (r == RMQ_ERR) {
@@ -260,6 +285,11 @@ void broker_config_free_strings(broker_config *c)
             free(*p);
             *p = NULL;
         }
+    for (size_t i = 0; i < N_SECRET_KEYS; i++) {
+        char **p = (char **)((char *)c + secret_keys[i].offset);
+        free(*p);
+        *p = NULL;
+    }
 }
 
 void broker_config_free(broker_config *c)
@@ -276,4 +306,8 @@ void broker_config_copy(broker_config *dst, const broker_config *src)
             char **p = (char **)((char *)dst + keys[i].offset);
             if (*p) *p = xstrdup(*p);
         }
+    for (size_t i = 0; i < N_SECRET_KEYS; i++) {
+        char **p = (char **)((char *)dst + secret_keys[i].offset);
+        if (*p) *p = xstrdup(*p);
+    }
 }

@@ -46,6 +46,12 @@ check_PROGRAMS += tests/broker/test_acl
 TESTS += tests/broker/test_acl
 tests_broker_test_acl_SOURCES = tests/broker/test_acl.c tests/broker/broker_client.h
 
+src_broker_libbroker_a_SOURCES += src/broker/acl2.h src/broker/acl2_int.h src/broker/acl2.c \
+	src/broker/acl2_store.c src/broker/acl2_context.c
+check_PROGRAMS += tests/broker/test_acl2
+TESTS += tests/broker/test_acl2
+tests_broker_test_acl2_SOURCES = tests/broker/test_acl2.c tests/broker/broker_client.h
+
 src_broker_libbroker_a_SOURCES += src/broker/registration.h src/broker/registration.c
 
 src_broker_libbroker_a_SOURCES += src/broker/pop.h src/broker/pop_int.h src/broker/pop_revive.c \

@@ -103,7 +103,8 @@ int main(int argc, char **argv)
         if (strncmp(argv[i], "--", 2) || !strchr(argv[i], '=')) continue;
         char *kv = xstrdup(argv[i] + 2), *eq = strchr(kv, '=');
         *eq = 0;
-        int rc = broker_config_set(&cfg, kv, eq + 1, err, sizeof err);
+        int rc = broker_config_set_secret(&cfg, kv, eq + 1);
+        if (rc == RMQ_AGAIN) rc = broker_config_set(&cfg, kv, eq + 1, err, sizeof err);
         if (rc == RMQ_ERR || rc == RMQ_AGAIN) {
             fprintf(stderr, "mqbroker: %s\n", rc == RMQ_ERR ? err : "unknown option");
             free(kv);

@@ -9,6 +9,7 @@ src_processor_libprocessor_a_SOURCES += src/processor/client_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/transaction_processor.c src/processor/query_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/pop_processor.c src/processor/ack_processor.c \
 	src/processor/assignment_processor.c
+src_processor_libprocessor_a_SOURCES += src/processor/auth_processor.c
 
 check_PROGRAMS += tests/broker/test_broker5
 TESTS += tests/broker/test_broker5

@@ -36,6 +36,9 @@ void processor_register_ack(rmq_server *s, broker *b);
 /* QUERY_ASSIGNMENT, SET_MESSAGE_REQUEST_MODE, GET_ALL_MESSAGE_REQUEST_MODE. */
 void processor_register_assignment(rmq_server *s, broker *b);
 
+/* AUTH_CREATE_USER .. AUTH_LIST_ACL (ACL 2.0 users and ACLs). */
+void processor_register_auth(rmq_server *s, broker *b);
+
 /* Long polling for POP (PopLongPollingService): held POPs, woken by arrivals to their topic
  * or its POP retry topic. */
 struct pop_hold *pop_hold_new(void);
