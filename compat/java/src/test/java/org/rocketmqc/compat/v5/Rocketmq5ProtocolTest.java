@@ -107,7 +107,13 @@ class Rocketmq5ProtocolTest extends CompatBase {
         assertEquals(SendStatus.SEND_OK, p.send(fifo).getSendStatus());
     }
 
-    /** DefaultLitePullConsumer of 5.3.3 pulls with LITE_PULL_MESSAGE (361). */
+    /**
+     * DefaultLitePullConsumer of 5.3.3 pulls with LITE_PULL_MESSAGE (361): an assigned queue of a
+     * new group is read from offset 0, and seek rewinds it. The seek comes after the first
+     * messages arrived, not right after assign(): 5.3.3's seek interrupts and replaces the
+     * queue's pull task, and one still starting up can race it (a CI run once read nothing for
+     * 30 s that way, which no broker answer explains; in isolation it passed 7 of 7 runs).
+     */
     @Test
     void litePullConsumerReadsWhatWasSent() throws Exception {
         String topic = "T5_LITE";
@@ -119,12 +125,18 @@ class Rocketmq5ProtocolTest extends CompatBase {
         c.start();
         MessageQueue mq = new MessageQueue(topic, servers.brokerName, 0);
         c.assign(Collections.singletonList(mq));
-        c.seek(mq, 0);
+        assertEquals(List.of("lite0", "lite1", "lite2"), pollBodies(c, 3));
+        c.seek(mq, 1);
+        assertEquals(List.of("lite1", "lite2"), pollBodies(c, 2));
+    }
+
+    /** Polls until `n` messages came or 30 s passed; the bodies in arrival order. */
+    private static List<String> pollBodies(DefaultLitePullConsumer c, int n) {
         List<String> got = new ArrayList<>();
         long deadline = System.currentTimeMillis() + 30_000;
-        while (got.size() < 3 && System.currentTimeMillis() < deadline)
+        while (got.size() < n && System.currentTimeMillis() < deadline)
             for (MessageExt m : c.poll(1000)) got.add(new String(m.getBody(), StandardCharsets.UTF_8));
-        assertEquals(List.of("lite0", "lite1", "lite2"), got);
+        return got;
     }
 
     /** The 5.x admin's topic list, group and producer codes (18, 352, 225, 328). */
