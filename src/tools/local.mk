@@ -1,4 +1,7 @@
-# command-line tools
+# command-line tools; the admin protocol they speak is a library mqconsole shares
+noinst_LIBRARIES += src/tools/libadminclient.a
+src_tools_libadminclient_a_SOURCES = src/tools/admin_client.h src/tools/admin_client.c src/tools/admin_ops.c
+
 bin_PROGRAMS += mqshutdown
 mqshutdown_SOURCES = src/tools/mqshutdown.c
 
@@ -6,7 +9,7 @@ bin_PROGRAMS += mqadmin
 mqadmin_SOURCES = src/tools/mqadmin.c src/tools/mqadmin_int.h src/tools/mqadmin_client.c \
 	src/tools/mqadmin_topic.c src/tools/mqadmin_broker.c src/tools/mqadmin_namesrv.c \
 	src/tools/mqadmin_group.c src/tools/mqadmin_message.c
-mqadmin_LDADD = $(LIBS_ALL)
+mqadmin_LDADD = src/tools/libadminclient.a $(LIBS_ALL)
 
 check_PROGRAMS += tests/tools/test_mqadmin
 tests_tools_test_mqadmin_SOURCES = tests/tools/test_mqadmin.c tests/tools/mqadmin_harness.h \

@@ -14,21 +14,6 @@
 
 /* ---- cluster and broker commands ---- */
 
-/* GET_BROKER_RUNTIME_INFO's KVTable; NULL + err when the broker cannot be asked. */
-static cJSON *runtime_table(const char *addr, cJSON **owner, char *err, size_t errlen)
-{
-    rmq_cmd *resp = call_try(addr, request(GET_BROKER_RUNTIME_INFO), TIMEOUT_MS, err, errlen);
-    if (!resp) return NULL;
-    if (resp->code != RC_SUCCESS) {
-        snprintf(err, errlen, "CODE: %d  DESC: %s", resp->code, remark_of(resp));
-        cmd_free(resp);
-        return NULL;
-    }
-    *owner = body_json(resp);
-    cmd_free(resp);
-    return cJSON_GetObjectItemCaseSensitive(*owner, "table");
-}
-
 static int64_t table_long(const cJSON *t, const char *key)
 {
     int64_t v = 0;
@@ -61,9 +46,9 @@ void cmd_cluster_list(void)
                 parse_broker_data(o, &bd);
                 for (int k = 0; k < bd.n_addrs; k++) {
                     cJSON *owner = NULL;
-                    char err[256];
-                    const cJSON *t = runtime_table(bd.addrs[k], &owner, err, sizeof err);
-                    if (!t) fprintf(stderr, "mqadmin: clusterList: broker %s: %s\n", bd.addrs[k], err);
+                    adm_err err;
+                    const cJSON *t = adm_runtime_table(bd.addrs[k], &owner, &err);
+                    if (!t) fprintf(stderr, "mqadmin: clusterList: broker %s: %s\n", bd.addrs[k], err.msg);
                     if (more) {
                         int64_t in_yest = table_long(t, "msgPutTotalTodayMorning") - table_long(t, "msgPutTotalYesterdayMorning");
                         int64_t out_yest = table_long(t, "msgGetTotalTodayMorning") - table_long(t, "msgGetTotalYesterdayMorning");
@@ -109,9 +94,9 @@ static int cmp_json_key(const void *a, const void *b)
 static void print_runtime_stats(const char *addr, bool print_broker)
 {
     cJSON *owner = NULL;
-    char err[256];
-    const cJSON *t = runtime_table(addr, &owner, err, sizeof err);
-    if (!t) die_transport(addr, err);
+    adm_err err;
+    const cJSON *t = adm_runtime_table(addr, &owner, &err);
+    if (!t) die_err(&err);
     int n = cJSON_GetArraySize(t), i = 0;
     const cJSON **items = xcalloc((size_t)n + 1, sizeof *items), *e;
     cJSON_ArrayForEach(e, t) items[i++] = e;
@@ -157,7 +142,7 @@ void print_properties(const uint8_t *body, size_t len)
 static void print_broker_config(const char *prefix, const char *addr)
 {
     printf("%s", prefix);
-    rmq_cmd *resp = call_ok(addr, request(GET_BROKER_CONFIG), TIMEOUT_MS);
+    rmq_cmd *resp = call_ok(addr, adm_request(GET_BROKER_CONFIG), TIMEOUT_MS);
     if (!resp->body_len) printf("Broker[%s] has no config property!\n", addr);
     else print_properties(resp->body, resp->body_len);
     printf("\n");
@@ -201,7 +186,7 @@ void cmd_get_broker_config(void)
 
 rmq_cmd *properties_request(int code, const char *key, const char *value)
 {
-    rmq_cmd *req = request(code);
+    rmq_cmd *req = adm_request(code);
     char *body = str_printf("%s=%s\n", key, value);
     cmd_take_body(req, body, strlen(body));
     return req;
@@ -247,7 +232,7 @@ static void clean_on_brokers(int code, const char *what)
         }
     }
     for (int i = 0; i < n; i++) {
-        rmq_cmd *resp = call(addrs[i], request(code), TIMEOUT_MS);
+        rmq_cmd *resp = call(addrs[i], adm_request(code), TIMEOUT_MS);
         result = resp->code == RC_SUCCESS;
         cmd_free(resp);
     }
@@ -285,9 +270,10 @@ static bool send_rt_message(const char *topic, const char *body, int64_t *next_q
     if (bd) {
         msg_props props;
         msg_props_init(&props);
-        char uniq[33], err[256];
-        rmq_cmd *resp = send_one(bd, select_addr(bd), topic, (int32_t)((*next_queue)++ % queues), &props, body, uniq,
-                                 err, sizeof err);
+        char uniq[33];
+        adm_err err;
+        rmq_cmd *resp = adm_send_one(bd, select_addr(bd), topic, (int32_t)((*next_queue)++ % queues), &props, body,
+                                     uniq, &err);
         ok = resp && (resp->code == RC_SUCCESS || resp->code == RC_FLUSH_DISK_TIMEOUT ||
                       resp->code == RC_FLUSH_SLAVE_TIMEOUT || resp->code == RC_SLAVE_NOT_AVAILABLE);
         if (resp) cmd_free(resp);

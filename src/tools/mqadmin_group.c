@@ -42,7 +42,7 @@ void cmd_update_sub_group(void)
     int n;
     const char **addrs = target_brokers(&ci, &n);
     for (int i = 0; i < n; i++) {
-        rmq_cmd *req = request(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP);
+        rmq_cmd *req = adm_request(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP);
         cmd_set_body(req, body, len);
         cmd_free(call_ok(addrs[i], req, TIMEOUT_MS));
         printf("create subscription group to %s success.\n", addrs[i]);
@@ -60,7 +60,7 @@ void cmd_update_sub_group(void)
 
 static void delete_sub_group_at(const char *addr, const char *group, bool remove_offset)
 {
-    rmq_cmd *req = request(DELETE_SUBSCRIPTIONGROUP);
+    rmq_cmd *req = adm_request(DELETE_SUBSCRIPTIONGROUP);
     cmd_ext_set(req, "groupName", group);
     cmd_ext_set_bool(req, "removeOffset", remove_offset);
     cmd_free(call_ok(addr, req, TIMEOUT_MS));
@@ -97,78 +97,28 @@ void cmd_delete_sub_group(void)
 
 static char *retry_topic(const char *group) { return str_printf("%s%s", RETRY_PREFIX, group); }
 
-/* examineConsumeStats: GET_CONSUME_STATS from every broker of the group's retry topic. */
+/* adm_consume_stats; NULL when !must and the group has no retry topic, empty stats fatal when must. */
 cJSON **consume_stats(const char *group, int *n_bodies, mq_entry **entries, int *n, double *tps, bool must)
 {
-    char *topic = retry_topic(group);
-    route r;
-    bool routed = get_route(topic, &r, must);
-    free(topic);
-    *n = 0;
-    *entries = NULL;
-    *tps = 0;
-    *n_bodies = 0;
-    if (!routed) return NULL;
-    cJSON **bodies = xcalloc((size_t)r.n_brokers + 1, sizeof *bodies);
-    for (int i = 0; i < r.n_brokers; i++) {
-        const char *addr = select_addr(&r.brokers[i]);
-        if (!addr) continue;
-        rmq_cmd *req = request(GET_CONSUME_STATS);
-        cmd_ext_set(req, "consumerGroup", group);
-        rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS * 3);
-        cJSON *b = bodies[(*n_bodies)++] = body_json(resp);
-        cmd_free(resp);
-        *tps += double_field(b, "consumeTps");
-        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(b, "offsetTable"), entries, n);
+    adm_err e;
+    cJSON **bodies = adm_consume_stats(group, n_bodies, entries, n, tps, &e);
+    if (!bodies) {
+        if (!must && e.code == RC_TOPIC_NOT_EXIST) return NULL;
+        die_err(&e);
     }
-    route_free(&r);
     if (!*n && must)
         die("Not found the consumer group consume stats, because return offset table is empty, maybe the consumer "
             "not consume any message");
     return bodies;
 }
 
-void free_bodies(cJSON **bodies, int n)
-{
-    for (int i = 0; i < n; i++) cJSON_Delete(bodies[i]);
-    free(bodies);
-}
-
-/* examineConsumerConnectionInfo: NULL (and *code) when the group is not online. */
+/* adm_consumer_connection: NULL (and *code) when the group is not online, or the broker says no and !must. */
 cJSON *consumer_connection(const char *group, const char *broker_addr, int *code, bool must)
 {
-    const char *addr = broker_addr;
-    route r = {0};
-    if (!addr) {
-        char *topic = retry_topic(group);
-        bool routed = get_route(topic, &r, must);
-        free(topic);
-        if (!routed || !r.n_brokers) {
-            *code = RC_CONSUMER_NOT_ONLINE;
-            if (routed) route_free(&r);
-            if (must) die("Not found the consumer group connection");
-            return NULL;
-        }
-        addr = select_addr(&r.brokers[rand() % r.n_brokers]);
-    }
-    rmq_cmd *req = request(GET_CONSUMER_CONNECTION_LIST);
-    cmd_ext_set(req, "consumerGroup", group);
-    rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
-    if (r.json) route_free(&r);
-    *code = resp->code;
-    if (resp->code != RC_SUCCESS) {
-        if (must) die_answer(resp);
-        cmd_free(resp);
-        return NULL;
-    }
-    cJSON *cc = body_json(resp);
-    cmd_free(resp);
-    if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cc, "connectionSet"))) {
-        *code = RC_CONSUMER_NOT_ONLINE;
-        cJSON_Delete(cc);
-        if (must) die("Not found the consumer group connection");
-        return NULL;
-    }
+    adm_err e;
+    cJSON *cc = adm_consumer_connection(group, broker_addr, &e);
+    *code = cc ? RC_SUCCESS : e.code;
+    if (!cc && (must || e.code < 0)) die_err(&e);
     return cc;
 }
 
@@ -181,7 +131,7 @@ static cJSON *consumer_running_info(const char *group, const char *client_id, bo
     free(topic);
     const char *addr = r.n_brokers ? select_addr(&r.brokers[0]) : NULL;
     if (!addr) die("no broker serves %s%s", RETRY_PREFIX, group);
-    rmq_cmd *req = request(GET_CONSUMER_RUNNING_INFO);
+    rmq_cmd *req = adm_request(GET_CONSUMER_RUNNING_INFO);
     cmd_ext_set(req, "consumerGroup", group);
     cmd_ext_set(req, "clientId", client_id);
     cmd_ext_set_bool(req, "jstackEnable", jstack);
@@ -325,15 +275,9 @@ void cmd_consumer_connection(void)
 
 void cmd_producer_connection(void)
 {
-    route r;
-    get_route(val('t'), &r, true);
-    if (!r.n_brokers) die("the route of topic %s holds no broker", val('t'));
-    const char *addr = select_addr(&r.brokers[rand() % r.n_brokers]);
-    rmq_cmd *req = request(GET_PRODUCER_CONNECTION_LIST);
-    cmd_ext_set(req, "producerGroup", val('g'));
-    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
-    cJSON *pc = body_json(resp);
-    cmd_free(resp);
+    adm_err e;
+    cJSON *pc = adm_producer_connection(val('g'), val('t'), &e);
+    if (!pc) die_err(&e);
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(pc, "connectionSet"), *conn;
     if (!cJSON_GetArraySize(set)) die("Not found the producer group connection");
     int i = 1;
@@ -344,7 +288,6 @@ void cmd_producer_connection(void)
                str_field(conn, "language"), v);
     }
     cJSON_Delete(pc);
-    route_free(&r);
 }
 
 /* ConsumerRunningInfo.formatString: properties, subscriptions, offsets. */
@@ -415,63 +358,28 @@ void cmd_consumer_status(void)
     cJSON_Delete(cc);
 }
 
-/*
- * ResetOffsetByTimeOldCommand: with no consumer online the tool itself commits,
- * per queue, the offset found for the timestamp (UPDATE_CONSUMER_OFFSET).
- */
+/* ResetOffsetByTimeOldCommand: with no consumer online the tool itself commits the offsets. */
 static void reset_offset_old(const char *group, const char *topic, int64_t timestamp, bool force, const char *ts_str)
 {
     route r;
-    get_route(topic, &r, true);
+    reset_row *rows;
+    int n;
+    adm_err e;
+    int rc = adm_reset_offset_old(group, topic, timestamp, force, &r, &rows, &n, &e);
     printf("rollback consumer offset by specified consumerGroup[%s], topic[%s], force[%s], timestamp(string)[%s], "
            "timestamp(long)[%lld]\n",
            group, topic, force ? "true" : "false", ts_str, (long long)timestamp);
     printf("%-20s  %-20s  %-20s  %-20s  %-20s  %-20s\n", "#brokerName", "#queueId", "#brokerOffset", "#consumerOffset",
            "#timestampOffset", "#rollbackOffset");
-    for (int i = 0; i < r.n_brokers; i++) {
-        const char *addr = select_addr(&r.brokers[i]);
-        const cJSON *qd = route_queue_data(&r, r.brokers[i].name);
-        if (!addr || !qd) continue;
-        rmq_cmd *req = request(GET_CONSUME_STATS);
-        cmd_ext_set(req, "consumerGroup", group);
-        rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
-        cJSON *stats = body_json(resp);
-        cmd_free(resp);
-        mq_entry *entries = NULL;
-        int n = 0;
-        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(stats, "offsetTable"), &entries, &n);
-        int64_t queues = int_field(qd, "readQueueNums");
-        for (int64_t q = 0; q < queues; q++) {
-            mq m = {topic, r.brokers[i].name, addr, (int32_t)q};
-            int64_t broker_off = queue_offset_call(GET_MAX_OFFSET, &m, 0), consumer_off = 0;
-            bool consumed = false;
-            for (int k = 0; k < n; k++) {
-                if (strcmp(entries[k].topic, topic) || entries[k].queue_id != q) continue;
-                consumed = true;
-                broker_off = int_field(entries[k].value, "brokerOffset");
-                consumer_off = int_field(entries[k].value, "consumerOffset");
-            }
-            if (!consumed) consumer_off = queue_offset_call(GET_MIN_OFFSET, &m, 0);
-            int64_t reset = timestamp == -1 ? queue_offset_call(GET_MAX_OFFSET, &m, 0)
-                                            : queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &m, timestamp);
-            int64_t rollback = consumer_off;
-            if (force || reset <= consumer_off) {
-                rollback = reset;
-                rmq_cmd *u = request(UPDATE_CONSUMER_OFFSET);
-                cmd_ext_set(u, "consumerGroup", group);
-                cmd_ext_set(u, "topic", topic);
-                cmd_ext_set_int(u, "queueId", q);
-                cmd_ext_set_int(u, "commitOffset", reset);
-                cmd_free(call_ok(addr, u, TIMEOUT_MS));
-            }
-            char bn[40];
-            printf("%-20s  %-20lld  %-20lld  %-20lld  %-20lld  %-20lld\n", front(r.brokers[i].name, 32, bn, sizeof bn),
-                   (long long)q, (long long)broker_off, (long long)consumer_off, (long long)reset, (long long)rollback);
-        }
-        free_mq_entries(entries, n);
-        cJSON_Delete(stats);
+    for (int i = 0; i < n; i++) {
+        char bn[40];
+        printf("%-20s  %-20lld  %-20lld  %-20lld  %-20lld  %-20lld\n", front(rows[i].broker_name, 32, bn, sizeof bn),
+               (long long)rows[i].queue_id, (long long)rows[i].broker_offset, (long long)rows[i].consumer_offset,
+               (long long)rows[i].timestamp_offset, (long long)rows[i].rollback_offset);
     }
+    free(rows);
     route_free(&r);
+    if (rc) die_err(&e);
 }
 
 void cmd_reset_offset_by_time(void)
@@ -479,34 +387,15 @@ void cmd_reset_offset_by_time(void)
     const char *group = val('g'), *topic = val('t'), *ts_str = val('s');
     int64_t timestamp = strcmp(ts_str, "now") == 0 ? -1 : timestamp_opt('s');
     bool force = bool_opt('f', true), for_cpp = has('c');
-    route r;
-    get_route(topic, &r, true);
-    mq_entry *entries = NULL;
-    int n = 0;
-    cJSON **bodies = xcalloc((size_t)r.n_brokers + 1, sizeof *bodies);
-    for (int i = 0; i < r.n_brokers; i++) {
-        const char *addr = select_addr(&r.brokers[i]);
-        if (!addr) continue;
-        rmq_cmd *req = request(INVOKE_BROKER_TO_RESET_OFFSET);
-        if (for_cpp) req->language = 1;   /* the broker answers C++ clients' body shape */
-        cmd_ext_set(req, "topic", topic);
-        cmd_ext_set(req, "group", group);
-        cmd_ext_set_int(req, "timestamp", timestamp);
-        cmd_ext_set_bool(req, "isForce", force);
-        rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
-        if (resp->code == RC_CONSUMER_NOT_ONLINE) {
-            cmd_free(resp);
-            free_bodies(bodies, r.n_brokers);
-            free_mq_entries(entries, n);
-            route_free(&r);
-            reset_offset_old(group, topic, timestamp, force, ts_str);
-            return;
-        }
-        if (resp->code != RC_SUCCESS) die_answer(resp);
-        bodies[i] = body_json(resp);
-        cmd_free(resp);
-        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(bodies[i], "offsetTable"), &entries, &n);
+    mq_entry *entries;
+    int n, n_bodies;
+    adm_err e;
+    cJSON **bodies = adm_reset_offset(group, topic, timestamp, force, for_cpp, &n_bodies, &entries, &n, &e);
+    if (!bodies && e.code == RC_CONSUMER_NOT_ONLINE) {
+        reset_offset_old(group, topic, timestamp, force, ts_str);
+        return;
     }
+    if (!bodies) die_err(&e);
     printf("rollback consumer offset by specified group[%s], topic[%s], force[%s], timestamp(string)[%s], "
            "timestamp(long)[%lld]\n",
            group, topic, force ? "true" : "false", ts_str, (long long)timestamp);
@@ -519,7 +408,5 @@ void cmd_reset_offset_by_time(void)
                (long long)off);
     }
     free_mq_entries(entries, n);
-    free_bodies(bodies, r.n_brokers);
-    route_free(&r);
+    free_bodies(bodies, n_bodies);
 }
-

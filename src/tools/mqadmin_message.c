@@ -60,20 +60,11 @@ void print_track(const message *m)
     cJSON_Delete(groups);
 }
 
-/* VIEW_MESSAGE_BY_ID at the store host written in the offset msgId. */
 static message *view_message(const char *id, int *n)
 {
-    msg_host host;
-    int64_t offset;
-    if (msg_offset_id_decode(id, &host, &offset)) die("%s is not an offset message id", id);
-    char addr[80];
-    msg_host_format(&host, addr, sizeof addr);
-    rmq_cmd *req = request(VIEW_MESSAGE_BY_ID);
-    cmd_ext_set_int(req, "offset", offset);
-    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
-    message *m = decode_messages(resp->body, resp->body_len, n);
-    cmd_free(resp);
-    if (!*n) die("query message by id finished, but no message.");
+    adm_err e;
+    message *m;
+    if (adm_view_message(id, &m, n, &e)) die_err(&e);
     return m;
 }
 
@@ -82,7 +73,7 @@ static void consume_directly(const char *group, const char *client_id, const cha
 {
     char addr[80];
     msg_host_format(&m->rec.store_host, addr, sizeof addr);
-    rmq_cmd *req = request(CONSUME_MESSAGE_DIRECTLY);
+    rmq_cmd *req = adm_request(CONSUME_MESSAGE_DIRECTLY);
     cmd_ext_set(req, "consumerGroup", group);
     cmd_ext_set(req, "clientId", client_id);
     cmd_ext_set(req, "msgId", offset_id);
@@ -111,50 +102,12 @@ void cmd_query_msg_by_id(void)
     free(ids);
 }
 
-/* QUERY_MESSAGE to every broker of the topic; keeps what matches the key. */
 static message *query_messages(const char *topic, const char *key, bool unique, int *n)
 {
-    route r;
-    get_route(topic, &r, true);
-    message *all = NULL;
-    *n = 0;
-    for (int i = 0; i < r.n_brokers; i++) {
-        const char *addr = select_addr(&r.brokers[i]);
-        if (!addr) continue;
-        rmq_cmd *req = request(QUERY_MESSAGE);
-        cmd_ext_set(req, "topic", topic);
-        cmd_ext_set(req, "key", key);
-        cmd_ext_set_int(req, "maxNum", unique ? 32 : 64);
-        cmd_ext_set_int(req, "beginTimestamp", 0);
-        cmd_ext_set_int(req, "endTimestamp", INT64_MAX);
-        cmd_ext_set_bool(req, "_UNIQUE_KEY_QUERY", unique);
-        rmq_cmd *resp = call(addr, req, TIMEOUT_MS);
-        if (resp->code != RC_SUCCESS && resp->code != 22 /* QUERY_NOT_FOUND */) die_answer(resp);
-        int k;
-        message *some = resp->code == RC_SUCCESS ? decode_messages(resp->body, resp->body_len, &k) : NULL;
-        cmd_free(resp);
-        for (int j = 0; some && j < k; j++) {
-            /* MQAdminImpl.queryMessage: the key must be one of KEYS, or the UNIQ_KEY. */
-            const char *keys = msg_props_get(&some[j].props, unique ? "UNIQ_KEY" : "KEYS");
-            bool match = false;
-            if (keys && unique) match = strcmp(keys, key) == 0;
-            for (const char *p = unique ? "" : (keys ? keys : ""); *p && !match;) {
-                size_t l = strcspn(p, " ");
-                match = l == strlen(key) && strncmp(p, key, l) == 0;
-                p += l + (p[l] == ' ');
-            }
-            if (!match) {
-                msg_props_free(&some[j].props);
-                free(some[j].raw);
-                continue;
-            }
-            all = xrealloc(all, (size_t)(*n + 1) * sizeof *all);
-            all[(*n)++] = some[j];
-        }
-        free(some);   /* the kept messages moved into `all` */
-    }
-    route_free(&r);
-    return all;
+    adm_err e;
+    message *m;
+    if (adm_query_messages(topic, key, unique, &m, n, &e)) die_err(&e);
+    return m;
 }
 
 void cmd_query_msg_by_key(void)
@@ -400,123 +353,20 @@ void cmd_consume_message(void)
     route_free(&r);
 }
 
-/* MessageClientIDSetter.createUniqID: ip, pid, a per-process number, ms since the month began, a counter. */
-static void unique_id(char out[33])
-{
-    static uint32_t process_key;
-    static uint16_t counter;
-    if (!process_key) process_key = (uint32_t)(now_ms() ^ ((int64_t)getpid() << 16));
-    time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    tm.tm_mday = 1;
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    int64_t since_month = now_ms() - (int64_t)mktime(&tm) * 1000;
-    uint8_t b[16] = {127, 0, 0, 1};
-    put_be16(b + 4, (uint16_t)getpid());
-    put_be32(b + 6, process_key);
-    put_be32(b + 10, (uint32_t)since_month);
-    put_be16(b + 14, counter++);
-    hex_upper(out, b, 16);
-}
-
-static const char *send_status(int code)
-{
-    switch (code) {
-    case RC_FLUSH_DISK_TIMEOUT: return "FLUSH_DISK_TIMEOUT";
-    case RC_FLUSH_SLAVE_TIMEOUT: return "FLUSH_SLAVE_TIMEOUT";
-    case RC_SLAVE_NOT_AVAILABLE: return "SLAVE_NOT_AVAILABLE";
-    default: return "SEND_OK";
-    }
-}
-
-/*
- * SEND_MESSAGE_V2 of one message as DefaultMQProducer sends it: a new
- * UNIQ_KEY (into uniq) and WAIT=true join `props`, all in their HashMap's
- * order. The answer, or NULL and err when the broker could not be asked.
- */
-rmq_cmd *send_one(const broker_data *bd, const char *addr, const char *topic, int32_t queue_id, msg_props *props,
-                  const char *body, char uniq[33], char *err, size_t errlen)
-{
-    char group[24];
-    unique_id(uniq);
-    snprintf(group, sizeof group, "%lld", (long long)now_ms());
-    msg_props_set(props, "UNIQ_KEY", uniq);
-    msg_props_set(props, "WAIT", "true");
-    const char **keys = xcalloc((size_t)props->count + 1, sizeof *keys);
-    int *order = xcalloc((size_t)props->count + 1, sizeof *order);
-    for (int i = 0; i < props->count; i++) keys[i] = props->items[i].key;
-    java_hash_order(keys, props->count, order);
-    msg_props ordered;
-    msg_props_init(&ordered);
-    for (int i = 0; i < props->count; i++) msg_props_set(&ordered, props->items[order[i]].key, props->items[order[i]].value);
-    size_t plen;
-    char *ptext = msg_props_encode(&ordered, &plen);
-    rmq_cmd *req = request(SEND_MESSAGE_V2);
-    cmd_ext_set(req, "a", group);
-    cmd_ext_set(req, "b", topic);
-    cmd_ext_set(req, "c", DEFAULT_TOPIC);
-    cmd_ext_set_int(req, "d", 4);
-    cmd_ext_set_int(req, "e", queue_id);
-    cmd_ext_set_int(req, "f", 0);
-    cmd_ext_set_int(req, "g", now_ms());
-    cmd_ext_set_int(req, "h", 0);
-    cmd_ext_set(req, "i", ptext);
-    cmd_ext_set_int(req, "j", 0);
-    cmd_ext_set_bool(req, "k", false);
-    cmd_ext_set_bool(req, "m", false);
-    cmd_ext_set(req, "n", bd->name);
-    cmd_set_body(req, body, strlen(body));
-    rmq_cmd *resp = call_try(addr, req, TIMEOUT_MS, err, errlen);
-    free(ptext);
-    free(keys);
-    free(order);
-    msg_props_free(&ordered);
-    return resp;
-}
-
 void cmd_send_message(void)
 {
-    const char *topic = val('t'), *body = val('p');
     if (has('i') && !has('b')) die("Broker name must be set if the queue is chosen!");
-    /* DefaultMQProducerImpl.tryToFindTopicPublishInfo: an unknown topic goes by TBW102's route (auto-creation). */
-    route r;
-    bool known = get_route(topic, &r, false);
-    if (!known) get_route(DEFAULT_TOPIC, &r, true);
-    const cJSON *qd = NULL, *q;
-    const broker_data *bd = NULL;
-    cJSON_ArrayForEach(q, r.queues) {
-        const broker_data *d = route_broker(&r, str_field(q, "brokerName"));
-        if (!d || !(int_field(q, "perm") & 2) || !int_field(q, "writeQueueNums")) continue;
-        if (has('b') && strcmp(d->name, val('b')) != 0) continue;
-        qd = q;
-        bd = d;
-        break;
-    }
-    const char *addr = bd ? select_addr(bd) : NULL;
-    if (!qd || !addr) die("No route info of this topic: %s", topic);
-    int64_t queues = int_field(qd, "writeQueueNums");
-    if (!known && queues > 4) queues = 4;   /* defaultTopicQueueNums of a topic to create */
-    int32_t queue_id = has('i') ? (int32_t)long_opt('i', 0) : (int32_t)(now_ms() % queues);
-    char uniq[33];
     msg_props props;
     msg_props_init(&props);
     if (has('k')) msg_props_set(&props, "KEYS", val('k'));
     if (has('c')) msg_props_set(&props, "TAGS", val('c'));
-    char err[256];
-    rmq_cmd *resp = send_one(bd, addr, topic, queue_id, &props, body, uniq, err, sizeof err);
-    if (!resp) die_transport(addr, err);
-    if (resp->code != RC_SUCCESS && resp->code != RC_FLUSH_DISK_TIMEOUT && resp->code != RC_FLUSH_SLAVE_TIMEOUT &&
-        resp->code != RC_SLAVE_NOT_AVAILABLE)
-        die_answer(resp);
-    int32_t qid = queue_id;
-    cmd_ext_int32(resp, "queueId", &qid);
+    adm_send_result res;
+    adm_err e;
+    if (adm_send_message(val('t'), val('b'), has('i') ? (int32_t)long_opt('i', 0) : -1, &props, val('p'), &res, &e))
+        die_err(&e);
     printf("%-32s  %-4s  %-20s    %s\n", "#Broker Name", "#QID", "#Send Result", "#MsgId");
     char qs[16];
-    snprintf(qs, sizeof qs, "%d", qid);
-    printf("%-32s  %-4s  %-20s    %s\n", bd->name, qs, send_status(resp->code), uniq);
-    cmd_free(resp);
+    snprintf(qs, sizeof qs, "%d", res.queue_id);
+    printf("%-32s  %-4s  %-20s    %s\n", res.broker_name, qs, send_status(res.code), res.msg_id);
     msg_props_free(&props);
-    route_free(&r);
 }
-

@@ -22,7 +22,7 @@ void cmd_update_kv_config(void)
 void cmd_delete_kv_config(void)
 {
     for (int i = 0; i < n_namesrvs; i++) {
-        rmq_cmd *req = request(DELETE_KV_CONFIG);
+        rmq_cmd *req = adm_request(DELETE_KV_CONFIG);
         cmd_ext_set(req, "namespace", val('s'));
         cmd_ext_set(req, "key", val('k'));
         cmd_free(call_ok(namesrvs[i], req, TIMEOUT_MS));
@@ -33,7 +33,7 @@ void cmd_delete_kv_config(void)
 void cmd_get_namesrv_config(void)
 {
     for (int i = 0; i < n_namesrvs; i++) {
-        rmq_cmd *resp = call_ok(namesrvs[i], request(GET_NAMESRV_CONFIG), TIMEOUT_MS);
+        rmq_cmd *resp = call_ok(namesrvs[i], adm_request(GET_NAMESRV_CONFIG), TIMEOUT_MS);
         printf("============%s============\n", namesrvs[i]);
         print_properties(resp->body, resp->body_len);
         cmd_free(resp);
@@ -57,17 +57,17 @@ void cmd_update_namesrv_config(void)
 void cmd_wipe_write_perm(void)
 {
     for (int i = 0; i < n_namesrvs; i++) {
-        rmq_cmd *req = request(WIPE_WRITE_PERM_OF_BROKER);
+        rmq_cmd *req = adm_request(WIPE_WRITE_PERM_OF_BROKER);
         cmd_ext_set(req, "brokerName", val('b'));
-        char err[256];
-        rmq_cmd *resp = call_try(namesrvs[i], req, TIMEOUT_MS, err, sizeof err);
+        adm_err e;
+        rmq_cmd *resp = adm_call(namesrvs[i], req, TIMEOUT_MS, &e);
         int64_t count = 0;
         if (resp && resp->code == RC_SUCCESS && cmd_ext_int64(resp, "wipeTopicCount", &count) == EXT_OK) {
             printf("wipe write perm of broker[%s] in name server[%s] OK, %lld\n", val('b'), namesrvs[i], (long long)count);
         } else {
             printf("wipe write perm of broker[%s] in name server[%s] Failed\n", val('b'), namesrvs[i]);
             if (resp) die_answer(resp);
-            die_transport(namesrvs[i], err);
+            die_err(&e);
         }
         cmd_free(resp);
     }

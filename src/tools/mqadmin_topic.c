@@ -25,7 +25,7 @@ static const char *perm_string(int64_t perm, char *buf)
 void put_kv_config(const char *ns, const char *key, const char *value)
 {
     for (int i = 0; i < n_namesrvs; i++) {
-        rmq_cmd *req = request(PUT_KV_CONFIG);
+        rmq_cmd *req = adm_request(PUT_KV_CONFIG);
         cmd_ext_set(req, "namespace", ns);
         cmd_ext_set(req, "key", key);
         cmd_ext_set(req, "value", value);
@@ -43,7 +43,7 @@ void cmd_update_topic(void)
     int n;
     const char **addrs = target_brokers(&ci, &n);
     for (int i = 0; i < n; i++) {
-        rmq_cmd *req = request(UPDATE_AND_CREATE_TOPIC);
+        rmq_cmd *req = adm_request(UPDATE_AND_CREATE_TOPIC);
         cmd_ext_set(req, "topic", topic);
         cmd_ext_set(req, "defaultTopic", DEFAULT_TOPIC);
         cmd_ext_set_int(req, "readQueueNums", rq);
@@ -97,13 +97,13 @@ void delete_topic(const char *cluster, const char *topic)
     int n;
     const char **addrs = cluster_addrs(&ci, cluster, false, &n);
     for (int i = 0; i < n; i++) {
-        rmq_cmd *req = request(DELETE_TOPIC_IN_BROKER);
+        rmq_cmd *req = adm_request(DELETE_TOPIC_IN_BROKER);
         cmd_ext_set(req, "topic", topic);
         cmd_free(call_ok(addrs[i], req, TIMEOUT_MS));
     }
     printf("delete topic [%s] from cluster [%s] success.\n", topic, cluster);
     for (int i = 0; i < n_namesrvs; i++) {
-        rmq_cmd *req = request(DELETE_TOPIC_IN_NAMESRV);
+        rmq_cmd *req = adm_request(DELETE_TOPIC_IN_NAMESRV);
         cmd_ext_set(req, "topic", topic);
         cmd_ext_set(req, "clusterName", cluster);
         cmd_free(call_ok(namesrvs[i], req, TIMEOUT_MS));
@@ -117,10 +117,9 @@ void cmd_delete_topic(void) { delete_topic(val('c'), val('t')); }
 
 cJSON *topic_list(void)
 {
-    rmq_cmd *resp = namesrv_call(request(GET_ALL_TOPIC_LIST_FROM_NAMESERVER));
-    if (resp->code != RC_SUCCESS) die_answer(resp);
-    cJSON *j = body_json(resp);
-    cmd_free(resp);
+    adm_err e;
+    cJSON *j = adm_topic_list(&e);
+    if (!j) die_err(&e);
     return j;
 }
 
@@ -129,7 +128,7 @@ cJSON *consume_by_who(const route *r, const char *topic)
 {
     const char *addr = r->n_brokers ? select_addr(&r->brokers[0]) : NULL;
     if (!addr) return NULL;
-    rmq_cmd *req = request(QUERY_TOPIC_CONSUME_BY_WHO);
+    rmq_cmd *req = adm_request(QUERY_TOPIC_CONSUME_BY_WHO);
     cmd_ext_set(req, "topic", topic);
     rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
     cJSON *j = body_json(resp);
@@ -267,57 +266,17 @@ void cmd_topic_route(void)
     route_free(&r);
 }
 
-int cmp_mq_entry(const void *a, const void *b)
-{
-    const mq_entry *x = a, *y = b;
-    int c = strcmp(x->topic, y->topic);
-    if (!c) c = strcmp(x->broker_name, y->broker_name);
-    return c ? c : x->queue_id - y->queue_id;
-}
-
-/* Appends the entries of an offsetTable-like object keyed by MessageQueue. */
-void collect_mq_entries(const cJSON *table, mq_entry **out, int *n)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, table) {
-        cJSON *key = fjson_parse_key(e, NULL);
-        if (!key) continue;
-        *out = xrealloc(*out, (size_t)(*n + 1) * sizeof **out);
-        (*out)[(*n)++] = (mq_entry){xstrdup(str_field(key, "topic")), xstrdup(str_field(key, "brokerName")),
-                                    (int32_t)int_field(key, "queueId"), e};
-        cJSON_Delete(key);
-    }
-}
-
-void free_mq_entries(mq_entry *e, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(e[i].topic);
-        free(e[i].broker_name);
-    }
-    free(e);
-}
-
 void cmd_topic_status(void)
 {
     const char *topic = val('t');
     route r;
     get_route(topic, &r, true);
-    cJSON **bodies = xcalloc((size_t)r.n_brokers + 1, sizeof *bodies);
-    mq_entry *entries = NULL;
-    int n = 0;
-    for (int i = 0; i < r.n_brokers; i++) {
-        const char *addr = select_addr(&r.brokers[i]);
-        if (!addr) continue;
-        rmq_cmd *req = request(GET_TOPIC_STATS_INFO);
-        cmd_ext_set(req, "topic", topic);
-        rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
-        bodies[i] = body_json(resp);
-        cmd_free(resp);
-        collect_mq_entries(cJSON_GetObjectItemCaseSensitive(bodies[i], "offsetTable"), &entries, &n);
-    }
+    mq_entry *entries;
+    int n, n_bodies;
+    adm_err e;
+    cJSON **bodies = adm_topic_stats(&r, topic, &n_bodies, &entries, &n, &e);
+    if (!bodies) die_err(&e);
     if (!n) die("Not found the topic stats info");
-    qsort(entries, (size_t)n, sizeof *entries, cmp_mq_entry);
     printf("%-32s  %-4s  %-20s  %-20s    %s\n", "#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Last Updated");
     for (int i = 0; i < n; i++) {
         char when[64] = "", bn[40];
@@ -328,8 +287,7 @@ void cmd_topic_status(void)
                (long long)int_field(entries[i].value, "maxOffset"), when);
     }
     free_mq_entries(entries, n);
-    for (int i = 0; i < r.n_brokers; i++) cJSON_Delete(bodies[i]);
-    free(bodies);
+    free_bodies(bodies, n_bodies);
     route_free(&r);
 }
 
@@ -360,8 +318,8 @@ void cmd_topic_cluster_list(void)
 /* An answer with a JSON body, or NULL: statsAll skips what a broker cannot tell it. */
 static cJSON *try_json(const char *addr, rmq_cmd *req)
 {
-    char err[256];
-    rmq_cmd *resp = call_try(addr, req, TIMEOUT_MS, err, sizeof err);
+    adm_err e;
+    rmq_cmd *resp = adm_call(addr, req, TIMEOUT_MS, &e);
     const char *why;
     cJSON *j = resp && resp->code == RC_SUCCESS && resp->body_len
                    ? fjson_parse((const char *)resp->body, resp->body_len, &why)
@@ -373,7 +331,7 @@ static cJSON *try_json(const char *addr, rmq_cmd *req)
 /* VIEW_BROKER_STATS_DATA: adds the minute TPS and compute24HourSum (day, else hour, else minute sum). */
 static void add_stats(const char *addr, const char *name, const char *key, double *tps, int64_t *day)
 {
-    rmq_cmd *req = request(VIEW_BROKER_STATS_DATA);
+    rmq_cmd *req = adm_request(VIEW_BROKER_STATS_DATA);
     cmd_ext_set(req, "statsName", name);
     cmd_ext_set(req, "statsKey", key);
     cJSON *j = try_json(addr, req);
@@ -405,7 +363,7 @@ static int64_t accumulation(const route *r, const char *group, const char *topic
     for (int i = 0; i < r->n_brokers; i++) {
         const char *addr = select_addr(&r->brokers[i]);
         if (!addr) continue;
-        rmq_cmd *req = request(GET_CONSUME_STATS);
+        rmq_cmd *req = adm_request(GET_CONSUME_STATS);
         cmd_ext_set(req, "consumerGroup", group);
         cmd_ext_set(req, "topic", topic);
         cJSON *j = try_json(addr, req);
@@ -425,7 +383,7 @@ static void print_topic_stats(const char *topic, bool active_only)
     const char *first = r.n_brokers ? select_addr(&r.brokers[0]) : NULL;
     cJSON *groups = NULL;
     if (first) {
-        rmq_cmd *req = request(QUERY_TOPIC_CONSUME_BY_WHO);
+        rmq_cmd *req = adm_request(QUERY_TOPIC_CONSUME_BY_WHO);
         cmd_ext_set(req, "topic", topic);
         groups = try_json(first, req);
     }
