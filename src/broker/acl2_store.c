@@ -358,7 +358,10 @@ static int persist(const auth *a, char *err, size_t errlen)
     for (int i = 0; i < a->n_acls; i++) cJSON_AddItemToArray(acls, auth_acl_to_json(a->acls[i]));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    int rc = write_file_atomic(a->path, text, strlen(text));
+    /* config/ may not exist yet: the first users come before the first topics.json. */
+    char *config_dir = xstrndup(a->path, strlen(a->path) - strlen("/auth.json"));
+    int rc = mkdirs(config_dir) || write_file_atomic(a->path, text, strlen(text));
+    free(config_dir);
     free(text);
     if (rc) {
         log_error("auth", "cannot write %s", a->path);
