@@ -11,7 +11,7 @@ import java.lang.annotation.Target;
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.TYPE)
-@interface Cluster {
+public @interface Cluster {
     /**
      * Contents of $ROCKETMQ_HOME/conf/plain_acl.yml; non-empty turns on aclEnable=true.
      * The file must have an account with accessKey ADMIN_KEY / secretKey ADMIN_SECRET and
@@ -25,6 +25,9 @@ import java.lang.annotation.Target;
      * certificate and makes the class's admin client use TLS.
      */
     String brokerTlsMode() default "";
+
+    /** More broker.conf lines ("key=value\n..."), e.g. ACL 2.0's authenticationEnabled=true. */
+    String brokerConf() default "";
 
     String ADMIN_KEY = "compatAdmin";
     String ADMIN_SECRET = "compatAdminSecret";

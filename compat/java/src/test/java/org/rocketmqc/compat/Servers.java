@@ -46,7 +46,7 @@ public final class Servers implements AutoCloseable {
         nameSrv = "127.0.0.1:" + nsPort;
         brokerAddr = "127.0.0.1:" + brokerPort;
 
-        String nsTls = "", brokerTls = "", brokerAcl = "";
+        String nsTls = "", brokerTls = "", brokerAcl = "", brokerMore = spec != null ? spec.brokerConf() : "";
         if (spec != null && !spec.brokerTlsMode().isEmpty()) {
             String files = SelfSignedCert.write(dir);
             nsTls = "tls.server.mode=permissive\n" + files;
@@ -70,7 +70,7 @@ public final class Servers implements AutoCloseable {
             "storePathRootDir=" + dir + "/store", "mappedFileSizeCommitLog=67108864",
             "flushDiskType=ASYNC_FLUSH", "enablePropertyFilter=true",
             "messageDelayLevel=" + DELAY_LEVELS,
-            "transactionTimeOut=1000", "transactionCheckInterval=1000", "") + brokerTls + brokerAcl);
+            "transactionTimeOut=1000", "transactionCheckInterval=1000", "") + brokerTls + brokerAcl + brokerMore);
         broker = start(build, "mqbroker", "broker.log", "-c", brokerConf.toString(), "-n", nameSrv);
         waitPort(brokerPort);
         Thread.sleep(300); // the broker registers with the name server right after it listens
