@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "meta/meta.h"
 #include "schedule.h"
 #include "sysqueue.h"
+#include "timer_store.h"
 
 #define MAX_LEVELS MSG_MAX_DELAY_LEVELS
 #define READ_BATCH 32            /* records per store read */
@@ -48,8 +50,9 @@ struct schedule_service {
     int64_t timer_armed_due;     /* 0 = not armed */
     int64_t scanned_upto;        /* every timer offset below is in the heap or delivered */
     timer_entry delivered;       /* watermark: everything ordered at or before it is delivered */
-    char *progress_path;
-    char *progress_written;      /* what the file holds, to skip rewriting it unchanged */
+    timer_store *files;          /* timerwheel, timerlog/, config/timercheck */
+    int64_t filed_upto;          /* timer offsets below have a unit in the timer log */
+    int64_t last_filed;          /* queue offset of the newest unit's message, -1 = none */
 };
 
 /*
@@ -218,7 +221,13 @@ static void timer_arm(schedule_service *s)
     s->timer_armed_due = due;
 }
 
-/* The due time of a parked message: TIMER_OUT_MS, never before its store time. */
+/*
+ * The due time of a parked message from its TIMER_OUT_MS, never before its
+ * store time. Apache's send path rounds TIMER_OUT_MS down to a slot (a
+ * multiple of timerPrecisionMs) and delivers once that slot has passed, so a
+ * multiple of the precision is due one slot later; ours keeps the
+ * millisecond the client asked for.
+ */
 static int64_t timer_due(const char *props, uint32_t props_len, int64_t store_ts)
 {
     const char *v;
@@ -230,8 +239,12 @@ static int64_t timer_due(const char *props, uint32_t props_len, int64_t store_ts
         buf[n] = 0;
         if (parse_int64(buf, &out) != RMQ_OK) out = 0;
     }
+    if (out % TIMER_PRECISION_MS == 0) out += TIMER_PRECISION_MS;
     return out > store_ts ? out : store_ts;
 }
+
+/* The wheel slot a due time is filed under: Apache's rounding of TIMER_OUT_MS. */
+static int64_t timer_slot(int64_t due) { return (due - 1) / TIMER_PRECISION_MS * TIMER_PRECISION_MS; }
 
 static void timer_add(schedule_service *s, int64_t offset, int64_t due)
 {
@@ -241,6 +254,26 @@ static void timer_add(schedule_service *s, int64_t offset, int64_t due)
     /* Keep the delivery order monotonic so the watermark stays exact (clock steps back). */
     if (entry_before(&e, &s->delivered)) e.due = s->delivered.due + 1;
     heap_push(s, e);
+}
+
+/* Delivers the heap top: RMQ_OK (gone from the heap), RMQ_AGAIN (store refused, kept), RMQ_ERR (shutting down). */
+static int timer_deliver_top(schedule_service *s)
+{
+    timer_entry e = s->heap[0];
+    store_get_result res;
+    if (store_get_messages(s->b->store, "", TOPIC_TIMER, 0, e.offset, 1, NULL, &res)) return RMQ_ERR;
+    msg_record r;
+    const char *why = "not in the store any more";
+    int rc = RMQ_ERR;
+    if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
+        rc = deliver_record(s, &r, "timer");
+    else
+        log_error("schedule", "timer message at offset %" PRId64 ": %s, skipped", e.offset, why);
+    store_get_result_release(&res);
+    if (rc == RMQ_AGAIN) return RMQ_AGAIN;
+    heap_pop(s);
+    s->delivered = e;
+    return RMQ_OK;
 }
 
 static void timer_run(evutil_socket_t fd, short what, void *arg)
@@ -255,93 +288,162 @@ static void timer_run(evutil_socket_t fd, short what, void *arg)
             s->timer_armed_due = now;
             return;
         }
-        timer_entry e = s->heap[0];
-        store_get_result res;
-        if (store_get_messages(s->b->store, "", TOPIC_TIMER, 0, e.offset, 1, NULL, &res)) return;
-        msg_record r;
-        const char *why = "not in the store any more";
-        int rc = RMQ_ERR;
-        if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
-            rc = deliver_record(s, &r, "timer");
-        else
-            log_error("schedule", "timer message at offset %" PRId64 ": %s, skipped", e.offset, why);
-        store_get_result_release(&res);
+        int rc = timer_deliver_top(s);
+        if (rc == RMQ_ERR) return;
         if (rc == RMQ_AGAIN) {
             struct timeval tv = {RETRY_AFTER_ERROR_MS / 1000, 0};
             evtimer_add(s->timer_ev, &tv);
             s->timer_armed_due = now + RETRY_AFTER_ERROR_MS;
             return;
         }
-        heap_pop(s);
-        s->delivered = e;
     }
     timer_arm(s);
 }
 
-static bool timer_rebuild_visit(void *ctx, const msg_record *r)
+/* ---- 5.x timer: Apache's timer files (timer_store.h) ---- */
+
+/* The parked message at a commit-log offset; RMQ_ERR when it is gone or not a timer message. */
+static int timer_record_at(schedule_service *s, int64_t phys, store_slice *sl, msg_record *r)
 {
-    schedule_service *s = ctx;
-    timer_entry e = {timer_due(r->props, r->props_len, r->store_timestamp), r->queue_offset};
-    if (entry_before(&s->delivered, &e)) heap_push(s, e);
+    const char *why;
+    if (store_get_record(s->b->store, phys, sl)) return RMQ_ERR;
+    if (msg_record_decode(sl->data, sl->len, r, &why) == RMQ_OK && r->queue_id == 0 &&
+        r->topic_len == strlen(TOPIC_TIMER) && memcmp(r->topic, TOPIC_TIMER, r->topic_len) == 0)
+        return RMQ_OK;
+    store_slice_release(sl);
+    return RMQ_ERR;
+}
+
+/* Files a parked record in the timer log under SLOT (its own unless told). */
+static bool timer_file_record(schedule_service *s, const msg_record *r, int64_t slot)
+{
+    char topic[MSG_MAX_TOPIC_LEN + 1] = "";
+    sysqueue_prop(r, "REAL_TOPIC", topic, sizeof topic);
+    if (timer_store_append(s->files, now_ms(), TIMER_MAGIC_DEFAULT, slot, r->phys_offset, (int32_t)r->total_size,
+                           java_string_hash(topic, strlen(topic))))
+        return false;
+    s->last_filed = r->queue_offset;
     return true;
 }
 
-/* Reads every parked message from `from` on into the heap (start-up). */
-static void timer_rebuild(schedule_service *s, int64_t from)
+static bool timer_file_visit(void *ctx, const msg_record *r)
 {
-    int64_t min = store_min_offset_in_queue(s->b->store, TOPIC_TIMER, 0);
-    s->scanned_upto = from > min ? from : min;
-    if (sysqueue_scan(s->b->store, "", TOPIC_TIMER, &s->scanned_upto, timer_rebuild_visit, s)) return;
-    log_info("schedule", "timer: %zu messages pending, scanned up to offset %" PRId64, s->n_heap, s->scanned_upto);
+    schedule_service *s = ctx;
+    if (r->queue_offset >= s->scanned_upto) return false;
+    return timer_file_record(s, r, timer_slot(timer_due(r->props, r->props_len, r->store_timestamp)));
 }
 
-/* The lowest offset still pending: where the next start-up must read from. */
-static int64_t timer_scan_from(const schedule_service *s)
+/*
+ * Files what arrived since the last save, then makes the newest unit name the
+ * newest parked message: Apache's recovery resumes reading the timer queue
+ * after the message of the last unit, so anything past it would be put on
+ * the wheel twice. When that message was delivered already, its unit goes
+ * under a slot before READ_MS, which no one reads again.
+ */
+static void timer_file_arrivals(schedule_service *s, int64_t read_ms)
 {
-    int64_t low = s->scanned_upto;
-    for (size_t i = 0; i < s->n_heap; i++)
-        if (s->heap[i].offset < low) low = s->heap[i].offset;
-    return low;
+    int64_t cursor = s->filed_upto;
+    sysqueue_scan(s->b->store, "", TOPIC_TIMER, &cursor, timer_file_visit, s);
+    s->filed_upto = cursor;
+    if (s->scanned_upto == 0 || s->last_filed == s->scanned_upto - 1) return;
+    store_get_result res;
+    msg_record r;
+    const char *why;
+    if (store_get_messages(s->b->store, "", TOPIC_TIMER, 0, s->scanned_upto - 1, 1, NULL, &res)) return;
+    if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
+        timer_file_record(s, &r, read_ms - TIMER_PRECISION_MS);
+    store_get_result_release(&res);
 }
 
-static void timer_progress_load(schedule_service *s, int64_t *scan_from)
+/* Every slot before it has been delivered: Apache's lastReadTimeMs. */
+static int64_t timer_read_ms(const schedule_service *s)
 {
-    *scan_from = 0;
-    size_t len;
-    char *text = read_file_or_bak(s->progress_path, &len);
-    if (!text) return;
-    cJSON *root = cJSON_Parse(text);
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "scanFrom");
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "deliveredDue");
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "deliveredOffset");
-    if (cJSON_IsNumber(f) && cJSON_IsNumber(d) && cJSON_IsNumber(o)) {
-        *scan_from = (int64_t)f->valuedouble;
-        s->delivered = (timer_entry){(int64_t)d->valuedouble, (int64_t)o->valuedouble};
-    } else {
-        log_warn("schedule", "%s is malformed; timer messages are read from the start", s->progress_path);
+    if (s->n_heap) return timer_slot(s->heap[0].due);
+    if (s->delivered.offset >= 0) return timer_slot(s->delivered.due) + TIMER_PRECISION_MS;
+    return now_ms() / TIMER_PRECISION_MS * TIMER_PRECISION_MS;
+}
+
+static void timer_save(schedule_service *s)
+{
+    int64_t read_ms = timer_read_ms(s);
+    timer_file_arrivals(s, read_ms);
+    timer_checkpoint cp = {.last_read_ms = read_ms, .queue_offset = s->scanned_upto,
+                           .master_queue_offset = s->scanned_upto};
+    timer_store_save(s->files, &cp);
+    timer_store_clean(s->files, store_commitlog_min_offset(s->b->store));
+}
+
+/*
+ * A clean stop must not leave a slot half delivered: the checkpoint can only
+ * say "every slot before this one". The rest of the slot is due within one
+ * precision; wait for it and deliver it.
+ */
+static void timer_finish_slot(schedule_service *s)
+{
+    while (s->n_heap && s->delivered.offset >= 0 && timer_slot(s->heap[0].due) == timer_slot(s->delivered.due)) {
+        int64_t wait = s->heap[0].due - now_ms();
+        if (wait > 0) usleep((useconds_t)wait * 1000);
+        if (timer_deliver_top(s) != RMQ_OK) return;
     }
-    cJSON_Delete(root);
-    free(text);
+}
+
+static bool timer_wheel_visit(void *ctx, const timer_unit *u)
+{
+    schedule_service *s = ctx;
+    if ((u->magic & TIMER_MAGIC_DELETE) && !(u->magic & TIMER_MAGIC_ROLL)) return true;  /* a cancel mark */
+    store_slice sl;
+    msg_record r;
+    if (timer_record_at(s, u->phys_offset, &sl, &r)) return true;  /* gone with its commit-log file */
+    if (r.queue_offset < s->scanned_upto)
+        heap_push(s, (timer_entry){timer_due(r.props, r.props_len, r.store_timestamp), r.queue_offset});
+    store_slice_release(&sl);
+    return true;
+}
+
+static bool timer_rebuild_visit(void *ctx, const msg_record *r)
+{
+    heap_push(ctx, (timer_entry){timer_due(r->props, r->props_len, r->store_timestamp), r->queue_offset});
+    return true;
+}
+
+/*
+ * Start-up, the way Apache's TimerMessageStore.recover reads its files:
+ * pending are the units filed under slots from the checkpoint's read time on
+ * whose message lies below its queue offset, and every parked message from
+ * that offset on. Works on a store written by either broker.
+ */
+static void timer_rebuild(schedule_service *s)
+{
+    store *st = s->b->store;
+    int64_t min = store_min_offset_in_queue(st, TOPIC_TIMER, 0), max = store_max_offset_in_queue(st, TOPIC_TIMER, 0);
+    timer_checkpoint cp;
+    int64_t from = min;
+    if (timer_store_checkpoint(s->files, &cp)) {
+        from = cp.queue_offset < cp.master_queue_offset ? cp.queue_offset : cp.master_queue_offset;
+        from = from < min ? min : from > max ? max : from;
+        s->scanned_upto = from;
+        timer_store_walk(s->files, cp.last_read_ms, timer_wheel_visit, s);
+    }
+    size_t walked = s->n_heap;
+    /* Messages the log names already keep their units (a save cut short by a crash). */
+    timer_unit last;
+    store_slice sl;
+    msg_record r;
+    if (timer_store_last_unit(s->files, &last) && timer_record_at(s, last.phys_offset, &sl, &r) == RMQ_OK) {
+        s->last_filed = r.queue_offset;
+        store_slice_release(&sl);
+    }
+    s->scanned_upto = from;
+    if (sysqueue_scan(st, "", TOPIC_TIMER, &s->scanned_upto, timer_rebuild_visit, s)) return;
+    s->filed_upto = s->last_filed + 1 > from ? s->last_filed + 1 : from;
+    log_info("schedule", "timer: %zu messages pending (%zu from the wheel), queue read from %" PRId64 " to %" PRId64,
+             s->n_heap, walked, from, s->scanned_upto);
 }
 
 static void persist(schedule_service *s)
 {
     delay_offset_persist(s->b->delay_offsets);
-    if (!s->started) return;
-    char *text = str_printf("{\n\t\"scanFrom\":%" PRId64 ",\n\t\"deliveredDue\":%" PRId64
-                            ",\n\t\"deliveredOffset\":%" PRId64 "\n}",
-                            timer_scan_from(s), s->delivered.due, s->delivered.offset);
-    if (s->progress_written && strcmp(text, s->progress_written) == 0) {
-        free(text);
-        return;
-    }
-    if (write_file_atomic(s->progress_path, text, strlen(text))) {
-        log_error("schedule", "cannot write %s", s->progress_path);
-        free(text);
-        return;
-    }
-    free(s->progress_written);
-    s->progress_written = text;
+    if (s->started) timer_save(s);
 }
 
 static void persist_cb(evutil_socket_t fd, short what, void *arg) { persist(arg); }
@@ -357,7 +459,11 @@ schedule_service *schedule_new(broker *b, char *err, size_t errlen)
         return NULL;
     }
     s->delivered = (timer_entry){INT64_MIN, -1};
-    s->progress_path = str_printf("%s/config/timerProgress.json", b->cfg.storePathRootDir);
+    s->last_filed = -1;
+    if (!(s->files = timer_store_open(b->cfg.storePathRootDir, TIMER_PRECISION_MS, err, errlen))) {
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -373,9 +479,7 @@ void schedule_start(schedule_service *s)
         dl->timer = evtimer_new(s->b->base, level_run, dl);
         level_arm(dl, now_ms());
     }
-    int64_t from;
-    timer_progress_load(s, &from);
-    timer_rebuild(s, from);
+    timer_rebuild(s);
     s->timer_ev = evtimer_new(s->b->base, timer_run, s);
     timer_arm(s);
     s->persist_ev = event_new(s->b->base, -1, EV_PERSIST, persist_cb, s);
@@ -387,14 +491,14 @@ void schedule_start(schedule_service *s)
 void schedule_free(schedule_service *s)
 {
     if (!s) return;
+    if (s->started) timer_finish_slot(s);
     persist(s);
     for (int i = 0; i < s->n_levels; i++)
         if (s->levels[i].timer) event_free(s->levels[i].timer);
     if (s->timer_ev) event_free(s->timer_ev);
     if (s->persist_ev) event_free(s->persist_ev);
     free(s->heap);
-    free(s->progress_path);
-    free(s->progress_written);
+    timer_store_close(s->files);
     free(s);
 }
 

@@ -11,11 +11,13 @@
  *    the send path parks the message in rmq_sys_wheel_timer queue 0 with
  *    TIMER_OUT_MS = due time (schedule_timer_redirect). In memory a min-heap of
  *    (due, queue offset) holds every pending one (16 bytes each) and one timer
- *    is armed for the heap top. Delivery runs in due order, so progress is a
- *    watermark (due, offset) plus the lowest pending offset, persisted in
- *    config/timerProgress.json; at start the heap is rebuilt by reading the
- *    queue from that offset and skipping what the watermark covers.
- *
+ *    is armed for the heap top, so delivery is to the millisecond. On disk the
+ *    pending ones are kept as Apache 5.x keeps them (timer_store.h): every
+ *    save files the messages parked since in the timer log under their wheel
+ *    slot and writes config/timercheck (slots before the heap top's are
+ *    delivered; the queue is filed up to its end). At start the heap is
+ *    rebuilt from the wheel and the queue's tail the way Apache's recovery
+ *    reads them, so pending timers move between the two brokers both ways.
  * Delivery is at least once: a crash between a delivery and the next
  * persist (every 10 s and at shutdown) delivers those messages again, as
  * Apache does. Everything runs on the broker's event-loop thread.
@@ -32,6 +34,7 @@
 #define TOPIC_TIMER "rmq_sys_wheel_timer"   /* TimerMessageStore.TIMER_TOPIC */
 #define SCHEDULE_PERSIST_INTERVAL_MS 10000  /* flushDelayOffsetInterval */
 #define TIMER_MAX_DELAY_MS (3LL * 24 * 3600 * 1000)  /* timerMaxDelaySec: 3 days */
+#define TIMER_PRECISION_MS 1000                       /* timerPrecisionMs: one wheel slot */
 
 typedef struct schedule_service schedule_service;
 
@@ -39,7 +42,7 @@ typedef struct schedule_service schedule_service;
 schedule_service *schedule_new(broker *b, char *err, size_t errlen);
 /* Rebuilds the timer heap from the store and arms every level (masters only). */
 void schedule_start(schedule_service *s);
-/* Persists delay offsets and timer progress, frees. */
+/* Delivers the rest of a half-delivered timer slot, persists delay offsets and timer files, frees. */
 void schedule_free(schedule_service *s);
 
 /* The store's arrival hook, for appends to SCHEDULE_TOPIC_XXXX and rmq_sys_wheel_timer. */

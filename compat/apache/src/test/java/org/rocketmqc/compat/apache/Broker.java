@@ -8,8 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.rocketmq.common.protocol.body.ClusterInfo;
-import org.apache.rocketmq.common.protocol.route.BrokerData;
 
 /**
  * A broker of either implementation. Configure with the chained setters, then start();
@@ -134,8 +132,8 @@ public final class Broker {
 
     private boolean registered(NameServer ns) {
         try {
-            ClusterInfo ci = ns.admin().examineBrokerClusterInfo();
-            BrokerData bd = ci.getBrokerAddrTable().get(brokerName);
+            // var: ClusterInfo and BrokerData moved packages in 5.x; compat/apache5 compiles this too.
+            var bd = ns.admin().examineBrokerClusterInfo().getBrokerAddrTable().get(brokerName);
             return bd != null && addr().equals(bd.getBrokerAddrs().get(brokerId));
         } catch (Exception e) {
             return false;

@@ -40,6 +40,8 @@ import java.util.stream.Stream;
  * - Versions: mqadmin and the client on the tests' classpath are rocketmq-tools/-client
  *   4.9.8; Apache's servers are 4.9.7 (servers/pom.xml says why). Classpaths come from
  *   target/tools.classpath and target/servers.classpath, written by the pom.
+ * - compat/apache5 compiles this harness (not its tests) against the 5.3.3 client and runs
+ *   Apache 5.3.3's servers with it: nothing here names a class whose package moved in 5.x.
  * - Java 17: Apache's store unmaps files through DirectByteBuffer's cleaner; APACHE_JVM_FLAGS
  *   has the two --add-opens it needs (java.base/java.nio, java.base/jdk.internal.ref).
  *   Apache's servers run with tls.server.mode=disabled: the tests speak plain TCP, and the
