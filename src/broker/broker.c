@@ -16,6 +16,7 @@
 #include "broker.h"
 #include "clients.h"
 #include "pop.h"
+#include "replicas.h"
 #include "registration.h"
 #include "schedule.h"
 #include "slave_sync.h"
@@ -284,6 +285,7 @@ static int start_ha(broker *b, char *err, size_t errlen)
     hc.listen_port = b->cfg.haListenPort;
     hc.commitlog_segment_size = b->cfg.mappedFileSizeCommitLog;
     if (broker_is_slave(b)) hc.master_address = b->cfg.haMasterAddress;
+    if (b->replicas) replicas_ha_config(b->replicas, &hc);
     b->ha = ha_new(b->base, b->store, &hc, err, errlen);
     return b->ha ? RMQ_OK : RMQ_ERR;
 }
@@ -321,6 +323,8 @@ static int open_metadata(broker *b, char *err, size_t errlen)
 
 static void close_all(broker *b)
 {
+    replicas_free(b->replicas);   /* its timers use the HA service and the client */
+    b->replicas = NULL;
     metrics_server_free(b->metrics);
     ha_free(b->ha);
     b->ha = NULL;  /* late register answers must not reach it */
@@ -392,6 +396,11 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
+    /* Controller mode: the controller decides the role before the role's services exist. */
+    if (b->cfg.enableControllerMode && !(b->replicas = replicas_bootstrap(b, err, sizeof err))) {
+        fprintf(stderr, "mqbroker: controller: %s\n", err);
+        goto out;
+    }
     clients_hooks hooks = {.consumer_group_seen = consumer_group_seen, .notify_enabled = notify_enabled, .arg = b};
     b->clients = clients_new(&hooks);
     b->pull_hold = pull_hold_new(b);
@@ -430,6 +439,7 @@ int broker_run(const broker_config *cfg)
         rmq_server_set_hook(b->server, access_hook, b);
         rmq_server_set_hook(b->fast_server, access_hook, b);
     }
+    if (b->replicas) replicas_start(b->replicas);
     store_start(b->store);
     if (b->schedule) schedule_start(b->schedule);
     if (b->pop && !broker_is_slave(b)) pop_start(b->pop);

@@ -36,6 +36,16 @@ typedef struct broker_config {
     int listenPort;
     int haListenPort;
     char *haMasterAddress;     /* slave: the master's HA "ip:port"; unset = learnt from REGISTER_BROKER */
+    /* Controller mode (5.x automatic failover, src/broker/replicas.h): Apache's keys. */
+    bool enableControllerMode;
+    char *controllerAddr;              /* ';'-separated */
+    int64_t syncBrokerMetadataPeriod;  /* GET_REPLICA_INFO, ms */
+    int64_t checkSyncStateSetPeriod;   /* SyncStateSet shrink check, ms */
+    int brokerHeartbeatInterval;       /* BROKER_HEARTBEAT to the controller, ms */
+    int64_t controllerHeartBeatTimeoutMills;
+    int brokerElectionPriority;
+    bool allAckInSyncStateSet;         /* sends wait for every SyncStateSet member */
+    int64_t haMaxTimeSlaveNotCatchup;  /* a member this long behind leaves the SyncStateSet */
     char *listenAddress;       /* ours: bind address (default 0.0.0.0) */
     char *namesrvAddr;         /* ';'-separated */
     char *storePathRootDir;
@@ -157,6 +167,7 @@ typedef struct broker {
     struct event *register_periodic_ev;    /* 10 s after start, then every registerNameServerPeriod */
     struct ha_service *ha;                 /* replication (src/ha/ha.h) */
     struct slave_sync *slave_sync;         /* slaves: the master's metadata (slave_sync.h) */
+    struct replicas *replicas;             /* enableControllerMode (replicas.h) */
     struct pop_service *pop;               /* POP bookkeeping and request modes (pop.h) */
     struct pop_hold *pop_hold;             /* suspended long-polling POPs */
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */

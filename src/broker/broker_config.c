@@ -23,6 +23,7 @@ typedef struct cfg_key {
 static const cfg_key keys[] = {
     K(accessMessageInMemoryMaxRatio, CFG_INT),
     K(aclEnable, CFG_BOOL),
+    K(allAckInSyncStateSet, CFG_BOOL),
     K(authenticationEnabled, CFG_BOOL),
     K(authenticationWhitelist, CFG_STR),
     K(authorizationEnabled, CFG_BOOL),
@@ -30,6 +31,8 @@ static const cfg_key keys[] = {
     K(autoCreateSubscriptionGroup, CFG_BOOL),
     K(autoCreateTopicEnable, CFG_BOOL),
     K(brokerClusterName, CFG_STR),
+    K(brokerElectionPriority, CFG_INT),
+    K(brokerHeartbeatInterval, CFG_INT),
     K(brokerIP1, CFG_STR),
     K(brokerIP2, CFG_STR),
     K(brokerId, CFG_LONG),
@@ -39,11 +42,15 @@ static const cfg_key keys[] = {
     K(brokerTopicEnable, CFG_BOOL),
     K(channelExpiredTimeout, CFG_INT),
     K(checkCRCOnRecover, CFG_BOOL),
+    K(checkSyncStateSetPeriod, CFG_LONG),
     K(clusterTopicEnable, CFG_BOOL),
     K(compressedRegister, CFG_BOOL),
+    K(controllerAddr, CFG_STR),
+    K(controllerHeartBeatTimeoutMills, CFG_LONG),
     K(defaultTopicQueueNums, CFG_INT),
     K(deleteWhen, CFG_STR),
     K(diskMaxUsedSpaceRatio, CFG_INT),
+    K(enableControllerMode, CFG_BOOL),
     K(enablePropertyFilter, CFG_BOOL),
     K(enableRetryTopicV2, CFG_BOOL),
     K(enableSplitRegistration, CFG_BOOL),
@@ -55,6 +62,7 @@ static const cfg_key keys[] = {
     K(forceRegister, CFG_BOOL),
     K(haListenPort, CFG_INT),
     K(haMasterAddress, CFG_STR),
+    K(haMaxTimeSlaveNotCatchup, CFG_LONG),
     K(listenAddress, CFG_STR),
     K(listenPort, CFG_INT),
     K(logDir, CFG_STR),
@@ -85,6 +93,7 @@ static const cfg_key keys[] = {
     K(splitRegistrationSize, CFG_INT),
     K(storePathCommitLog, CFG_STR),
     K(storePathRootDir, CFG_STR),
+    K(syncBrokerMetadataPeriod, CFG_LONG),
     K(syncFlushTimeout, CFG_INT),
     K(traceOn, CFG_BOOL),
     K(traceTopicEnable, CFG_BOOL),
@@ -158,6 +167,13 @@ void broker_config_defaults(broker_config *c)
     set_str(&c->regionId, "DefaultRegion");
     c->traceOn = true;   /* sent as TRACE_ON; clients write no send trace when it is false */
     c->registerNameServerPeriod = 30000;
+    set_str(&c->controllerAddr, "");
+    c->syncBrokerMetadataPeriod = 5000;
+    c->checkSyncStateSetPeriod = 5000;
+    c->brokerHeartbeatInterval = 1000;
+    c->controllerHeartBeatTimeoutMills = 10000;
+    c->brokerElectionPriority = INT32_MAX;
+    c->haMaxTimeSlaveNotCatchup = 15000;
     c->registerBrokerTimeoutMills = 6000;
     c->forceRegister = true;
     c->splitRegistrationSize = 800;   /* 5.x */

@@ -2,7 +2,8 @@ noinst_LIBRARIES += src/broker/libbroker.a
 src_broker_libbroker_a_SOURCES = \
 	src/broker/broker.h \
 	src/broker/broker_config.c \
-	src/broker/broker_state.c
+	src/broker/broker_state.c \
+	src/broker/replicas.h src/broker/replicas.c
 
 bin_PROGRAMS += mqbroker
 mqbroker_SOURCES = src/broker/mqbroker_main.c src/broker/broker.c

@@ -264,10 +264,12 @@ static void register_done(rmq_cmd *resp, const char *err, void *arg)
                       resp->remark ? resp->remark : "");
         state_of(c->r, c->addr)->needs_full = true;
     } else {
-        /* updateMasterHAServerAddrPeriodically: a slave without haMasterAddress follows the name server. */
-        if (b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
+        /* updateMasterHAServerAddrPeriodically: a slave without haMasterAddress follows the name
+         * server; in controller mode the controller names the master instead (replicas.c). */
+        bool follow_ns = !b->replicas;
+        if (follow_ns && b->ha && broker_is_slave(b) && !(b->cfg.haMasterAddress && *b->cfg.haMasterAddress))
             ha_set_master_address(b->ha, cmd_ext_get(resp, "haServerAddr"));
-        if (b->slave_sync) slave_sync_set_master(b->slave_sync, cmd_ext_get(resp, "masterAddr"));
+        if (follow_ns && b->slave_sync) slave_sync_set_master(b->slave_sync, cmd_ext_get(resp, "masterAddr"));
         update_order_topics(b, resp);
     }
     cmd_free(resp);

@@ -8,5 +8,6 @@ TESTS += tests/controller/test_controller_state
 
 check_PROGRAMS += tests/controller/test_controller_e2e
 TESTS += tests/controller/test_controller_e2e
-tests_controller_test_controller_e2e_SOURCES = tests/controller/test_controller_e2e.c tests/testproc.h
+tests_controller_test_controller_e2e_SOURCES = tests/controller/test_controller_e2e.c \
+	tests/controller/ctl_harness.h tests/testproc.h
 EXTRA_tests_controller_test_controller_e2e_DEPENDENCIES = mqnamesrv$(EXEEXT)

@@ -68,6 +68,9 @@ typedef struct ha_conn {
     int64_t request_offset;    /* the slave's first report; -1 until it arrives */
     int64_t next_transfer;     /* -1 until the first report */
     int64_t last_write_ms;     /* 0: the first idle tick sends a heartbeat at once */
+    int64_t slave_id;          /* auto-switch: from the handshake; -1 before */
+    int64_t ack;               /* last acknowledged offset, -1 before */
+    int64_t caught_up_ms;      /* auto-switch: last time the slave had all (mono ms) */
     struct ha_conn *next;
 } ha_conn;
 
@@ -100,6 +103,11 @@ struct ha_service {
     int backoff_ms;
     int64_t reported;          /* last offset sent to the master */
     int64_t last_report_ms;
+    int client_state;          /* auto-switch: HA_STATE_HANDSHAKE until the master's epochs came */
+    int32_t received_epoch;    /* auto-switch: epoch of the last frame, -1 at connect */
+
+    void (*ack_fn)(void *arg, int64_t broker_id, int64_t offset);
+    void *ack_arg;
 };
 
 void ha_config_defaults(ha_config *c)
@@ -168,11 +176,52 @@ static void conn_close(ha_conn *c, const char *why)
     free(c);
 }
 
-static void send_header(ha_conn *c, int64_t offset, int32_t size)
+/* Auto-switch: the epoch entry a frame at OFFSET belongs to (the first one for an
+ * empty heartbeat before any), and the bytes left in it. -1 when none covers it. */
+static int frame_epoch(const ha_service *ha, int64_t offset, int64_t *room)
 {
-    uint8_t hdr[HA_HEADER_SIZE];
-    ha_header_put(hdr, offset, size);
-    evbuffer_add(bufferevent_get_output(c->bev), hdr, sizeof hdr);
+    const ha_epochs *e = ha->cfg.epochs;
+    int i = ha_epochs_find(e, offset);
+    *room = i >= 0 ? ha_epochs_end(e, i, INT64_MAX) - offset : 0;
+    return i;
+}
+
+static void send_header(ha_conn *c, int64_t offset, int32_t size, int epoch_index)
+{
+    ha_service *ha = c->ha;
+    if (ha->cfg.auto_switch) {
+        const ha_epochs *e = ha->cfg.epochs;
+        const ha_epoch *ep = epoch_index >= 0 ? &e->v[epoch_index] : e->n ? &e->v[0] : NULL;
+        uint8_t hdr[HA_AS_TRANSFER_HEADER_SIZE];
+        /* confirmOffset: what the slave may treat as committed; all we have. */
+        ha_as_put_transfer_header(hdr, offset, size, ep ? ep->epoch : -1, ep ? ep->start : 0,
+                                  store_commitlog_max_offset(ha->store));
+        evbuffer_add(bufferevent_get_output(c->bev), hdr, sizeof hdr);
+    } else {
+        uint8_t hdr[HA_HEADER_SIZE];
+        ha_header_put(hdr, offset, size);
+        evbuffer_add(bufferevent_get_output(c->bev), hdr, sizeof hdr);
+    }
+    c->last_write_ms = mono_ms();
+}
+
+/* AutoSwitchHAConnection's handshake answer: our end, last epoch and every entry. */
+static void send_handshake(ha_conn *c)
+{
+    const ha_epochs *e = c->ha->cfg.epochs;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    uint8_t hdr[HA_AS_HANDSHAKE_HEADER_SIZE];
+    put_be32(hdr, HA_STATE_HANDSHAKE);
+    put_be32(hdr + 4, (uint32_t)(e->n * HA_AS_EPOCH_ENTRY_SIZE));
+    put_be64(hdr + 8, (uint64_t)store_commitlog_max_offset(c->ha->store));
+    put_be32(hdr + 16, (uint32_t)ha_epochs_last(e));
+    evbuffer_add(out, hdr, sizeof hdr);
+    for (int i = 0; i < e->n; i++) {
+        uint8_t ent[HA_AS_EPOCH_ENTRY_SIZE];
+        put_be32(ent, (uint32_t)e->v[i].epoch);
+        put_be64(ent + 4, (uint64_t)e->v[i].start);
+        evbuffer_add(out, ent, sizeof ent);
+    }
     c->last_write_ms = mono_ms();
 }
 
@@ -184,7 +233,11 @@ static void conn_pump(ha_conn *c)
     if (c->next_transfer < 0) {
         /* A new slave (0) starts at the master's last segment, not at its first. */
         int64_t from = c->request_offset;
-        if (from == 0) {
+        if (from == 0 && ha->cfg.auto_switch) {
+            /* AutoSwitchHAConnection (isSyncFromLastFile=false): the whole log. */
+            from = store_commitlog_min_offset(ha->store);
+            if (from < 0) from = 0;
+        } else if (from == 0) {
             int64_t max = store_commitlog_max_offset(ha->store);
             from = max - max % ha->cfg.commitlog_segment_size;
         }
@@ -196,16 +249,26 @@ static void conn_pump(ha_conn *c)
     bool sent = false;
     while (evbuffer_get_length(out) < 4 * (size_t)ha->cfg.transfer_batch_size) {
         store_slice sl;
+        uint32_t max = ha->cfg.transfer_batch_size;
+        int epoch_index = -1;
+        if (ha->cfg.auto_switch) {
+            /* A frame stays within one epoch, so the slave can record where each began. */
+            int64_t room;
+            if ((epoch_index = frame_epoch(ha, c->next_transfer, &room)) < 0 || room <= 0) break;
+            if (room < max) max = (uint32_t)room;
+        }
         /* RMQ_ERR (offset not in the store) waits like Apache: the data may still come. */
-        if (store_read_raw(ha->store, c->next_transfer, ha->cfg.transfer_batch_size, &sl) != RMQ_OK) break;
-        send_header(c, c->next_transfer, (int32_t)sl.len);
+        if (store_read_raw(ha->store, c->next_transfer, max, &sl) != RMQ_OK) break;
+        send_header(c, c->next_transfer, (int32_t)sl.len, epoch_index);
         evbuffer_add(out, sl.data, sl.len);
         c->next_transfer += sl.len;
         store_slice_release(&sl);
         sent = true;
     }
-    if (!sent && evbuffer_get_length(out) == 0 && mono_ms() - c->last_write_ms >= ha->cfg.heartbeat_interval_ms)
-        send_header(c, c->next_transfer, 0);
+    if (!sent && evbuffer_get_length(out) == 0 && mono_ms() - c->last_write_ms >= ha->cfg.heartbeat_interval_ms) {
+        int64_t room;
+        send_header(c, c->next_transfer, 0, ha->cfg.auto_switch ? frame_epoch(ha, c->next_transfer, &room) : -1);
+    }
 }
 
 static void conn_tick(evutil_socket_t fd, short what, void *arg)
@@ -218,17 +281,10 @@ static void conn_write(struct bufferevent *bev, void *arg)
     conn_pump(arg);
 }
 
-/* ReadSocketService: the last complete report counts. */
-static void conn_read(struct bufferevent *bev, void *arg)
+/* The slave acknowledged OFFSET (its first report: where to start). False: closed. */
+static bool conn_report(ha_conn *c, int64_t offset)
 {
-    ha_conn *c = arg;
     ha_service *ha = c->ha;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    size_t len = evbuffer_get_length(in);
-    int64_t offset = 0;
-    size_t used = ha_parse_reports(evbuffer_pullup(in, (ssize_t)len), len, &offset);
-    if (!used) return;
-    evbuffer_drain(in, used);
     if (c->request_offset < 0) {
         c->request_offset = offset;
         log_info("ha", "slave %s requests offset %" PRId64, c->peer, offset);
@@ -237,10 +293,59 @@ static void conn_read(struct bufferevent *bev, void *arg)
         snprintf(why, sizeof why, "acknowledged %" PRId64 ", beyond the commit log end %" PRId64, offset,
                  store_commitlog_max_offset(ha->store));
         conn_close(c, why);
+        return false;
+    }
+    c->ack = offset;
+    if (offset >= store_commitlog_max_offset(ha->store)) c->caught_up_ms = mono_ms();
+    on_slave_ack(ha, offset);
+    if (ha->cfg.auto_switch && ha->ack_fn) ha->ack_fn(ha->ack_arg, c->slave_id, offset);
+    return true;
+}
+
+/* AutoSwitchHAConnection.ReadSocketService: handshakes and 12-byte reports. */
+static bool conn_read_auto_switch(ha_conn *c, struct evbuffer *in)
+{
+    for (;;) {
+        size_t len = evbuffer_get_length(in);
+        if (len < 4) return true;
+        const uint8_t *p = evbuffer_pullup(in, len < HA_AS_SLAVE_HANDSHAKE_SIZE ? (ssize_t)len
+                                                                                 : HA_AS_SLAVE_HANDSHAKE_SIZE);
+        int32_t state = (int32_t)get_be32(p);
+        if (state == HA_STATE_HANDSHAKE) {
+            if (len < HA_AS_SLAVE_HANDSHAKE_SIZE) return true;
+            c->slave_id = (int64_t)get_be64(p + 8);
+            evbuffer_drain(in, HA_AS_SLAVE_HANDSHAKE_SIZE);
+            log_info("ha", "slave %s is broker %" PRId64, c->peer, c->slave_id);
+            send_handshake(c);
+        } else if (state == HA_STATE_TRANSFER) {
+            if (len < HA_AS_SLAVE_REPORT_SIZE) return true;
+            int64_t offset = (int64_t)get_be64(p + 4);
+            evbuffer_drain(in, HA_AS_SLAVE_REPORT_SIZE);
+            if (!conn_report(c, offset)) return false;
+        } else {
+            char why[64];
+            snprintf(why, sizeof why, "unknown slave state %" PRId32, state);
+            conn_close(c, why);
+            return false;
+        }
+    }
+}
+
+/* ReadSocketService: the last complete report counts. */
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+    ha_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (c->ha->cfg.auto_switch) {
+        if (conn_read_auto_switch(c, in)) conn_pump(c);
         return;
     }
-    on_slave_ack(ha, offset);
-    conn_pump(c);
+    size_t len = evbuffer_get_length(in);
+    int64_t offset = 0;
+    size_t used = ha_parse_reports(evbuffer_pullup(in, (ssize_t)len), len, &offset);
+    if (!used) return;
+    evbuffer_drain(in, used);
+    if (conn_report(c, offset)) conn_pump(c);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
@@ -273,7 +378,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ha_conn *c = xcalloc(1, sizeof *c);
     c->ha = ha;
-    c->request_offset = c->next_transfer = -1;
+    c->request_offset = c->next_transfer = c->slave_id = c->ack = -1;
     format_peer(sa, c->peer, sizeof c->peer);
     c->bev = bufferevent_socket_new(ha->base, fd, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
@@ -294,10 +399,16 @@ static void client_connect(ha_service *ha);
 
 static void client_report(ha_service *ha)
 {
-    uint8_t b[8];
+    uint8_t b[HA_AS_SLAVE_REPORT_SIZE];
     int64_t max = store_commitlog_max_offset(ha->store);
-    put_be64(b, (uint64_t)max);
-    bufferevent_write(ha->client, b, sizeof b);
+    if (ha->cfg.auto_switch) {
+        put_be32(b, HA_STATE_TRANSFER);
+        put_be64(b + 4, (uint64_t)max);
+        bufferevent_write(ha->client, b, HA_AS_SLAVE_REPORT_SIZE);
+    } else {
+        put_be64(b, (uint64_t)max);
+        bufferevent_write(ha->client, b, 8);
+    }
     ha->reported = max;
     ha->last_report_ms = mono_ms();
 }
@@ -313,12 +424,105 @@ static void client_drop(ha_service *ha, const char *why)
     ha->backoff_ms = ha->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : ha->backoff_ms * 2;
 }
 
+/* Appends one frame's data at our end; false (dropped) on a mismatch or error. */
+static bool client_append(ha_service *ha, int64_t offset, const uint8_t *data, int32_t size)
+{
+    char why[512];
+    int64_t mine = store_commitlog_max_offset(ha->store);
+    if (mine != 0 && mine != offset) {
+        snprintf(why, sizeof why, "master offset %" PRId64 " is not our commit log end %" PRId64, offset, mine);
+        client_drop(ha, why);
+        return false;
+    }
+    char err[256];
+    if (size > 0 && store_append_raw(ha->store, offset, data, (size_t)size, err, sizeof err)) {
+        snprintf(why, sizeof why, "cannot append: %s", err);
+        client_drop(ha, why);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * AutoSwitchHAClient.doTruncate: with the master's epochs, find where our log
+ * stops agreeing with the master's. The broker cuts its log back before it
+ * serves (ha_autoswitch_probe, store_truncate); a serving store is not cut,
+ * so a log found longer here (a master demoted while running) is not
+ * replicated into until the broker restarts.
+ */
+static bool client_handshake(ha_service *ha, const ha_as_header *h, const uint8_t *body)
+{
+    ha_epochs *local = ha->cfg.epochs;
+    int64_t mine = store_commitlog_max_offset(ha->store);
+    if (local->n) {
+        ha_epochs remote;
+        ha_epochs_init(&remote, NULL);
+        ha_epochs_decode(&remote, body, (size_t)h->body_size);
+        int64_t cp = ha_epochs_consistent_point(local, mine, &remote, h->offset);
+        ha_epochs_free(&remote);
+        char why[256];
+        if (cp < 0) {
+            client_drop(ha, "no offset where our log and the master's agree");
+            return false;
+        }
+        if (cp < mine) {
+            snprintf(why, sizeof why, "our log must be cut back to %" PRId64 " (it ends at %" PRId64
+                     "): restart the broker to do it", cp, mine);
+            client_drop(ha, why);
+            return false;
+        }
+    }
+    ha->client_state = HA_STATE_TRANSFER;
+    log_info("ha", "handshake with master %s done (its end %" PRId64 ", epoch %" PRId32 "); reporting %" PRId64,
+             ha->master, h->offset, h->epoch, mine);
+    client_report(ha);
+    return true;
+}
+
+/* AutoSwitchHAClient.HAClientReader: a handshake answer, then transfers carrying their epoch. */
+static void client_read_auto_switch(ha_service *ha, struct evbuffer *in)
+{
+    for (;;) {
+        size_t len = evbuffer_get_length(in);
+        ha_as_header h;
+        size_t hl = len < HA_AS_TRANSFER_HEADER_SIZE ? len : HA_AS_TRANSFER_HEADER_SIZE;
+        long n = ha_as_parse_header(evbuffer_pullup(in, (ssize_t)hl), hl, &h);
+        if (n < 0) {
+            client_drop(ha, "bad frame from the master");
+            return;
+        }
+        if (n == 0 || len < (size_t)n) break;
+        const uint8_t *p = evbuffer_pullup(in, n);
+        size_t head = h.state == HA_STATE_TRANSFER ? HA_AS_TRANSFER_HEADER_SIZE : HA_AS_HANDSHAKE_HEADER_SIZE;
+        if (h.state != ha->client_state) {
+            evbuffer_drain(in, (size_t)n);   /* Apache skips a frame of the other state */
+            continue;
+        }
+        if (h.state == HA_STATE_HANDSHAKE) {
+            if (!client_handshake(ha, &h, p + head)) return;
+        } else {
+            if (!client_append(ha, h.offset, p + head, h.body_size)) return;
+            if (h.epoch != ha->received_epoch) {
+                ha->received_epoch = h.epoch;
+                ha_epochs_append(ha->cfg.epochs, h.epoch, h.epoch_start);
+            }
+        }
+        evbuffer_drain(in, (size_t)n);
+    }
+    if (ha->client_state == HA_STATE_TRANSFER && store_commitlog_max_offset(ha->store) > ha->reported)
+        client_report(ha);
+}
+
 /* HAClient.dispatchReadRequest: append only at our own end, else start over. */
 static void client_read(struct bufferevent *bev, void *arg)
 {
     ha_service *ha = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     char why[512];
+    if (ha->cfg.auto_switch) {
+        client_read_auto_switch(ha, in);
+        return;
+    }
     for (;;) {
         size_t len = evbuffer_get_length(in);
         ha_transfer t;
@@ -332,21 +536,7 @@ static void client_read(struct bufferevent *bev, void *arg)
         size_t need = HA_HEADER_SIZE + (size_t)t.size;
         if (len < need) break;
         ha_parse_transfer(evbuffer_pullup(in, (ssize_t)need), need, &t);
-        int64_t mine = store_commitlog_max_offset(ha->store);
-        if (mine != 0 && mine != t.phys_offset) {
-            snprintf(why, sizeof why, "master offset %" PRId64 " is not our commit log end %" PRId64, t.phys_offset,
-                     mine);
-            client_drop(ha, why);
-            return;
-        }
-        if (t.size > 0) {
-            char err[256];
-            if (store_append_raw(ha->store, t.phys_offset, t.data, (size_t)t.size, err, sizeof err)) {
-                snprintf(why, sizeof why, "cannot append: %s", err);
-                client_drop(ha, why);
-                return;
-            }
-        }
+        if (!client_append(ha, t.phys_offset, t.data, t.size)) return;
         evbuffer_drain(in, need);
     }
     if (store_commitlog_max_offset(ha->store) > ha->reported) client_report(ha);
@@ -360,6 +550,19 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
         setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         ha->client_connected = true;
         ha->backoff_ms = RECONNECT_MIN_MS;
+        if (ha->cfg.auto_switch) {
+            /* AutoSwitchHAClient.sendHandshakeHeader: no sync from the last file, no learner. */
+            uint8_t hs[HA_AS_SLAVE_HANDSHAKE_SIZE] = {0};
+            put_be32(hs, HA_STATE_HANDSHAKE);
+            put_be64(hs + 8, (uint64_t)ha->cfg.local_broker_id);
+            ha->client_state = HA_STATE_HANDSHAKE;
+            ha->received_epoch = -1;
+            bufferevent_write(bev, hs, sizeof hs);
+            ha->last_report_ms = mono_ms();
+            log_info("ha", "connected to master %s, handshake as broker %" PRId64, ha->master,
+                     ha->cfg.local_broker_id);
+            return;
+        }
         log_info("ha", "connected to master %s, reporting offset %" PRId64, ha->master,
                  store_commitlog_max_offset(ha->store));
         client_report(ha);
@@ -396,7 +599,9 @@ static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
 static void client_tick(evutil_socket_t fd, short what, void *arg)
 {
     ha_service *ha = arg;
-    if (ha->client_connected && mono_ms() - ha->last_report_ms >= ha->cfg.heartbeat_interval_ms) client_report(ha);
+    if (ha->client_connected && (!ha->cfg.auto_switch || ha->client_state == HA_STATE_TRANSFER) &&
+        mono_ms() - ha->last_report_ms >= ha->cfg.heartbeat_interval_ms)
+        client_report(ha);
 }
 
 void ha_set_master_address(ha_service *ha, const char *addr)
@@ -474,6 +679,18 @@ void ha_free(ha_service *ha)
 int64_t ha_slave_ack_offset(const ha_service *ha)
 {
     return ha->push2slave_max;
+}
+
+void ha_foreach_slave(const ha_service *ha, ha_slave_fn fn, void *arg)
+{
+    for (const ha_conn *c = ha->conns; c; c = c->next)
+        if (c->slave_id >= 0) fn(arg, c->slave_id, c->ack, c->caught_up_ms);
+}
+
+void ha_on_slave_ack(ha_service *ha, void (*fn)(void *arg, int64_t broker_id, int64_t offset), void *arg)
+{
+    ha->ack_fn = fn;
+    ha->ack_arg = arg;
 }
 
 int ha_connection_count(const ha_service *ha)

@@ -33,6 +33,12 @@ typedef struct ha_config {
     int heartbeat_interval_ms;        /* haSendHeartbeatInterval, 5000 */
     int housekeeping_interval_ms;     /* haHousekeepingInterval, 20000: silent peer = dead */
     int64_t slave_fallbehind_max;     /* haSlaveFallbehindMax, 256 MiB */
+    /* Controller mode: 5.x's auto-switch protocol (AutoSwitchHAService) instead of
+     * the classic one, both ways. The epochs are the broker's (borrowed); the
+     * slave sends local_broker_id in its handshake. */
+    bool auto_switch;
+    struct ha_epochs *epochs;
+    int64_t local_broker_id;
 } ha_config;
 
 void ha_config_defaults(ha_config *c);
@@ -68,7 +74,76 @@ bool ha_slave_ok(const ha_service *ha, int64_t master_put_where);
 typedef void (*ha_wait_cb)(void *arg, bool acked);
 void ha_wait_slave(ha_service *ha, int64_t end_offset, int timeout_ms, ha_wait_cb cb, void *arg);
 
+/*
+ * Auto-switch master: the slaves connected now, by the broker id their
+ * handshake gave, with their last acknowledged offset and when they last were
+ * caught up with the master (mono ms; 0 never). fn returns nothing; the
+ * connections may not change during the walk.
+ */
+typedef void (*ha_slave_fn)(void *arg, int64_t broker_id, int64_t ack_offset, int64_t caught_up_ms);
+void ha_foreach_slave(const ha_service *ha, ha_slave_fn fn, void *arg);
+/* A slave's acknowledgement (auto-switch): fn(arg, broker_id, offset), for the SyncStateSet. */
+void ha_on_slave_ack(ha_service *ha, void (*fn)(void *arg, int64_t broker_id, int64_t offset), void *arg);
+
+/* ---- epochs (EpochFileCache, storePathRootDir/epochFileCheckpoint) ---- */
+
+typedef struct ha_epoch {
+    int32_t epoch;
+    int64_t start;   /* first commit-log offset written under it */
+} ha_epoch;
+
+typedef struct ha_epochs {
+    char *path;      /* NULL: kept in memory only (a peer's list) */
+    ha_epoch *v;
+    int n, cap;
+} ha_epochs;
+
+void ha_epochs_init(ha_epochs *e, const char *path);
+void ha_epochs_free(ha_epochs *e);
+/* Reads the file (or its .bak); a missing or unreadable one is an empty list. */
+int ha_epochs_load(ha_epochs *e);
+int32_t ha_epochs_last(const ha_epochs *e);            /* -1 when empty */
+/* appendEntry: false (nothing written) unless both epoch and start grow. */
+bool ha_epochs_append(ha_epochs *e, int32_t epoch, int64_t start);
+/* truncateSuffixByOffset / truncateSuffixByEpoch (entries starting at or after). */
+void ha_epochs_truncate_from(ha_epochs *e, int64_t offset);
+void ha_epochs_truncate_from_epoch(ha_epochs *e, int32_t epoch);
+/* The entries of a handshake answer (12 bytes each: int epoch, long start), replacing E's. */
+void ha_epochs_decode(ha_epochs *e, const uint8_t *body, size_t len);
+/* Entry i's end: the next start, or log_end for the last. */
+int64_t ha_epochs_end(const ha_epochs *e, int i, int64_t log_end);
+/* The entry holding offset, -1 when before the first. */
+int ha_epochs_find(const ha_epochs *e, int64_t offset);
+/* findConsistentPoint: where the two logs stop agreeing, -1 when nowhere. */
+int64_t ha_epochs_consistent_point(const ha_epochs *local, int64_t local_end, const ha_epochs *remote,
+                                   int64_t remote_end);
+
+/*
+ * The auto-switch handshake alone, blocking, before the broker serves: sends
+ * the slave's handshake to MASTER ("ip:haPort") and reads the master's epoch
+ * list and commit-log end into *master / *master_end. RMQ_ERR with a reason.
+ */
+int ha_autoswitch_probe(const char *master, int64_t broker_id, int timeout_ms, ha_epochs *master_epochs,
+                        int64_t *master_end, char *err, size_t errlen);
+
 /* ---- wire format (exposed for tests) ---- */
+
+/* Auto-switch frames (AutoSwitchHAClient / AutoSwitchHAConnection), big-endian. */
+enum { HA_STATE_READY, HA_STATE_HANDSHAKE, HA_STATE_TRANSFER, HA_STATE_SUSPEND, HA_STATE_SHUTDOWN };
+#define HA_AS_SLAVE_HANDSHAKE_SIZE 16   /* state, short syncFromLastFile, short asyncLearner, long brokerId */
+#define HA_AS_SLAVE_REPORT_SIZE 12      /* state, long offset */
+#define HA_AS_HANDSHAKE_HEADER_SIZE 20  /* state, int bodySize, long maxOffset, int lastEpoch; body epochs */
+#define HA_AS_TRANSFER_HEADER_SIZE 36   /* + long epochStartOffset, long confirmOffset */
+#define HA_AS_EPOCH_ENTRY_SIZE 12       /* int epoch, long startOffset */
+
+typedef struct ha_as_header {
+    int32_t state, body_size, epoch;
+    int64_t offset, epoch_start, confirm_offset;
+} ha_as_header;
+/* A master frame's header at buf: its size when complete (0: need more), RMQ_ERR when malformed. */
+long ha_as_parse_header(const uint8_t *buf, size_t len, ha_as_header *out);
+void ha_as_put_transfer_header(uint8_t out[HA_AS_TRANSFER_HEADER_SIZE], int64_t offset, int32_t size,
+                               int32_t epoch, int64_t epoch_start, int64_t confirm_offset);
 
 #define HA_HEADER_SIZE 12
 /* A slave's read buffer in Apache (HAClient READ_MAX_BUFFER_SIZE): no frame is larger. */

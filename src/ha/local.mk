@@ -1,6 +1,6 @@
 # ha module: master/slave commit-log replication (HAService)
 noinst_LIBRARIES += src/ha/libha.a
-src_ha_libha_a_SOURCES = src/ha/ha.h src/ha/ha.c
+src_ha_libha_a_SOURCES = src/ha/ha.h src/ha/ha.c src/ha/epoch.c src/ha/autoswitch.c
 
 check_PROGRAMS += tests/ha/test_ha_frames
 TESTS += tests/ha/test_ha_frames
@@ -13,3 +13,9 @@ tests_ha_test_ha_e2e_SOURCES = tests/ha/test_ha_e2e.c tests/broker/broker_client
 check_PROGRAMS += tests/ha/test_ha_master
 TESTS += tests/ha/test_ha_master
 tests_ha_test_ha_master_SOURCES = tests/ha/test_ha_master.c tests/store/store_test.h tests/testproc.h
+
+check_PROGRAMS += tests/ha/test_ha_failover
+TESTS += tests/ha/test_ha_failover
+tests_ha_test_ha_failover_SOURCES = tests/ha/test_ha_failover.c tests/broker/broker_client.h \
+	tests/controller/ctl_harness.h tests/testproc.h
+EXTRA_tests_ha_test_ha_failover_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)

@@ -4,7 +4,8 @@ src_store_libstore_a_SOURCES = \
 	src/store/store.h src/store/store_int.h \
 	src/store/mapped_file.c src/store/commitlog.c src/store/consume_queue.c \
 	src/store/index_file.c src/store/checkpoint.c src/store/store.c \
-	src/store/store_flush.c src/store/store_clean.c src/store/store_read.c
+	src/store/store_flush.c src/store/store_clean.c src/store/store_read.c \
+	src/store/store_truncate.c
 
 STORE_TESTS = tests/store/test_commitlog tests/store/test_consume_queue \
 	tests/store/test_index tests/store/test_recovery tests/store/test_retention \

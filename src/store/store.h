@@ -272,6 +272,13 @@ void store_delete_files_manually(store *s);
 int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t len,
                      char *err, size_t errlen);
 /*
+ * Controller mode: drops the commit log from OFFSET (a record boundary) on, and
+ * the consume-queue entries pointing there. Only between store_open and
+ * store_start: nothing else may touch the store meanwhile. RMQ_ERR when OFFSET
+ * is before the log's start.
+ */
+int store_truncate(store *s, int64_t offset, char *err, size_t errlen);
+/*
  * Master side: up to max bytes of commit log from phys_offset within one
  * segment. RMQ_OK, RMQ_AGAIN when nothing is written there yet, RMQ_ERR
  * when the offset is not in the store.

@@ -9,15 +9,14 @@
 #include <check.h>
 #include <stdarg.h>
 
-#include "../testproc.h"
-#include "controller/controller.h"
+#include "ctl_harness.h"
 
 #define TIMEOUT_MS 5000
 #define CL "DefaultCluster"
 #define BN "broker-ctl"
 
-static test_proc ns;
-static char *dir, ctl_addr[64];
+static ctl_namesrv ns;
+static const char *ctl_addr = ns.ctl_addr;
 
 static rmq_cmd *request(int code, ...)
 {
@@ -240,33 +239,6 @@ START_TEST(test_heartbeat_timeout_elects)
 }
 END_TEST
 
-static void start_namesrv(void)
-{
-    dir = test_tmpdir("test_controller_e2e");
-    int port = test_free_port(), cport = test_free_port();
-    snprintf(ctl_addr, sizeof ctl_addr, "127.0.0.1:%d", cport);
-    char *conf = str_printf("%s/namesrv.properties", dir);
-    char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/kvConfig.json\n"
-                            "enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\n"
-                            "controllerDLegerPeers=n0-%s\ncontrollerDLegerSelfId=n0\n"
-                            "scanNotActiveBrokerInterval=200\n",
-                            port, dir, ctl_addr);
-    if (write_file_atomic(conf, text, strlen(text))) abort();
-    char *out = str_printf("%s/stdout", dir), *home = str_printf("HOME=%s", dir);
-    char *argv[] = {"mqnamesrv", "-c", conf, NULL};
-    char *env[] = {home, NULL};
-    if (test_proc_start_env(&ns, "mqnamesrv", argv, env, port, out)) abort();
-    /* The controller listens once the name server does (same start). */
-    char err[256];
-    int fd = rmq_connect_blocking(ctl_addr, TIMEOUT_MS, err, sizeof err);
-    if (fd < 0) abort();
-    close(fd);
-    free(conf);
-    free(text);
-    free(out);
-    free(home);
-}
-
 START_TEST(test_missing_peers_refused)
 {
     char *d = test_tmpdir("test_controller_bad");
@@ -297,7 +269,7 @@ END_TEST
 
 int main(void)
 {
-    start_namesrv();
+    if (ctl_namesrv_start(&ns, "test_controller_e2e", "scanNotActiveBrokerInterval=200\n")) abort();
     Suite *s = suite_create("controller_e2e");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
@@ -310,8 +282,6 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    test_proc_stop(&ns, SIGTERM);
-    test_rmdir(dir);
-    free(dir);
+    if (ctl_namesrv_stop(&ns)) failed++;
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,0 +1,74 @@
+/*
+ * Test helper: an mqnamesrv running the embedded controller
+ * (enableControllerInNamesrv=true) on a free port of its own, in a fresh /tmp
+ * directory; and the controller's GET_REPLICA_INFO answer.
+ */
+#ifndef TEST_CTL_HARNESS_H
+#define TEST_CTL_HARNESS_H
+
+#include "../testproc.h"
+#include "controller/controller.h"
+
+typedef struct ctl_namesrv {
+    test_proc proc;
+    char *dir;
+    char ctl_addr[32];     /* the controller's ip:port */
+} ctl_namesrv;
+
+/* EXTRA: more namesrv.properties lines. Returns 0, or -1 when it did not come up. */
+static inline int ctl_namesrv_start(ctl_namesrv *n, const char *name, const char *extra)
+{
+    rmq_remoting_init();
+    n->dir = test_tmpdir(name);
+    int port = test_free_port(), cport;
+    while ((cport = test_free_port()) == port) {
+    }
+    snprintf(n->ctl_addr, sizeof n->ctl_addr, "127.0.0.1:%d", cport);
+    char *conf = str_printf("%s/namesrv.properties", n->dir);
+    char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/kvConfig.json\n"
+                            "enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\n"
+                            "controllerDLegerPeers=n0-%s\ncontrollerDLegerSelfId=n0\n%s",
+                            port, n->dir, n->ctl_addr, extra ? extra : "");
+    char *out = str_printf("%s/stdout", n->dir), *home = str_printf("HOME=%s", n->dir);
+    char *argv[] = {"mqnamesrv", "-c", conf, NULL};
+    char *env[] = {home, NULL};
+    int rc = write_file_atomic(conf, text, strlen(text)) ? -1
+             : test_proc_start_env(&n->proc, "mqnamesrv", argv, env, port, out);
+    char err[128];
+    int fd = rc ? -1 : rmq_connect_blocking(n->ctl_addr, 5000, err, sizeof err);
+    if (fd >= 0) close(fd);
+    free(conf), free(text), free(out), free(home);
+    return rc || fd < 0 ? -1 : 0;
+}
+
+static inline int ctl_namesrv_stop(ctl_namesrv *n)
+{
+    int rc = test_proc_stop(&n->proc, SIGTERM);
+    test_rmdir(n->dir);
+    free(n->dir);
+    return rc;
+}
+
+/* GET_REPLICA_INFO of BROKER_NAME: the master id (-1 none) and the SyncStateSet size; -2 on no answer. */
+static inline int64_t ctl_master_of(const ctl_namesrv *n, const char *broker_name, int *set_size)
+{
+    rmq_cmd *req = cmd_new_request(CTL_CODE_GET_REPLICA_INFO);
+    cmd_ext_set(req, "brokerName", broker_name);
+    char err[128];
+    rmq_cmd *resp = rmq_invoke_sync(n->ctl_addr, req, 3000, err, sizeof err);
+    cmd_free(req);
+    if (!resp) return -2;
+    int64_t id = -1;
+    cmd_ext_int64(resp, "masterBrokerId", &id);
+    if (set_size) {
+        int64_t set[CTL_MAX_REPLICAS];
+        int32_t epoch;
+        *set_size = 0;
+        if (resp->body_len)
+            ctl_parse_sync_state_set((const char *)resp->body, resp->body_len, set, set_size, &epoch);
+    }
+    cmd_free(resp);
+    return id;
+}
+
+#endif
