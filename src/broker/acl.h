@@ -58,6 +58,8 @@ void acl_sign(const char *secret, const void *data, size_t len, char out[ACL_SIG
  */
 bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *signature,
                            bool with_unique_key_query);
+/* AclClientRPCHook.doBeforeRequest: adds AccessKey, then the Signature of every field and the body. */
+void acl_sign_request(rmq_cmd *req, const char *access_key, const char *secret_key);
 
 /*
  * A hook for rmq_server_set_hook with the ACL as its argument: NULL to go on,

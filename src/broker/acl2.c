@@ -181,6 +181,11 @@ int auth_check(const auth *a, const rmq_cmd *req, const char *remote, char *err,
     return RMQ_OK;
 }
 
+void auth_sign_inner(const auth *a, rmq_cmd *req)
+{
+    if (a && a->inner_ak) acl_sign_request(req, a->inner_ak, a->inner_sk);
+}
+
 rmq_cmd *auth_server_hook(rmq_conn *conn, rmq_cmd *req, void *arg)
 {
     char why[512];

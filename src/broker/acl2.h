@@ -121,6 +121,12 @@ auth *auth_open(const char *store_root, const auth_options *opt, char *err, size
 void auth_free(auth *a);
 /* Whether either check is on (then the broker installs auth_server_hook). */
 bool auth_enforcing(const auth *a);
+/*
+ * Signs a request the broker sends to another broker (a slave's sync with its
+ * master) as innerClientAuthenticationCredentials say, as Apache's BrokerOuterAPI
+ * does with its AclClientRPCHook; without them (or without A) REQ is left alone.
+ */
+void auth_sign_inner(const auth *a, rmq_cmd *req);
 
 /* Outcome of a management call: AUTH_DENIED is Apache's Authentication/AuthorizationException
  * (answered NO_PERMISSION with the text), AUTH_FAILED anything else (SYSTEM_ERROR). */

@@ -11,6 +11,7 @@ struct auth {
     char *cluster_name;
     char **authn_whitelist, **authz_whitelist;  /* request codes as text */
     int n_authn_whitelist, n_authz_whitelist;
+    char *inner_ak, *inner_sk;  /* innerClientAuthenticationCredentials: signs our own requests */
     char *path;          /* config/auth.json */
     auth_user *users;    /* sorted by username */
     int n_users;

@@ -673,6 +673,10 @@ static int init_user(auth *a, const char *json, const char *key_user, const char
     cJSON *o = fjson_parse(json, strlen(json), &why);
     const char *name = o ? json_str(o, key_user) : NULL, *pw = o ? json_str(o, key_pw) : NULL;
     int rc = RMQ_OK;
+    if (!strcmp(key_user, "accessKey") && !blank(name) && !blank(pw)) {
+        a->inner_ak = xstrdup(name);
+        a->inner_sk = xstrdup(pw);
+    }
     if (name && auth_user_get(a, name)) goto out;
     char why2[256];
     auth_user u = {(char *)name, (char *)pw, AUTH_SUPER, AUTH_ENABLE};
@@ -719,6 +723,8 @@ void auth_free(auth *a)
     free(a->authn_whitelist);
     free(a->authz_whitelist);
     free(a->cluster_name);
+    free(a->inner_ak);
+    free(a->inner_sk);
     free(a->path);
     free(a);
 }

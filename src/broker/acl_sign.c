@@ -27,7 +27,7 @@ static int ext_cmp(const void *x, const void *y)
  * (Java's TreeMap; byte order equals UTF-16 order below U+E000), without
  * Signature and, unless with_unique_key_query, _UNIQUE_KEY_QUERY, then the body.
  */
-bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *signature, bool with_unique_key_query)
+static uint8_t *request_content(const rmq_cmd *req, bool with_unique_key_query, size_t *len_out)
 {
     const rmq_ext_field **fields = xmalloc((size_t)(req->n_ext ? req->n_ext : 1) * sizeof *fields);
     int n = 0;
@@ -46,9 +46,28 @@ bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *s
         w += vl;
     }
     if (req->body_len) memcpy(w, req->body, req->body_len);
+    free(fields);
+    *len_out = len;
+    return content;
+}
+
+bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *signature, bool with_unique_key_query)
+{
+    size_t len;
+    uint8_t *content = request_content(req, with_unique_key_query, &len);
     char expected[ACL_SIGNATURE_LEN + 1];
     acl_sign(secret, content, len, expected);
     free(content);
-    free(fields);
     return strcmp(expected, signature) == 0;
+}
+
+void acl_sign_request(rmq_cmd *req, const char *access_key, const char *secret_key)
+{
+    cmd_ext_set(req, "AccessKey", access_key);
+    size_t len;
+    uint8_t *content = request_content(req, true, &len);
+    char signature[ACL_SIGNATURE_LEN + 1];
+    acl_sign(secret_key, content, len, signature);
+    free(content);
+    cmd_ext_set(req, "Signature", signature);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "slave_sync.h"
+#include "acl2.h"
 #include "common/fjson.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -344,6 +345,7 @@ static void send_step(slave_sync *s)
     rmq_cmd *req = cmd_new_request(STEPS[s->step].code);
     /* BrokerOuterAPI.getAllTopicConfig asks the master's VIP channel (brokerVIPChannel). */
     char *vip = STEPS[s->step].code == GET_ALL_TOPIC_CONFIG ? port_shifted(s->round_master, -2) : NULL;
+    auth_sign_inner(s->b->auth, req);  /* a master running ACL 2.0 authenticates its slave */
     rmq_client_request(s->b->client, vip ? vip : s->round_master, req, SLAVE_SYNC_TIMEOUT_MS, step_done, s);
     free(vip);
 }

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker/acl.h"
 #include "broker/acl2.h"
@@ -400,6 +401,30 @@ START_TEST(test_broker_enforces_acl2)
 }
 END_TEST
 
+/* A slave signs its sync with innerClientAuthenticationCredentials, which the master made a super user. */
+START_TEST(test_slave_syncs_from_an_authenticating_master)
+{
+    const char *inner = "--innerClientAuthenticationCredentials={\"accessKey\":\"inner\",\"secretKey\":\"innerpw\"}";
+    test_broker master, slave;
+    tb_init(&master, "acl2-master", "--authenticationEnabled=true", "--authorizationEnabled=true", inner, NULL);
+    char *ha = str_printf("--haMasterAddress=127.0.0.1:%d", master.port + 1);
+    tb_init(&slave, "acl2-slave", "--brokerRole=SLAVE", "--brokerId=1", ha, inner, NULL);
+    expect_answer(&master, sign(tb_create_topic_req("SyncedTopic", 2), "inner", "innerpw"), 0, NULL);
+    int64_t deadline = mono_ms() + 40000;  /* the sync runs every 10 s */
+    int code = -1;
+    while (code != 0 && mono_ms() < deadline) {
+        rmq_cmd *resp = call(&slave, req_new(351, "topic", "SyncedTopic", NULL));  /* GET_TOPIC_CONFIG */
+        code = resp->code;
+        cmd_free(resp);
+        if (code) usleep(200000);
+    }
+    ck_assert_msg(code == 0, "the slave never got the master's topic (last answer %d)", code);
+    tb_done(&slave);
+    tb_done(&master);
+    free(ha);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acl2");
@@ -414,6 +439,7 @@ int main(void)
     TCase *e2e = tcase_create("e2e");
     tcase_set_timeout(e2e, 60);
     tcase_add_test(e2e, test_broker_enforces_acl2);
+    tcase_add_test(e2e, test_slave_syncs_from_an_authenticating_master);
     suite_add_tcase(s, e2e);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
