@@ -28,6 +28,10 @@ check_PROGRAMS += tests/broker/test_schedule
 TESTS += tests/broker/test_schedule
 tests_broker_test_schedule_SOURCES = tests/broker/test_schedule.c tests/broker/broker_client.h
 
+check_PROGRAMS += tests/broker/test_timer_store
+TESTS += tests/broker/test_timer_store
+tests_broker_test_timer_store_SOURCES = tests/broker/test_timer_store.c tests/store/store_test.h
+
 check_PROGRAMS += tests/broker/test_transaction
 TESTS += tests/broker/test_transaction
 tests_broker_test_transaction_SOURCES = tests/broker/test_transaction.c tests/broker/broker_client.h
