@@ -128,6 +128,13 @@ bool auth_enforcing(const auth *a);
  */
 void auth_sign_inner(const auth *a, rmq_cmd *req);
 
+/*
+ * migrateAuthFromV1Enabled (AuthMigrator): the accounts of ROCKETMQ_HOME's
+ * conf/plain_acl.yml and the YAML files under conf/acl/ become users and ACLs, unless their user
+ * exists (see acl2_migrate.c). Problems are logged, as Apache logs them.
+ */
+void auth_migrate_v1(auth *a, const char *rocketmq_home);
+
 /* Outcome of a management call: AUTH_DENIED is Apache's Authentication/AuthorizationException
  * (answered NO_PERMISSION with the text), AUTH_FAILED anything else (SYSTEM_ERROR). */
 enum { AUTH_OK = 0, AUTH_DENIED = 1, AUTH_FAILED = 2 };

@@ -262,6 +262,7 @@ static int open_auth(broker *b, char *err, size_t errlen)
         snprintf(err, errlen, "auth: %s", why);
         return RMQ_ERR;
     }
+    if (b->cfg.migrateAuthFromV1Enabled) auth_migrate_v1(b->auth, getenv("ROCKETMQ_HOME"));
     return RMQ_OK;
 }
 

@@ -95,6 +95,7 @@ typedef struct broker_config {
     bool authorizationEnabled;
     char *authenticationWhitelist;     /* request codes never authenticated, "a,b" */
     char *authorizationWhitelist;
+    bool migrateAuthFromV1Enabled;     /* plain_acl.yml accounts become users and ACLs at start */
     /* JSON naming a super user created at start ({"username","password"} and
      * {"accessKey","secretKey"}); they hold passwords, so they are outside the key
      * table: never printed, nor changed by UPDATE_BROKER_CONFIG. */

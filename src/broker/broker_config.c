@@ -79,6 +79,7 @@ static const cfg_key keys[] = {
     K(metricsLabel, CFG_STR),
     K(metricsPromExporterHost, CFG_STR),
     K(metricsPromExporterPort, CFG_INT),
+    K(migrateAuthFromV1Enabled, CFG_BOOL),
     K(namesrvAddr, CFG_STR),
     K(offsetCheckInSlave, CFG_BOOL),
     K(popFromRetryProbability, CFG_INT),

@@ -52,7 +52,7 @@ TESTS += tests/broker/test_acl
 tests_broker_test_acl_SOURCES = tests/broker/test_acl.c tests/broker/broker_client.h
 
 src_broker_libbroker_a_SOURCES += src/broker/acl2.h src/broker/acl2_int.h src/broker/acl2.c \
-	src/broker/acl2_store.c src/broker/acl2_context.c
+	src/broker/acl2_store.c src/broker/acl2_context.c src/broker/acl2_migrate.c
 check_PROGRAMS += tests/broker/test_acl2
 TESTS += tests/broker/test_acl2
 tests_broker_test_acl2_SOURCES = tests/broker/test_acl2.c tests/broker/broker_client.h

@@ -327,6 +327,61 @@ START_TEST(test_store_checks_and_reload)
 }
 END_TEST
 
+/* AuthMigrator: plain_acl.yml and conf/acl/ accounts become users and ACLs. */
+START_TEST(test_migrate_from_v1)
+{
+    static const char plain[] = "globalWhiteRemoteAddresses:\n  - 10.10.103.*\n"
+                                "accounts:\n"
+                                "  - accessKey: RocketMQ\n    secretKey: 12345678\n    admin: false\n"
+                                "    defaultTopicPerm: DENY\n    defaultGroupPerm: SUB\n"
+                                "    topicPerms:\n      - topicA=DENY\n      - topicB=PUB|SUB\n      - bad\n"
+                                "    groupPerms:\n      - groupB=PUB|SUB\n"
+                                "  - accessKey: rocketmq2\n    secretKey: 12345678\n    admin: true\n"
+                                "  - accessKey: fromdir\n    secretKey: later\n";
+    /* conf/acl/ is read first: its account of a key wins over plain_acl.yml's. */
+    static const char extra[] = "accounts:\n  - accessKey: fromdir\n    secretKey: first\n"
+                                "  - accessKey: kept\n    secretKey: fromfile\n    defaultTopicPerm: PUB\n";
+    char *conf = str_printf("%s/home/conf/acl/more", dir), *f1 = str_printf("%s/home/conf/plain_acl.yml", dir);
+    char *f2 = str_printf("%s/home/conf/acl/more/extra.yaml", dir), *home = str_printf("%s/home", dir);
+    ck_assert_int_eq(mkdirs(conf), 0);
+    ck_assert_int_eq(write_file_atomic(f1, plain, strlen(plain)), 0);
+    ck_assert_int_eq(write_file_atomic(f2, extra, strlen(extra)), 0);
+    auth *a = open_store(true, true);
+    add_user(a, "kept", "mine", AUTH_NORMAL, 0);  /* an existing user is left alone */
+    auth_migrate_v1(a, home);
+    ck_assert_int_eq(auth_user_get(a, "rocketmq2")->type, AUTH_SUPER);
+    ck_assert_str_eq(auth_user_get(a, "kept")->password, "mine");
+    ck_assert_str_eq(auth_user_get(a, "fromdir")->password, "first");
+    const auth_user *rq = auth_user_get(a, "RocketMQ");
+    ck_assert_ptr_nonnull(rq);
+    ck_assert_int_eq(rq->type, AUTH_NORMAL);
+    const auth_acl *got_acl;
+    char err[128];
+    ck_assert_int_eq(auth_acl_get(a, "RocketMQ", &got_acl, err, sizeof err), AUTH_OK);
+    cJSON *j = auth_acl_to_json(got_acl);
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    ck_assert_str_eq(text, "{\"policies\":[{\"entries\":["
+                           "{\"actions\":[\"All\"],\"decision\":\"Deny\",\"resource\":\"Topic:topicA\"},"
+                           "{\"actions\":[\"Pub\",\"Sub\"],\"decision\":\"Allow\",\"resource\":\"Topic:topicB\"},"
+                           "{\"actions\":[\"Pub\",\"Sub\"],\"decision\":\"Allow\",\"resource\":\"Group:groupB\"}],"
+                           "\"policyType\":\"Custom\"},{\"entries\":["
+                           "{\"actions\":[\"All\"],\"decision\":\"Deny\",\"resource\":\"Topic:*\"},"
+                           "{\"actions\":[\"Sub\"],\"decision\":\"Allow\",\"resource\":\"Group:*\"}],"
+                           "\"policyType\":\"Default\"}],\"subject\":\"User:RocketMQ\"}");
+    free(text);
+    expect(a, sign(send_to("topicB"), "RocketMQ", "12345678"), NULL);
+    expect(a, sign(send_to("topicA"), "RocketMQ", "12345678"),
+           "User:RocketMQ has no permission to access Topic:topicA from 127.0.0.1, the decision is deny.");
+    expect(a, sign(send_to("other"), "RocketMQ", "12345678"),
+           "User:RocketMQ has no permission to access Topic:other from 127.0.0.1, the decision is deny.");
+    ck_assert_int_eq(auth_acl_get(a, "rocketmq2", &got_acl, err, sizeof err), AUTH_OK);
+    ck_assert_ptr_null(got_acl);  /* no permissions written: no ACL */
+    auth_free(a);
+    free(conf), free(f1), free(f2), free(home);
+}
+END_TEST
+
 /* ---- a real mqbroker with authenticationEnabled and authorizationEnabled ---- */
 
 static rmq_cmd *call(const test_broker *tb, rmq_cmd *req)
@@ -435,6 +490,7 @@ int main(void)
     tcase_add_test(unit, test_actions_sources_and_default_policy);
     tcase_add_test(unit, test_authentication);
     tcase_add_test(unit, test_store_checks_and_reload);
+    tcase_add_test(unit, test_migrate_from_v1);
     suite_add_tcase(s, unit);
     TCase *e2e = tcase_create("e2e");
     tcase_set_timeout(e2e, 60);
