@@ -5,7 +5,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config libevent-dev libcjson-dev
-      libssl-dev zlib1g-dev check procps"
+      libssl-dev zlib1g-dev check procps libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler"
 # The compat suites need Node.js/npm (ali-ons), a JDK with Maven (official Java clients and
 # Apache's own servers) and Go (rocketmq-client-go); a machine's own install counts.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"

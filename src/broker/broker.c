@@ -24,6 +24,7 @@
 #include "common/fjson.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "grpc/grpc.h"
 #include "ha/ha.h"
 #include "meta/meta.h"
 #include "metrics/metrics.h"
@@ -327,6 +328,8 @@ static void close_all(broker *b)
     replicas_free(b->replicas);   /* its timers use the HA service and the client */
     b->replicas = NULL;
     metrics_server_free(b->metrics);
+    grpc_server_free(b->grpc);   /* before the remoting server its clients' connections belong to */
+    b->grpc = NULL;
     ha_free(b->ha);
     b->ha = NULL;  /* late register answers must not reach it */
     rmq_server_free(b->server);
@@ -430,6 +433,14 @@ int broker_run(const broker_config *cfg)
         !(b->fast_server = listen_on(b, b->cfg.listenPort - 2, "remoting-fast", err, sizeof err))) {
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
+    }
+    if (b->cfg.grpcServerPort > 0 && !(b->grpc = grpc_server_new(b, b->cfg.grpcServerPort, err, sizeof err))) {
+        /* Left at its default, a taken port (another broker on this host) costs only gRPC. */
+        if (b->cfg.grpcServerPort != RMQ_GRPC_DEFAULT_PORT) {
+            fprintf(stderr, "mqbroker: %s\n", err);
+            goto out;
+        }
+        log_warn("broker", "%s; serving no gRPC (set grpcServerPort)", err);
     }
     if (broker_metrics_start(b, &b->metrics, err, sizeof err)) {
         fprintf(stderr, "mqbroker: %s\n", err);

@@ -35,6 +35,8 @@ typedef struct broker_config {
     char *brokerIP2;
     int listenPort;
     int haListenPort;
+    int grpcServerPort;        /* the gRPC endpoint for 5.x SDKs (src/grpc); 0 = not served */
+#define RMQ_GRPC_DEFAULT_PORT 8081   /* Apache's proxy's; when taken, the broker runs without gRPC */
     char *haMasterAddress;     /* slave: the master's HA "ip:port"; unset = learnt from REGISTER_BROKER */
     /* Controller mode (5.x automatic failover, src/broker/replicas.h): Apache's keys. */
     bool enableControllerMode;
@@ -174,6 +176,7 @@ typedef struct broker {
     char addr[64];             /* brokerIP1:listenPort, as registered and in msgIds */
     int64_t boot_ms;
     struct metrics_server *metrics;        /* /metrics when metricsExporterType=PROM */
+    struct grpc_server *grpc;              /* grpcServerPort (src/grpc/grpc.h) */
     bool shutting_down;
 } broker;
 

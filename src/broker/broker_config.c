@@ -60,6 +60,7 @@ static const cfg_key keys[] = {
     K(flushDiskType, CFG_STR),
     K(flushIntervalCommitLog, CFG_INT),
     K(forceRegister, CFG_BOOL),
+    K(grpcServerPort, CFG_INT),
     K(haListenPort, CFG_INT),
     K(haMasterAddress, CFG_STR),
     K(haMaxTimeSlaveNotCatchup, CFG_LONG),
@@ -189,6 +190,7 @@ void broker_config_defaults(broker_config *c)
     set_str(&c->metricsExporterType, "DISABLE");
     set_str(&c->metricsPromExporterHost, "");
     c->metricsPromExporterPort = 5557;
+    c->grpcServerPort = RMQ_GRPC_DEFAULT_PORT;
     set_str(&c->metricsLabel, "");
     set_str(&c->logDir, "");
     set_str(&c->logLevel, "INFO");

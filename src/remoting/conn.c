@@ -192,6 +192,10 @@ static void apply_backpressure(rmq_conn *c)
 
 static void send_cmd(rmq_conn *c, rmq_cmd *cmd)
 {
+    if (c->sink && c->state != CONN_CLOSED) {
+        c->sink(c, cmd, c->sink_arg);
+        return;
+    }
     if (c->state != CONN_CLOSED) {
         cmd_encode_into(cmd, bufferevent_get_output(c->bev));
         apply_backpressure(c);
@@ -274,7 +278,7 @@ static void handle_response(rmq_conn *c, rmq_cmd *resp)
     cmd_free(resp);
 }
 
-static void handle_request(rmq_conn *c, rmq_cmd *req)
+void conn_dispatch_request(rmq_conn *c, rmq_cmd *req)
 {
     endpoint *ep = c->ep;
     rmq_cmd *resp = ep->hook ? ep->hook(c, req, ep->hook_arg) : NULL;
@@ -332,7 +336,7 @@ static void process_input(rmq_conn *c)
             handle_response(c, cmd);
         } else {
             cmd->req_mono_ms = mono_ms();
-            handle_request(c, cmd);
+            conn_dispatch_request(c, cmd);
         }
     }
     rmq_conn_release(c);

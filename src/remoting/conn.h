@@ -61,6 +61,9 @@ struct rmq_conn {
     char *addr_key;           /* client: the "host:port" it was opened for */
     pending *pendings;
     rmq_conn *prev, *next;
+    /* Local connections (local.c): no socket; what is written to them goes here. */
+    rmq_local_sink_fn sink;
+    void *sink_arg;
 };
 
 void endpoint_init(endpoint *ep, struct event_base *base, const char *name);
@@ -70,6 +73,10 @@ void endpoint_register(endpoint *ep, int32_t code, rmq_processor_fn fn, void *ar
 /* Wraps a connected (or connecting) bufferevent. */
 rmq_conn *conn_new(endpoint *ep, struct bufferevent *bev, enum conn_state state);
 void conn_fill_addresses(rmq_conn *c, int fd);
+/* A decoded request, as if it had arrived on C: hook, processor, answer (local.c). */
+void conn_dispatch_request(rmq_conn *c, rmq_cmd *req);
+/* The endpoint of a server (local.c attaches its connections there). */
+endpoint *server_endpoint(rmq_server *s);
 void peer_address_text(int fd, char *out, size_t len);  /* "ip:port" or "?" */
 
 /*

@@ -219,6 +219,21 @@ void rmq_conn_request(rmq_conn *c, rmq_cmd *req, int timeout_ms, rmq_response_fn
 void rmq_conn_oneway(rmq_conn *c, rmq_cmd *req);
 size_t rmq_conn_output_len(const rmq_conn *c);
 
+/*
+ * Local invocation (local.c), for protocol front ends living in the server's process
+ * (the gRPC endpoint), as Apache's proxy runs the broker's processors in local mode:
+ * a connection of server S without a socket. rmq_local_invoke hands it a request as
+ * if it had arrived (hook, processor, metrics); everything the server writes to the
+ * connection — answers, at once or deferred (held pulls and POPs), and its own
+ * requests to the client (CHECK_TRANSACTION_STATE) — goes to SINK, which owns the
+ * command. rmq_conn_close ends it like a closed socket (the broker forgets the
+ * clients registered over it); the server closes it when it is freed.
+ */
+typedef void (*rmq_local_sink_fn)(rmq_conn *conn, rmq_cmd *cmd, void *arg);
+rmq_conn *rmq_local_conn_new(rmq_server *s, const char *remote, rmq_local_sink_fn sink, void *arg);
+/* Takes req; the caller sets its opaque to match the answer. */
+void rmq_local_invoke(rmq_conn *c, rmq_cmd *req);
+
 /* Client: connections reused per "host:port"; requests time out; all async. */
 rmq_client *rmq_client_new(struct event_base *base);
 void rmq_client_free(rmq_client *cl);

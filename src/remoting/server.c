@@ -240,6 +240,8 @@ void rmq_server_free(rmq_server *s)
 
 int rmq_server_port(const rmq_server *s) { return s->port; }
 
+endpoint *server_endpoint(rmq_server *s) { return &s->ep; }
+
 size_t rmq_server_connections(const rmq_server *s)
 {
     size_t n = 0;
