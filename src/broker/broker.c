@@ -70,6 +70,13 @@ static void store_config_from(const broker *b, store_config *sc)
     sc->fileReservedTime = c->fileReservedTime;
     snprintf(sc->deleteWhen, sizeof sc->deleteWhen, "%s", c->deleteWhen);
     sc->diskMaxUsedSpaceRatio = c->diskMaxUsedSpaceRatio;
+    sc->diskSpaceWarningLevelRatio = c->diskSpaceWarningLevelRatio / 100.0;
+    sc->diskSpaceCleanForciblyRatio = c->diskSpaceCleanForciblyRatio / 100.0;
+    sc->cleanFileForciblyEnable = c->cleanFileForciblyEnable;
+    sc->cleanResourceInterval = c->cleanResourceInterval;
+    sc->maxHashSlotNum = c->maxHashSlotNum;
+    sc->maxIndexNum = c->maxIndexNum;
+    sc->messageIndexEnable = c->messageIndexEnable;
     sc->checkCRCOnRecover = c->checkCRCOnRecover;
     sc->maxMessageSize = c->maxMessageSize;
     sc->offsetCheckInSlave = c->offsetCheckInSlave;

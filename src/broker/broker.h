@@ -61,6 +61,13 @@ typedef struct broker_config {
     int fileReservedTime;
     char *deleteWhen;
     int diskMaxUsedSpaceRatio;
+    int diskSpaceWarningLevelRatio;   /* percent (5.x MessageStoreConfig; 4.9 read a JVM property) */
+    int diskSpaceCleanForciblyRatio;  /* percent */
+    bool cleanFileForciblyEnable;
+    int cleanResourceInterval;        /* ms between disk-space checks and file cleanups */
+    int maxHashSlotNum;
+    int maxIndexNum;
+    bool messageIndexEnable;
     int maxMessageSize;
     char *messageDelayLevel;
     int64_t mappedFileSizeCommitLog;

@@ -43,6 +43,8 @@ static const cfg_key keys[] = {
     K(channelExpiredTimeout, CFG_INT),
     K(checkCRCOnRecover, CFG_BOOL),
     K(checkSyncStateSetPeriod, CFG_LONG),
+    K(cleanFileForciblyEnable, CFG_BOOL),
+    K(cleanResourceInterval, CFG_INT),
     K(clusterTopicEnable, CFG_BOOL),
     K(compressedRegister, CFG_BOOL),
     K(controllerAddr, CFG_STR),
@@ -51,6 +53,8 @@ static const cfg_key keys[] = {
     K(deleteWhen, CFG_STR),
     K(diskMaxUsedSpaceRatio, CFG_INT),
     K(enableControllerMode, CFG_BOOL),
+    K(diskSpaceCleanForciblyRatio, CFG_INT),
+    K(diskSpaceWarningLevelRatio, CFG_INT),
     K(enablePropertyFilter, CFG_BOOL),
     K(enableRetryTopicV2, CFG_BOOL),
     K(enableSplitRegistration, CFG_BOOL),
@@ -74,8 +78,11 @@ static const cfg_key keys[] = {
     K(mappedFileSizeCommitLog, CFG_LONG),
     K(mappedFileSizeConsumeQueue, CFG_LONG),
     K(maxFrameLength, CFG_INT),
+    K(maxHashSlotNum, CFG_INT),
+    K(maxIndexNum, CFG_INT),
     K(maxMessageSize, CFG_INT),
     K(messageDelayLevel, CFG_STR),
+    K(messageIndexEnable, CFG_BOOL),
     K(metricsExporterType, CFG_STR),
     K(metricsLabel, CFG_STR),
     K(metricsPromExporterHost, CFG_STR),
@@ -155,6 +162,13 @@ void broker_config_defaults(broker_config *c)
     c->fileReservedTime = 72;
     set_str(&c->deleteWhen, "04");
     c->diskMaxUsedSpaceRatio = 75;
+    c->diskSpaceWarningLevelRatio = 90;
+    c->diskSpaceCleanForciblyRatio = 85;
+    c->cleanFileForciblyEnable = true;
+    c->cleanResourceInterval = 10000;
+    c->maxHashSlotNum = 5000000;
+    c->maxIndexNum = 20000000;
+    c->messageIndexEnable = true;
     c->maxMessageSize = 4 * 1024 * 1024;
     set_str(&c->messageDelayLevel, "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h");
     c->mappedFileSizeCommitLog = 1024LL * 1024 * 1024;

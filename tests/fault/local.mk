@@ -1,8 +1,10 @@
-# Fault and flood tests (issue 14): floods of connections against one broker, and the
+# Fault and flood tests (issue 14): floods of connections against one broker, a store on a
+# full disk (test_diskfull: root, a tmpfs in its own mount namespace), and the
 # kill -9 loop (crashloop KILLS SYNC_FLUSH|ASYNC_FLUSH; figures in tests/fault/README.md).
-check_PROGRAMS += tests/fault/test_flood tests/fault/crashloop
-TESTS += tests/fault/test_flood tests/fault/test_crashloop.sh
+check_PROGRAMS += tests/fault/test_flood tests/fault/crashloop tests/fault/test_diskfull
+TESTS += tests/fault/test_flood tests/fault/test_crashloop.sh tests/fault/test_diskfull
 dist_check_SCRIPTS += tests/fault/test_crashloop.sh
 EXTRA_DIST += tests/fault/README.md
 tests_fault_test_flood_SOURCES = tests/fault/test_flood.c tests/broker/broker_client.h
+tests_fault_test_diskfull_SOURCES = tests/fault/test_diskfull.c tests/broker/broker_client.h
 tests_fault_crashloop_SOURCES = tests/fault/crashloop.c tests/broker/broker_client.h
