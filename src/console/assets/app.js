@@ -13,7 +13,7 @@ function el(tag, attrs, ...children) {
     if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -56,7 +56,7 @@ async function answer(res) {
   return j;
 }
 
-function show(...nodes) { view.replaceChildren(...nodes.flat()); }
+function show(...nodes) { view.replaceChildren(...nodes.flat(Infinity)); }
 
 // Runs load() and shows its nodes, or the error on the page.
 async function render(title, load) {
@@ -91,12 +91,13 @@ function form(fields, button, onsubmit, attrs) {
     for (const [k, i] of Object.entries(inputs)) values[k] = i.type === 'checkbox' ? i.checked : i.value.trim();
     result.replaceChildren(el('p', { class: 'muted' }, 'Working…'));
     try {
-      result.replaceChildren(...[await onsubmit(values)].flat());
+      result.replaceChildren(...[await onsubmit(values)].flat(Infinity));
     } catch (e) {
       result.replaceChildren(errorBox(e.message));
     }
   });
-  return { form: f, result, inputs, submit: () => f.requestSubmit() };
+  // A form submits only once it is in the document: the view is drawn after it returns.
+  return { form: f, result, inputs, submit: () => setTimeout(() => f.requestSubmit(), 0) };
 }
 
 // ---- cluster ----
