@@ -102,6 +102,9 @@ function form(fields, button, onsubmit, attrs) {
 
 // ---- cluster ----
 
+// putTps and getTransferedTps hold three figures (Apache: 10 s, 1 min and 10 min windows); the first, rounded.
+function tps(s) { return s ? Number(s.split(' ')[0]).toFixed(2) : ''; }
+
 async function clusterView() {
   const c = await api('cluster');
   const out = [el('p', { class: 'muted' }, 'Name servers: ', c.namesrvs.join('; '))];
@@ -112,7 +115,7 @@ async function clusterView() {
       for (const a of b.addrs) {
         const s = a.status || {}, h = s.headline || {};
         rows.push([b.name, a.id, a.role, link(`#/broker/${encodeURIComponent(a.addr)}`, a.addr),
-          h.brokerVersionDesc || '', (h.putTps || '').split(' ')[0], (h.getTransferedTps || '').split(' ')[0],
+          h.brokerVersionDesc || '', tps(h.putTps), tps(h.getTransferedTps),
           h.msgPutTotalTodayNow || '', h.msgGetTotalTodayNow || '', h.commitLogDiskRatio || '',
           s.error ? el('span', { class: 'error' }, s.error) : 'OK']);
       }
