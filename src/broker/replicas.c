@@ -21,6 +21,7 @@
 #include "common/util.h"
 #include "controller/controller.h"
 #include "ha/ha.h"
+#include "meta/meta.h"
 #include "store/store.h"
 
 #define LOG_MOD "broker"
@@ -40,6 +41,10 @@ struct replicas {
     ha_epochs epochs;
     char *ha_master;                 /* slave: the master's HA address */
     bool pop_started, altering, electing;
+    /* The master's lease: when the request of the controller's last answer naming us
+     * master left (mono ms); past it we are fenced (replicas_fence). */
+    int64_t lease_ms, sync_sent_ms;
+    bool fenced;
     struct event *heartbeat_ev, *sync_ev, *check_ev;
 };
 
@@ -202,6 +207,8 @@ static char *ha_address_of(const char *addr)
 
 static void record(replicas *r, const master_info *m)
 {
+    /* DataVersion.nextVersion(masterEpoch): the name servers prefer the newest epoch's master. */
+    if (m->master_epoch > r->master_epoch) topic_table_next_state_version(r->b->topics, m->master_epoch);
     r->master_epoch = m->master_epoch;
     r->master_id = m->master_id;
     free(r->master_addr);
@@ -223,6 +230,8 @@ static void become_master(replicas *r, const master_info *m)
 {
     broker *b = r->b;
     bool was_slave = broker_is_slave(b);
+    r->lease_ms = mono_ms();
+    r->fenced = false;
     record(r, m);
     take_set(r, m);
     open_epoch(r, m->master_epoch);
@@ -253,6 +262,7 @@ static void become_master(replicas *r, const master_info *m)
 static void become_slave(replicas *r, const master_info *m)
 {
     broker *b = r->b;
+    r->fenced = false;
     record(r, m);
     set_role(r, "SLAVE");
     b->cfg.brokerId = r->id;
@@ -406,6 +416,7 @@ replicas *replicas_bootstrap(broker *b, char *err, size_t errlen)
         set_role(r, "ASYNC_MASTER");
         master_role(r);
         r->pop_started = true;   /* broker_run starts it for a master */
+        r->lease_ms = mono_ms();
         log_info(LOG_MOD, "controller: master of %s, epoch %" PRId32, b->cfg.brokerName, m.master_epoch);
     } else {
         /* A slave, or fenced until an election names a master (the periodic sync asks again). */
@@ -432,10 +443,39 @@ static void add_ms(struct event *ev, int64_t ms)
     event_add(ev, &tv);
 }
 
+/*
+ * Ours (Apache leaves it to the name server's stateVersion check): a master
+ * the controller has not confirmed for its heartbeat timeout, less one
+ * heartbeat interval, may have been replaced by an election it cannot hear
+ * of (its link was cut). It stops taking sends and registers as a slave, so
+ * the name server does not send clients back to it, until the controller
+ * confirms it again or names another master.
+ */
+static void fence(replicas *r, bool on)
+{
+    broker *b = r->b;
+    if (r->fenced == on) return;
+    r->fenced = on;
+    if (on) {
+        log_warn(LOG_MOD, "no word from the controller for %" PRId64 " ms: fenced (sends refused) until it answers",
+                 mono_ms() - r->lease_ms);
+        b->cfg.brokerId = r->id;
+        set_role(r, "SLAVE");
+    } else {
+        log_info(LOG_MOD, "the controller confirms us as master again: unfenced");
+        b->cfg.brokerId = 0;
+        master_role(r);
+    }
+    broker_request_register(b);
+}
+
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     replicas *r = arg;
     broker *b = r->b;
+    if (r->master_id == r->id && !r->fenced &&
+        mono_ms() - r->lease_ms > b->cfg.controllerHeartBeatTimeoutMills - b->cfg.brokerHeartbeatInterval)
+        fence(r, true);
     rmq_cmd *req = cmd_new_request(CTL_CODE_BROKER_HEARTBEAT);
     cmd_ext_set(req, "clusterName", b->cfg.brokerClusterName);
     cmd_ext_set(req, "brokerAddr", b->addr);
@@ -467,6 +507,10 @@ static void replica_info_done(rmq_cmd *resp, const char *err, void *arg)
     master_info m;
     read_master_info(resp, &m);
     if (m.master_id >= 0) {
+        if (m.master_id == r->id && m.master_epoch == r->master_epoch) {
+            r->lease_ms = r->sync_sent_ms;
+            fence(r, false);
+        }
         follow(r, &m);
         return;
     }
@@ -485,6 +529,7 @@ static void replica_info_done(rmq_cmd *resp, const char *err, void *arg)
 static void sync_cb(evutil_socket_t fd, short what, void *arg)
 {
     replicas *r = arg;
+    r->sync_sent_ms = mono_ms();
     rmq_cmd *req = cmd_new_request(CTL_CODE_GET_REPLICA_INFO);
     cmd_ext_set(req, "brokerName", r->b->cfg.brokerName);
     rmq_client_request(r->b->client, r->controller, req, CALL_TIMEOUT_MS, replica_info_done, r);

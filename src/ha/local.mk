@@ -19,3 +19,7 @@ TESTS += tests/ha/test_ha_failover
 tests_ha_test_ha_failover_SOURCES = tests/ha/test_ha_failover.c tests/broker/broker_client.h \
 	tests/controller/ctl_harness.h tests/testproc.h
 EXTRA_tests_ha_test_ha_failover_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)
+
+# The same across hosts: network namespaces made by the test (root; skips without, fails with CI=true).
+TESTS += tests/ha/test_ha_netns.sh
+dist_check_SCRIPTS += tests/ha/test_ha_netns.sh

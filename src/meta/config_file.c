@@ -45,6 +45,7 @@ void data_version_write(const data_version *v, fjson_writer *w)
 {
     fjson_begin_object(w);
     fjson_prop_int64(w, "counter", v->counter);
+    if (v->state_version) fjson_prop_int64(w, "stateVersion", v->state_version);
     fjson_prop_int64(w, "timestamp", v->timestamp);
     fjson_end_object(w);
 }
@@ -57,7 +58,8 @@ int data_version_decode(const cJSON *obj, data_version *v, char **err)
     }
     data_version nv = *v;
     if (fjson_field_int64(obj, "counter", &nv.counter) == FJSON_WRONG_TYPE ||
-        fjson_field_int64(obj, "timestamp", &nv.timestamp) == FJSON_WRONG_TYPE) {
+        fjson_field_int64(obj, "timestamp", &nv.timestamp) == FJSON_WRONG_TYPE ||
+        fjson_field_int64(obj, "stateVersion", &nv.state_version) == FJSON_WRONG_TYPE) {
         *err = xstrdup("dataVersion has a non-integer counter or timestamp");
         return RMQ_ERR;
     }

@@ -38,6 +38,9 @@ enum { PERM_PRIORITY = 0x8, PERM_READ = 0x4, PERM_WRITE = 0x2, PERM_INHERIT = 0x
 typedef struct data_version {
     int64_t timestamp;   /* ms of the last change */
     int64_t counter;
+    /* 5.x stateVersion: the master epoch in controller mode (the name server keeps
+     * a master of an older one from taking over); 0, the 4.x default, is not written. */
+    int64_t state_version;
 } data_version;
 
 /* {"counter":..,"timestamp":..} as fastjson writes DataVersion. */
@@ -163,6 +166,8 @@ size_t topic_table_count(topic_table *t);
 /* A copy of every config (caller frees), in table order. */
 topic_config *topic_table_snapshot(topic_table *t, size_t *count);
 data_version topic_table_data_version(topic_table *t);
+/* DataVersion.nextVersion(stateVersion): a new version carrying the master epoch. */
+void topic_table_next_state_version(topic_table *t, int64_t state_version);
 /* Default topics, the cluster/broker/reply/trace topics of this broker,
  * and rmq_sys_* (TopicValidator.isSystemTopic after the constructor ran). */
 bool topic_table_is_system_topic(topic_table *t, const char *topic);

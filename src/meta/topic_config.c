@@ -363,6 +363,14 @@ data_version topic_table_data_version(topic_table *t)
     return v;
 }
 
+void topic_table_next_state_version(topic_table *t, int64_t state_version)
+{
+    pthread_mutex_lock(&t->lock);
+    data_version_next(&t->version);
+    t->version.state_version = state_version;
+    pthread_mutex_unlock(&t->lock);
+}
+
 void topic_table_put(topic_table *t, const topic_config *tc)
 {
     pthread_mutex_lock(&t->lock);

@@ -41,6 +41,7 @@ typedef struct route_table route_table;
 typedef struct data_version {
     int64_t timestamp;
     int64_t counter;
+    int64_t state_version;   /* 5.x: the master epoch of a broker in controller mode, else 0 */
 } data_version;
 
 /* The part of a broker's TopicConfig the name server keeps. */

@@ -42,7 +42,8 @@ static int decode_data_version(const cJSON *obj, data_version *dv, char *err, si
     if (!cJSON_IsObject(obj)) return fail(err, errlen, "dataVersion is not an object");
     /* A field left out keeps DataVersion's initial value. */
     if (fjson_field_int64(obj, "timestamp", &dv->timestamp) == FJSON_WRONG_TYPE ||
-        fjson_field_int64(obj, "counter", &dv->counter) == FJSON_WRONG_TYPE)
+        fjson_field_int64(obj, "counter", &dv->counter) == FJSON_WRONG_TYPE ||
+        fjson_field_int64(obj, "stateVersion", &dv->state_version) == FJSON_WRONG_TYPE)
         return fail(err, errlen, "malformed dataVersion");
     return RMQ_OK;
 }

@@ -241,6 +241,22 @@ void route_register_broker(route_table *rt, const broker_registration *reg, int6
             free(addr);
         }
     }
+    /* 5.x: a broker with an older stateVersion (master epoch) than the one holding
+     * its id is ignored, and forgotten: a deposed master's late registration must
+     * not send clients back to it. */
+    const char *holder = jmap_get(&bd->addrs, key);
+    const broker_live *held = holder && strcmp(holder, reg->broker_addr) ? jmap_get(&rt->broker_live, holder) : NULL;
+    if (held && held->data_version.state_version > reg->data_version.state_version) {
+        log_warn(LOG_MOD, "Registering Broker conflicts with the existed one, just ignore.: Cluster:%s, BrokerName:%s, "
+                 "BrokerId:%lld, Old BrokerAddr:%s, Old Version:%lld, New BrokerAddr:%s, New Version:%lld.",
+                 reg->cluster_name, reg->broker_name, (long long)reg->broker_id, holder,
+                 (long long)held->data_version.state_version, reg->broker_addr,
+                 (long long)reg->data_version.state_version);
+        void *live = NULL;
+        jmap_remove(&rt->broker_live, reg->broker_addr, &live);
+        broker_live_free(live);
+        return;
+    }
     void *old_addr = NULL;
     jmap_put(&bd->addrs, key, xstrdup(reg->broker_addr), &old_addr);
     if (reg->broker_id == NAMESRV_MASTER_ID)

@@ -90,7 +90,7 @@ static admin *admin_of(broker *b)
     a->secs = (ring){xcalloc(SAMPLES_SEC, sizeof(sample)), SAMPLES_SEC, 0, 0};
     a->mins = (ring){xcalloc(SAMPLES_MIN, sizeof(sample)), SAMPLES_MIN, 0, 0};
     a->today = day_of(now_ms());
-    a->config_version = (data_version){now_ms(), 0};
+    a->config_version = (data_version){.timestamp = now_ms()};
     a->tick = event_new(b->base, -1, EV_PERSIST, tick_cb, a);
     struct timeval tv = {1, 0};
     event_add(a->tick, &tv);

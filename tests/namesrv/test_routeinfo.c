@@ -429,7 +429,7 @@ END_TEST
 START_TEST(test_data_version_queries)
 {
     route_table *rt = route_table_new();
-    data_version dv = {1700000000000, 3}, got;
+    data_version dv = {.timestamp = 1700000000000, .counter = 3}, got;
     ck_assert(route_data_version_changed(rt, MASTER_ADDR, &dv));
     ck_assert(!route_broker_data_version(rt, MASTER_ADDR, &got));
     reg(rt, "b", MASTER_ADDR, 0, 3, NULL, 0, 1000, NULL);
@@ -826,6 +826,39 @@ START_TEST(test_config_file_update_and_format)
 }
 END_TEST
 
+START_TEST(test_stale_master_epoch_ignored)
+{
+    /* 5.x RouteInfoManager.registerBroker: a broker whose stateVersion (master epoch in
+     * controller mode) is older than that of the address holding its id is ignored and
+     * dropped from the live table; a newer one takes the id over. */
+    route_table *rt = route_table_new();
+    broker_registration r = {.cluster_name = CLUSTER, .broker_addr = SLAVE_ADDR, .broker_name = "b",
+                             .broker_id = 0, .data_version = {.timestamp = 1, .counter = 1, .state_version = 3},
+                             .has_filter_servers = true};
+    register_result out;
+    route_register_broker(rt, &r, 1000, &out);
+    r.broker_addr = MASTER_ADDR;
+    r.data_version.state_version = 2;
+    route_register_broker(rt, &r, 1001, &out);
+    ck_assert_ptr_null(out.master_addr);
+    size_t len;
+    char *cluster = route_cluster_info_json(rt, &len);
+    ck_assert_ptr_nonnull(strstr(cluster, "0:\"" SLAVE_ADDR "\""));
+    ck_assert_ptr_null(strstr(cluster, MASTER_ADDR));
+    free(cluster);
+    data_version dv;
+    ck_assert(!route_broker_data_version(rt, MASTER_ADDR, &dv));
+    r.data_version.state_version = 4;
+    route_register_broker(rt, &r, 1002, &out);
+    cluster = route_cluster_info_json(rt, &len);
+    ck_assert_ptr_nonnull(strstr(cluster, "0:\"" MASTER_ADDR "\""));
+    free(cluster);
+    ck_assert(route_broker_data_version(rt, MASTER_ADDR, &dv));
+    ck_assert_int_eq(dv.state_version, 4);
+    route_table_free(rt);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("namesrv_routeinfo");
@@ -838,6 +871,7 @@ int main(void)
     tcase_add_test(tc, test_unregister);
     tcase_add_test(tc, test_expiry_and_channel_destroy);
     tcase_add_test(tc, test_data_version_queries);
+    tcase_add_test(tc, test_stale_master_epoch_ignored);
     tcase_add_test(tc, test_delete_topic_and_write_perm);
     tcase_add_test(tc, test_topic_lists);
     tcase_add_test(tc, test_filter_servers_and_order_conf);

@@ -1,0 +1,172 @@
+#!/bin/sh
+# Controller-mode failover across hosts: each server in a network namespace of
+# its own (its own address on a bridge), created and removed here. mqnamesrv
+# with the embedded controller on host 1, broker A on host 2, broker B on host
+# 3, the client (mqadmin) on host 4. Faults, one at a time:
+#   1. kill -9 the master: the slave is elected, sends resume;
+#   2. cut the new master's link: after the heartbeat timeout the other broker
+#      (the old master, restarted and back in sync) is elected; the cut one
+#      learns of it when its link returns and follows as slave.
+# Prints the time from each fault to the first SEND_OK seen by the client.
+# Needs root and iproute2; skips (77) otherwise, fails when CI=true.
+set -u
+B=${RMQ_BUILDDIR:-.}
+TAG=$$
+NSS="rmq${TAG}b rmq${TAG}h1 rmq${TAG}h2 rmq${TAG}h3 rmq${TAG}c"
+NET=10.$((TAG % 200 + 20)).$((TAG / 200 % 250)).
+PIDS=""
+DIR=$(mktemp -d /tmp/test_ha_netns.XXXXXX)
+
+skip() {
+    if [ "${CI:-}" = true ]; then echo "FAIL: $1 (CI=true)"; exit 1; fi
+    echo "SKIP: $1"; exit 77
+}
+[ "$(id -u)" = 0 ] || skip "network namespaces need root"
+command -v ip >/dev/null || skip "no ip (iproute2)"
+ip netns add "rmq${TAG}chk" 2>/dev/null || skip "ip netns add is not permitted here"
+ip netns del "rmq${TAG}chk"
+
+cleanup() {
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    for n in $NSS; do ip netns del "$n" 2>/dev/null; done
+    if [ -n "${KEEP_NETNS_LOGS:-}" ]; then echo "logs kept in $DIR"; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*"; for f in "$DIR"/*.log; do echo "--- $f"; tail -15 "$f"; done; exit 1; }
+now_ms() { date +%s%3N; }
+
+# ---- the network: a bridge in its own namespace, one veth per host ----
+set -e
+for n in $NSS; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip -n "rmq${TAG}b" link add br0 type bridge
+ip -n "rmq${TAG}b" link set br0 up
+i=1
+for h in h1 h2 h3 c; do
+    ip -n "rmq${TAG}b" link add "v$h" type veth peer name eth0 netns "rmq${TAG}$h"
+    ip -n "rmq${TAG}b" link set "v$h" master br0 up
+    ip -n "rmq${TAG}$h" addr add "${NET}$i/24" dev eth0
+    ip -n "rmq${TAG}$h" link set eth0 up
+    i=$((i + 1))
+done
+set +e
+NS_ADDR=${NET}1:9876
+CTL_ADDR=${NET}1:9878
+A_IP=${NET}2
+B_IP=${NET}3
+on() { h=$1; shift; ip netns exec "rmq${TAG}$h" "$@"; }
+# In the background, with the server's own PID in $! (exec all the way down).
+spawn() { # host log command...
+    h=$1 log=$2; shift 2
+    ( exec env HOME="$DIR" RMQ_LOG_STDERR=1 ip netns exec "rmq${TAG}$h" "$@" >> "$log" 2>&1 ) &
+}
+
+# ---- servers ----
+cat > "$DIR/namesrv.conf" <<EOF
+listenPort=9876
+kvConfigPath=$DIR/kv.json
+enableControllerInNamesrv=true
+controllerDLegerGroup=group1
+controllerDLegerPeers=n0-$CTL_ADDR
+controllerDLegerSelfId=n0
+scanNotActiveBrokerInterval=500
+EOF
+spawn h1 "$DIR/namesrv.log" "$B/mqnamesrv" -c "$DIR/namesrv.conf"
+PIDS="$PIDS $!"
+
+broker_conf() { # name ip
+    cat > "$DIR/$1.conf" <<EOF
+brokerClusterName=NetnsCluster
+brokerName=broker-ns
+brokerIP1=$2
+listenPort=10911
+namesrvAddr=$NS_ADDR
+storePathRootDir=$DIR/$1-store
+mappedFileSizeCommitLog=16777216
+brokerTopicEnable=true
+enableControllerMode=true
+controllerAddr=$CTL_ADDR
+allAckInSyncStateSet=true
+brokerHeartbeatInterval=300
+controllerHeartBeatTimeoutMills=3000
+syncBrokerMetadataPeriod=1000
+checkSyncStateSetPeriod=1000
+registerNameServerPeriod=1000
+syncFlushTimeout=1500
+EOF
+}
+broker_conf a "$A_IP"
+broker_conf b "$B_IP"
+start_broker() { # name host
+    spawn "$2" "$DIR/$1.log" "$B/mqbroker" -c "$DIR/$1.conf"
+    eval "PID_$1=$!"
+    PIDS="$PIDS $!"
+}
+
+wait_up() { # addr
+    for _ in $(seq 150); do
+        on c "$B/mqadmin" clusterList -n "$NS_ADDR" 2>/dev/null | grep -q "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+send() { on c "$B/mqadmin" sendMessage -n "$NS_ADDR" -t broker-ns -p "$1" 2>&1; }
+send_ok() { send "$1" | grep -q SEND_OK; }
+
+# Sends until SEND_OK; prints the ms from $1 (a now_ms) to it, or fails after 30 s.
+until_sent() { # t0 body
+    while [ $(( $(now_ms) - $1 )) -lt 30000 ]; do
+        send_ok "$2" && { echo $(( $(now_ms) - $1 )); return 0; }
+        sleep 0.05
+    done
+    return 1
+}
+
+sleep 0.3
+start_broker a h2
+wait_up "$A_IP:10911" || fail "broker A did not register"
+start_broker b h3
+wait_up "$B_IP:10911" || fail "broker B did not register"
+sleep 2    # B joins the SyncStateSet
+
+ACKED=0
+for i in $(seq 1 20); do send_ok "before-$i" && ACKED=$((ACKED + 1)); done
+[ "$ACKED" = 20 ] || fail "only $ACKED of 20 sends before the faults acknowledged"
+
+# ---- fault 1: kill -9 the master (A) ----
+T0=$(now_ms)
+eval "kill -9 \$PID_a"
+eval "wait \$PID_a" 2>/dev/null
+MS1=$(until_sent "$T0" "after-kill") || fail "no SEND_OK within 30 s of kill -9 of the master"
+echo "netns: kill -9 of the master -> first SEND_OK through the name server: ${MS1} ms"
+
+# A comes back as a slave of B and catches up.
+start_broker a h2
+sleep 3
+for i in $(seq 1 10); do send_ok "between-$i" || fail "send $i to B failed"; done
+sleep 2
+
+# ---- fault 2: cut B's link ----
+T0=$(now_ms)
+ip -n "rmq${TAG}b" link set vh3 down
+MS2=$(until_sent "$T0" "after-cut") || fail "no SEND_OK within 30 s of cutting the master's link"
+echo "netns: master's link cut -> first SEND_OK on the other broker: ${MS2} ms (heartbeat timeout 3000 ms)"
+ip -n "rmq${TAG}b" link set vh3 up
+for i in $(seq 1 10); do send_ok "after-cut-$i" || fail "send $i after the cut failed"; done
+
+# B follows A as slave once it hears of the election; both logs end alike.
+for _ in $(seq 100); do
+    grep -q "now slave of $A_IP:10911" "$DIR/b.log" && break
+    sleep 0.2
+done
+grep -q "now slave of $A_IP:10911" "$DIR/b.log" || fail "B never followed A after its link came back"
+
+# Every acknowledged message is on the current master (A).
+OUT=$(on c "$B/mqadmin" printMsg -n "$NS_ADDR" -t broker-ns -d true 2>&1)
+for m in before-1 before-20 after-kill between-1 between-10 after-cut after-cut-10; do
+    echo "$OUT" | grep -q "$m" || fail "acknowledged message $m missing on the master"
+done
+echo "PASS: netns failover (kill -9 ${MS1} ms, link cut ${MS2} ms)"
+exit 0
