@@ -3,7 +3,7 @@
  * (Apache 5.3 AdminBrokerProcessor): UPDATE_AND_CREATE_TOPIC with topic
  * attributes, UPDATE_AND_CREATE_TOPIC_LIST, GET_SUBSCRIPTIONGROUP_CONFIG, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST
  * and GET_ALL_PRODUCER_INFO. A 4.9.8 request (no `attributes`) is answered as
- * 4.9.8 answers it.
+ * 4.9.8 answers it. Dispatched by admin_processor.c through admin5_handlers.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include "common/fjson.h"
 #include "common/util.h"
 #include "meta/meta.h"
-#include "processor.h"
+#include "admin_int.h"
 #include "response_codes.h"
 
 enum {
@@ -26,34 +26,15 @@ enum {
     GET_SUBSCRIPTIONGROUP_CONFIG = 352,
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static bool decoded(const rmq_cmd *req, rmq_cmd *resp, const hdr_field *f, size_t n, void *out)
-{
-    char err[512];
-    if (cmd_decode_header(req, f, n, out, err, sizeof err) == RMQ_OK) return true;
-    cmd_set_code(resp, RC_SYSTEM_ERROR, err);
-    return false;
-}
-
-/* validateSlave */
-static bool refused_on_slave(const broker *b, rmq_cmd *resp)
-{
-    if (!broker_is_slave(b)) return false;
-    cmd_set_code(resp, RC_SYSTEM_ERROR,
-                 "Can't modify topic or subscription group from slave broker, please execute it from master broker.");
-    return true;
-}
-
 /* ---- UPDATE_AND_CREATE_TOPIC ---- */
 
-typedef struct topic_header {
+typedef struct create_topic_header {
     const char *topic, *defaultTopic, *topicFilterType, *attributes;
     int32_t readQueueNums, writeQueueNums, perm, topicSysFlag;
     bool order;
-} topic_header;
+} create_topic_header;
 
-#define F(member, type, req) {#member, type, req, offsetof(topic_header, member)}
+#define F(member, type, req) {#member, type, req, offsetof(create_topic_header, member)}
 static const hdr_field create_topic_fields[] = {
     F(topic, HDR_STR, true), F(defaultTopic, HDR_STR, true), F(readQueueNums, HDR_I32, true),
     F(writeQueueNums, HDR_I32, true), F(perm, HDR_I32, true), F(topicFilterType, HDR_STR, true),
@@ -61,10 +42,13 @@ static const hdr_field create_topic_fields[] = {
 };
 #undef F
 
-static void update_and_create_topic(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+static void update_and_create_topic(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
 {
-    topic_header h = {0};
-    if (refused_on_slave(b, resp) || !decoded(req, resp, create_topic_fields, N(create_topic_fields), &h)) return;
+    broker *b = a->b;
+    create_topic_header h = {0};
+    if (admin_refused_on_slave(a, resp) ||
+        admin_decode(req, resp, create_topic_fields, N(create_topic_fields), &h) != RMQ_OK)
+        return;
     /* TopicValidator.validateTopic + isSystemTopic, with 4.9.8's code */
     const char *why = topic_validate(h.topic);
     if (why) {
@@ -144,9 +128,10 @@ static bool same_topic_config(const topic_config *a, const topic_config *stored,
  * to its stored config ends the request with SUCCESS; then each is applied in turn
  * (updateSingleTopicConfigWithoutPersist), a refused attribute stopping there with SYSTEM_ERROR.
  */
-static void update_and_create_topic_list(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+static void update_and_create_topic_list(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
 {
-    if (refused_on_slave(b, resp)) return;
+    broker *b = a->b;
+    if (admin_refused_on_slave(a, resp)) return;
     const char *err = "empty body";
     cJSON *j = req->body_len ? fjson_parse((const char *)req->body, req->body_len, &err) : NULL;
     const cJSON *list = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "topicConfigList") : NULL;
@@ -215,10 +200,11 @@ static const hdr_field group_field[] = {{"group", HDR_STR, true, offsetof(group_
 
 /* findSubscriptionGroupConfig (creating it when autoCreateSubscriptionGroup), or
  * SUBSCRIPTION_GROUP_NOT_EXIST. */
-static void get_subscription_group_config(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+static void get_subscription_group_config(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
 {
+    broker *b = a->b;
     group_header h = {0};
-    if (!decoded(req, resp, group_field, N(group_field), &h)) return;
+    if (admin_decode(req, resp, group_field, N(group_field), &h) != RMQ_OK) return;
     subscription_group_config c;
     bool created = false;
     if (!subgroup_table_find(b->groups, h.group, &c, &created)) {
@@ -233,9 +219,10 @@ static void get_subscription_group_config(broker *b, rmq_conn *conn, rmq_cmd *re
 }
 
 /* SubscriptionGroupList {"groupConfigList":[SubscriptionGroupConfig...]}: all or nothing. */
-static void update_and_create_subgroup_list(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+static void update_and_create_subgroup_list(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
 {
-    if (refused_on_slave(b, resp)) return;
+    broker *b = a->b;
+    if (admin_refused_on_slave(a, resp)) return;
     const char *err = "empty body";
     cJSON *j = req->body_len ? fjson_parse((const char *)req->body, req->body_len, &err) : NULL;
     const cJSON *list = j ? cJSON_GetObjectItemCaseSensitive(j, "groupConfigList") : NULL;
@@ -278,8 +265,9 @@ static void update_and_create_subgroup_list(broker *b, rmq_conn *conn, rmq_cmd *
 
 /* ---- GET_ALL_PRODUCER_INFO: ProducerTableInfo {"data":{group:[ProducerInfo...]}} ---- */
 
-static void get_all_producer_info(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+static void get_all_producer_info(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
 {
+    broker *b = a->b;
     size_t n;
     const producer_group **groups = clients_producer_groups(b->clients, &n);
     fjson_writer w;
@@ -310,31 +298,13 @@ static void get_all_producer_info(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_c
     processor_json_body(resp, &w);
 }
 
-/* ---- dispatch ---- */
+/* ---- handler table (admin_int.h) ---- */
 
-typedef void (*admin5_fn)(broker *b, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp);
-
-static const struct {
-    int code;
-    admin5_fn fn;
-} handlers[] = {
-    {UPDATE_AND_CREATE_TOPIC, update_and_create_topic},
-    {UPDATE_AND_CREATE_TOPIC_LIST, update_and_create_topic_list},
-    {UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, update_and_create_subgroup_list},
-    {GET_ALL_PRODUCER_INFO, get_all_producer_info},
-    {GET_SUBSCRIPTIONGROUP_CONFIG, get_subscription_group_config},
+const admin_handler admin5_handlers[] = {
+    {UPDATE_AND_CREATE_TOPIC, update_and_create_topic, NULL},
+    {UPDATE_AND_CREATE_TOPIC_LIST, update_and_create_topic_list, NULL},
+    {UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, update_and_create_subgroup_list, NULL},
+    {GET_ALL_PRODUCER_INFO, get_all_producer_info, NULL},
+    {GET_SUBSCRIPTIONGROUP_CONFIG, get_subscription_group_config, NULL},
+    {0},
 };
-
-static int admin5_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
-{
-    rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, NULL);
-    for (size_t i = 0; i < N(handlers); i++)
-        if (handlers[i].code == req->code) handlers[i].fn(arg, conn, req, resp);
-    *out = resp;
-    return RMQ_OK;
-}
-
-void processor_register_admin5(rmq_server *s, broker *b)
-{
-    for (size_t i = 0; i < N(handlers); i++) rmq_server_register(s, handlers[i].code, admin5_processor, b);
-}

@@ -199,7 +199,7 @@ const hdr_field admin_topic_field[1] = {{"topic", HDR_STR, true, offsetof(topic_
 /* ---- dispatch ---- */
 
 static const admin_handler *const tables[] = {
-    admin_topic_handlers, admin_broker_handlers, admin_consume_handlers, admin_client_handlers,
+    admin_topic_handlers, admin_broker_handlers, admin_consume_handlers, admin_client_handlers, admin5_handlers,
 };
 
 static const admin_handler *handler_of(int code)
@@ -231,5 +231,4 @@ void processor_register_admin(rmq_server *s, broker *b)
     admin *a = admin_of(b);
     for (size_t i = 0; i < N(tables); i++)
         for (const admin_handler *h = tables[i]; h->code; h++) rmq_server_register(s, h->code, admin_processor, a);
-    processor_register_admin5(s, b);   /* UPDATE_AND_CREATE_TOPIC and the 5.x codes */
 }

@@ -21,10 +21,6 @@ void processor_register_pull(rmq_server *s, broker *b);
 void processor_register_offset(rmq_server *s, broker *b);
 /* Administration: topics, groups, config, runtime info, consume stats (mqadmin). */
 void processor_register_admin(rmq_server *s, broker *b);
-/* UPDATE_AND_CREATE_TOPIC (with 5.x topic attributes), GET_SUBSCRIPTIONGROUP_CONFIG,
- * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, GET_ALL_PRODUCER_INFO; called by
- * processor_register_admin. */
-void processor_register_admin5(rmq_server *s, broker *b);
 /* END_TRANSACTION (transactional messages). */
 void processor_register_transaction(rmq_server *s, broker *b);
 /* QUERY_MESSAGE (by key / unique key) and VIEW_MESSAGE_BY_ID. */
