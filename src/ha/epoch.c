@@ -5,7 +5,8 @@
  *
  *     <number of entries>\n<crc32 of the entry lines>\n<epoch>-<startOffset>\n...
  *
- * written as MixAll.string2File does (the previous file kept as .bak). An
+ * written as MixAll.string2File does (write_file_atomic: the previous file
+ * kept as .bak). An
  * entry ends where the next one starts; the last one at the log's end.
  */
 #include <inttypes.h>
@@ -102,13 +103,8 @@ static int persist(const ha_epochs *e)
         lines = l;
     }
     char *text = str_printf("%d\n%d\n%s", e->n, rmq_crc32(lines, strlen(lines)), lines);
-    char *old = read_file(e->path, NULL);
-    char *bak = str_printf("%s.bak", e->path);
-    if (old) write_file_atomic(bak, old, strlen(old));
-    int rc = write_file_atomic(e->path, text, strlen(text));
+    int rc = write_file_atomic(e->path, text, strlen(text));   /* the previous file becomes .bak */
     if (rc) log_error("ha", "cannot write %s", e->path);
-    free(old);
-    free(bak);
     free(text);
     free(lines);
     return rc;

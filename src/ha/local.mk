@@ -23,3 +23,7 @@ EXTRA_tests_ha_test_ha_failover_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEE
 # The same across hosts: network namespaces made by the test (root; skips without, fails with CI=true).
 TESTS += tests/ha/test_ha_netns.sh
 dist_check_SCRIPTS += tests/ha/test_ha_netns.sh
+
+check_PROGRAMS += tests/ha/test_ha_epochs
+TESTS += tests/ha/test_ha_epochs
+tests_ha_test_ha_epochs_SOURCES = tests/ha/test_ha_epochs.c tests/testproc.h
