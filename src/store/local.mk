@@ -9,7 +9,7 @@ src_store_libstore_a_SOURCES = \
 
 STORE_TESTS = tests/store/test_commitlog tests/store/test_consume_queue \
 	tests/store/test_index tests/store/test_recovery tests/store/test_retention \
-	tests/store/test_crash
+	tests/store/test_crash tests/store/test_group_commit
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
 EXTRA_DIST += tests/store/store_test.h
@@ -19,6 +19,9 @@ tests_store_test_index_SOURCES = tests/store/test_index.c tests/store/store_test
 tests_store_test_recovery_SOURCES = tests/store/test_recovery.c tests/store/store_test.h
 tests_store_test_retention_SOURCES = tests/store/test_retention.c tests/store/store_test.h
 tests_store_test_crash_SOURCES = tests/store/test_crash.c tests/store/store_test.h
+tests_store_test_group_commit_SOURCES = tests/store/test_group_commit.c tests/store/store_test.h
+# Sees every msync the store makes (the test's own witness of what was synced).
+tests_store_test_group_commit_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=msync
 
 check_PROGRAMS += tests/store/test_apache_commitlog
 TESTS += tests/store/test_apache_commitlog

@@ -127,7 +127,7 @@ void mapped_file_flush(mapped_file *f, int least_pages)
         log_error("store", "msync %s: %s", f->path, strerror(errno));
         return;
     }
-    atomic_store_explicit(&f->flushed, wrote, memory_order_release);
+    atomic_max(&f->flushed, wrote);
 }
 
 int64_t mapped_file_mtime(const mapped_file *f)
@@ -395,8 +395,7 @@ int64_t mapped_queue_flush(mapped_queue *q, int least_pages)
         if (flushed < size)
             break;
     }
-    atomic_store(&q->flushed_where, where);
-    return where;
+    return atomic_max(&q->flushed_where, where);
 }
 
 void mapped_queue_delete_first(mapped_queue *q)

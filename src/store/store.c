@@ -541,37 +541,42 @@ void store_set_arrival_cb(store *s, store_arrival_cb cb, void *arg)
 
 /* ---- start / close ---- */
 
-static void stop_threads(store *s, int started)
+static void stop_threads(store *s)
 {
     pthread_mutex_lock(&s->flush_mu);
     s->stopping = true;
     pthread_cond_broadcast(&s->flush_cv);
     pthread_mutex_unlock(&s->flush_mu);
-    pthread_t *threads[] = {&s->flush_thread, &s->logic_flush_thread, &s->clean_thread};
-    for (int i = 0; i < started; i++)
-        pthread_join(*threads[i], NULL);
+    for (int i = 0; i < s->n_threads; i++)
+        pthread_join(s->threads[i], NULL);
+    s->n_threads = 0;
 }
 
 int store_start(store *s)
 {
-    void *(*mains[])(void *) = {store_flush_main, store_logic_flush_main, store_clean_main};
-    pthread_t *threads[] = {&s->flush_thread, &s->logic_flush_thread, &s->clean_thread};
-    for (int i = 0; i < 3; i++) {
-        if (pthread_create(threads[i], NULL, mains[i], s) != 0) {
+    void *(*mains[2 + GROUP_COMMIT_THREADS])(void *) = {store_logic_flush_main, store_clean_main};
+    int n = 2;
+    if (s->cfg.flushDiskType == STORE_SYNC_FLUSH)
+        for (int i = 0; i < GROUP_COMMIT_THREADS; i++)
+            mains[n++] = store_group_commit_main;
+    else
+        mains[n++] = store_flush_main;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&s->threads[i], NULL, mains[i], s) != 0) {
             log_error("store", "cannot start store threads");
-            stop_threads(s, i);
+            stop_threads(s);
             s->stopping = false;
             return RMQ_ERR;
         }
+        s->n_threads++;
     }
-    s->started = true;
     return RMQ_OK;
 }
 
 void store_close(store *s)
 {
     atomic_store(&s->shutdown, true);
-    stop_threads(s, s->started ? 3 : 0);
+    stop_threads(s);
     /* No appender can start now; wait out one in progress. */
     pthread_mutex_lock(&s->put_lock);
     pthread_mutex_unlock(&s->put_lock);

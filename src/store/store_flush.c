@@ -2,6 +2,13 @@
  * store_flush: FlushRealTimeService / GroupCommitService for the commit log
  * (with the group-commit waiters) and FlushConsumeQueueService for queues,
  * index and checkpoint.
+ *
+ * SYNC_FLUSH: a send is appended on the network loop and waits (store_wait_flush)
+ * for the sync that covers it; the loop goes on appending meanwhile. Each of
+ * GROUP_COMMIT_THREADS threads starts a sync as soon as some waiter asks for bytes
+ * no sync in progress covers, claiming everything appended so far: one sync answers
+ * every send before it, and a send arriving during a sync does not wait for it to end
+ * before its own sync begins.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,7 +28,14 @@ void store_wait_flush(store *s, int64_t end_offset, int timeout_ms, store_flush_
     w->next = s->waiters;
     s->waiters = w;
     s->flush_requested = true;
-    pthread_cond_broadcast(&s->flush_cv);
+    /* Wake a group-commit thread only when no sync in progress covers the offset. */
+    bool uncovered = end_offset > s->sync_claimed;
+    if (end_offset > s->waiter_max)
+        s->waiter_max = end_offset;
+    if (s->cfg.flushDiskType != STORE_SYNC_FLUSH)
+        pthread_cond_broadcast(&s->flush_cv);
+    else if (uncovered)
+        pthread_cond_signal(&s->flush_cv);
     pthread_mutex_unlock(&s->flush_mu);
 }
 
@@ -65,8 +79,7 @@ void store_complete_waiters(store *s, bool final)
     }
 }
 
-/* Sleeps up to ms on flush_cv unless woken; returns false once stopping. Holds flush_mu. */
-bool store_nap(store *s, int ms, bool wake_on_request)
+static struct timespec deadline_in(int ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -76,21 +89,27 @@ bool store_nap(store *s, int ms, bool wake_on_request)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000;
     }
+    return ts;
+}
+
+/* Sleeps up to ms on flush_cv unless woken; returns false once stopping. Holds flush_mu. */
+bool store_nap(store *s, int ms, bool wake_on_request)
+{
+    struct timespec ts = deadline_in(ms);
     while (!s->stopping && !(wake_on_request && s->flush_requested))
         if (pthread_cond_timedwait(&s->flush_cv, &s->flush_mu, &ts) == ETIMEDOUT)
             break;
     return !s->stopping;
 }
 
-/* FlushRealTimeService / GroupCommitService */
+/* FlushRealTimeService (ASYNC_FLUSH); a waiter, if any, makes the next pass flush everything */
 void *store_flush_main(void *arg)
 {
     store *s = arg;
     int64_t last_thorough = mono_ms();
-    bool sync = s->cfg.flushDiskType == STORE_SYNC_FLUSH;
     pthread_mutex_lock(&s->flush_mu);
     for (;;) {
-        int interval = sync || s->waiters ? 10 : s->cfg.flushIntervalCommitLog;
+        int interval = s->waiters ? 10 : s->cfg.flushIntervalCommitLog;
         if (!store_nap(s, interval, true))
             break;
         bool waiters = s->waiters != NULL;
@@ -98,12 +117,45 @@ void *store_flush_main(void *arg)
         pthread_mutex_unlock(&s->flush_mu);
         int least = s->cfg.flushCommitLogLeastPages;
         int64_t now = mono_ms();
-        if (sync || waiters || now - last_thorough >= s->cfg.flushCommitLogThoroughInterval) {
+        if (waiters || now - last_thorough >= s->cfg.flushCommitLogThoroughInterval) {
             least = 0;
-            if (!sync && !waiters)
+            if (!waiters)
                 last_thorough = now;
         }
         store_flush_commitlog(s, least);
+        store_complete_waiters(s, false);
+        pthread_mutex_lock(&s->flush_mu);
+    }
+    pthread_mutex_unlock(&s->flush_mu);
+    return NULL;
+}
+
+/* GroupCommitService, one of GROUP_COMMIT_THREADS (see the top of the file). Every
+ * 10 ms without a request it flushes what is unflushed (sends without WAIT) and times
+ * out expired waiters. */
+void *store_group_commit_main(void *arg)
+{
+    store *s = arg;
+    pthread_mutex_lock(&s->flush_mu);
+    while (!s->stopping) {
+        if (s->waiter_max <= s->sync_claimed) {
+            struct timespec ts = deadline_in(10);
+            if (pthread_cond_timedwait(&s->flush_cv, &s->flush_mu, &ts) != ETIMEDOUT)
+                continue; /* woken: look again */
+            if (mapped_queue_max_offset(&s->cl) <= atomic_load(&s->cl.flushed_where)) {
+                pthread_mutex_unlock(&s->flush_mu);
+                store_complete_waiters(s, false);
+                pthread_mutex_lock(&s->flush_mu);
+                continue;
+            }
+        }
+        /* Claimed under flush_mu, so two threads never start a sync for the same new
+         * bytes; the end is read after the waiter was queued, so it covers its record. */
+        int64_t end = mapped_queue_max_offset(&s->cl);
+        if (end > s->sync_claimed)
+            s->sync_claimed = end;
+        pthread_mutex_unlock(&s->flush_mu);
+        store_flush_commitlog(s, 0);
         store_complete_waiters(s, false);
         pthread_mutex_lock(&s->flush_mu);
     }
