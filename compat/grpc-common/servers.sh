@@ -27,11 +27,11 @@ GRPC_PIDS=()
 GRPC_TOPICS=("TopicNormal:NORMAL" "TopicSimple:NORMAL" "TopicPush:NORMAL" "TopicInterop:NORMAL"
              "TopicFifo:FIFO" "TopicDelay:DELAY" "TopicTx:TRANSACTION")
 
-# One free TCP port p on 127.0.0.1 such that p-2 and p+1 are free too (a broker binds its fast
-# port listenPort-2 and HA port listenPort+1).
-grpc_free_port() {
-  python3 - <<'EOF'
-import random, socket
+# N free TCP ports on 127.0.0.1, one a line, such that for each p also p-2 and p+1 are free
+# (a broker binds its fast port listenPort-2 and HA port listenPort+1) and no two overlap.
+grpc_free_ports() {
+  python3 - "$1" <<'EOF'
+import random, socket, sys
 def free(p):
     s = socket.socket()
     try:
@@ -40,10 +40,13 @@ def free(p):
         return False
     finally:
         s.close()
-for _ in range(200):
-    p = random.randint(20000, 45000)
-    if all(free(q) for q in (p - 2, p, p + 1)):
-        print(p); break
+taken = set()
+for _ in range(int(sys.argv[1])):
+    while True:
+        p = random.randint(20000, 45000)
+        near = {p - 2, p - 1, p, p + 1}
+        if not near & taken and all(free(q) for q in near):
+            taken |= near; print(p); break
 EOF
 }
 
@@ -135,8 +138,8 @@ grpc_wait_route() {
 grpc_servers_start() {
   GRPC_DIR=$1
   rm -rf "$GRPC_DIR"; mkdir -p "$GRPC_DIR/store" "$GRPC_DIR/home/conf" "$GRPC_DIR/admin-home"
-  local nsport bport gport
-  nsport=$(grpc_free_port); bport=$(grpc_free_port); gport=$(grpc_free_port)
+  local nsport bport gport pport
+  read -r nsport bport gport pport <<< "$(grpc_free_ports 4 | tr '\n' ' ')"
   NAMESRV_ADDR=127.0.0.1:$nsport BROKER_ADDR=127.0.0.1:$bport GRPC_ENDPOINT=127.0.0.1:$gport
   export NAMESRV_ADDR BROKER_ADDR GRPC_ENDPOINT
   echo "listenPort=$nsport" > "$GRPC_DIR/namesrv.conf"
@@ -160,7 +163,7 @@ EOF
   if [ "$TARGET" = apache ]; then
     # The proxy's own port for remoting clients is not used by the suites but must be free.
     printf '{"rocketMQClusterName":"DefaultCluster","grpcServerPort":%s,"remotingListenPort":%s,"namesrvAddr":"%s","proxyMode":"local"}\n' \
-      "$gport" "$(grpc_free_port)" "$NAMESRV_ADDR" > "$GRPC_DIR/proxy.json"
+      "$gport" "$pport" "$NAMESRV_ADDR" > "$GRPC_DIR/proxy.json"
     grpc_apache_java "$GRPC_DIR/home" org.apache.rocketmq.namesrv.NamesrvStartup -c "$GRPC_DIR/namesrv.conf"
     grpc_launch namesrv "${GRPC_CMD[@]}"
     grpc_wait_port namesrv "$nsport" "$GRPC_LAST_PID" 60 || return 1
