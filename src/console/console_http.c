@@ -35,13 +35,24 @@ static void common_headers(struct evhttp_request *req, const char *type)
     evhttp_add_header(h, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
 }
 
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    default: return "Bad Gateway";
+    }
+}
+
 static void reply_json(struct evhttp_request *req, int status, cJSON *j)
 {
     char *text = cJSON_PrintUnformatted(j);
     struct evbuffer *out = evbuffer_new();
     evbuffer_add(out, text, strlen(text));
     common_headers(req, "application/json; charset=utf-8");
-    evhttp_send_reply(req, status, status == 200 ? "OK" : status == 400 ? "Bad Request" : "Bad Gateway", out);
+    evhttp_send_reply(req, status, reason(status), out);
     evbuffer_free(out);
     free(text);
     cJSON_Delete(j);

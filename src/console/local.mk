@@ -22,3 +22,9 @@ TESTS += tests/console/test_console_render
 tests_console_test_console_render_SOURCES = tests/console/test_console_render.c src/console/console_render.c
 tests_console_test_console_render_LDADD = src/tools/libadminclient.a src/remoting/libremoting.a src/common/libcommon.a \
 	$(SYS_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/console/test_console_api
+TESTS += tests/console/test_console_api
+tests_console_test_console_api_SOURCES = tests/console/test_console_api.c tests/broker/broker_client.h
+# the test runs the real programs
+EXTRA_tests_console_test_console_api_DEPENDENCIES = mqconsole$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)

@@ -60,7 +60,13 @@ cJSON *adm_runtime_table(const char *addr, cJSON **owner, adm_err *e)
     if (!resp) return NULL;
     *owner = adm_body_json(resp, e);
     cmd_free(resp);
-    return *owner ? cJSON_GetObjectItemCaseSensitive(*owner, "table") : NULL;
+    cJSON *table = *owner ? cJSON_GetObjectItemCaseSensitive(*owner, "table") : NULL;
+    if (*owner && !cJSON_IsObject(table)) {
+        snprintf(e->msg, sizeof e->msg, "the runtime info of %s carries no table", addr);
+        e->code = -1;
+        table = NULL;
+    }
+    return table;
 }
 
 cJSON **adm_topic_stats(const route *r, const char *topic, int *n_bodies, mq_entry **entries, int *n, adm_err *e)

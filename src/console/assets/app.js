@@ -281,7 +281,7 @@ function resetView(params) {
     { name: 'topic', label: 'Topic', value: params.get('topic') || '' },
     { name: 'time', label: 'To the first message stored at', type: 'datetime-local' },
     { name: 'now', label: 'to the end instead (skip everything)', type: 'checkbox' },
-    { name: 'force', label: 'also forward', type: 'checkbox', value: true }], 'Reset',
+    { name: 'force', label: 'also forward (force)', type: 'checkbox', value: true }], 'Reset',
   async v => {
     if (!v.now && !v.time) throw new Error('choose a time, or the end');
     const r = await post('reset', {
