@@ -86,6 +86,20 @@ int parse_int64(const char *s, int64_t *out)
     return RMQ_OK;
 }
 
+size_t fmt_int64(char *out, int64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do tmp[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    size_t len = 0;
+    if (v < 0) out[len++] = '-';
+    while (n) out[len++] = tmp[--n];
+    out[len] = 0;
+    return len;
+}
+
 int parse_int32(const char *s, int32_t *out)
 {
     int64_t v;

@@ -34,6 +34,9 @@ int parse_int64(const char *s, int64_t *out);
 int parse_int32(const char *s, int32_t *out);
 /* Java Boolean.parseBoolean: "true" in any case is true, anything else false. */
 bool parse_java_bool(const char *s);
+/* v in decimal, NUL-terminated, into out (>= 21 bytes); returns the length (snprintf's
+ * "%lld" without the format parsing, for headers written per message). */
+size_t fmt_int64(char *out, int64_t v);
 
 /* Create a directory and its parents (mode 0755). */
 int mkdirs(const char *path);

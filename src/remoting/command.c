@@ -166,7 +166,7 @@ void cmd_ext_declare(rmq_cmd *c)
 void cmd_ext_set_int(rmq_cmd *c, const char *key, int64_t val)
 {
     char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)val);
+    fmt_int64(buf, val);
     cmd_ext_set(c, key, buf);
 }
 

@@ -1,4 +1,5 @@
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +41,15 @@ START_TEST(test_parse_numbers)
     ck_assert_int_eq(i, -5);
     ck_assert(parse_java_bool("TRUE"));
     ck_assert(!parse_java_bool("yes"));
+    /* fmt_int64 writes what "%lld" writes, the extremes included. */
+    const int64_t samples[] = {0, 7, -1, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN};
+    for (size_t k = 0; k < sizeof samples / sizeof samples[0]; k++) {
+        char mine[24], want[24];
+        size_t n = fmt_int64(mine, samples[k]);
+        snprintf(want, sizeof want, "%lld", (long long)samples[k]);
+        ck_assert_str_eq(mine, want);
+        ck_assert_uint_eq(n, strlen(want));
+    }
 }
 END_TEST
 
