@@ -5,10 +5,11 @@
  * @RocketMQAction (the actions, and Cluster:<cluster> for cluster-wide
  * requests) and @RocketMQResource fields (a topic or group each, a retry
  * topic counting as its group). The table below lists those annotations of
- * rocketmq-remoting 5.3.3 for the codes a broker serves, with the header
- * fields decodeCommandCustomHeader insists on (@CFNotNull, "!") or must
- * parse as numbers (":i" int, ":l" long): a header failing that is refused
- * before any check ("parse authorization context error.").
+ * rocketmq-remoting 5.3.3 for the codes a broker serves. A header field that
+ * is absent names nothing; 5.3.3's decodeCommandCustomHeader logs and skips
+ * missing or malformed fields rather than failing, so only a body that does
+ * not decode (heartbeat, queue locks) is refused here ("parse authorization
+ * context error.").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,79 +26,65 @@ typedef struct annotated {
     int32_t code;
     enum scope scope;
     uint32_t actions;
-    const char *fields;     /* "!name", "name:i", "!name:l" ... */
-    const char *resources;  /* "field=T" topic, "field=G" group, "field=T;" split at ';' */
+    /* "field=T" a topic, "field=G" a group, "field=C" a cluster; "field=T;" split at ';' */
+    const char *resources;
 } annotated;
 
-#define A1(a) ACT(ACT_##a)
-#define A2(a, b) (ACT(ACT_##a) | ACT(ACT_##b))
+#define A(a) ACT(ACT_##a)
 static const annotated table[] = {
-    {17, ANNOTATED, A1(CREATE),
-     "!topic !defaultTopic !readQueueNums:i !writeQueueNums:i !perm:i !topicFilterType topicSysFlag:i !order", "topic=T"},
-    {18, ANNOTATED, A1(CREATE), "", ""},                                   /* UPDATE_AND_CREATE_TOPIC_LIST */
-    {29, ANNOTATED, A1(GET), "!topic !queueId:i !timestamp:l", "topic=T"},  /* SEARCH_OFFSET_BY_TIMESTAMP */
-    {30, ANNOTATED, A1(GET), "!topic !queueId:i", "topic=T"},               /* GET_MAX_OFFSET */
-    {31, ANNOTATED, A1(GET), "!topic !queueId:i", "topic=T"},               /* GET_MIN_OFFSET */
-    {32, ANNOTATED, A1(GET), "!topic !queueId:i", "topic=T"},               /* GET_EARLIEST_MSG_STORETIME */
-    {33, ANNOTATED, A1(GET), "!offset:l", "topic=T"},                       /* VIEW_MESSAGE_BY_ID */
-    {39, ANNOTATED, A1(PUB), "!tranStateTableOffset:l !commitLogOffset:l", "topic=T"},  /* CHECK_TRANSACTION_STATE */
-    {40, ANNOTATED, A1(SUB), "!consumerGroup", "consumerGroup=G"},          /* NOTIFY_CONSUMER_IDS_CHANGED */
-    {202, ANNOTATED, A1(GET), "!topic", "topic=T"},                         /* GET_TOPIC_STATS_INFO */
-    {203, ANNOTATED, A1(GET), "!consumerGroup", "consumerGroup=G"},         /* GET_CONSUMER_CONNECTION_LIST */
-    {204, CLUSTER_WIDE, A1(GET), "!producerGroup", ""},                     /* GET_PRODUCER_CONNECTION_LIST */
-    {205, CLUSTER_WIDE, A1(UPDATE), "!brokerName", ""},                     /* WIPE_WRITE_PERM_OF_BROKER */
-    {207, ANNOTATED, A1(DELETE), "!groupName", "groupName=G"},              /* DELETE_SUBSCRIPTIONGROUP */
-    {208, ANNOTATED, A1(GET), "!consumerGroup", "consumerGroup=G topic=T topicList=T;"},  /* GET_CONSUME_STATS */
-    {215, ANNOTATED, A1(DELETE), "!topic", "topic=T"},                      /* DELETE_TOPIC_IN_BROKER */
-    {222, ANNOTATED, A1(UPDATE), "!group !topic queueId:i offset:l !timestamp:l !isForce",
-     "group=G topic=T"},                                                    /* INVOKE_BROKER_TO_RESET_OFFSET */
-    {223, ANNOTATED, A1(GET), "!topic !group", "topic=T group=G"},          /* INVOKE_BROKER_TO_GET_CONSUMER_STATUS */
-    {300, ANNOTATED, A1(GET), "!topic", "topic=T"},                         /* QUERY_TOPIC_CONSUME_BY_WHO */
-    {303, ANNOTATED, A1(GET), "!topic !group", "topic=T group=G"},          /* QUERY_CONSUME_TIME_SPAN */
-    {307, ANNOTATED, A1(GET), "!consumerGroup !clientId", "consumerGroup=G"},  /* GET_CONSUMER_RUNNING_INFO */
-    {308, ANNOTATED, A1(GET), "!compareGroup !topic",
-     "filterGroups=G, compareGroup=G topic=T"},                             /* QUERY_CORRECTION_OFFSET */
-    {309, ANNOTATED, A1(SUB), "!consumerGroup topicSysFlag:i groupSysFlag:i",
-     "consumerGroup=G topic=T"},                                            /* CONSUME_MESSAGE_DIRECTLY */
-    {314, ANNOTATED, A1(UPDATE), "!srcGroup !destGroup", "destGroup=G topic=T"},  /* CLONE_GROUP_OFFSET */
-    {315, CLUSTER_WIDE, A1(GET), "!statsName !statsKey", ""},               /* VIEW_BROKER_STATS_DATA */
-    {317, CLUSTER_WIDE, A1(GET), "!isOrder", ""},                           /* GET_BROKER_CONSUME_STATS */
-    {321, ANNOTATED, A1(GET), "queueId:i index:l count:i", "topic=T consumerGroup=G"},  /* QUERY_CONSUME_QUEUE */
-    {323, ANNOTATED, A1(UPDATE), "", "topic=T"},                            /* RESUME_CHECK_HALF_MESSAGE */
-    {326, ANNOTATED, A1(SUB),
-     "!producerGroup !topic !defaultTopic !defaultTopicQueueNums:i !queueId:i !sysFlag:i !bornTimestamp:l !flag:i "
-     "reconsumeTimes:i !bornHost !storeHost !storeTimestamp:l",
-     "producerGroup=G topic=T"},                                            /* PUSH_REPLY_MESSAGE_TO_CLIENT */
-    {327, CLUSTER_WIDE, A1(UPDATE), "!brokerName", ""},                     /* ADD_WRITE_PERM_OF_BROKER */
-    {328, CLUSTER_WIDE, A1(GET), "", ""},                                   /* GET_ALL_PRODUCER_INFO */
-    {343, ANNOTATED, A1(GET), "!group", "group=G"},                         /* QUERY_TOPICS_BY_CONSUMER */
-    {345, ANNOTATED, A1(GET), "!group", "group=G topic=T"},                 /* QUERY_SUBSCRIPTION_BY_CONSUMER */
-    {351, ANNOTATED, A1(GET), "!topic", "topic=T"},                         /* GET_TOPIC_CONFIG */
-    {352, ANNOTATED, A1(GET), "!group", "group=G"},                         /* GET_SUBSCRIPTIONGROUP_CONFIG */
-    {353, ANNOTATED, A1(UPDATE), "!group !topic", "group=G topic=T"},       /* UPDATE_AND_GET_GROUP_FORBIDDEN */
-    {901, ANNOTATED, A1(GET), "!clusterName !brokerName", ""},              /* GET_BROKER_MEMBER_GROUP */
-    {3001, CLUSTER_WIDE, A1(UPDATE), "", ""},                               /* AUTH_CREATE_USER */
-    {3002, CLUSTER_WIDE, A1(UPDATE), "", ""},                               /* AUTH_UPDATE_USER */
-    {3003, CLUSTER_WIDE, A1(UPDATE), "", ""},                               /* AUTH_DELETE_USER */
-    {3004, CLUSTER_WIDE, A1(GET), "", ""},                                  /* AUTH_GET_USER */
-    {3005, CLUSTER_WIDE, A1(GET), "", ""},                                  /* AUTH_LIST_USER */
-    {3006, CLUSTER_WIDE, A1(UPDATE), "", ""},                               /* AUTH_CREATE_ACL */
-    {3007, CLUSTER_WIDE, A1(UPDATE), "", ""},                               /* AUTH_UPDATE_ACL */
-    {3008, CLUSTER_WIDE, A1(UPDATE), "", ""},                               /* AUTH_DELETE_ACL */
-    {3009, CLUSTER_WIDE, A1(GET), "", ""},                                  /* AUTH_GET_ACL */
-    {3010, CLUSTER_WIDE, A1(GET), "", ""},                                  /* AUTH_LIST_ACL */
-    {200050, ANNOTATED, A1(SUB),
-     "!consumerGroup !topic !queueId:i !maxMsgNums:i !invisibleTime:l !pollTime:l !bornTime:l !initMode:i",
-     "consumerGroup=G topic=T"},                                            /* POP_MESSAGE */
-    {200051, ANNOTATED, A1(SUB), "!consumerGroup !topic !queueId:i !extraInfo !offset:l",
-     "consumerGroup=G topic=T"},                                            /* ACK_MESSAGE */
-    {200052, ANNOTATED, A1(SUB), "!topic !queueId:i !maxMsgNums:i !consumerGroup",
-     "topic=T consumerGroup=G"},                                            /* PEEK_MESSAGE */
-    {200053, ANNOTATED, A1(SUB), "!consumerGroup !topic !queueId:i !extraInfo !offset:l !invisibleTime:l",
-     "consumerGroup=G topic=T"},                                            /* CHANGE_MESSAGE_INVISIBLETIME */
-    {200054, ANNOTATED, A1(SUB), "!consumerGroup !topic !queueId:i !pollTime:l !bornTime:l",
-     "consumerGroup=G topic=T"},                                            /* NOTIFICATION */
-    {200055, ANNOTATED, A1(GET), "!consumerGroup !topic !queueId:i", "consumerGroup=G topic=T"},  /* POLLING_INFO */
+    {17, ANNOTATED, A(CREATE), "topic=T"},                                     /* UPDATE_AND_CREATE_TOPIC */
+    {18, ANNOTATED, A(CREATE), ""},                                            /* UPDATE_AND_CREATE_TOPIC_LIST */
+    {29, ANNOTATED, A(GET), "topic=T"},                                        /* SEARCH_OFFSET_BY_TIMESTAMP */
+    {30, ANNOTATED, A(GET), "topic=T"},                                        /* GET_MAX_OFFSET */
+    {31, ANNOTATED, A(GET), "topic=T"},                                        /* GET_MIN_OFFSET */
+    {32, ANNOTATED, A(GET), "topic=T"},                                        /* GET_EARLIEST_MSG_STORETIME */
+    {33, ANNOTATED, A(GET), "topic=T"},                                        /* VIEW_MESSAGE_BY_ID */
+    {39, ANNOTATED, A(PUB), "topic=T"},                                        /* CHECK_TRANSACTION_STATE */
+    {40, ANNOTATED, A(SUB), "consumerGroup=G"},                                /* NOTIFY_CONSUMER_IDS_CHANGED */
+    {202, ANNOTATED, A(GET), "topic=T"},                                       /* GET_TOPIC_STATS_INFO */
+    {203, ANNOTATED, A(GET), "consumerGroup=G"},                               /* GET_CONSUMER_CONNECTION_LIST */
+    {204, CLUSTER_WIDE, A(GET), ""},                                           /* GET_PRODUCER_CONNECTION_LIST */
+    {205, CLUSTER_WIDE, A(UPDATE), ""},                                        /* WIPE_WRITE_PERM_OF_BROKER */
+    {207, ANNOTATED, A(DELETE), "groupName=G"},                                /* DELETE_SUBSCRIPTIONGROUP */
+    {208, ANNOTATED, A(GET), "consumerGroup=G topic=T topicList=T;"},          /* GET_CONSUME_STATS */
+    {215, ANNOTATED, A(DELETE), "topic=T"},                                    /* DELETE_TOPIC_IN_BROKER */
+    {222, ANNOTATED, A(UPDATE), "group=G topic=T"},                            /* INVOKE_BROKER_TO_RESET_OFFSET */
+    {223, ANNOTATED, A(GET), "topic=T group=G"},                               /* INVOKE_BROKER_TO_GET_CONSUMER_STATUS */
+    {300, ANNOTATED, A(GET), "topic=T"},                                       /* QUERY_TOPIC_CONSUME_BY_WHO */
+    {303, ANNOTATED, A(GET), "topic=T group=G"},                               /* QUERY_CONSUME_TIME_SPAN */
+    {307, ANNOTATED, A(GET), "consumerGroup=G"},                               /* GET_CONSUMER_RUNNING_INFO */
+    {308, ANNOTATED, A(GET), "filterGroups=G, compareGroup=G topic=T"},        /* QUERY_CORRECTION_OFFSET */
+    {309, ANNOTATED, A(SUB), "consumerGroup=G topic=T"},                       /* CONSUME_MESSAGE_DIRECTLY */
+    {314, ANNOTATED, A(UPDATE), "destGroup=G topic=T"},                        /* CLONE_GROUP_OFFSET */
+    {315, CLUSTER_WIDE, A(GET), ""},                                           /* VIEW_BROKER_STATS_DATA */
+    {317, CLUSTER_WIDE, A(GET), ""},                                           /* GET_BROKER_CONSUME_STATS */
+    {321, ANNOTATED, A(GET), "topic=T consumerGroup=G"},                       /* QUERY_CONSUME_QUEUE */
+    {323, ANNOTATED, A(UPDATE), "topic=T"},                                    /* RESUME_CHECK_HALF_MESSAGE */
+    {326, ANNOTATED, A(SUB), "producerGroup=G topic=T"},                       /* PUSH_REPLY_MESSAGE_TO_CLIENT */
+    {327, CLUSTER_WIDE, A(UPDATE), ""},                                        /* ADD_WRITE_PERM_OF_BROKER */
+    {328, CLUSTER_WIDE, A(GET), ""},                                           /* GET_ALL_PRODUCER_INFO */
+    {343, ANNOTATED, A(GET), "group=G"},                                       /* QUERY_TOPICS_BY_CONSUMER */
+    {345, ANNOTATED, A(GET), "group=G topic=T"},                               /* QUERY_SUBSCRIPTION_BY_CONSUMER */
+    {351, ANNOTATED, A(GET), "topic=T"},                                       /* GET_TOPIC_CONFIG */
+    {352, ANNOTATED, A(GET), "group=G"},                                       /* GET_SUBSCRIPTIONGROUP_CONFIG */
+    {353, ANNOTATED, A(UPDATE), "group=G topic=T"},                            /* UPDATE_AND_GET_GROUP_FORBIDDEN */
+    {901, ANNOTATED, A(GET), "clusterName=C"},                                 /* GET_BROKER_MEMBER_GROUP */
+    {3001, CLUSTER_WIDE, A(UPDATE), ""},                                       /* AUTH_CREATE_USER */
+    {3002, CLUSTER_WIDE, A(UPDATE), ""},                                       /* AUTH_UPDATE_USER */
+    {3003, CLUSTER_WIDE, A(UPDATE), ""},                                       /* AUTH_DELETE_USER */
+    {3004, CLUSTER_WIDE, A(GET), ""},                                          /* AUTH_GET_USER */
+    {3005, CLUSTER_WIDE, A(GET), ""},                                          /* AUTH_LIST_USER */
+    {3006, CLUSTER_WIDE, A(UPDATE), ""},                                       /* AUTH_CREATE_ACL */
+    {3007, CLUSTER_WIDE, A(UPDATE), ""},                                       /* AUTH_UPDATE_ACL */
+    {3008, CLUSTER_WIDE, A(UPDATE), ""},                                       /* AUTH_DELETE_ACL */
+    {3009, CLUSTER_WIDE, A(GET), ""},                                          /* AUTH_GET_ACL */
+    {3010, CLUSTER_WIDE, A(GET), ""},                                          /* AUTH_LIST_ACL */
+    {200050, ANNOTATED, A(SUB), "consumerGroup=G topic=T"},                    /* POP_MESSAGE */
+    {200051, ANNOTATED, A(SUB), "consumerGroup=G topic=T"},                    /* ACK_MESSAGE */
+    {200052, ANNOTATED, A(SUB), "topic=T consumerGroup=G"},                    /* PEEK_MESSAGE */
+    {200053, ANNOTATED, A(SUB), "consumerGroup=G topic=T"},                    /* CHANGE_MESSAGE_INVISIBLETIME */
+    {200054, ANNOTATED, A(SUB), "consumerGroup=G topic=T"},                    /* NOTIFICATION */
+    {200055, ANNOTATED, A(GET), "consumerGroup=G topic=T"},                    /* POLLING_INFO */
 };
 
 enum {
@@ -134,31 +121,8 @@ static void add_topic_or_group(auth_ctxs *c, const char *name, uint32_t actions)
     add(c, is_retry(name) ? RES_GROUP : RES_TOPIC, name, actions);
 }
 
-/* decodeCommandCustomHeader's checks of the fields the table names. */
-static bool header_decodes(const rmq_cmd *req, const char *spec)
+static void from_annotations(const rmq_cmd *req, const annotated *t, const char *cluster, auth_ctxs *c)
 {
-    bool ok = true;
-    for (const char *p = spec; ok && *p;) {
-        size_t len = strcspn(p, " ");
-        char *f = xstrndup(p, len);
-        bool required = f[0] == '!';
-        char *name = f + required, *type = strchr(name, ':');
-        if (type) *type++ = 0;
-        const char *v = cmd_ext_get(req, name);
-        int32_t i32;
-        int64_t i64;
-        if (!v) ok = !required;
-        else if (type && *type == 'i') ok = cmd_ext_int32(req, name, &i32) == EXT_OK;
-        else if (type && *type == 'l') ok = cmd_ext_int64(req, name, &i64) == EXT_OK;
-        free(f);
-        p += len + (p[len] ? 1 : 0);
-    }
-    return ok;
-}
-
-static int from_annotations(const rmq_cmd *req, const annotated *t, const char *cluster, auth_ctxs *c)
-{
-    if (!header_decodes(req, t->fields)) return RMQ_ERR;
     for (const char *p = t->resources; *p;) {
         size_t len = strcspn(p, " ");
         const char *eq = memchr(p, '=', len);
@@ -172,6 +136,7 @@ static int from_annotations(const rmq_cmd *req, const annotated *t, const char *
             if (n) {
                 char *name = xstrndup(s, n);
                 if (kind == 'G') add(c, RES_GROUP, name, t->actions);
+                else if (kind == 'C') add(c, RES_CLUSTER, name, t->actions);
                 else add_topic_or_group(c, name, t->actions);
                 free(name);
             }
@@ -180,7 +145,6 @@ static int from_annotations(const rmq_cmd *req, const annotated *t, const char *
         p += len + (p[len] ? 1 : 0);
     }
     if (!c->n && t->scope == CLUSTER_WIDE) add(c, RES_CLUSTER, cluster, t->actions);
-    return RMQ_OK;
 }
 
 /* HEART_BEAT: each consumer's group, and the topics it subscribes (SUB). */
@@ -243,13 +207,11 @@ static void send_ctx(const rmq_cmd *req, const char *topic_key, const char *grou
 }
 
 /* Offsets: the topic unless a retry topic, and the group. */
-static int offset_ctx(const rmq_cmd *req, const char *fields, uint32_t actions, auth_ctxs *c)
+static void offset_ctx(const rmq_cmd *req, uint32_t actions, auth_ctxs *c)
 {
-    if (!header_decodes(req, fields)) return RMQ_ERR;
     const char *topic = cmd_ext_get(req, "topic");
     if (!is_retry(topic)) add(c, RES_TOPIC, topic, actions);
     add(c, RES_GROUP, cmd_ext_get(req, "consumerGroup"), actions);
-    return RMQ_OK;
 }
 
 int auth_contexts(const rmq_cmd *req, const char *cluster, auth_ctxs *c)
@@ -277,25 +239,19 @@ int auth_contexts(const rmq_cmd *req, const char *cluster, auth_ctxs *c)
     case QUERY_MESSAGE: add(c, RES_TOPIC, topic, ACT(ACT_SUB) | ACT(ACT_GET)); break;
     case HEART_BEAT: rc = heartbeat(req, c); break;
     case UNREGISTER_CLIENT:
-        if (!header_decodes(req, "!clientID")) return RMQ_ERR;
         group = cmd_ext_get(req, "consumerGroup");
         if (group && strspn(group, " \t") < strlen(group)) add(c, RES_GROUP, group, ACT(ACT_SUB));
         break;
     case GET_CONSUMER_LIST_BY_GROUP:
-        if (!header_decodes(req, "!consumerGroup")) return RMQ_ERR;
         add(c, RES_GROUP, cmd_ext_get(req, "consumerGroup"), ACT(ACT_SUB) | ACT(ACT_GET));
         break;
-    case QUERY_CONSUMER_OFFSET:
-        rc = offset_ctx(req, "!consumerGroup !topic !queueId:i", ACT(ACT_SUB) | ACT(ACT_GET), c);
-        break;
-    case UPDATE_CONSUMER_OFFSET:
-        rc = offset_ctx(req, "!consumerGroup !topic !queueId:i !commitOffset:l", ACT(ACT_SUB) | ACT(ACT_UPDATE), c);
-        break;
+    case QUERY_CONSUMER_OFFSET: offset_ctx(req, ACT(ACT_SUB) | ACT(ACT_GET), c); break;
+    case UPDATE_CONSUMER_OFFSET: offset_ctx(req, ACT(ACT_SUB) | ACT(ACT_UPDATE), c); break;
     case LOCK_BATCH_MQ:
     case UNLOCK_BATCH_MQ: rc = queue_locks(req, c); break;
     default:
         for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-            if (table[i].code == req->code) return from_annotations(req, &table[i], cluster, c);
+            if (table[i].code == req->code) from_annotations(req, &table[i], cluster, c);
     }
     return rc;
 }

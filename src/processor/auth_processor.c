@@ -31,10 +31,33 @@ enum {
     AUTH_LIST_ACL,
 };
 
+/*
+ * Success keeps the remark of Apache's createResponseCommand(null). Exceptions
+ * thrown outside the managers' futures reach NettyRemotingAbstract, which answers
+ * SYSTEM_ERROR with exceptionSimpleDesc: the exception (as Java 17 words a
+ * NullPointerException) and its first stack frame in 5.3.3.
+ */
+#define SUCCESS_REMARK "not set any response code"
+#define NPE_USER_INFO                                                                                  \
+    "java.lang.NullPointerException: Cannot invoke \"org.apache.rocketmq.remoting.protocol.body.UserInfo." \
+    "setUsername(String)\" because \"userInfo\" is null, org.apache.rocketmq.broker.processor.AdminBrokerProcessor."
+#define NO_ACL_BODY                                                                                       \
+    "org.apache.rocketmq.auth.authorization.exception.AuthorizationException: The body of acl is null, "   \
+    "org.apache.rocketmq.broker.processor.AdminBrokerProcessor."
+#define NPE_NO_ACTIONS                                                                                     \
+    "java.lang.NullPointerException: Cannot invoke \"java.util.List.iterator()\" because the return value of " \
+    "\"org.apache.rocketmq.remoting.protocol.body.AclInfo$PolicyEntryInfo.getActions()\" is null, "          \
+    "org.apache.rocketmq.broker.auth.converter.AclConverter.convertAcl(AclConverter.java:54)"
+#define NPE_NO_SUBJECT                                                                                      \
+    "java.lang.NullPointerException: Cannot invoke \"org.apache.rocketmq.auth.authentication.model.Subject." \
+    "isSubject(org.apache.rocketmq.auth.authentication.enums.SubjectType)\" because \"subject\" is null, "    \
+    "org.apache.rocketmq.auth.authorization.manager.AuthorizationMetadataManagerImpl.getAcl("                \
+    "AuthorizationMetadataManagerImpl.java:180)"
+
 /* What Apache's handleAuthException answers for the store's outcome. */
 static void store_answer(rmq_cmd *resp, int rc, const char *err)
 {
-    if (rc == AUTH_OK) cmd_set_code(resp, RC_SUCCESS, NULL);
+    if (rc == AUTH_OK) cmd_set_code(resp, RC_SUCCESS, SUCCESS_REMARK);
     else if (rc == AUTH_DENIED) cmd_set_code(resp, RC_NO_PERMISSION, err);
     else cmd_set_code(resp, RC_SYSTEM_ERROR, "An system error occurred, please try again later.");
 }
@@ -47,25 +70,26 @@ static void set_json_body(rmq_cmd *resp, cJSON *json)
 }
 
 /*
- * The body as a JSON object, or NULL with resp set: Apache dereferences the decoded
- * null (NullPointerException) or fails to parse (fastjson2's JSONException), both
- * answered SYSTEM_ERROR.
+ * The body as a JSON object; NULL (and *absent when there is no body) with resp set to
+ * fastjson's failure when it is not one (RemotingSerializable.decode: fastjson 1.2.83's
+ * JSONException; its exact text and frame only for the array case).
  */
-static cJSON *body_object(const rmq_cmd *req, rmq_cmd *resp)
+static cJSON *body_object(const rmq_cmd *req, rmq_cmd *resp, bool *absent)
 {
-    if (!req->body_len) {
-        cmd_set_code(resp, RC_SYSTEM_ERROR, "java.lang.NullPointerException");
-        return NULL;
-    }
+    *absent = !req->body_len;
+    if (*absent) return NULL;
     const char *why = "not an object";
     cJSON *o = fjson_parse((const char *)req->body, req->body_len, &why);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        cmd_set_remark(resp, "com.alibaba.fastjson2.JSONException: %s", why);
-        resp->code = RC_SYSTEM_ERROR;
-        return NULL;
-    }
-    return o;
+    if (cJSON_IsObject(o)) return o;
+    cJSON_Delete(o);
+    resp->code = RC_SYSTEM_ERROR;
+    if (req->body[0] == '[')
+        cmd_set_remark(resp, "com.alibaba.fastjson.JSONException: syntax error, expect {, actual [, pos 0, "
+                             "fastjson-version 1.2.83, com.alibaba.fastjson.parser.deserializer."
+                             "JavaBeanDeserializer.deserialze(JavaBeanDeserializer.java:506)");
+    else
+        cmd_set_remark(resp, "com.alibaba.fastjson.JSONException: %s", why);
+    return NULL;
 }
 
 /* isNotSuperUserLogin: signed by a user who is not a super user. */
@@ -86,7 +110,12 @@ static bool username_missing(const rmq_cmd *req, rmq_cmd *resp, bool or_blank)
 static void create_or_update_user(auth *a, const rmq_cmd *req, rmq_cmd *resp, bool create)
 {
     if (username_missing(req, resp, false)) return;
-    cJSON *body = body_object(req, resp);
+    bool absent;
+    cJSON *body = body_object(req, resp, &absent);
+    if (absent)
+        cmd_set_code(resp, RC_SYSTEM_ERROR,
+                     create ? NPE_USER_INFO "createUser(AdminBrokerProcessor.java:3014)"
+                            : NPE_USER_INFO "updateUser(AdminBrokerProcessor.java:3046)");
     if (!body) return;
     auth_user u;
     auth_user_from_json(body, &u);
@@ -121,7 +150,7 @@ static void delete_user(auth *a, const rmq_cmd *req, rmq_cmd *resp)
     }
     const auth_user *u = auth_user_get(a, name);
     if (!u) {
-        cmd_set_code(resp, RC_SUCCESS, NULL);
+        cmd_set_code(resp, RC_SUCCESS, SUCCESS_REMARK);
     } else if (u->type == AUTH_SUPER && not_super_login(a, req)) {
         cmd_set_code(resp, RC_NO_PERMISSION, "The super user can only be update by super user");
     } else {
@@ -133,7 +162,7 @@ static void get_user(auth *a, const rmq_cmd *req, rmq_cmd *resp)
 {
     if (username_missing(req, resp, true)) return;
     const auth_user *u = auth_user_get(a, cmd_ext_get(req, "username"));
-    cmd_set_code(resp, RC_SUCCESS, NULL);
+    cmd_set_code(resp, RC_SUCCESS, SUCCESS_REMARK);
     if (u) set_json_body(resp, auth_user_to_json(u));
 }
 
@@ -141,7 +170,7 @@ static void list_users(auth *a, const rmq_cmd *req, rmq_cmd *resp)
 {
     int n;
     const auth_user **users = auth_user_list(a, cmd_ext_get(req, "filter"), &n);
-    cmd_set_code(resp, RC_SUCCESS, NULL);
+    cmd_set_code(resp, RC_SUCCESS, SUCCESS_REMARK);
     if (n) {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, auth_user_to_json(users[i]));
@@ -151,22 +180,23 @@ static void list_users(auth *a, const rmq_cmd *req, rmq_cmd *resp)
 }
 
 /* createAcl / updateAcl: the same in Apache's manager. */
-static void put_acl(auth *a, const rmq_cmd *req, rmq_cmd *resp)
+static void put_acl(auth *a, const rmq_cmd *req, rmq_cmd *resp, bool create)
 {
-    cJSON *body = body_object(req, resp);
-    if (!body) return;
+    bool absent;
+    cJSON *body = body_object(req, resp, &absent);
+    if (!body && !absent) return;
     const cJSON *pols = cJSON_GetObjectItemCaseSensitive(body, "policies");
-    auth_acl *acl = cJSON_GetArraySize(pols) > 0 ? auth_acl_from_json(body) : NULL;
     bool has_policies = cJSON_GetArraySize(pols) > 0;
+    auth_acl *acl = has_policies ? auth_acl_from_json(body) : NULL;
     cJSON_Delete(body);
     if (!has_policies) {
-        /* Thrown outside the manager: NettyRemotingAbstract's exceptionSimpleDesc. */
         cmd_set_code(resp, RC_SYSTEM_ERROR,
-                     "org.apache.rocketmq.auth.authorization.exception.AuthorizationException: The body of acl is null");
+                     create ? NO_ACL_BODY "createAcl(AdminBrokerProcessor.java:3158)"
+                            : NO_ACL_BODY "updateAcl(AdminBrokerProcessor.java:3185)");
         return;
     }
     if (!acl) {
-        cmd_set_code(resp, RC_SYSTEM_ERROR, "java.lang.NullPointerException");
+        cmd_set_code(resp, RC_SYSTEM_ERROR, NPE_NO_ACTIONS);
         return;
     }
     if (!acl->subject) {
@@ -200,7 +230,7 @@ static void get_acl(auth *a, const rmq_cmd *req, rmq_cmd *resp)
     char *user = auth_subject_user(cmd_ext_get(req, "subject"));
     if (!user) {
         /* Apache's manager dereferences the null subject outside its future. */
-        cmd_set_code(resp, RC_SYSTEM_ERROR, "java.lang.NullPointerException");
+        cmd_set_code(resp, RC_SYSTEM_ERROR, NPE_NO_SUBJECT);
         return;
     }
     const auth_acl *acl;
@@ -215,7 +245,7 @@ static void list_acls(auth *a, const rmq_cmd *req, rmq_cmd *resp)
 {
     int n;
     auth_acl **acls = auth_acl_list(a, cmd_ext_get(req, "subjectFilter"), cmd_ext_get(req, "resourceFilter"), &n);
-    cmd_set_code(resp, RC_SUCCESS, NULL);
+    cmd_set_code(resp, RC_SUCCESS, SUCCESS_REMARK);
     if (n) {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, auth_acl_to_json(acls[i]));
@@ -237,8 +267,8 @@ static int auth_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     case AUTH_DELETE_USER: delete_user(a, req, resp); break;
     case AUTH_GET_USER: get_user(a, req, resp); break;
     case AUTH_LIST_USER: list_users(a, req, resp); break;
-    case AUTH_CREATE_ACL:
-    case AUTH_UPDATE_ACL: put_acl(a, req, resp); break;
+    case AUTH_CREATE_ACL: put_acl(a, req, resp, true); break;
+    case AUTH_UPDATE_ACL: put_acl(a, req, resp, false); break;
     case AUTH_DELETE_ACL: delete_acl(a, req, resp); break;
     case AUTH_GET_ACL: get_acl(a, req, resp); break;
     case AUTH_LIST_ACL: list_acls(a, req, resp); break;
