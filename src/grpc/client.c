@@ -85,6 +85,7 @@ gclient *gclient_of(gcall *c)
     cl->id = xstrdup(id);
     cl->language = language_of(c->language);
     cl->conn = rmq_local_conn_new(g->b->server, c->peer, sink, cl);
+    rmq_conn_hold(cl->conn);   /* ours, beside the server's that closing drops */
     cl->last_seen_ms = mono_ms();
     cl->next = g->clients;
     g->clients = cl;

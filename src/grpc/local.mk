@@ -30,3 +30,8 @@ $(am_src_grpc_libgrpc_a_OBJECTS): $(GRPC_PB_H)
 check_PROGRAMS += tests/grpc/test_grpc
 TESTS += tests/grpc/test_grpc
 tests_grpc_test_grpc_SOURCES = tests/grpc/test_grpc.c tests/grpc/h2_client.h
+
+# Its decoders' fuzz harness (tests/fuzz/README.md), replayed over its corpus by make check.
+check_PROGRAMS += tests/fuzz/replay_grpc
+TESTS += tests/fuzz/replay_grpc
+tests_fuzz_replay_grpc_SOURCES = tests/fuzz/fuzz_grpc.c tests/fuzz/replay.c
