@@ -1,5 +1,6 @@
 package org.rocketmqc.compat.apache5;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -10,11 +11,12 @@ import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.TopicConfig;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.protocol.subscription.SubscriptionGroupConfig;
 import org.rocketmqc.compat.apache.Broker;
 import org.rocketmqc.compat.apache.NameServer;
 import org.rocketmqc.compat.apache.Net;
 
-/** The 5.3.3 clients as the tests use them: a producer, topic creation, reading a topic whole. */
+/** The 5.3.3 clients as the tests use them: a producer, topics and groups, reading a topic whole. */
 public final class Clients {
     private Clients() {
     }
@@ -41,8 +43,21 @@ public final class Clients {
         }, 20, () -> "route of " + topic);
     }
 
-    private static DefaultMQPullConsumer puller(NameServer ns) throws Exception {
-        DefaultMQPullConsumer c = new DefaultMQPullConsumer("Reader" + System.nanoTime() % 1_000_000);
+    /** Creates (or updates) the subscription group on the broker. */
+    public static void createGroup(NameServer ns, Broker b, String group) throws Exception {
+        SubscriptionGroupConfig g = new SubscriptionGroupConfig();
+        g.setGroupName(group);
+        ns.admin().createAndUpdateSubscriptionGroupConfig(b.addr(), g);
+    }
+
+    /** A message's body as text. */
+    public static String body(MessageExt m) {
+        return new String(m.getBody(), StandardCharsets.UTF_8);
+    }
+
+    /** A started pull consumer of GROUP (shut it down). */
+    public static DefaultMQPullConsumer puller(NameServer ns, String group) throws Exception {
+        DefaultMQPullConsumer c = new DefaultMQPullConsumer(group);
         c.setNamesrvAddr(ns.addr());
         c.setInstanceName("reader-" + System.nanoTime());
         c.start();
@@ -52,7 +67,7 @@ public final class Clients {
     /** Every message in TOPIC (all queues, from their min offset), by UNIQ_KEY. */
     public static Map<String, MessageExt> readAll(NameServer ns, String topic) throws Exception {
         Map<String, MessageExt> got = new HashMap<>();
-        DefaultMQPullConsumer c = puller(ns);
+        DefaultMQPullConsumer c = puller(ns, "Reader" + System.nanoTime() % 1_000_000);
         try {
             for (MessageQueue mq : c.fetchSubscribeMessageQueues(topic)) {
                 long offset = c.minOffset(mq);
@@ -88,7 +103,7 @@ public final class Clients {
 
     /** Records stored in TOPIC (max - min offset over its queues): a message delivered twice counts twice. */
     public static int countRecords(NameServer ns, String topic) throws Exception {
-        DefaultMQPullConsumer c = puller(ns);
+        DefaultMQPullConsumer c = puller(ns, "Reader" + System.nanoTime() % 1_000_000);
         try {
             long n = 0;
             for (MessageQueue mq : c.fetchSubscribeMessageQueues(topic)) n += c.maxOffset(mq) - c.minOffset(mq);
