@@ -19,10 +19,19 @@ enum { REGISTER_BROKER = 103, UNREGISTER_BROKER = 104, QUERY_DATA_VERSION = 322 
  * body stays under 11 MiB, below the 16 MiB frame limit of Apache's and our name servers. */
 #define REGISTER_TOPICS_MAX 16000
 
-/* A name server that missed a registration gets the whole table next time. */
+/*
+ * What we know of one name server. A name server that missed a registration gets
+ * the whole table next time. An incremental registration goes only to one that
+ * has answered a whole table: Apache's name server runs requests on a thread pool,
+ * so an increment sent right behind the first table can be applied before it, and
+ * the table (same data version) is then taken for old news and dropped.
+ */
 typedef struct namesrv_state {
     char *addr;
     bool needs_full;
+    bool table_answered;      /* a whole table was acknowledged */
+    int tables_in_flight;     /* whole-table requests (batches) not answered yet */
+    bool changed_meanwhile;   /* an increment held back while a table was in flight */
 } namesrv_state;
 
 /* Callbacks waiting for the name servers' answers to one flush's requests. */
@@ -192,6 +201,7 @@ static namesrv_state *state_of(registration *r, const char *addr)
 typedef struct call {
     registration *r;
     round *rd;                /* the flush it belongs to, if anyone waits for it */
+    bool table;               /* a whole-table registration (or one batch of it) */
     char addr[];
 } call;
 
@@ -199,6 +209,7 @@ static call *new_call(registration *r, const char *addr)
 {
     call *c = xmalloc(sizeof *c + strlen(addr) + 1);
     c->r = r;
+    c->table = false;
     c->rd = r->sending;
     if (c->rd) c->rd->outstanding++;
     strcpy(c->addr, addr);
@@ -254,10 +265,26 @@ static void update_order_topics(broker *b, const rmq_cmd *resp)
     if (changed) broker_topics_changed(b);
 }
 
+static void send_table(registration *r, char *const *addrs, size_t n_addrs);
+
+/* The last batch of a whole table answered: held-back increments follow as another table. */
+static void table_done(registration *r, const char *addr, bool ok)
+{
+    namesrv_state *st = state_of(r, addr);
+    if (--st->tables_in_flight > 0) return;
+    if (ok && !st->needs_full) st->table_answered = true;
+    if (st->changed_meanwhile && !r->b->shutting_down) {
+        st->changed_meanwhile = false;
+        char *addrs[] = {(char *)addr};
+        send_table(r, addrs, 1);
+    }
+}
+
 static void register_done(rmq_cmd *resp, const char *err, void *arg)
 {
     call *c = arg;
     broker *b = c->r->b;
+    if (c->table) table_done(c->r, c->addr, resp && resp->code == 0);
     if (!resp || resp->code != 0) {
         if (!resp) log_warn("broker", "register to name server %s failed: %s", c->addr, err);
         else log_warn("broker", "register to name server %s refused: %d %s", c->addr, resp->code,
@@ -277,10 +304,13 @@ static void register_done(rmq_cmd *resp, const char *err, void *arg)
     free(c);
 }
 
-static void send_body(registration *r, const char *addr, const body *bd)
+static void send_body(registration *r, const char *addr, const body *bd, bool table)
 {
+    call *c = new_call(r, addr);
+    c->table = table;
+    if (table) state_of(r, addr)->tables_in_flight++;
     rmq_client_request(r->b->client, addr, register_request(r->b, bd), r->b->cfg.registerBrokerTimeoutMills,
-                       register_done, new_call(r, addr));
+                       register_done, c);
 }
 
 /* The namesrvAddr list ("a:9876;b:9876"), malloc'd strings; it may change at run time. */
@@ -331,15 +361,15 @@ static void send_table(registration *r, char *const *addrs, size_t n_addrs)
                  REGISTER_TOPICS_MAX);
     }
     size_t batches = n && batch ? (n + batch - 1) / batch : 1;
+    for (size_t i = 0; i < n_addrs; i++) state_of(r, addrs[i])->needs_full = false;
     for (size_t k = 0; k < batches; k++) {
         data_version v = dv;
         v.timestamp -= (int64_t)(batches - 1 - k);
         size_t from = k * batch, count = n - from < batch ? n - from : batch;
         body bd = encode_body(b, all + from, count, &v);
-        for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd);
+        for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd, true);
         free(bd.data);
     }
-    for (size_t i = 0; i < n_addrs; i++) state_of(r, addrs[i])->needs_full = false;
     free(all);
 }
 
@@ -421,7 +451,12 @@ static void flush(registration *r)
         body bd = encode_body(b, topics, n, &dv);
         size_t n_addrs;
         char **addrs = namesrv_list(b, &n_addrs);
-        for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd);
+        for (size_t i = 0; i < n_addrs; i++) {
+            namesrv_state *st = state_of(r, addrs[i]);
+            if (st->table_answered && !st->tables_in_flight) send_body(r, addrs[i], &bd, false);
+            else if (st->tables_in_flight) st->changed_meanwhile = true;
+            else send_table(r, &addrs[i], 1);
+        }
         free_list(addrs, n_addrs);
         free(bd.data);
     }
