@@ -12,6 +12,8 @@ command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 command -v java >/dev/null 2>&1 || pkgs="$pkgs default-jdk-headless"
 command -v mvn >/dev/null 2>&1 || pkgs="$pkgs maven"
 command -v go >/dev/null 2>&1 || pkgs="$pkgs golang-go"
+# tests/ha/test_ha_netns.sh makes its network namespaces with ip (iproute2).
+command -v ip >/dev/null 2>&1 || pkgs="$pkgs iproute2"
 # compat/console opens mqconsole's pages in Debian's Chromium (headless, driven by playwright-core).
 [ -x /usr/bin/chromium ] || pkgs="$pkgs chromium"
 missing=""

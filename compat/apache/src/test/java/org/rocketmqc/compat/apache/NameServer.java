@@ -14,11 +14,14 @@ public final class NameServer {
     /** kvConfig.json of this name server (both implementations write Apache's format there). */
     public final Path kvConfigPath;
     private final Servers servers;
+    /** More namesrv.properties lines (e.g. the embedded controller's keys). */
+    private final String extraConf;
     private Proc proc;
     private DefaultMQAdminExt admin;
 
-    NameServer(Servers servers, Impl impl, String name) {
+    NameServer(Servers servers, Impl impl, String name, String extraConf) {
         this.servers = servers;
+        this.extraConf = extraConf;
         this.impl = impl;
         this.name = name;
         this.port = Net.freePort();
@@ -37,7 +40,7 @@ public final class NameServer {
         Path home = impl == Impl.APACHE ? servers.apacheHome(name) : Files.createDirectories(servers.dir.resolve(name));
         Path conf = home.resolve("namesrv.properties");
         Servers.write(conf, "listenPort=" + port + "\nkvConfigPath=" + kvConfigPath + "\n"
-            + (impl == Impl.OURS ? "listenAddress=127.0.0.1\n" : ""));
+            + (impl == Impl.OURS ? "listenAddress=127.0.0.1\n" : "") + extraConf);
         List<String> cmd = impl == Impl.APACHE
             ? servers.javaCommand("servers", home, "128m", "org.apache.rocketmq.namesrv.NamesrvStartup", "-c", conf.toString())
             : List.of(servers.buildDir.resolve("mqnamesrv").toString(), "-c", conf.toString());

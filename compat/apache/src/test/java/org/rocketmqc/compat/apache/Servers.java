@@ -85,7 +85,12 @@ public final class Servers implements AutoCloseable {
 
     /** A started name server on a free port. */
     public NameServer nameServer(Impl impl) throws IOException {
-        NameServer ns = new NameServer(this, impl, unique(impl == Impl.APACHE ? "namesrv-j" : "namesrv-c"));
+        return nameServer(impl, "");
+    }
+
+    /** A started name server with more namesrv.properties lines (EXTRA, "key=value\n" each). */
+    public NameServer nameServer(Impl impl, String extra) throws IOException {
+        NameServer ns = new NameServer(this, impl, unique(impl == Impl.APACHE ? "namesrv-j" : "namesrv-c"), extra);
         ns.start();
         return ns;
     }
