@@ -30,8 +30,21 @@ struct controller {
     ctl_state *state;
     struct event *scan_timer;
     char *group, *self_id, *self_addr, *peers;
+    char *state_file;            /* controllerStorePath/controller.json, NULL: memory only */
     bool notify;
+    bool closing;                /* shutting down: closed channels are not broker deaths */
+    int64_t started_ms;
 };
+
+/* After each change: the next start reads it back (controller.h). */
+static void persist(controller *c)
+{
+    if (!c->state_file) return;
+    size_t len;
+    char *json = ctl_state_dump(c->state, &len);
+    if (write_file_atomic(c->state_file, json, len)) log_error(LOG_MOD, "cannot write %s", c->state_file);
+    free(json);
+}
 
 static bool decode(const rmq_cmd *req, const hdr_field *f, size_t n, void *out, rmq_cmd **resp)
 {
@@ -94,7 +107,9 @@ static void elect_for(void *arg, const char *broker_name)
     ctl_master_info m;
     ctl_reply r;
     char *name = xstrdup(broker_name);   /* the set may be the caller's iteration key */
-    if (ctl_elect_master(c->state, name, CTL_NO_ID, false, now_ms(), &m, &r) == 0) {
+    int rc = ctl_elect_master(c->state, name, CTL_NO_ID, false, now_ms(), &m, &r);
+    if (rc != CTL_MASTER_STILL_EXIST) persist(c);
+    if (rc == 0) {
         log_info(LOG_MOD, "broker set %s: elected broker %lld (%s) as master, epoch %d", name,
                  (long long)m.master_id, m.master_addr ? m.master_addr : "?", m.master_epoch);
         notify_members(c, name, &m);
@@ -119,14 +134,16 @@ static void scan_cb(evutil_socket_t fd, short what, void *arg)
     controller *c = arg;
     int64_t now = now_ms();
     ctl_expire(c->state, now, NULL, on_inactive, c);
-    ctl_sets_needing_election(c->state, now, elect_for, c);
+    /* After a restart nobody is alive until they beat again: a master is not
+     * replaced for being slower to beat than its slave. */
+    if (now - c->started_ms >= DEFAULT_HEARTBEAT_TIMEOUT_MS) ctl_sets_needing_election(c->state, now, elect_for, c);
 }
 
 /* BrokerHousekeepingService: a closed channel makes its broker inactive at once. */
 static void on_close(rmq_conn *conn, void *arg)
 {
     controller *c = arg;
-    ctl_expire(c->state, now_ms(), conn, on_inactive, c);
+    if (!c->closing) ctl_expire(c->state, now_ms(), conn, on_inactive, c);
 }
 
 /* ---- processors ---- */
@@ -178,7 +195,7 @@ static int apply_broker_id(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *a
     names_header h = {0};
     if (!DECODE(req, f, &h, resp)) return RMQ_OK;
     ctl_reply r;
-    ctl_apply_broker_id(c->state, h.cluster, h.broker_name, h.broker_id, h.check_code, &r);
+    if (ctl_apply_broker_id(c->state, h.cluster, h.broker_name, h.broker_id, h.check_code, &r) == 0) persist(c);
     *resp = answer(req, &r);
     if (h.cluster) cmd_ext_set(*resp, "clusterName", h.cluster);
     cmd_ext_set(*resp, "brokerName", h.broker_name);
@@ -200,7 +217,8 @@ static int register_broker(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *a
     if (!DECODE(req, f, &h, resp)) return RMQ_OK;
     ctl_master_info m;
     ctl_reply r;
-    ctl_register_broker(c->state, h.cluster, h.broker_name, h.broker_id, h.broker_addr, now_ms(), &m, &r);
+    if (ctl_register_broker(c->state, h.cluster, h.broker_name, h.broker_id, h.broker_addr, now_ms(), &m, &r) == 0)
+        persist(c);   /* the address may have changed */
     *resp = answer(req, &r);
     if (h.cluster) cmd_ext_set(*resp, "clusterName", h.cluster);
     cmd_ext_set(*resp, "brokerName", h.broker_name);
@@ -226,6 +244,7 @@ static int elect_master(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
     ctl_master_info m;
     ctl_reply r;
     ctl_elect_master(c->state, h.broker_name, h.broker_id, h.designate, now_ms(), &m, &r);
+    if (r.code != CTL_MASTER_STILL_EXIST) persist(c);
     *resp = answer(req, &r);
     if (r.code == 0 || r.code == CTL_MASTER_STILL_EXIST) {
         put_master(*resp, &m, true);
@@ -262,6 +281,7 @@ static int alter_sync_state_set(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, vo
     ctl_alter_sync_state_set(c->state, h.broker_name, h.master_id, h.epoch, set, n, set_epoch, now_ms(), &new_epoch, &r);
     *resp = answer(req, &r);
     if (r.code) return RMQ_OK;
+    persist(c);
     cmd_ext_set_int(*resp, "newSyncStateSetEpoch", new_epoch);
     ctl_master_info m = {.sync_state_set_epoch = new_epoch, .n_sync_state_set = n};
     memcpy(m.sync_state_set, set, sizeof set[0] * (size_t)n);
@@ -375,7 +395,8 @@ static int clean_broker_data(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void 
         }
     }
     ctl_reply r;
-    ctl_clean_broker_data(c->state, h.broker_name, n ? ids : NULL, n, h.clean_living, now_ms(), &r);
+    if (ctl_clean_broker_data(c->state, h.broker_name, n ? ids : NULL, n, h.clean_living, now_ms(), &r) == 0)
+        persist(c);
     *resp = answer(req, &r);
     return RMQ_OK;
 }
@@ -403,6 +424,7 @@ int controller_config_from(controller_config *cfg, const char *(*get)(void *arg,
     const char *peers = get(arg, "controllerDLegerPeers"), *self = get(arg, "controllerDLegerSelfId");
     const char *group = get(arg, "controllerDLegerGroup"), *scan = get(arg, "scanNotActiveBrokerInterval");
     const char *unclean = get(arg, "enableElectUncleanMaster"), *notify = get(arg, "notifyBrokerRoleChanged");
+    const char *store = get(arg, "controllerStorePath");
     if (!peers || !*peers) {
         snprintf(err, errlen, "Attribute value controllerDLegerPeers of ControllerConfig is null or empty");
         return RMQ_ERR;
@@ -427,6 +449,9 @@ int controller_config_from(controller_config *cfg, const char *(*get)(void *arg,
     cfg->scan_interval_ms = scan && atoll(scan) > 0 ? atoll(scan) : 5000;
     cfg->elect_unclean_master = unclean && strcmp(unclean, "true") == 0;
     cfg->notify_broker_role_changed = !notify || strcmp(notify, "false") != 0;
+    /* ControllerConfig.getControllerStorePath: $HOME/DLedgerController when unset. */
+    const char *home = getenv("HOME");
+    cfg->store_path = store && *store ? xstrdup(store) : str_printf("%s/DLedgerController", home ? home : ".");
     if (strstr(peers, ";"))
         log_warn(LOG_MOD, "controllerDLegerPeers names several controllers; this one decides alone (no quorum)");
     return RMQ_OK;
@@ -438,6 +463,26 @@ void controller_config_free(controller_config *cfg)
     free((char *)cfg->self_id);
     free((char *)cfg->peers);
     free((char *)cfg->group);
+    free((char *)cfg->store_path);
+}
+
+/* controller.json (or its .bak) under DIR into the empty state; a missing file is a first start. */
+static int load_state(controller *c, const char *dir, char *err, size_t errlen)
+{
+    if (mkdirs(dir)) {
+        snprintf(err, errlen, "cannot create controllerStorePath %s", dir);
+        return RMQ_ERR;
+    }
+    c->state_file = str_printf("%s/controller.json", dir);
+    size_t len;
+    char *json = read_file_or_bak(c->state_file, &len);
+    if (!json) return RMQ_OK;
+    char why[256];
+    int rc = ctl_state_load(c->state, json, len, why, sizeof why);
+    free(json);
+    if (rc) snprintf(err, errlen, "%s: %s", c->state_file, why);
+    else log_info(LOG_MOD, "state read from %s", c->state_file);
+    return rc;
 }
 
 controller *controller_new(struct event_base *base, const controller_config *cfg, char *err, size_t errlen)
@@ -450,6 +495,11 @@ controller *controller_new(struct event_base *base, const controller_config *cfg
     c->self_addr = xstrdup(cfg->self_addr ? cfg->self_addr : "");
     c->peers = xstrdup(cfg->peers ? cfg->peers : "");
     c->notify = cfg->notify_broker_role_changed;
+    c->started_ms = now_ms();
+    if (cfg->store_path && *cfg->store_path && load_state(c, cfg->store_path, err, errlen)) {
+        controller_free(c);
+        return NULL;
+    }
     rmq_server_config sc;
     rmq_server_config_defaults(&sc);
     sc.host = cfg->listen_host;
@@ -493,13 +543,15 @@ void controller_free(controller *c)
 {
     if (!c) return;
     if (c->scan_timer) event_free(c->scan_timer);
-    rmq_server_free(c->server);   /* its close callbacks still find the state */
+    c->closing = true;
+    rmq_server_free(c->server);
     rmq_client_free(c->client);
     ctl_state_free(c->state);
     free(c->group);
     free(c->self_id);
     free(c->self_addr);
     free(c->peers);
+    free(c->state_file);
     free(c);
 }
 

@@ -6,11 +6,10 @@
  * liveness and are told who is master of their broker set (docs/ha.md,
  * "Controller mode").
  *
- * One node, no quorum, memory only: Apache replicates these decisions
- * through DLedger or JRaft between several controllers and replays them at
- * restart; here the single controller applies them directly, and a restarted
- * controller starts empty (brokers that kept their brokerIdentity file must
- * then be cleaned and re-registered).
+ * One node, no quorum: Apache replicates these decisions through DLedger or
+ * JRaft between several controllers and replays them at restart; here the
+ * single controller applies them directly and writes its state to
+ * controllerStorePath/controller.json after each change, read back at start.
  *
  *  - ctl_state: the broker sets (ids, addresses, register check codes), their
  *    master, master epoch and SyncStateSet with its epoch, and the heartbeat
@@ -148,6 +147,13 @@ int ctl_members(const ctl_state *s, const char *broker_name, const char **cluste
 char *ctl_sync_state_set_json(const ctl_master_info *m, size_t *len);
 char *ctl_elect_body_json(const ctl_state *s, const char *broker_name, const ctl_master_info *m, size_t *len);
 char *ctl_sync_state_data_json(const ctl_state *s, const char *const *names, int n, int64_t now_ms, size_t *len);
+/*
+ * The durable part (sets, ids, addresses, check codes, master, epochs, SyncStateSets)
+ * as JSON, and back into an empty state (RMQ_ERR with a reason). Liveness is not kept:
+ * after a restart every broker is dead until it beats again.
+ */
+char *ctl_state_dump(const ctl_state *s, size_t *len);
+int ctl_state_load(ctl_state *s, const char *json, size_t len, char *err, size_t errlen);
 /* Parses a SyncStateSet body. RMQ_ERR on bad JSON or more than CTL_MAX_REPLICAS ids. */
 int ctl_parse_sync_state_set(const char *body, size_t len, int64_t *set, int *n, int32_t *epoch);
 
@@ -163,6 +169,7 @@ typedef struct controller_config {
     int64_t scan_interval_ms;            /* scanNotActiveBrokerInterval, 5000 */
     bool elect_unclean_master;           /* enableElectUncleanMaster, false */
     bool notify_broker_role_changed;     /* notifyBrokerRoleChanged, true */
+    const char *store_path;              /* controllerStorePath: the directory of controller.json */
 } controller_config;
 
 /*

@@ -641,3 +641,96 @@ out:
     cJSON_Delete(root);
     return rc;
 }
+
+/* ---- snapshot ---- */
+
+char *ctl_state_dump(const ctl_state *s, size_t *len)
+{
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "brokerSets");
+    fjson_begin_array(&w);
+    for (const broker_set *b = s->sets; b; b = b->next) {
+        fjson_begin_object(&w);
+        fjson_prop_string(&w, "brokerName", b->name);
+        fjson_prop_string(&w, "clusterName", b->cluster);
+        fjson_prop_int64(&w, "masterBrokerId", b->master_id);
+        fjson_prop_int64(&w, "masterEpoch", b->master_epoch);
+        fjson_key(&w, "replicas");
+        fjson_begin_array(&w);
+        for (int i = 0; i < b->n_replicas; i++) {
+            fjson_begin_object(&w);
+            fjson_prop_string(&w, "brokerAddress", b->replicas[i].addr);
+            fjson_prop_int64(&w, "brokerId", b->replicas[i].id);
+            fjson_prop_string(&w, "registerCheckCode", b->replicas[i].check_code);
+            fjson_end_object(&w);
+        }
+        fjson_end_array(&w);
+        fjson_key(&w, "syncStateSet");
+        write_id_set(&w, b->sync_set, b->n_sync);
+        fjson_prop_int64(&w, "syncStateSetEpoch", b->set_epoch);
+        fjson_end_object(&w);
+    }
+    fjson_end_array(&w);
+    fjson_end_object(&w);
+    return fjson_writer_finish(&w, len);
+}
+
+static int load_set(ctl_state *s, const cJSON *o, char *err, size_t errlen)
+{
+    const char *name = NULL, *cluster = NULL;
+    int64_t master = CTL_NO_ID, master_epoch = 0, set_epoch = 0;
+    const cJSON *reps = cJSON_GetObjectItemCaseSensitive(o, "replicas");
+    const cJSON *sync = cJSON_GetObjectItemCaseSensitive(o, "syncStateSet");
+    if (fjson_field_string(o, "brokerName", &name) || fjson_field_string(o, "clusterName", &cluster) ||
+        fjson_field_int64(o, "masterBrokerId", &master) || fjson_field_int64(o, "masterEpoch", &master_epoch) ||
+        fjson_field_int64(o, "syncStateSetEpoch", &set_epoch) || !cJSON_IsArray(reps) || !cJSON_IsArray(sync) ||
+        cJSON_GetArraySize(reps) > CTL_MAX_REPLICAS || cJSON_GetArraySize(sync) > CTL_MAX_REPLICAS) {
+        snprintf(err, errlen, "a broker set is malformed");
+        return RMQ_ERR;
+    }
+    broker_set *b = xcalloc(1, sizeof *b);
+    b->name = xstrdup(name);
+    b->cluster = xstrdup(cluster);
+    b->master_id = master;
+    b->master_epoch = (int32_t)master_epoch;
+    b->set_epoch = (int32_t)set_epoch;
+    b->next = s->sets;
+    s->sets = b;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, reps) {
+        const char *addr = NULL, *code = NULL;
+        int64_t id;
+        if (fjson_field_string(it, "brokerAddress", &addr) || fjson_field_string(it, "registerCheckCode", &code) ||
+            fjson_field_int64(it, "brokerId", &id)) {
+            snprintf(err, errlen, "a replica of %s is malformed", name);
+            return RMQ_ERR;
+        }
+        add_replica(b, id, addr, code);
+    }
+    cJSON_ArrayForEach(it, sync) {
+        if (!fjson_get_int64(it, &b->sync_set[b->n_sync])) {
+            snprintf(err, errlen, "the SyncStateSet of %s is malformed", name);
+            return RMQ_ERR;
+        }
+        b->n_sync++;
+    }
+    return RMQ_OK;
+}
+
+int ctl_state_load(ctl_state *s, const char *json, size_t len, char *err, size_t errlen)
+{
+    const char *why;
+    cJSON *root = fjson_parse(json, len, &why);
+    if (!root) {
+        snprintf(err, errlen, "not JSON: %s", why);
+        return RMQ_ERR;
+    }
+    const cJSON *sets = cJSON_GetObjectItemCaseSensitive(root, "brokerSets"), *it;
+    int rc = cJSON_IsArray(sets) ? RMQ_OK : RMQ_ERR;
+    if (rc) snprintf(err, errlen, "no brokerSets list");
+    cJSON_ArrayForEach(it, sets) if (rc == RMQ_OK) rc = load_set(s, it, err, errlen);
+    cJSON_Delete(root);
+    return rc;
+}

@@ -41,6 +41,22 @@ static inline int ctl_namesrv_start(ctl_namesrv *n, const char *name, const char
     return rc || fd < 0 ? -1 : 0;
 }
 
+/* SIGTERM, then the same program on the same files and ports again. Returns 0 or -1. */
+static inline int ctl_namesrv_restart(ctl_namesrv *n)
+{
+    if (test_proc_stop(&n->proc, SIGTERM)) return -1;
+    char *conf = str_printf("%s/namesrv.properties", n->dir);
+    char *out = str_printf("%s/stdout", n->dir), *home = str_printf("HOME=%s", n->dir);
+    char *argv[] = {"mqnamesrv", "-c", conf, NULL};
+    char *env[] = {home, NULL};
+    int rc = test_proc_start_env(&n->proc, "mqnamesrv", argv, env, n->proc.port, out);
+    char err[128];
+    int fd = rc ? -1 : rmq_connect_blocking(n->ctl_addr, 5000, err, sizeof err);
+    if (fd >= 0) close(fd);
+    free(conf), free(out), free(home);
+    return rc || fd < 0 ? -1 : 0;
+}
+
 static inline int ctl_namesrv_stop(ctl_namesrv *n)
 {
     int rc = test_proc_stop(&n->proc, SIGTERM);

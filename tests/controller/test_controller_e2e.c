@@ -175,6 +175,20 @@ START_TEST(test_register_elect_and_fail_over)
     r = call(-1, r);
     ck_assert_int_eq(r->code, CTL_INVALID_MASTER);
     cmd_free(r);
+    /* A restarted controller keeps ids, master and epochs (controllerStorePath, here
+     * $HOME/DLedgerController); nobody is alive until it beats again. */
+    ck_assert_int_eq(ctl_namesrv_restart(&ns), 0);
+    r = call(-1, request(CTL_CODE_GET_REPLICA_INFO, "brokerName", BN, NULL));
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(ext_int(r, "masterBrokerId"), 2);
+    ck_assert_int_eq(ext_int(r, "masterEpoch"), 2);
+    cmd_free(r);
+    r = call(-1, request(CTL_CODE_GET_NEXT_BROKER_ID, "clusterName", CL, "brokerName", BN, NULL));
+    ck_assert_int_eq(ext_int(r, "nextBrokerId"), 3);
+    cmd_free(r);
+    char *state = str_printf("%s/DLedgerController/controller.json", ns.dir);
+    ck_assert(access(state, R_OK) == 0);
+    free(state);
     /* Without a brokerId a heartbeat is refused, as Apache does. */
     r = call(-1, request(CTL_CODE_BROKER_HEARTBEAT, "clusterName", CL, "brokerAddr", a1, "brokerName", BN, NULL));
     ck_assert_int_eq(r->code, CTL_INVALID_REQUEST);
