@@ -21,6 +21,7 @@
 #define READ_BATCH 32            /* records per store read */
 #define DELIVER_BATCH 2000       /* deliveries per loop pass before yielding */
 #define RETRY_AFTER_ERROR_MS 10000  /* DELAY_FOR_A_PERIOD */
+#define CANCEL_KEEP_MS 60000     /* a cancel mark outlives its own due time by this much */
 
 /* One delay level: queue level-1 of SCHEDULE_TOPIC_XXXX. */
 typedef struct delay_level {
@@ -36,6 +37,12 @@ typedef struct timer_entry {
     int64_t due;                 /* max(TIMER_OUT_MS, store time) */
     int64_t offset;              /* queue offset in rmq_sys_wheel_timer */
 } timer_entry;
+
+/* A cancel mark: a parked message whose REAL_TOPIC+UNIQ_KEY is KEY is not delivered. */
+typedef struct cancel_mark {
+    char *key;                   /* TIMER_DEL_UNIQKEY: "<topic>+<unique key>" */
+    int64_t due;                 /* the mark's own due time, to forget it later */
+} cancel_mark;
 
 struct schedule_service {
     broker *b;
@@ -53,6 +60,8 @@ struct schedule_service {
     timer_store *files;          /* timerwheel, timerlog/, config/timercheck */
     int64_t filed_upto;          /* timer offsets below have a unit in the timer log */
     int64_t last_filed;          /* queue offset of the newest unit's message, -1 = none */
+    cancel_mark *cancels;        /* TIMER_DEL_UNIQKEY marks seen (recalls are rare: a plain array) */
+    size_t n_cancels, cap_cancels;
 };
 
 /*
@@ -256,6 +265,58 @@ static void timer_add(schedule_service *s, int64_t offset, int64_t due)
     heap_push(s, e);
 }
 
+/*
+ * TIMER_DEL_UNIQKEY (a recall): the mark itself is never delivered, and the
+ * parked message it names is dropped when its turn comes (Apache drops it
+ * when both are filed in the same slot).
+ */
+static void cancel_note(schedule_service *s, const char *props, uint32_t props_len, int64_t due)
+{
+    const char *v;
+    size_t n;
+    if (!msg_props_find(props, props_len, "TIMER_DEL_UNIQKEY", &v, &n)) return;
+    for (size_t i = 0; i < s->n_cancels; i++)
+        if (strlen(s->cancels[i].key) == n && memcmp(s->cancels[i].key, v, n) == 0) return;
+    if (s->n_cancels == s->cap_cancels) {
+        s->cap_cancels = s->cap_cancels ? 2 * s->cap_cancels : 16;
+        s->cancels = xrealloc(s->cancels, s->cap_cancels * sizeof *s->cancels);
+    }
+    s->cancels[s->n_cancels++] = (cancel_mark){xstrndup(v, n), due};
+}
+
+static void cancel_drop(schedule_service *s, size_t i)
+{
+    free(s->cancels[i].key);
+    s->cancels[i] = s->cancels[--s->n_cancels];
+}
+
+/* True when R is a cancel mark or a message cancelled by one (which is then forgotten). */
+static bool cancel_taken(schedule_service *s, const msg_record *r)
+{
+    char topic[MSG_MAX_TOPIC_LEN + 1], uniq[128];
+    if (sysqueue_prop(r, "TIMER_DEL_UNIQKEY", uniq, sizeof uniq)) return true;
+    if (!s->n_cancels || !sysqueue_prop(r, "REAL_TOPIC", topic, sizeof topic) ||
+        !sysqueue_prop(r, "UNIQ_KEY", uniq, sizeof uniq))
+        return false;
+    size_t tl = strlen(topic);
+    for (size_t i = 0; i < s->n_cancels; i++) {
+        const char *k = s->cancels[i].key;
+        if (strncmp(k, topic, tl) == 0 && k[tl] == '+' && strcmp(k + tl + 1, uniq) == 0) {
+            log_info("schedule", "timer message %s of %s cancelled", uniq, topic);
+            cancel_drop(s, i);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Marks whose message never came (delivered before the recall, or none) are forgotten after a minute. */
+static void cancel_expire(schedule_service *s, int64_t now)
+{
+    for (size_t i = s->n_cancels; i-- > 0;)
+        if (s->cancels[i].due + CANCEL_KEEP_MS < now) cancel_drop(s, i);
+}
+
 /* Delivers the heap top: RMQ_OK (gone from the heap), RMQ_AGAIN (store refused, kept), RMQ_ERR (shutting down). */
 static int timer_deliver_top(schedule_service *s)
 {
@@ -266,7 +327,7 @@ static int timer_deliver_top(schedule_service *s)
     const char *why = "not in the store any more";
     int rc = RMQ_ERR;
     if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
-        rc = deliver_record(s, &r, "timer");
+        rc = cancel_taken(s, &r) ? RMQ_OK : deliver_record(s, &r, "timer");
     else
         log_error("schedule", "timer message at offset %" PRId64 ": %s, skipped", e.offset, why);
     store_get_result_release(&res);
@@ -319,7 +380,11 @@ static bool timer_file_record(schedule_service *s, const msg_record *r, int64_t 
 {
     char topic[MSG_MAX_TOPIC_LEN + 1] = "";
     sysqueue_prop(r, "REAL_TOPIC", topic, sizeof topic);
-    if (timer_store_append(s->files, now_ms(), TIMER_MAGIC_DEFAULT, slot, r->phys_offset, (int32_t)r->total_size,
+    const char *v;
+    size_t n;
+    int32_t magic = TIMER_MAGIC_DEFAULT;
+    if (msg_props_find(r->props, r->props_len, "TIMER_DEL_UNIQKEY", &v, &n)) magic |= TIMER_MAGIC_DELETE;
+    if (timer_store_append(s->files, now_ms(), magic, slot, r->phys_offset, (int32_t)r->total_size,
                            java_string_hash(topic, strlen(topic))))
         return false;
     s->last_filed = r->queue_offset;
@@ -390,19 +455,24 @@ static void timer_finish_slot(schedule_service *s)
 static bool timer_wheel_visit(void *ctx, const timer_unit *u)
 {
     schedule_service *s = ctx;
-    if ((u->magic & TIMER_MAGIC_DELETE) && !(u->magic & TIMER_MAGIC_ROLL)) return true;  /* a cancel mark */
     store_slice sl;
     msg_record r;
     if (timer_record_at(s, u->phys_offset, &sl, &r)) return true;  /* gone with its commit-log file */
-    if (r.queue_offset < s->scanned_upto)
-        heap_push(s, (timer_entry){timer_due(r.props, r.props_len, r.store_timestamp), r.queue_offset});
+    int64_t due = timer_due(r.props, r.props_len, r.store_timestamp);
+    if (r.queue_offset < s->scanned_upto) {
+        cancel_note(s, r.props, r.props_len, due);
+        if (!(u->magic & TIMER_MAGIC_DELETE) || (u->magic & TIMER_MAGIC_ROLL))
+            heap_push(s, (timer_entry){due, r.queue_offset});
+    }
     store_slice_release(&sl);
     return true;
 }
 
 static bool timer_rebuild_visit(void *ctx, const msg_record *r)
 {
-    heap_push(ctx, (timer_entry){timer_due(r->props, r->props_len, r->store_timestamp), r->queue_offset});
+    int64_t due = timer_due(r->props, r->props_len, r->store_timestamp);
+    cancel_note(ctx, r->props, r->props_len, due);
+    heap_push(ctx, (timer_entry){due, r->queue_offset});
     return true;
 }
 
@@ -443,7 +513,9 @@ static void timer_rebuild(schedule_service *s)
 static void persist(schedule_service *s)
 {
     delay_offset_persist(s->b->delay_offsets);
-    if (s->started) timer_save(s);
+    if (!s->started) return;
+    timer_save(s);
+    cancel_expire(s, now_ms());
 }
 
 static void persist_cb(evutil_socket_t fd, short what, void *arg) { persist(arg); }
@@ -498,6 +570,8 @@ void schedule_free(schedule_service *s)
     if (s->timer_ev) event_free(s->timer_ev);
     if (s->persist_ev) event_free(s->persist_ev);
     free(s->heap);
+    while (s->n_cancels) cancel_drop(s, 0);
+    free(s->cancels);
     timer_store_close(s->files);
     free(s);
 }
@@ -510,7 +584,9 @@ void schedule_on_arrival(schedule_service *s, const char *topic, int32_t queue_i
         /* The store put the level's deliver time in tagsCode. */
         if (queue_id >= 0 && queue_id < s->n_levels) level_arm(&s->levels[queue_id], tags_code);
     } else if (strcmp(topic, TOPIC_TIMER) == 0 && queue_id == 0) {
-        timer_add(s, qoffset, timer_due(props, props_len, store_ts));
+        int64_t due = timer_due(props, props_len, store_ts);
+        if (qoffset >= s->scanned_upto) cancel_note(s, props, props_len, due);
+        timer_add(s, qoffset, due);
         timer_arm(s);
     }
 }
@@ -526,14 +602,22 @@ const char *schedule_timer_redirect(msg_props *props, const char *topic, int32_t
     if ((!deliver && !sec && !ms) || strcmp(topic, TOPIC_TIMER) == 0 || msg_props_get(props, "TIMER_OUT_MS"))
         return topic;
     int64_t v, due;
+    /* WHEEL_TIMER_MSG_ILLEGAL's remark in 5.3.3. */
+    static const char illegal[] = "timer message illegal, the delay time should not be bigger than the max delay "
+                                  "259200000ms; or if set del msg, the delay time should be bigger than the "
+                                  "current time";
     if (parse_int64(sec ? sec : ms ? ms : deliver, &v) != RMQ_OK) {
-        *why = "timer message illegal: the delivery time is not a number";
+        *why = illegal;
         return NULL;
     }
     due = sec ? now + v * 1000 : ms ? now + v : v;
-    if (due <= now) return topic;  /* already due: an ordinary message */
+    if (due <= now) {
+        if (!msg_props_get(props, "TIMER_DEL_UNIQKEY")) return topic;  /* already due: an ordinary message */
+        *why = illegal;  /* a cancel mark for a time already past */
+        return NULL;
+    }
     if (due - now > TIMER_MAX_DELAY_MS) {
-        *why = "timer message illegal, the delay time should not be bigger than the max delay 259200000ms";
+        *why = illegal;
         return NULL;
     }
     char buf[24];

@@ -18,6 +18,8 @@
  *    delivered; the queue is filed up to its end). At start the heap is
  *    rebuilt from the wheel and the queue's tail the way Apache's recovery
  *    reads them, so pending timers move between the two brokers both ways.
+ *    A parked message with TIMER_DEL_UNIQKEY ("<topic>+<unique key>") is a
+ *    cancel mark: never delivered, it drops the timer it names.
  * Delivery is at least once: a crash between a delivery and the next
  * persist (every 10 s and at shutdown) delivers those messages again, as
  * Apache does. Everything runs on the broker's event-loop thread.

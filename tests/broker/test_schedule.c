@@ -3,7 +3,8 @@
  * message arrives at its due time (measured by a long-polling pull), retries
  * from CONSUMER_SEND_MSG_BACK reach %RETRY%group through the same levels, a
  * 5.x arbitrary delay (TIMER_DELIVER_MS / TIMER_DELAY_SEC) arrives on time,
- * and across restarts every due message is delivered exactly once.
+ * across restarts every due message is delivered exactly once, and a
+ * TIMER_DEL_UNIQKEY mark cancels the timer it names, across a restart too.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -179,6 +180,40 @@ START_TEST(test_restart_delivers_each_due_message_once)
 }
 END_TEST
 
+START_TEST(test_cancel_mark_drops_the_timer_it_names_across_a_restart)
+{
+    tb_create_topic(&tb, "CancelT", 1);
+    int64_t due = now_ms() + 2500;
+    char *keep = str_printf("TIMER_DELIVER_MS\001%lld\002UNIQ_KEY\001AC11000100002A9F00000000000000K2", (long long)due);
+    char *drop = str_printf("TIMER_DELIVER_MS\001%lld\002UNIQ_KEY\001AC11000100002A9F00000000000000K1", (long long)due);
+    /* What 5.3.3's RecallMessageProcessor stores: TIMER_DEL_UNIQKEY = "<topic>+<unique key>", same due time. */
+    char *mark = str_printf("TIMER_DELIVER_MS\001%lld\002TIMER_DEL_UNIQKEY\001CancelT+AC11000100002A9F00000000000000K1",
+                            (long long)due);
+    cmd_free(tb_send(&tb, "CancelT", 0, drop, "cancelled"));
+    cmd_free(tb_send(&tb, "CancelT", 0, keep, "kept"));
+    cmd_free(tb_send(&tb, "CancelT", 0, mark, "0"));
+    ck_assert_int_eq(tb_max_offset(&tb, "rmq_sys_wheel_timer", 0), 3);
+    tb_restart(&tb, SIGTERM);  /* the mark is read back from the timer files */
+    rmq_cmd *p = wait_message("CancelT", 0, 8000);
+    msg_record rec[2];
+    ck_assert_int_eq(tb_records(p, rec, 2), 1);
+    ck_assert(rec[0].body_len == 4 && memcmp(rec[0].body, "kept", 4) == 0);
+    cmd_free(p);
+    usleep(1500000);  /* neither the cancelled message nor the mark comes later */
+    ck_assert_int_eq(tb_max_offset(&tb, "CancelT", 0), 1);
+
+    /* A mark for a time already past is refused, with 5.3.3's remark. */
+    rmq_cmd *resp = tb_call(&tb, tb_send_req("PG_e2e", "CancelT", 0, 0,
+                                             "TIMER_DELIVER_MS\0011000\002TIMER_DEL_UNIQKEY\001CancelT+X", "0"),
+                            BC_TIMEOUT);
+    ck_assert_int_eq(resp->code, 13);  /* MESSAGE_ILLEGAL */
+    ck_assert_str_eq(resp->remark, "timer message illegal, the delay time should not be bigger than the max delay "
+                                   "259200000ms; or if set del msg, the delay time should be bigger than the current time");
+    cmd_free(resp);
+    free(keep), free(drop), free(mark);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -187,6 +222,7 @@ int main(void)
         test_arbitrary_3s_delay_arrives_on_time,
         test_timer_delay_beyond_three_days_is_refused,
         test_restart_delivers_each_due_message_once,
+        test_cancel_mark_drops_the_timer_it_names_across_a_restart,
         NULL,
     };
     return tb_run_tests("schedule", 60, setup, teardown, tests);
