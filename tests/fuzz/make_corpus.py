@@ -193,6 +193,27 @@ def acl(all_frames):
         c.add(bytes([i & 1]) + yaml.encode() + b'\x00' + remote.encode() + b'\x0012345678\x00' + d['wire'][4:])
 
 
+ACL2_BODIES = [
+    '{"subject":"User:u","policies":[{"entries":[{"resource":"Topic:*","actions":["Pub","Sub"],"decision":"Allow"},'
+    '{"resource":"Group:*","actions":["Sub"],"decision":"Allow"}]}]}',
+    '{"policies":[{"entries":[{"resource":"Topic:Test*","actions":["All"],"sourceIps":["127.0.0.0/8","::1"],'
+    '"decision":"Deny"},{"resource":"*","actions":["Pub"],"decision":"Allow"}]},'
+    '{"policyType":"Default","entries":[{"resource":"Group:g","actions":["Sub","Get"],"decision":"Allow"}]}]}',
+    '{"subject":"User:u","policies":[{"entries":[{"resource":"Cluster:C","actions":["Update","Get"],'
+    '"decision":"allow","sourceIps":["10.0.0.0/33"]}]}]}',
+    '',
+]
+
+
+def acl2(all_frames):
+    c = Corpus('acl2')
+    reqs = [d for d in all_frames if d['dst'] == 'broker' and d['rpc'] != 'response']
+    for i, d in enumerate(distinct(reqs, lambda d: (d['code'], d['serialize']), 1)):
+        body = ACL2_BODIES[i % len(ACL2_BODIES)]
+        remote = ['127.0.0.1:40000', '10.1.2.3:5000'][i % 2]
+        c.add(bytes([i & 7]) + body.encode() + b'\x00' + remote.encode() + b'\x00secret\x00' + d['wire'][4:])
+
+
 def topic_line(name, tc):
     return '%s %d %d %d %s' % (name, tc['readQueueNums'], tc['writeQueueNums'], tc['perm'],
                                tc.get('topicFilterType', 'SINGLE_TAG'))
@@ -260,6 +281,7 @@ def main():
     sql(all_frames)
     config(all_frames)
     acl(all_frames)
+    acl2(all_frames)
     regbody(all_frames)
     ha()
     for d in sorted(os.listdir(os.path.join(HERE, 'corpus'))):
