@@ -147,53 +147,49 @@ static void from_annotations(const rmq_cmd *req, const annotated *t, const char 
     if (!c->n && t->scope == CLUSTER_WIDE) add(c, RES_CLUSTER, cluster, t->actions);
 }
 
-/* HEART_BEAT: each consumer's group, and the topics it subscribes (SUB). */
-static int heartbeat(const rmq_cmd *req, auth_ctxs *c)
+/* A body that decodes as an object (fastjson's HeartbeatData / LockBatchRequestBody), or NULL. */
+static cJSON *body_object(const rmq_cmd *req)
 {
     cJSON *body = req->body_len ? fjson_parse((const char *)req->body, req->body_len, NULL) : NULL;
-    if (!cJSON_IsObject(body)) {
-        cJSON_Delete(body);
-        return RMQ_ERR;
-    }
-    const cJSON *set = cJSON_GetObjectItemCaseSensitive(body, "consumerDataSet"), *cd, *sd;
-    if (!cJSON_IsArray(set)) set = NULL;
-    cJSON_ArrayForEach(cd, set)
+    if (cJSON_IsObject(body)) return body;
+    cJSON_Delete(body);
+    return NULL;
+}
+
+/* OBJ's group (SUB) and the topics of its list of subscriptions or queues (SUB; retry topics left out). */
+static void group_and_topics(auth_ctxs *c, const cJSON *obj, const char *group_key, const char *list_key)
+{
+    const char *group = NULL, *topic;
+    fjson_field_string(obj, group_key, &group);
+    add(c, RES_GROUP, group, ACT(ACT_SUB));
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, list_key), *it;
+    if (!cJSON_IsArray(list)) list = NULL;
+    cJSON_ArrayForEach(it, list)
     {
-        const char *group = NULL, *topic;
-        fjson_field_string(cd, "groupName", &group);
-        add(c, RES_GROUP, group, ACT(ACT_SUB));
-        const cJSON *subs = cJSON_GetObjectItemCaseSensitive(cd, "subscriptionDataSet");
-        if (!cJSON_IsArray(subs)) subs = NULL;
-        cJSON_ArrayForEach(sd, subs)
-        {
-            topic = NULL;
-            fjson_field_string(sd, "topic", &topic);
-            if (!is_retry(topic)) add(c, RES_TOPIC, topic, ACT(ACT_SUB));
-        }
+        topic = NULL;
+        fjson_field_string(it, "topic", &topic);
+        if (!is_retry(topic)) add(c, RES_TOPIC, topic, ACT(ACT_SUB));
     }
+}
+
+/* HEART_BEAT: each consumer's group and subscribed topics. */
+static int heartbeat(const rmq_cmd *req, auth_ctxs *c)
+{
+    cJSON *body = body_object(req);
+    if (!body) return RMQ_ERR;
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(body, "consumerDataSet"), *cd;
+    if (!cJSON_IsArray(set)) set = NULL;
+    cJSON_ArrayForEach(cd, set) group_and_topics(c, cd, "groupName", "subscriptionDataSet");
     cJSON_Delete(body);
     return RMQ_OK;
 }
 
-/* LOCK_BATCH_MQ / UNLOCK_BATCH_MQ: the group, and the topics of the queues (SUB). */
+/* LOCK_BATCH_MQ / UNLOCK_BATCH_MQ: the group and the topics of the queues. */
 static int queue_locks(const rmq_cmd *req, auth_ctxs *c)
 {
-    cJSON *body = req->body_len ? fjson_parse((const char *)req->body, req->body_len, NULL) : NULL;
-    if (!cJSON_IsObject(body)) {
-        cJSON_Delete(body);
-        return RMQ_ERR;
-    }
-    const char *group = NULL, *topic;
-    fjson_field_string(body, "consumerGroup", &group);
-    add(c, RES_GROUP, group, ACT(ACT_SUB));
-    const cJSON *mqs = cJSON_GetObjectItemCaseSensitive(body, "mqSet"), *mq;
-    if (!cJSON_IsArray(mqs)) mqs = NULL;
-    cJSON_ArrayForEach(mq, mqs)
-    {
-        topic = NULL;
-        fjson_field_string(mq, "topic", &topic);
-        if (!is_retry(topic)) add(c, RES_TOPIC, topic, ACT(ACT_SUB));
-    }
+    cJSON *body = body_object(req);
+    if (!body) return RMQ_ERR;
+    group_and_topics(c, body, "consumerGroup", "mqSet");
     cJSON_Delete(body);
     return RMQ_OK;
 }

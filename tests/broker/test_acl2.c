@@ -211,6 +211,19 @@ START_TEST(test_actions_sources_and_default_policy)
     expect_from(a, sign(req_new(11, "consumerGroup", "G", "topic", "S", NULL), "u", "pw"), "192.168.1.7:1", NULL);
     expect_from(a, sign(req_new(11, "consumerGroup", "G", "topic", "S", NULL), "u", "pw"), "192.168.1.8:1",
                 "User:u has no permission to access Group:G from 192.168.1.8, no matched policies.");
+    /* A heartbeat needs its consumers' groups and topics (not retry topics); queue locks the group. */
+    const char *hb = "{\"clientID\":\"c1\",\"consumerDataSet\":[{\"groupName\":\"G\",\"subscriptionDataSet\":"
+                     "[{\"topic\":\"S\"},{\"topic\":\"%RETRY%G\"}]}],\"producerDataSet\":[]}";
+    rmq_cmd *beat = req_new(34, "k", "v", NULL);
+    cmd_set_body(beat, hb, strlen(hb));
+    expect_from(a, sign(beat, "u", "pw"), "10.0.0.1:1", NULL);
+    beat = req_new(34, "k", "v", NULL);
+    cmd_set_body(beat, hb, strlen(hb));
+    expect(a, sign(beat, "u", "pw"), "User:u has no permission to access Group:G from 127.0.0.1, no matched policies.");
+    const char *lock = "{\"consumerGroup\":\"H\",\"clientId\":\"c1\",\"mqSet\":[{\"topic\":\"A\",\"queueId\":0}]}";
+    rmq_cmd *lk = req_new(41, "k", "v", NULL);
+    cmd_set_body(lk, lock, strlen(lock));
+    expect(a, sign(lk, "u", "pw"), "User:u has no permission to access Group:H from 127.0.0.1, no matched policies.");
     /* A retry topic is its group. */
     expect_from(a, sign(req_new(11, "consumerGroup", "G", "topic", "%RETRY%G", NULL), "u", "pw"), "10.0.0.1:1", NULL);
     /* 5.3.3 decodes headers leniently: an annotated field that is missing names nothing (a POP
