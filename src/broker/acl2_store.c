@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "acl2_int.h"
 #include "common/fjson.h"
@@ -349,7 +350,10 @@ const auth_acl *auth_acl_of(const auth *a, const char *username)
     return found ? a->acls[i] : NULL;
 }
 
-/* Writes config/auth.json; a failure is logged (Apache would fail the call on a RocksDB error). */
+/*
+ * Writes config/auth.json, readable by the broker's user only (it holds passwords). On a
+ * failure the call answers SYSTEM_ERROR and the change lives in memory until the next write.
+ */
 static int persist(const auth *a, char *err, size_t errlen)
 {
     cJSON *root = cJSON_CreateObject(), *users = cJSON_AddArrayToObject(root, "users"),
@@ -360,7 +364,7 @@ static int persist(const auth *a, char *err, size_t errlen)
     cJSON_Delete(root);
     /* config/ may not exist yet: the first users come before the first topics.json. */
     char *config_dir = xstrndup(a->path, strlen(a->path) - strlen("/auth.json"));
-    int rc = mkdirs(config_dir) || write_file_atomic(a->path, text, strlen(text));
+    int rc = mkdirs(config_dir) || write_file_atomic(a->path, text, strlen(text)) || chmod(a->path, 0600);
     free(config_dir);
     free(text);
     if (rc) {

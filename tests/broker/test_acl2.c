@@ -9,6 +9,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "broker/acl.h"
@@ -300,6 +301,11 @@ START_TEST(test_store_checks_and_reload)
     u = (auth_user){(char *)"bob", (char *)"pw3", 0, AUTH_DISABLE};
     ck_assert_int_eq(auth_user_update(a, &u, err, sizeof err), AUTH_OK);
     auth_free(a);
+    char *file = str_printf("%s/" AUTH_FILE, dir);
+    struct stat st;
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);  /* passwords */
+    free(file);
 
     a = open_store(true, true);
     const auth_user *got = auth_user_get(a, "bob");
