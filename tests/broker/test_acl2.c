@@ -254,14 +254,15 @@ START_TEST(test_authentication)
     expect(a, sign(send_to("A"), "off", "pw"), "User:off is disabled.");
     expect(a, send_to("A"), "username cannot be null.");
     auth_free(a);
-    /* Whitelisted codes are not authenticated; a super user may do anything. */
+    /* Whitelisted codes are not authenticated (or authorized); a super user may do anything. */
     auth_options o = {.authentication_enabled = true, .authorization_enabled = true, .cluster_name = "C1",
-                      .authentication_whitelist = " 30 , 31"};
+                      .authentication_whitelist = " 30 , 31", .authorization_whitelist = "31"};
     char err[256];
     a = auth_open(dir, &o, err, sizeof err);
     ck_assert_ptr_nonnull(a);
     expect(a, req_new(30, "topic", "T", "queueId", "0", NULL),
            "Authorization failed. Please verify your access rights and try again.");
+    expect(a, req_new(31, "topic", "T", "queueId", "0", NULL), NULL);  /* on both lists */
     expect(a, sign(req_new(3001, "username", "x", NULL), "root", "rootpw"), NULL);
     expect(a, sign(send_to("A"), "off", "pw"), "User:off is disabled.");
     auth_free(a);
