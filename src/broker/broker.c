@@ -253,9 +253,35 @@ static acl *load_acl(char *err, size_t errlen)
     return a;
 }
 
+/* Apache's classes whose behaviour acl2 has; blank means Apache's default. */
+static bool known_auth_class(const char *name)
+{
+    static const char *const known[] = {
+        "org.apache.rocketmq.auth.authentication.provider.DefaultAuthenticationProvider",
+        "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
+        "org.apache.rocketmq.auth.authentication.strategy.StatelessAuthenticationStrategy",
+        "org.apache.rocketmq.auth.authentication.strategy.StatefulAuthenticationStrategy",
+        "org.apache.rocketmq.auth.authorization.provider.DefaultAuthorizationProvider",
+        "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
+        "org.apache.rocketmq.auth.authorization.strategy.StatelessAuthorizationStrategy",
+        "org.apache.rocketmq.auth.authorization.strategy.StatefulAuthorizationStrategy",
+    };
+    if (!name || !*name) return true;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(name, known[i])) return true;
+    return false;
+}
+
 /* ACL 2.0: users and ACLs under the store root, whether or not the switches are on. */
 static int open_auth(broker *b, char *err, size_t errlen)
 {
+    const char *classes[] = {b->cfg.authenticationProvider, b->cfg.authenticationMetadataProvider,
+                             b->cfg.authenticationStrategy, b->cfg.authorizationProvider,
+                             b->cfg.authorizationMetadataProvider, b->cfg.authorizationStrategy};
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (!known_auth_class(classes[i]))
+            log_warn("broker", "ACL 2.0: %s is not one of Apache's own classes; the built-in users and ACLs "
+                     "(config/auth.json) are used", classes[i]);
     auth_options opt = {
         .authentication_enabled = b->cfg.authenticationEnabled,
         .authorization_enabled = b->cfg.authorizationEnabled,

@@ -105,6 +105,10 @@ typedef struct broker_config {
     char *authenticationWhitelist;     /* request codes never authenticated, "a,b" */
     char *authorizationWhitelist;
     bool migrateAuthFromV1Enabled;     /* plain_acl.yml accounts become users and ACLs at start */
+    /* Apache's plug-in class names: we have the behaviour of its defaults only (a start-up
+     * warning names any other class). */
+    char *authenticationProvider, *authenticationMetadataProvider, *authenticationStrategy;
+    char *authorizationProvider, *authorizationMetadataProvider, *authorizationStrategy;
     /* JSON naming a super user created at start ({"username","password"} and
      * {"accessKey","secretKey"}); they hold passwords, so they are outside the key
      * table: never printed, nor changed by UPDATE_BROKER_CONFIG. */
