@@ -17,6 +17,7 @@
 #include "common/message.h"
 #include "common/util.h"
 #include "grpc_int.h"
+#include "meta/meta.h"
 #include "processor/response_codes.h"
 
 enum {
@@ -222,7 +223,10 @@ void rpc_receive_message(gcall *c, const uint8_t *m, size_t n)
         cmd_ext_set_int(req, "initMode", INIT_MODE_MAX);
         cmd_ext_set(req, "expType", sql ? "SQL92" : "TAG");
         cmd_ext_set(req, "exp", exp);
-        cmd_ext_set_bool(req, "order", false);
+        /* An orderly group (consumeMessageOrderly) pops in order, as the proxy's fifo. */
+        subscription_group_config gc;
+        bool fifo = subgroup_table_get(c->srv->b->groups, group, &gc) && gc.consume_message_orderly;
+        cmd_ext_set_bool(req, "order", fifo);
         if (r->attempt_id && *r->attempt_id) cmd_ext_set(req, "attemptId", r->attempt_id);
         receive_job *j = xcalloc(1, sizeof *j);
         gcall_hold(c);
@@ -290,13 +294,13 @@ static rmq_cmd *receipt_request(int code, const receipt *rh, const char *handle,
 {
     rmq_cmd *req = cmd_new_request(code);
     char *real = real_topic(rh, topic, group);
-    int64_t queue_offset;
-    parse_int64(rh->part[7], &queue_offset);
+    int64_t msg_offset;
+    parse_int64(rh->part[7], &msg_offset);
     cmd_ext_set(req, "consumerGroup", group);
     cmd_ext_set(req, "topic", real);
     cmd_ext_set(req, "queueId", rh->part[6]);
     cmd_ext_set(req, "extraInfo", handle);
-    cmd_ext_set_int(req, "offset", queue_offset);
+    cmd_ext_set_int(req, "offset", msg_offset);
     free(real);
     return req;
 }

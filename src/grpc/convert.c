@@ -2,11 +2,13 @@
  * A stored message (the record format POP answers and transaction checks carry) as an
  * apache.rocketmq.v2.Message, the way Apache's proxy GrpcConverter builds it: system
  * properties out of the reserved keys, the rest as user properties, the body
- * inflated when stored compressed, and its CRC32 as the digest the SDKs verify.
+ * inflated when stored compressed, and its MD5 (upper-case hex) as the digest the
+ * SDKs verify.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "common/message.h"
@@ -123,10 +125,13 @@ Apache__Rocketmq__V2__Message *grpc_message_from_record(const msg_record *r, con
     }
     s->body_digest = xmalloc(sizeof *s->body_digest);
     apache__rocketmq__v2__digest__init(s->body_digest);
-    s->body_digest->type = APACHE__ROCKETMQ__V2__DIGEST_TYPE__CRC32;
-    char crc[16];
-    snprintf(crc, sizeof crc, "%08lX", (unsigned long)crc32(0L, body, (uInt)body_len));
-    s->body_digest->checksum = xstrdup(crc);
+    s->body_digest->type = APACHE__ROCKETMQ__V2__DIGEST_TYPE__MD5;
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0;
+    EVP_Digest(body, body_len, md5, &md5_len, EVP_md5(), NULL);
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    hex_upper(hex, md5, md5_len);
+    s->body_digest->checksum = xstrdup(hex);
     s->body_encoding = APACHE__ROCKETMQ__V2__ENCODING__IDENTITY;
     s->message_type = message_type(&p, r->sysflag);
     s->born_timestamp = timestamp_ms(r->born_timestamp);

@@ -278,6 +278,7 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t stream_id, c
 /* The request's headers are complete: find the method or refuse the call. */
 static void request_begins(gcall *c)
 {
+    log_debug("grpc", "%s %s: %s", c->peer, c->client_id ? c->client_id : "-", c->path ? c->path : "(no path)");
     if (!c->path || !(c->method = grpc_method_find(c->path))) {
         char why[300];
         snprintf(why, sizeof why, "Method not found: %.250s", c->path ? c->path + (*c->path == '/') : "(none)");

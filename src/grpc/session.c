@@ -82,7 +82,7 @@ static Apache__Rocketmq__V2__Settings *server_settings(gclient *cl)
         if (s->subscription->long_polling_timeout)
             google__protobuf__duration__free_unpacked(s->subscription->long_polling_timeout, NULL);
         s->subscription->long_polling_timeout = duration_ms(CONSUMER_LONG_POLLING_MS);
-        s->subscription->fifo = false;   /* no orderly groups here (consumeMessageOrderly) */
+        s->subscription->fifo = known && gc.consume_message_orderly;
     }
     free_backoff(s->backoff_policy);
     s->backoff_policy = rp;

@@ -250,6 +250,7 @@ typedef struct subscription_group_config {
     int64_t broker_id;                        /* 0 (master) */
     int64_t which_broker_when_consume_slowly; /* 1 */
     bool notify_consumer_ids_changed_enable;  /* true */
+    bool consume_message_orderly;             /* false; 5.x: gRPC consumers of the group get FIFO */
 } subscription_group_config;
 
 /* new SubscriptionGroupConfig() named NAME; false if NAME does not fit. */

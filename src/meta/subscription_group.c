@@ -43,6 +43,8 @@ void subscription_group_config_write(const subscription_group_config *c, fjson_w
     fjson_prop_bool(w, "consumeBroadcastEnable", c->consume_broadcast_enable);
     fjson_prop_bool(w, "consumeEnable", c->consume_enable);
     fjson_prop_bool(w, "consumeFromMinEnable", c->consume_from_min_enable);
+    /* 5.x's field, written only when set so that 4.x readers see their own shape. */
+    if (c->consume_message_orderly) fjson_prop_bool(w, "consumeMessageOrderly", true);
     fjson_prop_string(w, "groupName", c->group_name);
     fjson_prop_bool(w, "notifyConsumerIdsChangedEnable", c->notify_consumer_ids_changed_enable);
     fjson_prop_int64(w, "retryMaxTimes", c->retry_max_times);
@@ -90,6 +92,7 @@ int subscription_group_config_decode(const char *key, const cJSON *obj, void *va
         fjson_field_bool(obj, "consumeEnable", &c->consume_enable) == FJSON_WRONG_TYPE ||
         fjson_field_bool(obj, "consumeFromMinEnable", &c->consume_from_min_enable) == FJSON_WRONG_TYPE ||
         fjson_field_bool(obj, "consumeBroadcastEnable", &c->consume_broadcast_enable) == FJSON_WRONG_TYPE ||
+        fjson_field_bool(obj, "consumeMessageOrderly", &c->consume_message_orderly) == FJSON_WRONG_TYPE ||
         fjson_field_int32(obj, "retryQueueNums", &c->retry_queue_nums) == FJSON_WRONG_TYPE ||
         fjson_field_int32(obj, "retryMaxTimes", &c->retry_max_times) == FJSON_WRONG_TYPE ||
         fjson_field_int64(obj, "brokerId", &c->broker_id) == FJSON_WRONG_TYPE ||
