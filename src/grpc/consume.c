@@ -104,7 +104,7 @@ static void send_messages(receive_job *j, rmq_cmd *resp)
     gcall *c = j->call;
     size_t len = cmd_total_body_len(resp);
     uint8_t *body = xmalloc(len ? len : 1);
-    memcpy(body, resp->body, resp->body_len);
+    if (resp->body_len) memcpy(body, resp->body, resp->body_len);
     if (resp->body_buf) evbuffer_copyout(resp->body_buf, body + resp->body_len, len - resp->body_len);
     int64_t pop_time = 0, invisible = j->invisible_ms;
     int32_t revive_qid = 0;

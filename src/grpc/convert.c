@@ -97,7 +97,7 @@ Apache__Rocketmq__V2__Message *grpc_message_from_record(const msg_record *r, con
     }
     if (!body) {
         body = xmalloc(r->body_len ? r->body_len : 1);
-        memcpy(body, r->body, r->body_len);
+        if (r->body_len) memcpy(body, r->body, r->body_len);
         body_len = r->body_len;
     }
     m->body.data = body;
