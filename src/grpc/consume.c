@@ -28,6 +28,7 @@ enum { INIT_MODE_MAX = 1 };
 #define MIN_INVISIBLE_MS 1000
 #define MAX_INVISIBLE_MS (12LL * 3600 * 1000)
 #define DEFAULT_POLLING_MS 20000
+#define POLLING_RESERVE_MS 1000
 #define MAX_BATCH 32
 
 /* ---- receipt handles ---- */
@@ -181,6 +182,22 @@ static int64_t duration_to_ms(const Google__Protobuf__Duration *d)
     return d->seconds * 1000 + d->nanos / 1000000;
 }
 
+/*
+ * The long-polling time of a receive: the client's, else the server's 20 s, and never past
+ * the call's deadline less a reserve for the answer to get back (the proxy's
+ * longPollingReserveTimeInMillis), or the SDK gives up with DEADLINE_EXCEEDED first.
+ */
+static int64_t polling_ms(const gcall *c, const Google__Protobuf__Duration *asked)
+{
+    int64_t poll = asked ? duration_to_ms(asked) : DEFAULT_POLLING_MS;
+    if (poll > DEFAULT_POLLING_MS) poll = DEFAULT_POLLING_MS;
+    if (c->timeout_ms >= 0) {
+        int64_t left = c->timeout_ms - (mono_ms() - c->start_ms) - POLLING_RESERVE_MS;
+        if (poll > left) poll = left;
+    }
+    return poll < 0 ? 0 : poll;
+}
+
 void rpc_receive_message(gcall *c, const uint8_t *m, size_t n)
 {
     Apache__Rocketmq__V2__ReceiveMessageRequest *r =
@@ -205,9 +222,7 @@ void rpc_receive_message(gcall *c, const uint8_t *m, size_t n)
         gcall_finish(c, GRPC_OK, NULL);
     } else {
         int32_t batch = r->batch_size <= 0 ? 1 : r->batch_size > MAX_BATCH ? MAX_BATCH : r->batch_size;
-        int64_t poll = r->long_polling_timeout ? duration_to_ms(r->long_polling_timeout) : DEFAULT_POLLING_MS;
-        if (poll > DEFAULT_POLLING_MS) poll = DEFAULT_POLLING_MS;
-        if (poll < 0) poll = 0;
+        int64_t poll = polling_ms(c, r->long_polling_timeout);
         bool sql = r->filter_expression && r->filter_expression->type == APACHE__ROCKETMQ__V2__FILTER_TYPE__SQL;
         const char *exp = r->filter_expression && r->filter_expression->expression && *r->filter_expression->expression
                               ? r->filter_expression->expression

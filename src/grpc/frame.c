@@ -36,3 +36,22 @@ char *grpc_percent_encode(const char *s)
     *p = 0;
     return out;
 }
+
+int64_t grpc_timeout_ms(const char *v, size_t len)
+{
+    if (len < 2 || len > 9) return -1;
+    int64_t n = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (v[i] < '0' || v[i] > '9') return -1;
+        n = n * 10 + (v[i] - '0');
+    }
+    switch (v[len - 1]) {
+    case 'H': return n * 3600000;
+    case 'M': return n * 60000;
+    case 'S': return n * 1000;
+    case 'm': return n;
+    case 'u': return n / 1000;
+    case 'n': return n / 1000000;
+    default: return -1;
+    }
+}

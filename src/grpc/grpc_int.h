@@ -30,6 +30,8 @@ enum grpc_frame_rc { GRPC_FRAME_MORE = 0, GRPC_FRAME_OK = 1, GRPC_FRAME_TOO_BIG 
 enum grpc_frame_rc grpc_frame_parse(const uint8_t *buf, size_t len, size_t max, bool *compressed,
                                     size_t *msg_len);
 void grpc_frame_prefix(uint8_t out[GRPC_PREFIX], uint32_t msg_len);
+/* A grpc-timeout value ("<at most 8 digits><H|M|S|m|u|n>") in ms, or -1 when malformed. */
+int64_t grpc_timeout_ms(const char *v, size_t len);
 /* grpc-message's percent-encoding; caller frees. */
 char *grpc_percent_encode(const char *s);
 
@@ -61,6 +63,8 @@ struct gcall {
     char *path;
     char *client_id;           /* x-mq-client-id */
     char *language;            /* x-mq-language */
+    int64_t timeout_ms;        /* grpc-timeout, -1 when the client set none */
+    int64_t start_ms;          /* mono_ms when the call began */
     char peer[64];
     struct evbuffer *in;       /* request bytes not yet framed */
     struct evbuffer *out;      /* framed answers not yet taken by nghttp2 */

@@ -208,6 +208,8 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
     c->stream_id = f->hd.stream_id;
     c->in = evbuffer_new();
     c->out = evbuffer_new();
+    c->timeout_ms = -1;
+    c->start_ms = mono_ms();
     snprintf(c->peer, sizeof c->peer, "%s", h->peer);
     c->next = h->calls;
     h->calls = c;
@@ -227,6 +229,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     if (slot) {
         free(*slot);
         *slot = xstrndup((const char *)value, valuelen);
+    } else if (namelen == 12 && !memcmp(name, "grpc-timeout", 12)) {
+        c->timeout_ms = grpc_timeout_ms((const char *)value, valuelen);
     }
     return 0;
 }

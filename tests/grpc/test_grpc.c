@@ -38,6 +38,12 @@ START_TEST(frame_prefix)
     put_be32(buf + 1, 0);
     ck_assert_int_eq(grpc_frame_parse(buf, 5, 100, &compressed, &n), GRPC_FRAME_OK);
     ck_assert(compressed);
+    ck_assert_int_eq(grpc_timeout_ms("23S", 3), 23000);
+    ck_assert_int_eq(grpc_timeout_ms("1500000u", 8), 1500);
+    ck_assert_int_eq(grpc_timeout_ms("2M", 2), 120000);
+    ck_assert_int_eq(grpc_timeout_ms("5", 1), -1);
+    ck_assert_int_eq(grpc_timeout_ms("1x", 2), -1);
+    ck_assert_int_eq(grpc_timeout_ms("123456789S", 10), -1);
     char *enc = grpc_percent_encode("a b%\n\xc3\xa9");
     ck_assert_str_eq(enc, "a b%25%0A%C3%A9");
     free(enc);
