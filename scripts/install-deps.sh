@@ -12,6 +12,8 @@ command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 command -v java >/dev/null 2>&1 || pkgs="$pkgs default-jdk-headless"
 command -v mvn >/dev/null 2>&1 || pkgs="$pkgs maven"
 command -v go >/dev/null 2>&1 || pkgs="$pkgs golang-go"
+# compat/grpc-python makes a venv for the 5.x gRPC Python SDK (python3 -m venv needs ensurepip).
+python3 -c 'import ensurepip' >/dev/null 2>&1 || pkgs="$pkgs python3 python3-venv"
 # tests/ha/test_ha_netns.sh makes its network namespaces with ip (iproute2).
 command -v ip >/dev/null 2>&1 || pkgs="$pkgs iproute2"
 # compat/console opens mqconsole's pages in Debian's Chromium (headless, driven by playwright-core).
