@@ -94,10 +94,12 @@ static Apache__Rocketmq__V2__Settings *server_settings(gclient *cl)
     return s;
 }
 
-static void take_settings(gclient *cl, const Apache__Rocketmq__V2__Settings *s)
+/* Keeps a copy of S; false when protobuf-c cannot read its own packing of it (unknown
+ * fields numbered 0 come through an unpack but not a second one). */
+static bool take_settings(gclient *cl, const Apache__Rocketmq__V2__Settings *s)
 {
     Apache__Rocketmq__V2__Settings *copy = settings_copy(s);
-    if (!copy) return;
+    if (!copy) return false;
     if (cl->settings) apache__rocketmq__v2__settings__free_unpacked(cl->settings, NULL);
     cl->settings = copy;
     cl->client_type = copy->client_type;
@@ -105,11 +107,18 @@ static void take_settings(gclient *cl, const Apache__Rocketmq__V2__Settings *s)
         free(cl->group);
         cl->group = xstrdup(resource_name(copy->subscription->group));
     }
+    return true;
 }
 
 static void telemetry_settings(gcall *c, gclient *cl, const Apache__Rocketmq__V2__Settings *s)
 {
-    take_settings(cl, s);
+    if (!take_settings(cl, s)) {
+        Apache__Rocketmq__V2__TelemetryCommand bad = APACHE__ROCKETMQ__V2__TELEMETRY_COMMAND__INIT;
+        bad.status = status_new(APACHE__ROCKETMQ__V2__CODE__BAD_REQUEST, "settings cannot be read");
+        gcall_send(c, &bad.base);
+        status_free(bad.status);
+        return;
+    }
     if (cl->telemetry != c) {
         if (cl->telemetry) gcall_release(cl->telemetry);
         gcall_hold(c);
