@@ -34,19 +34,17 @@ trap grpc_servers_stop EXIT
 echo "compat/grpc-java: starting $TARGET servers"
 grpc_servers_start "$PWD/target/servers" || { echo "compat/grpc-java: 0 passed, 1 failed"; exit 1; }
 echo "compat/grpc-java: gRPC at $GRPC_ENDPOINT, name server $NAMESRV_ADDR"
-rm -rf target/surefire-reports
+log=target/test.log
+mkdir -p target
 rc=0
-timeout 600 mvn -B -ntp test "$@" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' || rc=$?
+timeout 600 mvn -B -ntp test "$@" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' | tee "$log"
 rc=${PIPESTATUS[0]}
-# Counts from the reports: a class that could not run counts its error.
-tests=0 failed=0
-for f in target/surefire-reports/TEST-*.xml; do
-  [ -e "$f" ] || continue
-  head=$(grep -m1 -o '<testsuite [^>]*>' "$f")
-  n() { printf '%s\n' "$head" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
-  tests=$((tests + $(n tests) - $(n skipped)))
-  failed=$((failed + $(n failures) + $(n errors)))
-done
+# Surefire's closing totals: "Tests run: N, Failures: F, Errors: E, Skipped: S" (no "Time elapsed").
+totals=$(grep -E 'Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$' "$log" | tail -1)
+read -r run failures errors skipped < <(printf '%s\n' "${totals:-Tests run: 0, Failures: 0, Errors: 0, Skipped: 0}" \
+  | sed -E 's/.*Tests run: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+), Skipped: ([0-9]+)$/\1 \2 \3 \4/')
+failed=$((failures + errors))
+# A build error or the timeout fails the run without totals.
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
-echo "compat/grpc-java: $((tests - failed)) passed, $failed failed"
+echo "compat/grpc-java: $((run - failed - skipped)) passed, $failed failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
