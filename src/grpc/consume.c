@@ -169,6 +169,15 @@ static void receive_reply(rmq_cmd *resp, void *arg)
     else if (resp->code == RC_POLLING_TIMEOUT || resp->code == RC_PULL_NOT_FOUND || resp->code == RC_NO_MESSAGE)
         receive_status(c, APACHE__ROCKETMQ__V2__CODE__MESSAGE_NOT_FOUND, "no new message");
     else receive_status(c, status_code_of_remoting(resp->code), resp->remark);
+    /* The proxy ends every receive with the time of delivery (the SDKs time consumption from it). */
+    Apache__Rocketmq__V2__ReceiveMessageResponse last = APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_RESPONSE__INIT;
+    Google__Protobuf__Timestamp now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    int64_t ms = now_ms();
+    now.seconds = ms / 1000;
+    now.nanos = (int32_t)(ms % 1000) * 1000000;
+    last.content_case = APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_RESPONSE__CONTENT_DELIVERY_TIMESTAMP;
+    last.delivery_timestamp = &now;
+    gcall_send(c, &last.base);
     gcall_finish(c, GRPC_OK, NULL);
     cmd_free(resp);
     gcall_release(c);

@@ -375,7 +375,9 @@ START_TEST(send_receive_ack)
     send_one(&c, "ID-0001", "hello grpc");
     Apache__Rocketmq__V2__ReceiveMessageResponse *rs[8];
     int n = receive(&c, 2000, 20000, rs, 8);
-    ck_assert_int_eq(n, 2);  /* status OK, then the message */
+    ck_assert_int_eq(n, 3);  /* status OK, the message, the delivery timestamp (as the proxy ends) */
+    ck_assert_int_eq(rs[2]->content_case, APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_RESPONSE__CONTENT_DELIVERY_TIMESTAMP);
+    ck_assert_int_ge(rs[2]->delivery_timestamp->seconds, 1700000000);
     ck_assert_int_eq(rs[0]->content_case, APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_RESPONSE__CONTENT_STATUS);
     ck_assert_int_eq(rs[0]->status->code, APACHE__ROCKETMQ__V2__CODE__OK);
     ck_assert_int_eq(rs[1]->content_case, APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_RESPONSE__CONTENT_MESSAGE);
@@ -396,7 +398,7 @@ START_TEST(send_receive_ack)
     /* Invisible now: a second receive finds nothing (after its long poll). */
     int64_t t0 = mono_ms();
     n = receive(&c, 1000, 20000, rs, 8);
-    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(n, 2);
     ck_assert_int_eq(rs[0]->status->code, APACHE__ROCKETMQ__V2__CODE__MESSAGE_NOT_FOUND);
     ck_assert_int_ge(mono_ms() - t0, 800);
     free_responses(rs, n);
@@ -414,7 +416,7 @@ START_TEST(unacked_message_comes_back)
     send_one(&c, "ID-0002", "again");
     Apache__Rocketmq__V2__ReceiveMessageResponse *rs[8];
     int n = receive(&c, 2000, 20000, rs, 8);
-    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(n, 3);
     /* ChangeInvisibleDuration to 1 s: it is delivered again, a second attempt. */
     Apache__Rocketmq__V2__Resource topic = APACHE__ROCKETMQ__V2__RESOURCE__INIT, group = APACHE__ROCKETMQ__V2__RESOURCE__INIT;
     topic.name = TOPIC;
@@ -440,7 +442,7 @@ START_TEST(unacked_message_comes_back)
     int64_t deadline = mono_ms() + 15000;
     while (!again && mono_ms() < deadline) {
         n = receive(&c, 2000, 20000, rs, 8);
-        if (n == 2) {
+        if (n == 3) {
             ck_assert_str_eq(rs[1]->message->system_properties->message_id, "ID-0002");
             ck_assert_int_eq(rs[1]->message->system_properties->delivery_attempt, 2);
             ck_assert_int_eq(ack(&c, rs[1]->message->system_properties->receipt_handle), APACHE__ROCKETMQ__V2__CODE__OK);
