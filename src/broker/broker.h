@@ -208,6 +208,8 @@ void broker_group_changed(broker *b, const char *group);
 void broker_after_registration(broker *b, void (*fn)(void *arg), void *arg);
 /* Is this broker a slave (brokerRole=SLAVE)? */
 bool broker_is_slave(const broker *b);
+/* May it store sends: a master, and in controller mode within its lease (replicas.h). */
+bool broker_may_write(const broker *b);
 
 /*
  * Runs a broker until SIGTERM/SIGINT: opens the store, loads metadata, listens,

@@ -3,12 +3,18 @@
 
 #include "broker.h"
 #include "registration.h"
+#include "replicas.h"
 #include "common/log.h"
 #include "meta/meta.h"
 
 bool broker_is_slave(const broker *b)
 {
     return strcmp(b->cfg.brokerRole, "SLAVE") == 0;
+}
+
+bool broker_may_write(const broker *b)
+{
+    return !broker_is_slave(b) && (!b->replicas || replicas_lease_ok(b->replicas));
 }
 
 void broker_request_register(broker *b)

@@ -469,13 +469,22 @@ static void fence(replicas *r, bool on)
     broker_request_register(b);
 }
 
+static bool lease_expired(const replicas *r)
+{
+    const broker *b = r->b;
+    return mono_ms() - r->lease_ms > b->cfg.controllerHeartBeatTimeoutMills - b->cfg.brokerHeartbeatInterval;
+}
+
+bool replicas_lease_ok(const replicas *r)
+{
+    return r->master_id != r->id || broker_is_slave(r->b) || (!r->fenced && !lease_expired(r));
+}
+
 static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     replicas *r = arg;
     broker *b = r->b;
-    if (r->master_id == r->id && !r->fenced &&
-        mono_ms() - r->lease_ms > b->cfg.controllerHeartBeatTimeoutMills - b->cfg.brokerHeartbeatInterval)
-        fence(r, true);
+    if (r->master_id == r->id && !r->fenced && lease_expired(r)) fence(r, true);
     rmq_cmd *req = cmd_new_request(CTL_CODE_BROKER_HEARTBEAT);
     cmd_ext_set(req, "clusterName", b->cfg.brokerClusterName);
     cmd_ext_set(req, "brokerAddr", b->addr);

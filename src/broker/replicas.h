@@ -33,6 +33,9 @@ replicas *replicas_bootstrap(broker *b, char *err, size_t errlen);
 void replicas_ha_config(replicas *r, struct ha_config *hc);
 /* Heartbeats, metadata sync, SyncStateSet checks, the notification handler (b->server must exist). */
 void replicas_start(replicas *r);
+/* A master may store sends only within its lease (replicas.c, fencing): checked per
+ * send, so requests read after the process was paused are not taken. True for slaves. */
+bool replicas_lease_ok(const replicas *r);
 void replicas_free(replicas *r);
 
 #endif

@@ -312,9 +312,10 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
         *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
         return RMQ_OK;
     }
-    if (broker_is_slave(b)) {
+    if (!broker_may_write(b)) {
         *out = cmd_new_responsef(req, RC_SERVICE_NOT_AVAILABLE, "service not available now, maybe disk full, %s",
-                              "the broker is a slave");
+                              broker_is_slave(b) ? "the broker is a slave"
+                                                 : "the controller has not confirmed this master");
         return RMQ_OK;
     }
     topic_config tc;

@@ -163,10 +163,32 @@ for _ in $(seq 100); do
 done
 grep -q "now slave of $A_IP:10911" "$DIR/b.log" || fail "B never followed A after its link came back"
 
-# Every acknowledged message is on the current master (A).
+sleep 2   # B back in the SyncStateSet
+
+# ---- fault 3: pause the master (A) past the heartbeat timeout ----
+T0=$(now_ms)
+eval "kill -STOP \$PID_a"
+MS3=$(until_sent "$T0" "after-pause") || fail "no SEND_OK within 30 s of pausing the master"
+echo "netns: master paused (SIGSTOP) -> first SEND_OK on the other broker: ${MS3} ms"
+sleep 1
+eval "kill -CONT \$PID_a"
+# Resumed, A is past its lease: it takes nothing, hears of B's election and follows it.
+for _ in $(seq 100); do
+    grep -q "now slave of $B_IP:10911" "$DIR/a.log" && break
+    sleep 0.2
+done
+grep -q "now slave of $B_IP:10911" "$DIR/a.log" || fail "the resumed master never followed B"
+for i in $(seq 1 10); do send_ok "after-pause-$i" || fail "send $i after the pause failed"; done
+for _ in $(seq 50); do
+    grep -q "handshake with master $B_IP:10912 done" "$DIR/a.log" && break
+    sleep 0.2
+done
+grep -q "handshake with master $B_IP:10912 done" "$DIR/a.log" || fail "A does not replicate from B after the pause"
+
+# Every acknowledged message is on the current master (B).
 OUT=$(on c "$B/mqadmin" printMsg -n "$NS_ADDR" -t broker-ns -d true 2>&1)
-for m in before-1 before-20 after-kill between-1 between-10 after-cut after-cut-10; do
+for m in before-1 before-20 after-kill between-1 between-10 after-cut after-cut-10 after-pause after-pause-10; do
     echo "$OUT" | grep -q "$m" || fail "acknowledged message $m missing on the master"
 done
-echo "PASS: netns failover (kill -9 ${MS1} ms, link cut ${MS2} ms)"
+echo "PASS: netns failover (kill -9 ${MS1} ms, link cut ${MS2} ms, pause ${MS3} ms)"
 exit 0
