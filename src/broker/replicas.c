@@ -507,12 +507,16 @@ static void elect_done(rmq_cmd *resp, const char *err, void *arg)
     master_info m;
     read_master_info(resp, &m);
     if (resp->code == 0 || resp->code == CTL_MASTER_STILL_EXIST) follow(r, &m);
+    cmd_free(resp);
 }
 
 static void replica_info_done(rmq_cmd *resp, const char *err, void *arg)
 {
     replicas *r = arg;
-    if (!resp || resp->code) return;
+    if (!resp || resp->code) {
+        cmd_free(resp);
+        return;
+    }
     master_info m;
     read_master_info(resp, &m);
     if (m.master_id >= 0) {
@@ -521,9 +525,9 @@ static void replica_info_done(rmq_cmd *resp, const char *err, void *arg)
             fence(r, false);
         }
         follow(r, &m);
-        return;
     }
-    if (r->electing) return;
+    cmd_free(resp);   /* m's strings were copied by follow */
+    if (m.master_id >= 0 || r->electing) return;
     /* No master (all went down): offer ourselves, as brokerElect does at start. */
     broker *b = r->b;
     rmq_cmd *req = cmd_new_request(CTL_CODE_ELECT_MASTER);
@@ -570,13 +574,14 @@ static void alter_done(rmq_cmd *resp, const char *err, void *arg)
     if (!resp) return;
     if (resp->code) {
         log_warn(LOG_MOD, "SyncStateSet change refused: %d %s", resp->code, resp->remark ? resp->remark : "");
-        return;
+    } else {
+        master_info m;
+        read_master_info(resp, &m);
+        cmd_ext_int32(resp, "newSyncStateSetEpoch", &m.set_epoch);
+        take_set(r, &m);
+        log_info(LOG_MOD, "SyncStateSet now has %d members, epoch %" PRId32, r->n_sync, r->set_epoch);
     }
-    master_info m;
-    read_master_info(resp, &m);
-    cmd_ext_int32(resp, "newSyncStateSetEpoch", &m.set_epoch);
-    take_set(r, &m);
-    log_info(LOG_MOD, "SyncStateSet now has %d members, epoch %" PRId32, r->n_sync, r->set_epoch);
+    cmd_free(resp);
 }
 
 static void alter(replicas *r, const int64_t *set, int n)
