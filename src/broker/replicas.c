@@ -657,6 +657,12 @@ void replicas_start(replicas *r)
     heartbeat_cb(-1, 0, r);   /* alive at once: an election may need us */
 }
 
+const ha_epochs *replicas_epochs(const replicas *r) { return &r->epochs; }
+
+bool replicas_in_sync_set(const replicas *r, int64_t broker_id) { return in_set(r, broker_id); }
+
+int replicas_sync_set_size(const replicas *r) { return r->n_sync; }
+
 void replicas_free(replicas *r)
 {
     if (!r) return;

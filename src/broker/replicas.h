@@ -20,6 +20,7 @@
 #include "broker.h"
 
 struct ha_config;
+struct ha_epochs;
 typedef struct replicas replicas;
 
 /*
@@ -36,6 +37,10 @@ void replicas_start(replicas *r);
 /* A master may store sends only within its lease (replicas.c, fencing): checked per
  * send, so requests read after the process was paused are not taken. True for slaves. */
 bool replicas_lease_ok(const replicas *r);
+/* GET_BROKER_EPOCH_CACHE / GET_BROKER_HA_STATUS: the epoch entries, the SyncStateSet. */
+const struct ha_epochs *replicas_epochs(const replicas *r);
+bool replicas_in_sync_set(const replicas *r, int64_t broker_id);
+int replicas_sync_set_size(const replicas *r);
 void replicas_free(replicas *r);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * HA over bufferevents on the broker's loop. Master side: one ha_conn per
+ * HA over bufferevents on the broker's loop, master side: one ha_conn per
  * slave, fed by a 100 ms tick (Apache's WriteSocketService waits 100 ms for
- * new data too) and by its own write-drained callback. Slave side: one
- * client connection with a report tick and a backoff timer for reconnects.
+ * new data too) and by its own write-drained callback. The slave side is
+ * client.c.
  *
  * The master copies commit-log bytes into the socket buffer rather than
  * referencing the segment: a bufferevent's buffers are freed lazily by
@@ -22,15 +22,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ha.h"
+#include "ha_int.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "store/store.h"
 
 #define MASTER_TICK_MS 100
-#define SLAVE_TICK_MS 1000
-#define RECONNECT_MIN_MS 500
-#define RECONNECT_MAX_MS 5000
 
 /* ---- wire format ---- */
 
@@ -58,58 +55,6 @@ size_t ha_parse_reports(const uint8_t *buf, size_t len, int64_t *last)
     return whole;
 }
 
-/* ---- the service ---- */
-
-typedef struct ha_conn {
-    struct ha_service *ha;
-    struct bufferevent *bev;
-    struct event *tick;
-    char peer[64];
-    int64_t request_offset;    /* the slave's first report; -1 until it arrives */
-    int64_t next_transfer;     /* -1 until the first report */
-    int64_t last_write_ms;     /* 0: the first idle tick sends a heartbeat at once */
-    int64_t slave_id;          /* auto-switch: from the handshake; -1 before */
-    int64_t ack;               /* last acknowledged offset, -1 before */
-    int64_t caught_up_ms;      /* auto-switch: last time the slave had all (mono ms) */
-    struct ha_conn *next;
-} ha_conn;
-
-typedef struct ha_waiter {
-    struct ha_service *ha;
-    int64_t end_offset;
-    ha_wait_cb cb;
-    void *arg;
-    struct event *ev;
-    struct ha_waiter *prev, *next;
-} ha_waiter;
-
-struct ha_service {
-    struct event_base *base;
-    store *store;
-    ha_config cfg;             /* strings below are owned copies */
-    char *listen_host;
-    struct evconnlistener *listener;
-    ha_conn *conns;
-    int nconns;
-    int64_t push2slave_max;
-    ha_waiter *waiters;
-
-    /* slave client (HAClient) */
-    char *master;              /* NULL = not replicating */
-    struct bufferevent *client;
-    bool client_connected;
-    struct event *client_tick;
-    struct event *reconnect_ev;
-    int backoff_ms;
-    int64_t reported;          /* last offset sent to the master */
-    int64_t last_report_ms;
-    int client_state;          /* auto-switch: HA_STATE_HANDSHAKE until the master's epochs came */
-    int32_t received_epoch;    /* auto-switch: epoch of the last frame, -1 at connect */
-
-    void (*ack_fn)(void *arg, int64_t broker_id, int64_t offset);
-    void *ack_arg;
-};
-
 void ha_config_defaults(ha_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -122,16 +67,42 @@ void ha_config_defaults(ha_config *c)
     c->slave_fallbehind_max = 256LL * 1024 * 1024;
 }
 
-static void set_timeouts(struct bufferevent *bev, int housekeeping_ms)
+void ha_set_timeouts(struct bufferevent *bev, int housekeeping_ms)
 {
     struct timeval tv = {housekeeping_ms / 1000, (housekeeping_ms % 1000) * 1000};
     bufferevent_set_timeouts(bev, &tv, NULL);
 }
 
-static void add_ms(struct event *ev, int ms)
+void ha_add_ms(struct event *ev, int ms)
 {
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     event_add(ev, &tv);
+}
+
+/* ---- FlowMonitor ---- */
+
+#define FLOW_SECOND_MS 1000
+
+/* A second over: its count becomes the rate (0 after a silent second). */
+static void flow_roll(ha_flow *f, int64_t now)
+{
+    if (now - f->window_ms < FLOW_SECOND_MS) return;
+    f->last = now - f->window_ms < 2 * FLOW_SECOND_MS ? f->count : 0;
+    f->count = 0;
+    f->window_ms = now;
+}
+
+void ha_flow_add(ha_flow *f, int64_t bytes)
+{
+    flow_roll(f, mono_ms());
+    f->count += bytes;
+}
+
+int64_t ha_flow_rate(const ha_flow *f)
+{
+    ha_flow copy = *f;
+    flow_roll(&copy, mono_ms());
+    return copy.last;
 }
 
 /* ---- GroupTransferService ---- */
@@ -261,6 +232,7 @@ static void conn_pump(ha_conn *c)
         if (store_read_raw(ha->store, c->next_transfer, max, &sl) != RMQ_OK) break;
         send_header(c, c->next_transfer, (int32_t)sl.len, epoch_index);
         evbuffer_add(out, sl.data, sl.len);
+        ha_flow_add(&c->flow, (int64_t)sl.len);
         c->next_transfer += sl.len;
         store_slice_release(&sl);
         sent = true;
@@ -383,242 +355,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->bev = bufferevent_socket_new(ha->base, fd, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, ha->cfg.transfer_batch_size, 0);
-    set_timeouts(c->bev, ha->cfg.housekeeping_interval_ms);
+    ha_set_timeouts(c->bev, ha->cfg.housekeeping_interval_ms);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->tick = event_new(ha->base, -1, EV_PERSIST, conn_tick, c);
-    add_ms(c->tick, MASTER_TICK_MS);
+    ha_add_ms(c->tick, MASTER_TICK_MS);
     c->next = ha->conns;
     ha->conns = c;
     ha->nconns++;
     log_info("ha", "slave %s connected", c->peer);
-}
-
-/* ---- slave side: HAClient ---- */
-
-static void client_connect(ha_service *ha);
-
-static void client_report(ha_service *ha)
-{
-    uint8_t b[HA_AS_SLAVE_REPORT_SIZE];
-    int64_t max = store_commitlog_max_offset(ha->store);
-    if (ha->cfg.auto_switch) {
-        put_be32(b, HA_STATE_TRANSFER);
-        put_be64(b + 4, (uint64_t)max);
-        bufferevent_write(ha->client, b, HA_AS_SLAVE_REPORT_SIZE);
-    } else {
-        put_be64(b, (uint64_t)max);
-        bufferevent_write(ha->client, b, 8);
-    }
-    ha->reported = max;
-    ha->last_report_ms = mono_ms();
-}
-
-static void client_drop(ha_service *ha, const char *why)
-{
-    if (!ha->client) return;
-    log_warn("ha", "connection to master %s closed: %s; retrying in %d ms", ha->master, why, ha->backoff_ms);
-    bufferevent_free(ha->client);
-    ha->client = NULL;
-    ha->client_connected = false;
-    add_ms(ha->reconnect_ev, ha->backoff_ms);
-    ha->backoff_ms = ha->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : ha->backoff_ms * 2;
-}
-
-/* Appends one frame's data at our end; false (dropped) on a mismatch or error. */
-static bool client_append(ha_service *ha, int64_t offset, const uint8_t *data, int32_t size)
-{
-    char why[512];
-    int64_t mine = store_commitlog_max_offset(ha->store);
-    if (mine != 0 && mine != offset) {
-        snprintf(why, sizeof why, "master offset %" PRId64 " is not our commit log end %" PRId64, offset, mine);
-        client_drop(ha, why);
-        return false;
-    }
-    char err[256];
-    if (size > 0 && store_append_raw(ha->store, offset, data, (size_t)size, err, sizeof err)) {
-        snprintf(why, sizeof why, "cannot append: %s", err);
-        client_drop(ha, why);
-        return false;
-    }
-    return true;
-}
-
-/*
- * AutoSwitchHAClient.doTruncate: with the master's epochs, find where our log
- * stops agreeing with the master's. The broker cuts its log back before it
- * serves (ha_autoswitch_probe, store_truncate); a serving store is not cut,
- * so a log found longer here (a master demoted while running) is not
- * replicated into until the broker restarts.
- */
-static bool client_handshake(ha_service *ha, const ha_as_header *h, const uint8_t *body)
-{
-    ha_epochs *local = ha->cfg.epochs;
-    int64_t mine = store_commitlog_max_offset(ha->store);
-    if (local->n) {
-        ha_epochs remote;
-        ha_epochs_init(&remote, NULL);
-        ha_epochs_decode(&remote, body, (size_t)h->body_size);
-        int64_t cp = ha_epochs_consistent_point(local, mine, &remote, h->offset);
-        ha_epochs_free(&remote);
-        char why[256];
-        if (cp < 0) {
-            client_drop(ha, "no offset where our log and the master's agree");
-            return false;
-        }
-        if (cp < mine) {
-            snprintf(why, sizeof why, "our log must be cut back to %" PRId64 " (it ends at %" PRId64
-                     "): restart the broker to do it", cp, mine);
-            client_drop(ha, why);
-            return false;
-        }
-    }
-    ha->client_state = HA_STATE_TRANSFER;
-    log_info("ha", "handshake with master %s done (its end %" PRId64 ", epoch %" PRId32 "); reporting %" PRId64,
-             ha->master, h->offset, h->epoch, mine);
-    client_report(ha);
-    return true;
-}
-
-/* AutoSwitchHAClient.HAClientReader: a handshake answer, then transfers carrying their epoch. */
-static void client_read_auto_switch(ha_service *ha, struct evbuffer *in)
-{
-    for (;;) {
-        size_t len = evbuffer_get_length(in);
-        ha_as_header h;
-        size_t hl = len < HA_AS_TRANSFER_HEADER_SIZE ? len : HA_AS_TRANSFER_HEADER_SIZE;
-        long n = ha_as_parse_header(evbuffer_pullup(in, (ssize_t)hl), hl, &h);
-        if (n < 0) {
-            client_drop(ha, "bad frame from the master");
-            return;
-        }
-        if (n == 0 || len < (size_t)n) break;
-        const uint8_t *p = evbuffer_pullup(in, n);
-        size_t head = h.state == HA_STATE_TRANSFER ? HA_AS_TRANSFER_HEADER_SIZE : HA_AS_HANDSHAKE_HEADER_SIZE;
-        if (h.state != ha->client_state) {
-            evbuffer_drain(in, (size_t)n);   /* Apache skips a frame of the other state */
-            continue;
-        }
-        if (h.state == HA_STATE_HANDSHAKE) {
-            if (!client_handshake(ha, &h, p + head)) return;
-        } else {
-            if (!client_append(ha, h.offset, p + head, h.body_size)) return;
-            if (h.epoch != ha->received_epoch) {
-                ha->received_epoch = h.epoch;
-                ha_epochs_append(ha->cfg.epochs, h.epoch, h.epoch_start);
-            }
-        }
-        evbuffer_drain(in, (size_t)n);
-    }
-    if (ha->client_state == HA_STATE_TRANSFER && store_commitlog_max_offset(ha->store) > ha->reported)
-        client_report(ha);
-}
-
-/* HAClient.dispatchReadRequest: append only at our own end, else start over. */
-static void client_read(struct bufferevent *bev, void *arg)
-{
-    ha_service *ha = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    char why[512];
-    if (ha->cfg.auto_switch) {
-        client_read_auto_switch(ha, in);
-        return;
-    }
-    for (;;) {
-        size_t len = evbuffer_get_length(in);
-        ha_transfer t;
-        if (len < HA_HEADER_SIZE) break;
-        long n = ha_parse_transfer(evbuffer_pullup(in, HA_HEADER_SIZE), HA_HEADER_SIZE, &t);
-        if (n < 0) {
-            snprintf(why, sizeof why, "bad frame size %" PRId32, t.size);
-            client_drop(ha, why);
-            return;
-        }
-        size_t need = HA_HEADER_SIZE + (size_t)t.size;
-        if (len < need) break;
-        ha_parse_transfer(evbuffer_pullup(in, (ssize_t)need), need, &t);
-        if (!client_append(ha, t.phys_offset, t.data, t.size)) return;
-        evbuffer_drain(in, need);
-    }
-    if (store_commitlog_max_offset(ha->store) > ha->reported) client_report(ha);
-}
-
-static void client_event(struct bufferevent *bev, short what, void *arg)
-{
-    ha_service *ha = arg;
-    if (what & BEV_EVENT_CONNECTED) {
-        int one = 1;
-        setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        ha->client_connected = true;
-        ha->backoff_ms = RECONNECT_MIN_MS;
-        if (ha->cfg.auto_switch) {
-            /* AutoSwitchHAClient.sendHandshakeHeader: no sync from the last file, no learner. */
-            uint8_t hs[HA_AS_SLAVE_HANDSHAKE_SIZE] = {0};
-            put_be32(hs, HA_STATE_HANDSHAKE);
-            put_be64(hs + 8, (uint64_t)ha->cfg.local_broker_id);
-            ha->client_state = HA_STATE_HANDSHAKE;
-            ha->received_epoch = -1;
-            bufferevent_write(bev, hs, sizeof hs);
-            ha->last_report_ms = mono_ms();
-            log_info("ha", "connected to master %s, handshake as broker %" PRId64, ha->master,
-                     ha->cfg.local_broker_id);
-            return;
-        }
-        log_info("ha", "connected to master %s, reporting offset %" PRId64, ha->master,
-                 store_commitlog_max_offset(ha->store));
-        client_report(ha);
-        return;
-    }
-    client_drop(ha, what & BEV_EVENT_TIMEOUT ? "housekeeping: nothing read in time"
-                    : what & BEV_EVENT_EOF  ? "closed by the master"
-                                            : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-}
-
-static void client_connect(ha_service *ha)
-{
-    struct sockaddr_storage ss;
-    int sslen = sizeof ss;
-    if (evutil_parse_sockaddr_port(ha->master, (struct sockaddr *)&ss, &sslen)) {
-        log_error("ha", "haMasterAddress '%s' is not ip:port; not replicating", ha->master);
-        return;
-    }
-    ha->client = bufferevent_socket_new(ha->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    bufferevent_setcb(ha->client, client_read, NULL, client_event, ha);
-    set_timeouts(ha->client, ha->cfg.housekeeping_interval_ms);
-    bufferevent_enable(ha->client, EV_READ | EV_WRITE);
-    if (bufferevent_socket_connect(ha->client, (struct sockaddr *)&ss, sslen))
-        client_drop(ha, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-}
-
-static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
-{
-    ha_service *ha = arg;
-    if (ha->master && !ha->client) client_connect(ha);
-}
-
-/* Report every heartbeat interval even when nothing arrives. */
-static void client_tick(evutil_socket_t fd, short what, void *arg)
-{
-    ha_service *ha = arg;
-    if (ha->client_connected && (!ha->cfg.auto_switch || ha->client_state == HA_STATE_TRANSFER) &&
-        mono_ms() - ha->last_report_ms >= ha->cfg.heartbeat_interval_ms)
-        client_report(ha);
-}
-
-void ha_set_master_address(ha_service *ha, const char *addr)
-{
-    if (addr && !*addr) addr = NULL;
-    if ((!addr && !ha->master) || (addr && ha->master && strcmp(addr, ha->master) == 0)) return;
-    log_info("ha", "master HA address: %s -> %s", ha->master ? ha->master : "(none)", addr ? addr : "(none)");
-    if (ha->client) {
-        bufferevent_free(ha->client);
-        ha->client = NULL;
-        ha->client_connected = false;
-    }
-    event_del(ha->reconnect_ev);
-    free(ha->master);
-    ha->master = addr ? xstrdup(addr) : NULL;
-    ha->backoff_ms = RECONNECT_MIN_MS;
-    if (ha->master) client_connect(ha);
 }
 
 /* ---- lifecycle and queries ---- */
@@ -649,9 +393,7 @@ ha_service *ha_new(struct event_base *base, struct store *st, const ha_config *c
         free(ha);
         return NULL;
     }
-    ha->reconnect_ev = event_new(base, -1, 0, reconnect_cb, ha);
-    ha->client_tick = event_new(base, -1, EV_PERSIST, client_tick, ha);
-    add_ms(ha->client_tick, SLAVE_TICK_MS);
+    ha_client_init(ha);
     log_info("ha", "listening for slaves on %s", addr);
     ha_set_master_address(ha, cfg->master_address);
     return ha;
@@ -669,8 +411,7 @@ void ha_free(ha_service *ha)
     }
     while (ha->conns) conn_close(ha->conns, "shutting down");
     ha_set_master_address(ha, NULL);
-    event_free(ha->reconnect_ev);
-    event_free(ha->client_tick);
+    ha_client_free(ha);
     evconnlistener_free(ha->listener);
     free(ha->listen_host);
     free(ha);
@@ -693,6 +434,21 @@ void ha_on_slave_ack(ha_service *ha, void (*fn)(void *arg, int64_t broker_id, in
     ha->ack_arg = arg;
 }
 
+int ha_connections(const ha_service *ha, ha_conn_info **out)
+{
+    *out = ha->nconns ? xcalloc((size_t)ha->nconns, sizeof **out) : NULL;
+    int n = 0;
+    for (const ha_conn *c = ha->conns; c && n < ha->nconns; c = c->next, n++) {
+        ha_conn_info *i = &(*out)[n];
+        snprintf(i->addr, sizeof i->addr, "%s", c->peer);
+        i->slave_id = c->slave_id;
+        i->ack = c->ack;
+        i->transfer_from = c->next_transfer;
+        i->bytes_per_sec = ha_flow_rate(&c->flow);
+    }
+    return n;
+}
+
 int ha_connection_count(const ha_service *ha)
 {
     return ha->nconns;
@@ -711,7 +467,7 @@ void ha_wait_slave(ha_service *ha, int64_t end_offset, int timeout_ms, ha_wait_c
     w->cb = cb;
     w->arg = arg;
     w->ev = event_new(ha->base, -1, 0, waiter_fire, w);
-    add_ms(w->ev, timeout_ms);
+    ha_add_ms(w->ev, timeout_ms);
     w->next = ha->waiters;
     if (ha->waiters) ha->waiters->prev = w;
     ha->waiters = w;

@@ -85,6 +85,29 @@ void ha_foreach_slave(const ha_service *ha, ha_slave_fn fn, void *arg);
 /* A slave's acknowledgement (auto-switch): fn(arg, broker_id, offset), for the SyncStateSet. */
 void ha_on_slave_ack(ha_service *ha, void (*fn)(void *arg, int64_t broker_id, int64_t offset), void *arg);
 
+/* ---- runtime status (GET_BROKER_HA_STATUS's HARuntimeInfo) ---- */
+
+/* One slave connection as the master sees it (HAConnectionRuntimeInfo). */
+typedef struct ha_conn_info {
+    char addr[64];                /* the slave's ip:port */
+    int64_t slave_id;             /* auto-switch handshake's broker id, -1 classic or before it */
+    int64_t ack;                  /* slaveAckOffset, -1 before the first report */
+    int64_t transfer_from;        /* nextTransferFromWhere, -1 before the first report */
+    int64_t bytes_per_sec;        /* transferredByteInSecond */
+} ha_conn_info;
+
+/* The connections now, newest first; *out is malloc'd (free it), NULL when none. */
+int ha_connections(const ha_service *ha, ha_conn_info **out);
+
+/* The slave client (HAClientRuntimeInfo). */
+typedef struct ha_client_info {
+    const char *master;           /* the HA address followed, NULL none (valid until the next change) */
+    int64_t last_read_ms, last_write_ms;   /* epoch ms, 0 never */
+    int64_t bytes_per_sec;
+} ha_client_info;
+
+void ha_client_status(const ha_service *ha, ha_client_info *out);
+
 /* ---- epochs (EpochFileCache, storePathRootDir/epochFileCheckpoint) ---- */
 
 typedef struct ha_epoch {

@@ -1,6 +1,7 @@
 # ha module: master/slave commit-log replication (HAService)
 noinst_LIBRARIES += src/ha/libha.a
-src_ha_libha_a_SOURCES = src/ha/ha.h src/ha/ha.c src/ha/epoch.c src/ha/autoswitch.c
+src_ha_libha_a_SOURCES = src/ha/ha.h src/ha/ha_int.h src/ha/ha.c src/ha/client.c src/ha/epoch.c \
+	src/ha/autoswitch.c
 
 check_PROGRAMS += tests/ha/test_ha_frames
 TESTS += tests/ha/test_ha_frames
@@ -16,7 +17,7 @@ tests_ha_test_ha_master_SOURCES = tests/ha/test_ha_master.c tests/store/store_te
 
 check_PROGRAMS += tests/ha/test_ha_failover
 TESTS += tests/ha/test_ha_failover
-tests_ha_test_ha_failover_SOURCES = tests/ha/test_ha_failover.c tests/broker/broker_client.h \
+tests_ha_test_ha_failover_SOURCES = tests/ha/test_ha_failover.c tests/ha/ha_harness.h tests/broker/broker_client.h \
 	tests/controller/ctl_harness.h tests/testproc.h
 EXTRA_tests_ha_test_ha_failover_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)
 
@@ -27,3 +28,9 @@ dist_check_SCRIPTS += tests/ha/test_ha_netns.sh
 check_PROGRAMS += tests/ha/test_ha_epochs
 TESTS += tests/ha/test_ha_epochs
 tests_ha_test_ha_epochs_SOURCES = tests/ha/test_ha_epochs.c tests/testproc.h
+
+check_PROGRAMS += tests/ha/test_ha_status
+TESTS += tests/ha/test_ha_status
+tests_ha_test_ha_status_SOURCES = tests/ha/test_ha_status.c tests/ha/ha_harness.h tests/broker/broker_client.h \
+	tests/controller/ctl_harness.h tests/testproc.h
+EXTRA_tests_ha_test_ha_status_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT) mqadmin$(EXEEXT)

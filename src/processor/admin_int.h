@@ -1,7 +1,7 @@
 /*
  * What the admin processor's files share (admin_processor.c and the handler
  * files admin_topic.c, admin_broker.c, admin_consume.c, admin_client.c,
- * admin5_processor.c):
+ * admin5_processor.c, admin_ha.c):
  * the per-broker admin state with its sampled store counters, the handler
  * tables each file exports, and the small reply/header helpers.
  * Private to src/processor.
@@ -64,6 +64,7 @@ extern const admin_handler admin_broker_handlers[];
 extern const admin_handler admin_consume_handlers[];
 extern const admin_handler admin_client_handlers[];
 extern const admin_handler admin5_handlers[];   /* admin5_processor.c: 5.x topic/group/producer codes */
+extern const admin_handler admin_ha_handlers[];  /* admin_ha.c: HA status and epoch cache (5.x) */
 
 /* ---- small helpers ---- */
 

@@ -8,7 +8,7 @@ mqshutdown_SOURCES = src/tools/mqshutdown.c
 bin_PROGRAMS += mqadmin
 mqadmin_SOURCES = src/tools/mqadmin.c src/tools/mqadmin_int.h src/tools/mqadmin_client.c \
 	src/tools/mqadmin_topic.c src/tools/mqadmin_broker.c src/tools/mqadmin_namesrv.c \
-	src/tools/mqadmin_group.c src/tools/mqadmin_message.c
+	src/tools/mqadmin_group.c src/tools/mqadmin_message.c src/tools/mqadmin_ha.c
 mqadmin_LDADD = src/tools/libadminclient.a $(LIBS_ALL)
 
 check_PROGRAMS += tests/tools/test_mqadmin

@@ -358,6 +358,8 @@ static const command commands[] = {
     {"getNamesrvConfig", "Get configs of name server.", o_none, cmd_get_namesrv_config, NULL},
     {"getBrokerConfig", "Get broker config by cluster or special broker!", o_get_broker_config, cmd_get_broker_config,
      "bc"},
+    {"haStatus", "Fetch ha runtime status data.", mqadmin_ha_status_opts, cmd_ha_status, "bc"},
+    {"getBrokerEpoch", "Fetch broker epoch entries.", mqadmin_broker_epoch_opts, cmd_get_broker_epoch, "bc"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

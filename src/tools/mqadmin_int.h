@@ -129,4 +129,12 @@ void cmd_print_msg_by_queue(void);
 void cmd_consume_message(void);
 void cmd_send_message(void);
 
+/* ---- replication (mqadmin_ha.c) ---- */
+
+extern const opt_spec mqadmin_ha_status_opts[];
+extern const opt_spec mqadmin_broker_epoch_opts[];
+
+void cmd_ha_status(void);
+void cmd_get_broker_epoch(void);
+
 #endif
