@@ -456,8 +456,9 @@ int broker_run(const broker_config *cfg)
         b->slave_sync = slave_sync_new(b);
     }
     store_set_arrival_cb(b->store, on_arrival, b);
-    /* Before the client ports: whoever can reach the broker finds it whole (tests start it by port). */
-    if (start_ha(b, err, sizeof err)) {
+    /* Before the client ports: whoever can reach the broker finds it whole (tests start it by port),
+     * its metrics endpoint and HA port included. */
+    if (broker_metrics_start(b, &b->metrics, err, sizeof err) || start_ha(b, err, sizeof err)) {
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
@@ -474,10 +475,6 @@ int broker_run(const broker_config *cfg)
             goto out;
         }
         log_warn("broker", "%s; serving no gRPC (set grpcServerPort)", err);
-    }
-    if (broker_metrics_start(b, &b->metrics, err, sizeof err)) {
-        fprintf(stderr, "mqbroker: %s\n", err);
-        goto out;
     }
     if (b->acl_v1 || auth_enforcing(b->auth)) {
         /* Nothing is served before event_base_dispatch, so no request slips past. */

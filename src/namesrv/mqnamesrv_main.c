@@ -115,19 +115,12 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     rmq_remoting_init();
     struct event_base *base = event_base_new();
-    const char *err = NULL;
-    namesrv *ns = namesrv_new(base, &cfg, &err);
-    if (!ns) {
-        fprintf(stderr, "mqnamesrv: cannot start on %s:%d: %s\n", cfg.listen_address, cfg.listen_port, err);
-        event_base_free(base);
-        namesrv_config_free(&cfg);
-        return 255;
-    }
+    /* Metrics listen before the client port: whoever can reach the name server can scrape it. */
     metrics_server *metrics = NULL;
     char merr[256];
     /* A name server belongs to no cluster; it is known by its address. */
     char node[96];
-    snprintf(node, sizeof node, "%s:%d", cfg.listen_address, namesrv_port(ns));
+    snprintf(node, sizeof node, "%s:%d", cfg.listen_address, cfg.listen_port);
     metrics_set_node("", "namesrv", node, key(&cfg, "metricsLabel", ""));
     int32_t mport = 5557;
     parse_int32(key(&cfg, "metricsPromExporterPort", "5557"), &mport);
@@ -136,7 +129,15 @@ int main(int argc, char **argv)
                          .port = mport};
     if (metrics_server_start(base, &mc, NULL, NULL, &metrics, merr, sizeof merr)) {
         fprintf(stderr, "mqnamesrv: %s\n", merr);
-        namesrv_free(ns);
+        event_base_free(base);
+        namesrv_config_free(&cfg);
+        return 255;
+    }
+    const char *err = NULL;
+    namesrv *ns = namesrv_new(base, &cfg, &err);
+    if (!ns) {
+        fprintf(stderr, "mqnamesrv: cannot start on %s:%d: %s\n", cfg.listen_address, cfg.listen_port, err);
+        metrics_server_free(metrics);
         event_base_free(base);
         namesrv_config_free(&cfg);
         return 255;

@@ -581,5 +581,3 @@ void namesrv_free(namesrv *ns)
     kv_config_free(ns->kv);
     free(ns);
 }
-
-int namesrv_port(const namesrv *ns) { return rmq_server_port(ns->server); }

@@ -226,6 +226,5 @@ typedef struct namesrv namesrv;
 /* Loads kvConfig, listens, starts the expiry scan. cfg is borrowed and must outlive ns. */
 namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **err);
 void namesrv_free(namesrv *ns);     /* closes every connection, persists kv config */
-int namesrv_port(const namesrv *ns);
 
 #endif
