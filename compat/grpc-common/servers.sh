@@ -19,6 +19,9 @@
 #   TopicTx     message.type=TRANSACTION
 # Groups: GroupFifo is orderly (consumeMessageOrderly=true: FIFO consumption); any other group
 # is created on first use. autoCreateTopicEnable=false so that a missing topic stays missing.
+# With GRPC_AUTH=1 the broker (ours) runs ACL 2.0 (authenticationEnabled, authorizationEnabled) with
+# one super user, GRPC_AUTH_USER / GRPC_AUTH_SECRET (exported), whose credentials the suite's clients
+# then sign their calls with.
 # Transactions are checked back early (transactionTimeOut 2 s, check every 2 s) so that the
 # check-back scenario fits the suite's time.
 
@@ -160,6 +163,13 @@ transactionTimeOut=2000
 transactionCheckInterval=2000
 grpcServerPort=$gport
 EOF
+  if [ "${GRPC_AUTH:-}" = 1 ]; then
+    GRPC_AUTH_USER=rocketmq GRPC_AUTH_SECRET=12345678
+    export GRPC_AUTH_USER GRPC_AUTH_SECRET
+    printf 'authenticationEnabled=true\nauthorizationEnabled=true\n' >> "$GRPC_DIR/broker.conf"
+    printf 'initAuthenticationUser={"username":"%s","password":"%s"}\n' "$GRPC_AUTH_USER" "$GRPC_AUTH_SECRET" \
+      >> "$GRPC_DIR/broker.conf"
+  fi
   if [ "$TARGET" = apache ]; then
     # The proxy's own port for remoting clients is not used by the suites but must be free.
     printf '{"rocketMQClusterName":"DefaultCluster","grpcServerPort":%s,"remotingListenPort":%s,"namesrvAddr":"%s","proxyMode":"local"}\n' \

@@ -32,8 +32,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The suite's credentials: those of the broker's super user when it runs with ACL 2.0
+// (GRPC_AUTH=1 in servers.sh), else none.
 func config(group string) *rmq.Config {
-	return &rmq.Config{Endpoint: endpoint, ConsumerGroup: group, Credentials: &credentials.SessionCredentials{}}
+	return &rmq.Config{Endpoint: endpoint, ConsumerGroup: group, Credentials: &credentials.SessionCredentials{
+		AccessKey: os.Getenv("GRPC_AUTH_USER"), AccessSecret: os.Getenv("GRPC_AUTH_SECRET")}}
 }
 
 func newProducer(t *testing.T, opts ...rmq.ProducerOption) rmq.Producer {
@@ -359,4 +362,40 @@ func TestPushConsumersShareEveryMessageOnce(t *testing.T) {
 		}
 	}
 	t.Logf("push consumers: %d + %d messages", counts[0], counts[1])
+}
+
+// With ACL 2.0 on the broker, a producer without credentials or with a wrong secret cannot start:
+// the broker answers its calls UNAUTHORIZED (40100) with Apache's texts. The other scenarios
+// sign with the super user's credentials and pass.
+func TestCredentialsRefused(t *testing.T) {
+	if os.Getenv("GRPC_AUTH_USER") == "" {
+		t.Skip("the broker runs without ACL (GRPC_AUTH=1 in servers.sh turns it on)")
+	}
+	for _, c := range []struct {
+		name   string
+		creds  credentials.SessionCredentials
+		reason string
+	}{
+		{"unsigned", credentials.SessionCredentials{}, "username cannot be null."},
+		{"wrong secret", credentials.SessionCredentials{AccessKey: os.Getenv("GRPC_AUTH_USER"), AccessSecret: "wrong"},
+			"check signature failed."},
+		{"unknown user", credentials.SessionCredentials{AccessKey: "nobody", AccessSecret: "x"},
+			"User:nobody is not found."},
+	} {
+		cfg := config("")
+		cfg.Credentials = &c.creds
+		p, err := rmq.NewProducer(cfg, rmq.WithTopics("TopicNormal"))
+		if err != nil {
+			t.Fatalf("%s: NewProducer: %v", c.name, err)
+		}
+		err = p.Start()
+		if err == nil {
+			p.GracefulStop()
+			t.Fatalf("%s: the producer started", c.name)
+		}
+		// The SDK's error text: "... CODE: UNAUTHORIZED, MESSAGE: <the Status message>".
+		if !strings.Contains(err.Error(), "CODE: UNAUTHORIZED, MESSAGE: "+c.reason) {
+			t.Fatalf("%s: Start failed with %v, want UNAUTHORIZED and %q", c.name, err, c.reason)
+		}
+	}
 }

@@ -341,10 +341,10 @@ static bool perm_allows(uint8_t needed_perm, uint8_t owned)
 }
 
 /* PlainPermissionManager.checkPerm */
-static int check_perms(const acl_account *ac, const rmq_cmd *req, const needed *nd, char *err, size_t errlen)
+static int check_perms(const acl_account *ac, int32_t code, const needed *nd, char *err, size_t errlen)
 {
-    if (needs_admin(req->code) && !ac->admin) {
-        snprintf(err, errlen, "Need admin permission for request code=%d, but accessKey=%s is not", req->code,
+    if (needs_admin(code) && !ac->admin) {
+        snprintf(err, errlen, "Need admin permission for request code=%d, but accessKey=%s is not", code,
                  ac->access_key);
         return RMQ_ERR;
     }
@@ -385,51 +385,76 @@ static bool remote_ip(const char *remote, ip_addr *out)
     return ip_parse(host, out);
 }
 
+/* How PlainPermissionManager.validate checks the signature with the account's secret key. */
+typedef bool (*signed_fn)(const char *secret, const void *arg);
+
+/* PlainPermissionManager.validate, once the resources are known (CODE: the request's, for
+ * the admin check; -1 for none). */
+static int validate(const acl *a, const char *access_key, const char *remote, signed_fn signed_ok, const void *arg,
+                    int32_t code, const needed *nd, char *err, size_t errlen)
+{
+    const acl_account *ac;
+    ip_addr ip;
+    bool have_ip = remote_ip(remote, &ip);
+    for (int i = 0; have_ip && i < a->n_global_white; i++)
+        if (rule_match(&a->global_white[i], &ip)) return RMQ_OK;
+    if (!access_key) {
+        snprintf(err, errlen, "No accessKey is configured");
+        return RMQ_ERR;
+    }
+    if (!(ac = find_account(a, access_key))) {
+        snprintf(err, errlen, "No acl config for %s", access_key);
+        return RMQ_ERR;
+    }
+    if (have_ip && rule_match(&ac->white, &ip)) return RMQ_OK;
+    if (!signed_ok(ac->secret_key, arg)) {
+        snprintf(err, errlen, "Check signature failed for accessKey=%s", access_key);
+        return RMQ_ERR;
+    }
+    /* Message traces may always be sent. */
+    for (int i = 0; i < nd->n; i++)
+        if (!strcmp(nd->list[i].name, TRACE_TOPIC) && nd->list[i].perm == PERM_PUB) return RMQ_OK;
+    return check_perms(ac, code, nd, err, errlen);
+}
+
+static bool request_signed(const char *secret, const void *arg)
+{
+    const rmq_cmd *req = arg;
+    const char *signature = cmd_ext_get(req, "Signature");
+    return signature && (acl_signature_matches(req, secret, signature, false) ||
+                         (req->code == RC_QUERY_MESSAGE && cmd_ext_get(req, "_UNIQUE_KEY_QUERY") &&
+                          acl_signature_matches(req, secret, signature, true)));
+}
+
+static void needed_free(needed *nd)
+{
+    for (int i = 0; i < nd->n; i++) free(nd->list[i].name);
+    free(nd->list);
+}
+
 /* PlainPermissionManager.validate over PlainAccessValidator.parse. */
 int acl_check(const acl *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen)
 {
     needed nd = {0};
     int rc = RMQ_ERR;
-    const char *access_key = cmd_ext_get(req, "AccessKey");
-    const char *signature = cmd_ext_get(req, "Signature");
-    const acl_account *ac;
-    ip_addr ip;
-    bool have_ip = remote_ip(remote, &ip);
     /* parse() runs before validate(): a malformed header is refused even from a white-listed address. */
-    if (req->n_ext && needed_resources(req, &nd, err, errlen)) goto out;
-    for (int i = 0; have_ip && i < a->n_global_white; i++)
-        if (rule_match(&a->global_white[i], &ip)) {
-            rc = RMQ_OK;
-            goto out;
-        }
-    if (!access_key) {
-        snprintf(err, errlen, "No accessKey is configured");
-        goto out;
+    if (!req->n_ext || !needed_resources(req, &nd, err, errlen))
+        rc = validate(a, cmd_ext_get(req, "AccessKey"), remote, request_signed, req, req->code, &nd, err, errlen);
+    needed_free(&nd);
+    return rc;
+}
+
+int acl_check_signed(const acl *a, const char *access_key, const char *signature, const void *content, size_t len,
+                     const char *remote, const acl_need *needs, int n, char *err, size_t errlen)
+{
+    needed nd = {0};
+    for (int i = 0; i < n; i++) {
+        if (needs[i].group) need_group(&nd, needs[i].name, needs[i].perm);
+        else need(&nd, needs[i].name, needs[i].perm);
     }
-    if (!(ac = find_account(a, access_key))) {
-        snprintf(err, errlen, "No acl config for %s", access_key);
-        goto out;
-    }
-    if (have_ip && rule_match(&ac->white, &ip)) {
-        rc = RMQ_OK;
-        goto out;
-    }
-    if (!signature || !(acl_signature_matches(req, ac->secret_key, signature, false) ||
-                        (req->code == RC_QUERY_MESSAGE && cmd_ext_get(req, "_UNIQUE_KEY_QUERY") &&
-                         acl_signature_matches(req, ac->secret_key, signature, true)))) {
-        snprintf(err, errlen, "Check signature failed for accessKey=%s", access_key);
-        goto out;
-    }
-    /* Message traces may always be sent. */
-    for (int i = 0; i < nd.n; i++)
-        if (!strcmp(nd.list[i].name, TRACE_TOPIC) && nd.list[i].perm == PERM_PUB) {
-            rc = RMQ_OK;
-            goto out;
-        }
-    rc = check_perms(ac, req, &nd, err, errlen);
-out:
-    for (int i = 0; i < nd.n; i++) free(nd.list[i].name);
-    free(nd.list);
+    acl_signed_content sc = {signature, content, len};
+    int rc = validate(a, access_key, remote, acl_content_signed, &sc, -1, &nd, err, errlen);
+    needed_free(&nd);
     return rc;
 }
 

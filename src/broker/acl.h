@@ -21,6 +21,7 @@
 #ifndef RMQ_BROKER_ACL_H
 #define RMQ_BROKER_ACL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,26 @@ void acl_free(acl *a);
  */
 int acl_check(const acl *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen);
 
+/* Permission.java: what a resource is needed for (acl_check_signed). */
+enum { ACL_PERM_ANY = 2, ACL_PERM_PUB = 4, ACL_PERM_SUB = 8 };
+
+/* A resource a request that is not a remoting command names: a topic, or a group. */
+typedef struct acl_need {
+    const char *name;
+    bool group;
+    uint8_t perm;  /* ACL_PERM_* */
+} acl_need;
+
+/*
+ * PlainPermissionManager.validate for a request whose signature covers CONTENT
+ * only (Apache 5.2's gRPC proxy: PlainAccessResource.parse(GeneratedMessageV3),
+ * the content is the x-mq-date-time header): SIGNATURE (Base64 of the HMAC-SHA1,
+ * NULL when absent) by ACCESS_KEY (NULL when absent), from REMOTE, needing NEEDS.
+ * RMQ_OK, or RMQ_ERR with the AclException message in err.
+ */
+int acl_check_signed(const acl *a, const char *access_key, const char *signature, const void *content, size_t len,
+                     const char *remote, const acl_need *needs, int n, char *err, size_t errlen);
+
 /* AclSigner.calSignature: Base64(HMAC-SHA1(secret, data)), NUL-terminated. */
 #define ACL_SIGNATURE_LEN 28
 void acl_sign(const char *secret, const void *data, size_t len, char out[ACL_SIGNATURE_LEN + 1]);
@@ -58,6 +79,14 @@ void acl_sign(const char *secret, const void *data, size_t len, char out[ACL_SIG
  */
 bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *signature,
                            bool with_unique_key_query);
+/* A signature over bytes other than a remoting command's (a gRPC call's x-mq-date-time). */
+typedef struct acl_signed_content {
+    const char *signature;  /* Base64; NULL when the request carries none */
+    const void *data;
+    size_t len;
+} acl_signed_content;
+/* Whether SC (an acl_signed_content) is signed with SECRET; the form both ACLs' checks take. */
+bool acl_content_signed(const char *secret, const void *sc);
 /* AclClientRPCHook.doBeforeRequest: adds AccessKey, then the Signature of every field and the body. */
 void acl_sign_request(rmq_cmd *req, const char *access_key, const char *secret_key);
 

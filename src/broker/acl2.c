@@ -25,10 +25,20 @@ static bool listed(char *const *list, int n, int32_t code)
     return false;
 }
 
-/* DefaultAuthenticationContextBuilder + DefaultAuthenticationHandler */
-static int authenticate(const auth *a, const rmq_cmd *req, char *err, size_t errlen)
+static bool listed_name(char *const *list, int n, const char *name)
 {
-    const char *username = cmd_ext_get(req, "AccessKey"), *signature = cmd_ext_get(req, "Signature");
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i], name)) return true;
+    return false;
+}
+
+/* How DefaultAuthenticationHandler checks the signature with the user's password. */
+typedef bool (*signed_fn)(const char *password, const void *arg);
+
+/* DefaultAuthenticationHandler.getUser + doAuthenticate */
+static int authenticate(const auth *a, const char *username, signed_fn signed_ok, const void *arg, char *err,
+                        size_t errlen)
+{
     if (!username || !*username) {
         snprintf(err, errlen, "username cannot be null.");
         return RMQ_ERR;
@@ -42,11 +52,19 @@ static int authenticate(const auth *a, const rmq_cmd *req, char *err, size_t err
         snprintf(err, errlen, "User:%s is disabled.", username);
         return RMQ_ERR;
     }
-    if (!signature || !acl_signature_matches(req, u->password, signature, req->version > V4_9_3)) {
+    if (!signed_ok(u->password, arg)) {
         snprintf(err, errlen, "check signature failed.");
         return RMQ_ERR;
     }
     return RMQ_OK;
+}
+
+/* DefaultAuthenticationContextBuilder.build(RemotingCommand): the extFields and body signed. */
+static bool request_signed(const char *password, const void *arg)
+{
+    const rmq_cmd *req = arg;
+    const char *signature = cmd_ext_get(req, "Signature");
+    return signature && acl_signature_matches(req, password, signature, req->version > V4_9_3);
 }
 
 /* PolicyEntry.isMatchResource */
@@ -144,6 +162,32 @@ static int authorize_one(const auth *a, const char *username, const auth_ctx *ct
     return RMQ_ERR;
 }
 
+/* The source IP: the remote address without its port. */
+static char *source_ip(const char *remote)
+{
+    const char *colon = remote ? strrchr(remote, ':') : NULL;
+    return colon ? xstrndup(remote, (size_t)(colon - remote)) : xstrdup(remote ? remote : "");
+}
+
+/* AuthorizationEvaluator over the contexts of one request, for USERNAME (NULL: no subject). */
+static int authorize_all(const auth *a, const char *username, const auth_ctx *ctxs, int n, const char *remote,
+                         char *err, size_t errlen)
+{
+    char *ip = source_ip(remote);
+    int rc = RMQ_OK;
+    for (int i = 0; i < n && rc == RMQ_OK; i++) {
+        if (!username) {
+            /* No subject: Apache's handler chain fails on it and wraps the failure. */
+            snprintf(err, errlen, "Authorization failed. Please verify your access rights and try again.");
+            rc = RMQ_ERR;
+        } else {
+            rc = authorize_one(a, username, &ctxs[i], ip, err, errlen);
+        }
+    }
+    free(ip);
+    return rc;
+}
+
 static int authorize(const auth *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen)
 {
     auth_ctxs ctxs;
@@ -151,21 +195,7 @@ static int authorize(const auth *a, const rmq_cmd *req, const char *remote, char
         snprintf(err, errlen, "parse authorization context error.");
         return RMQ_ERR;
     }
-    /* The source IP: the remote address without its port. */
-    const char *colon = remote ? strrchr(remote, ':') : NULL;
-    char *ip = colon ? xstrndup(remote, (size_t)(colon - remote)) : xstrdup(remote ? remote : "");
-    const char *username = cmd_ext_get(req, "AccessKey");
-    int rc = RMQ_OK;
-    for (int i = 0; i < ctxs.n && rc == RMQ_OK; i++) {
-        if (!username) {
-            /* No subject: Apache's handler chain fails on it and wraps the failure. */
-            snprintf(err, errlen, "Authorization failed. Please verify your access rights and try again.");
-            rc = RMQ_ERR;
-        } else {
-            rc = authorize_one(a, username, &ctxs.v[i], ip, err, errlen);
-        }
-    }
-    free(ip);
+    int rc = authorize_all(a, cmd_ext_get(req, "AccessKey"), ctxs.v, ctxs.n, remote, err, errlen);
     auth_ctxs_free(&ctxs);
     return rc;
 }
@@ -173,12 +203,39 @@ static int authorize(const auth *a, const rmq_cmd *req, const char *remote, char
 int auth_check(const auth *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen)
 {
     if (a->authentication_enabled && !listed(a->authn_whitelist, a->n_authn_whitelist, req->code) &&
-        authenticate(a, req, err, errlen))
+        authenticate(a, cmd_ext_get(req, "AccessKey"), request_signed, req, err, errlen))
         return RMQ_ERR;
     if (a->authorization_enabled && !listed(a->authz_whitelist, a->n_authz_whitelist, req->code) &&
         authorize(a, req, remote, err, errlen))
         return RMQ_ERR;
     return RMQ_OK;
+}
+
+bool auth_authentication_enabled(const auth *a) { return a && a->authentication_enabled; }
+bool auth_authorization_enabled(const auth *a) { return a && a->authorization_enabled; }
+
+int auth_authenticate_signed(const auth *a, const char *rpc, const char *username, const char *signature,
+                             const void *content, size_t len, char *err, size_t errlen)
+{
+    if (!a->authentication_enabled || listed_name(a->authn_whitelist, a->n_authn_whitelist, rpc)) return RMQ_OK;
+    acl_signed_content sc = {signature, content, len};
+    return authenticate(a, username, acl_content_signed, &sc, err, errlen);
+}
+
+int auth_authorize_needs(const auth *a, const char *rpc, const char *username, const char *remote,
+                         const auth_need *needs, int n, char *err, size_t errlen)
+{
+    if (!a->authorization_enabled || listed_name(a->authz_whitelist, a->n_authz_whitelist, rpc)) return RMQ_OK;
+    auth_ctx *ctxs = xcalloc((size_t)(n ? n : 1), sizeof *ctxs);
+    for (int i = 0; i < n; i++) {
+        ctxs[i].res.type = needs[i].type;
+        ctxs[i].res.pattern = PAT_LITERAL;
+        ctxs[i].res.name = (char *)needs[i].name;
+        ctxs[i].actions = needs[i].actions;
+    }
+    int rc = authorize_all(a, username, ctxs, n, remote, err, errlen);
+    free(ctxs);
+    return rc;
 }
 
 void auth_sign_inner(const auth *a, rmq_cmd *req)

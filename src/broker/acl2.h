@@ -166,6 +166,28 @@ auth_acl **auth_acl_list(const auth *a, const char *subject_filter, const char *
  * RMQ_OK, or RMQ_ERR with the NO_PERMISSION remark in err.
  */
 int auth_check(const auth *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen);
+/* A resource a request that is not a remoting command names (auth_check_signed). */
+typedef struct auth_need {
+    int type;          /* RES_TOPIC or RES_GROUP */
+    const char *name;
+    uint32_t actions;  /* ACT() bits: any of them is enough */
+} auth_need;
+
+/*
+ * Apache 5.3's gRPC proxy pipeline, in two steps (its AuthenticationPipeline, then
+ * AuthorizationPipeline), each a no-op when its switch is off or RPC (the request
+ * message's full name, as the whitelists name gRPC calls) is whitelisted.
+ * Authentication: USERNAME's SIGNATURE (Base64 of the HMAC-SHA1; either NULL when
+ * absent) of CONTENT (the x-mq-date-time header). Authorization: NEEDS from REMOTE for
+ * USERNAME (NULL: no subject, as when authentication is off). RMQ_OK, or RMQ_ERR with
+ * the exception's text in err.
+ */
+bool auth_authentication_enabled(const auth *a);
+bool auth_authorization_enabled(const auth *a);
+int auth_authenticate_signed(const auth *a, const char *rpc, const char *username, const char *signature,
+                             const void *content, size_t len, char *err, size_t errlen);
+int auth_authorize_needs(const auth *a, const char *rpc, const char *username, const char *remote,
+                         const auth_need *needs, int n, char *err, size_t errlen);
 /* rmq_server_set_hook form of auth_check: NULL to go on, or the NO_PERMISSION answer. */
 rmq_cmd *auth_server_hook(rmq_conn *conn, rmq_cmd *req, void *auth);
 

@@ -53,7 +53,7 @@ void acl_rule_free(addr_rule *r);
 /* ---- acl_config.c: accounts ---- */
 
 /* Permission.java */
-enum { PERM_DENY = 1, PERM_ANY = 2, PERM_PUB = 4, PERM_SUB = 8 };
+enum { PERM_DENY = 1, PERM_ANY = ACL_PERM_ANY, PERM_PUB = ACL_PERM_PUB, PERM_SUB = ACL_PERM_SUB };
 
 #define RETRY_PREFIX "%RETRY%"
 

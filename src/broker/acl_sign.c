@@ -61,6 +61,14 @@ bool acl_signature_matches(const rmq_cmd *req, const char *secret, const char *s
     return strcmp(expected, signature) == 0;
 }
 
+bool acl_content_signed(const char *secret, const void *arg)
+{
+    const acl_signed_content *sc = arg;
+    char expected[ACL_SIGNATURE_LEN + 1];
+    acl_sign(secret, sc->data, sc->len, expected);
+    return sc->signature && strcmp(expected, sc->signature) == 0;
+}
+
 void acl_sign_request(rmq_cmd *req, const char *access_key, const char *secret_key)
 {
     cmd_ext_set(req, "AccessKey", access_key);

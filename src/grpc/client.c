@@ -86,6 +86,7 @@ gclient *gclient_of(gcall *c)
     cl->language = language_of(c->language);
     cl->conn = rmq_local_conn_new(g->b->server, c->peer, sink, cl);
     rmq_conn_hold(cl->conn);   /* ours, beside the server's that closing drops */
+    rmq_local_conn_trust(cl->conn);   /* access.c checked the call; its requests skip the broker's ACL */
     cl->last_seen_ms = mono_ms();
     cl->next = g->clients;
     g->clients = cl;
@@ -226,19 +227,27 @@ void gclient_heartbeat(gclient *cl)
 
 #define SERVICE "/apache.rocketmq.v2.MessagingService/"
 
+#define M(n, kind, req, resp, handle, closed)                                                                  \
+    {n, kind, &apache__rocketmq__v2__##req##__descriptor, &apache__rocketmq__v2__##resp##__descriptor, handle, closed}
 static const grpc_method methods[] = {
-    {"QueryRoute", GRPC_UNARY, rpc_query_route, NULL},
-    {"Heartbeat", GRPC_UNARY, rpc_heartbeat, NULL},
-    {"SendMessage", GRPC_UNARY, rpc_send_message, NULL},
-    {"QueryAssignment", GRPC_UNARY, rpc_query_assignment, NULL},
-    {"ReceiveMessage", GRPC_SERVER_STREAM, rpc_receive_message, NULL},
-    {"AckMessage", GRPC_UNARY, rpc_ack_message, NULL},
-    {"ForwardMessageToDeadLetterQueue", GRPC_UNARY, rpc_forward_dlq, NULL},
-    {"EndTransaction", GRPC_UNARY, rpc_end_transaction, NULL},
-    {"Telemetry", GRPC_BIDI, rpc_telemetry, rpc_telemetry_closed},
-    {"NotifyClientTermination", GRPC_UNARY, rpc_notify_termination, NULL},
-    {"ChangeInvisibleDuration", GRPC_UNARY, rpc_change_invisible, NULL},
+    M("QueryRoute", GRPC_UNARY, query_route_request, query_route_response, rpc_query_route, NULL),
+    M("Heartbeat", GRPC_UNARY, heartbeat_request, heartbeat_response, rpc_heartbeat, NULL),
+    M("SendMessage", GRPC_UNARY, send_message_request, send_message_response, rpc_send_message, NULL),
+    M("QueryAssignment", GRPC_UNARY, query_assignment_request, query_assignment_response, rpc_query_assignment,
+      NULL),
+    M("ReceiveMessage", GRPC_SERVER_STREAM, receive_message_request, receive_message_response, rpc_receive_message,
+      NULL),
+    M("AckMessage", GRPC_UNARY, ack_message_request, ack_message_response, rpc_ack_message, NULL),
+    M("ForwardMessageToDeadLetterQueue", GRPC_UNARY, forward_message_to_dead_letter_queue_request,
+      forward_message_to_dead_letter_queue_response, rpc_forward_dlq, NULL),
+    M("EndTransaction", GRPC_UNARY, end_transaction_request, end_transaction_response, rpc_end_transaction, NULL),
+    M("Telemetry", GRPC_BIDI, telemetry_command, telemetry_command, rpc_telemetry, rpc_telemetry_closed),
+    M("NotifyClientTermination", GRPC_UNARY, notify_client_termination_request,
+      notify_client_termination_response, rpc_notify_termination, NULL),
+    M("ChangeInvisibleDuration", GRPC_UNARY, change_invisible_duration_request,
+      change_invisible_duration_response, rpc_change_invisible, NULL),
 };
+#undef M
 
 const grpc_method *grpc_method_find(const char *path)
 {

@@ -17,7 +17,7 @@
 /* gRPC status codes (grpc/doc/statuscodes.md). */
 enum {
     GRPC_OK = 0, GRPC_CANCELLED = 1, GRPC_UNKNOWN = 2, GRPC_INVALID_ARGUMENT = 3, GRPC_DEADLINE_EXCEEDED = 4,
-    GRPC_NOT_FOUND = 5, GRPC_RESOURCE_EXHAUSTED = 8, GRPC_UNIMPLEMENTED = 12, GRPC_INTERNAL = 13,
+    GRPC_NOT_FOUND = 5, GRPC_PERMISSION_DENIED = 7, GRPC_RESOURCE_EXHAUSTED = 8, GRPC_UNIMPLEMENTED = 12, GRPC_INTERNAL = 13,
     GRPC_UNAVAILABLE = 14,
 };
 
@@ -46,6 +46,7 @@ enum grpc_kind { GRPC_UNARY, GRPC_SERVER_STREAM, GRPC_BIDI };
 typedef struct grpc_method {
     const char *name;          /* "QueryRoute" */
     enum grpc_kind kind;
+    const ProtobufCMessageDescriptor *req, *resp;   /* its request and response messages */
     /* One request message (for BIDI: each). The handler answers now or later. */
     void (*handle)(gcall *c, const uint8_t *msg, size_t len);
     /* The stream ended (peer reset, connection gone, or finished): drop what the call holds. */
@@ -63,6 +64,8 @@ struct gcall {
     char *path;
     char *client_id;           /* x-mq-client-id */
     char *language;            /* x-mq-language */
+    char *authorization;       /* the SDK's credentials (access.c), NULL when unsigned */
+    char *datetime;            /* x-mq-date-time, what the signature signs */
     int64_t timeout_ms;        /* grpc-timeout, -1 when the client set none */
     int64_t start_ms;          /* mono_ms when the call began */
     char peer[64];
@@ -89,6 +92,12 @@ void gcall_finish(gcall *c, int status, const char *message);
 void gcall_answer(gcall *c, const ProtobufCMessage *msg);
 /* Unpacks the request; on failure finishes the call with INVALID_ARGUMENT and returns NULL. */
 ProtobufCMessage *gcall_unpack(gcall *c, const ProtobufCMessageDescriptor *d, const uint8_t *msg, size_t len);
+
+/* ---- access control (access.c) ---- */
+
+/* Whether the message of call C passes the broker's ACL 1.0 / 2.0; when not, the
+ * call has been answered as Apache's proxy answers it. */
+bool grpc_access_allowed(gcall *c, const uint8_t *msg, size_t len);
 
 /* ---- server state shared by the handlers ---- */
 

@@ -65,6 +65,8 @@ void gcall_release(gcall *c)
     free(c->path);
     free(c->client_id);
     free(c->language);
+    free(c->authorization);
+    free(c->datetime);
     free(c->status_msg);
     free(c);
 }
@@ -226,6 +228,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     if (namelen == 5 && !memcmp(name, ":path", 5)) slot = &c->path;
     else if (namelen == 14 && !memcmp(name, "x-mq-client-id", 14)) slot = &c->client_id;
     else if (namelen == 13 && !memcmp(name, "x-mq-language", 13)) slot = &c->language;
+    else if (namelen == 13 && !memcmp(name, "authorization", 13)) slot = &c->authorization;
+    else if (namelen == 14 && !memcmp(name, "x-mq-date-time", 14)) slot = &c->datetime;
     if (slot) {
         free(*slot);
         *slot = xstrndup((const char *)value, valuelen);
@@ -263,7 +267,7 @@ static void take_messages(gcall *c)
         evbuffer_drain(c->in, GRPC_PREFIX);
         evbuffer_remove(c->in, msg, n);
         c->n_msgs++;
-        c->method->handle(c, msg, n);
+        if (grpc_access_allowed(c, msg, n)) c->method->handle(c, msg, n);
         free(msg);
     }
     gcall_release(c);

@@ -23,13 +23,16 @@ $(GRPC_PB_C) $(GRPC_PB_H): src/grpc/pb/stamp
 noinst_LIBRARIES += src/grpc/libgrpc.a
 src_grpc_libgrpc_a_SOURCES = src/grpc/grpc.h src/grpc/grpc_int.h src/grpc/frame.c src/grpc/status.c \
 	src/grpc/h2.c src/grpc/client.c src/grpc/session.c src/grpc/route.c src/grpc/convert.c \
-	src/grpc/produce.c src/grpc/consume.c
+	src/grpc/produce.c src/grpc/consume.c src/grpc/access.c
 nodist_src_grpc_libgrpc_a_SOURCES = $(GRPC_PB_C) $(GRPC_PB_H)
 $(am_src_grpc_libgrpc_a_OBJECTS): $(GRPC_PB_H)
 
 check_PROGRAMS += tests/grpc/test_grpc
 TESTS += tests/grpc/test_grpc
 tests_grpc_test_grpc_SOURCES = tests/grpc/test_grpc.c tests/grpc/h2_client.h
+check_PROGRAMS += tests/grpc/test_grpc_acl
+TESTS += tests/grpc/test_grpc_acl
+tests_grpc_test_grpc_acl_SOURCES = tests/grpc/test_grpc_acl.c tests/grpc/h2_client.h
 
 # Its decoders' fuzz harness (tests/fuzz/README.md), replayed over its corpus by make check.
 check_PROGRAMS += tests/fuzz/replay_grpc

@@ -60,6 +60,8 @@ void gcall_answer_status(gcall *c, const ProtobufCMessageDescriptor *d, int code
     protobuf_c_message_init(d, m);
     Apache__Rocketmq__V2__Status *s = status_new(code, message);
     *(Apache__Rocketmq__V2__Status **)((char *)m + f->offset) = s;
+    /* ReceiveMessageResponse has it in a oneof: protobuf-c packs it when the case says so. */
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) *(uint32_t *)((char *)m + f->quantifier_offset) = f->id;
     gcall_answer(c, m);
     status_free(s);
     free(m);

@@ -281,7 +281,7 @@ static void handle_response(rmq_conn *c, rmq_cmd *resp)
 void conn_dispatch_request(rmq_conn *c, rmq_cmd *req)
 {
     endpoint *ep = c->ep;
-    rmq_cmd *resp = ep->hook ? ep->hook(c, req, ep->hook_arg) : NULL;
+    rmq_cmd *resp = ep->hook && !c->trusted ? ep->hook(c, req, ep->hook_arg) : NULL;
     if (!resp) {
         proc_entry key = {.code = req->code};
         proc_entry *e = ep->n_procs ? bsearch(&key, ep->procs, ep->n_procs, sizeof key, proc_cmp) : NULL;

@@ -64,6 +64,7 @@ struct rmq_conn {
     /* Local connections (local.c): no socket; what is written to them goes here. */
     rmq_local_sink_fn sink;
     void *sink_arg;
+    bool trusted;             /* local: the endpoint's hook is skipped (rmq_local_conn_trust) */
 };
 
 void endpoint_init(endpoint *ep, struct event_base *base, const char *name);

@@ -7,13 +7,17 @@
 #define TEST_H2_CLIENT_H
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <poll.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "apache/rocketmq/v2/service.pb-c.h"
 #include "common/util.h"
 #include "remoting/remoting.h"
 
@@ -35,6 +39,9 @@ typedef struct h2_client {
     nghttp2_session *s;
     h2_result *cur;
     bool eof;
+    /* Credentials the calls are signed with, as the SDKs sign them (h2c_start); NULL: none. */
+    const char *access_key, *secret_key;
+    const char *authorization;   /* sent as is instead (malformed headers), with a date */
 } h2_client;
 
 static int h2c_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nl,
@@ -149,9 +156,33 @@ static inline void h2c_start(h2_client *c, h2_result *r, const char *path, const
         {(uint8_t *)"te", (uint8_t *)"trailers", 2, 8, 0},
         {(uint8_t *)"x-mq-client-id", (uint8_t *)client_id, 14, strlen(client_id), 0},
         {(uint8_t *)"x-mq-language", (uint8_t *)"JAVA", 13, 4, 0},
+        {0}, {0},
     };
+    /* rocketmq-clients' Signature.sign: HMAC-SHA1 of the x-mq-date-time value, in hex. */
+    char date[32], auth[512];
+    size_t n = 8;
+    if (c->secret_key || c->authorization) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+        if (c->authorization) {
+            snprintf(auth, sizeof auth, "%s", c->authorization);
+        } else {
+            unsigned char md[EVP_MAX_MD_SIZE];
+            unsigned int md_len = 0;
+            HMAC(EVP_sha1(), c->secret_key, (int)strlen(c->secret_key), (const unsigned char *)date, strlen(date), md,
+                 &md_len);
+            char hex[2 * EVP_MAX_MD_SIZE + 1];
+            for (unsigned int i = 0; i < md_len; i++) snprintf(hex + 2 * i, 3, "%02X", md[i]);
+            snprintf(auth, sizeof auth, "MQv2-HMAC-SHA1 Credential=%s, SignedHeaders=x-mq-date-time, Signature=%s",
+                     c->access_key, hex);
+        }
+        hdrs[n++] = (nghttp2_nv){(uint8_t *)"x-mq-date-time", (uint8_t *)date, 14, strlen(date), 0};
+        hdrs[n++] = (nghttp2_nv){(uint8_t *)"authorization", (uint8_t *)auth, 13, strlen(auth), 0};
+    }
     nghttp2_data_provider prd = {.source.ptr = r, .read_callback = h2c_read_body};
-    r->stream_id = nghttp2_submit_request(c->s, NULL, hdrs, 8, &prd, r);
+    r->stream_id = nghttp2_submit_request(c->s, NULL, hdrs, n, &prd, r);
 }
 
 /* A framed request message: prefix + packed MSG (caller frees). */
@@ -177,6 +208,56 @@ static inline ProtobufCMessage *h2c_message(const h2_result *r, const ProtobufCM
         if (i-- == 0) return protobuf_c_message_unpack(d, NULL, n, r->data + pos + 5);
         pos += 5 + n;
     }
+}
+
+/* One call of METHOD of the MessagingService with request MSG, pumped until the stream closes
+ * (false: not within TIMEOUT_MS). */
+static inline bool h2c_call(h2_client *c, h2_result *r, const char *method, const char *client_id,
+                            const ProtobufCMessage *msg, int timeout_ms)
+{
+    size_t len;
+    uint8_t *body = h2c_frame(msg, &len);
+    char path[128];
+    snprintf(path, sizeof path, "/apache.rocketmq.v2.MessagingService/%s", method);
+    h2c_start(c, r, path, client_id, body, len, true);
+    bool done = h2c_pump(c, r, h2c_closed, timeout_ms);
+    free(body);
+    return done;
+}
+
+/* A ReceiveMessageRequest with the messages it points to (queue -1: POP decides). */
+typedef struct h2c_receive_req {
+    Apache__Rocketmq__V2__ReceiveMessageRequest req;
+    Apache__Rocketmq__V2__Resource topic, group;
+    Apache__Rocketmq__V2__MessageQueue mq;
+    Apache__Rocketmq__V2__FilterExpression fe;
+    Google__Protobuf__Duration invisible, poll;
+} h2c_receive_req;
+
+static inline void h2c_receive_init(h2c_receive_req *x, const char *group, const char *topic, const char *tags,
+                                    int64_t poll_ms, int64_t invisible_ms)
+{
+    apache__rocketmq__v2__receive_message_request__init(&x->req);
+    apache__rocketmq__v2__resource__init(&x->topic);
+    apache__rocketmq__v2__resource__init(&x->group);
+    apache__rocketmq__v2__message_queue__init(&x->mq);
+    apache__rocketmq__v2__filter_expression__init(&x->fe);
+    google__protobuf__duration__init(&x->invisible);
+    google__protobuf__duration__init(&x->poll);
+    x->topic.name = (char *)topic;
+    x->group.name = (char *)group;
+    x->mq.topic = &x->topic;
+    x->mq.id = -1;
+    x->fe.type = APACHE__ROCKETMQ__V2__FILTER_TYPE__TAG;
+    x->fe.expression = (char *)tags;
+    x->invisible.seconds = invisible_ms / 1000;
+    x->poll.seconds = poll_ms / 1000;
+    x->req.group = &x->group;
+    x->req.message_queue = &x->mq;
+    x->req.filter_expression = &x->fe;
+    x->req.batch_size = 16;
+    x->req.invisible_duration = &x->invisible;
+    x->req.long_polling_timeout = &x->poll;
 }
 
 static inline void h2c_result_free(h2_result *r) { free(r->data); }

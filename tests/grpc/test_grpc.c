@@ -135,13 +135,7 @@ static void connect_grpc(h2_client *c)
 /* One unary call with a protobuf request; the response stream closed (or a failure). */
 static void unary(h2_client *c, h2_result *r, const char *method, const ProtobufCMessage *msg)
 {
-    size_t len;
-    uint8_t *body = h2c_frame(msg, &len);
-    char path[128];
-    snprintf(path, sizeof path, SVC "%s", method);
-    h2c_start(c, r, path, "test-client-1", body, len, true);
-    ck_assert_msg(h2c_pump(c, r, h2c_closed, TIMEOUT), "%s: no answer", method);
-    free(body);
+    ck_assert_msg(h2c_call(c, r, method, "test-client-1", msg, TIMEOUT), "%s: no answer", method);
 }
 
 /* The raw-body variant for bad input. */
@@ -309,27 +303,10 @@ static void send_one(h2_client *c, const char *id, const char *body)
 static int receive(h2_client *c, int64_t poll_ms, int64_t invisible_ms, Apache__Rocketmq__V2__ReceiveMessageResponse **out,
                    int max)
 {
-    Apache__Rocketmq__V2__Resource topic = APACHE__ROCKETMQ__V2__RESOURCE__INIT, group = APACHE__ROCKETMQ__V2__RESOURCE__INIT;
-    topic.name = TOPIC;
-    group.name = "GroupGrpc";
-    Apache__Rocketmq__V2__MessageQueue mq = APACHE__ROCKETMQ__V2__MESSAGE_QUEUE__INIT;
-    mq.topic = &topic;
-    mq.id = -1;
-    Apache__Rocketmq__V2__FilterExpression fe = APACHE__ROCKETMQ__V2__FILTER_EXPRESSION__INIT;
-    fe.type = APACHE__ROCKETMQ__V2__FILTER_TYPE__TAG;
-    fe.expression = "TagA";
-    Google__Protobuf__Duration inv = GOOGLE__PROTOBUF__DURATION__INIT, lp = GOOGLE__PROTOBUF__DURATION__INIT;
-    inv.seconds = invisible_ms / 1000;
-    lp.seconds = poll_ms / 1000;
-    Apache__Rocketmq__V2__ReceiveMessageRequest req = APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_REQUEST__INIT;
-    req.group = &group;
-    req.message_queue = &mq;
-    req.filter_expression = &fe;
-    req.batch_size = 16;
-    req.invisible_duration = &inv;
-    req.long_polling_timeout = &lp;
+    h2c_receive_req x;
+    h2c_receive_init(&x, "GroupGrpc", TOPIC, "TagA", poll_ms, invisible_ms);
     h2_result r;
-    unary(c, &r, "ReceiveMessage", &req.base);
+    unary(c, &r, "ReceiveMessage", &x.req.base);
     ck_assert_int_eq(r.grpc_status, GRPC_OK);
     int n = 0;
     while (n < max && (out[n] = (void *)h2c_message(&r, &apache__rocketmq__v2__receive_message_response__descriptor, n)))
