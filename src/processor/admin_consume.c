@@ -30,6 +30,7 @@ enum {
     CLEAN_UNUSED_TOPIC = 316,
     GET_BROKER_CONSUME_STATS = 317,
     QUERY_CONSUME_QUEUE = 321,
+    DELETE_EXPIRED_COMMITLOG = 329,
     QUERY_TOPICS_BY_CONSUMER = 343,   /* 5.x; cheap to serve, 4.9.8 tools never send it */
 };
 
@@ -275,6 +276,14 @@ static void clean_expired_consume_queue(admin *a, rmq_conn *conn, rmq_cmd *req, 
     store_clean_expired_consume_queues(a->b->store);
 }
 
+/* AdminBrokerProcessor.deleteExpiredCommitLog: executeDeleteFilesManually, so the cleaner's next
+ * passes delete expired commit log files whatever the hour (deleteWhen) and the disk use. */
+static void delete_expired_commitlog(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    log_warn("admin", "invoke deleteExpiredCommitLog by %s", rmq_conn_remote(conn));
+    store_delete_files_manually(a->b->store);
+}
+
 typedef struct queue_walk {
     admin *a;
     const char *topic;    /* find: the queue looked for */
@@ -420,6 +429,7 @@ const admin_handler admin_consume_handlers[] = {
     {CLONE_GROUP_OFFSET, clone_group_offset, NULL},
     {CLEAN_EXPIRED_CONSUMEQUEUE, clean_expired_consume_queue, NULL},
     {CLEAN_UNUSED_TOPIC, clean_unused_topic, NULL},
+    {DELETE_EXPIRED_COMMITLOG, delete_expired_commitlog, NULL},
     {QUERY_CONSUME_QUEUE, query_consume_queue, NULL},
     {GET_ALL_CONSUMER_OFFSET, get_all_consumer_offset, NULL},
     {GET_ALL_DELAY_OFFSET, get_all_delay_offset, NULL},

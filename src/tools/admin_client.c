@@ -235,11 +235,19 @@ const char **cluster_brokers(const cluster_info *ci, const char *cluster, int *n
  * hash (table of 16 doubling past 3/4 full), insertion order within a bucket. */
 void java_hash_order(const char *const *keys, int n, int *order)
 {
+    int32_t *hashes = xcalloc((size_t)n + 1, sizeof *hashes);
+    for (int i = 0; i < n; i++) hashes[i] = java_string_hash(keys[i], strlen(keys[i]));
+    java_hash_order_codes(hashes, n, order);
+    free(hashes);
+}
+
+void java_hash_order_codes(const int32_t *hashes, int n, int *order)
+{
     uint32_t cap = 16;
     while ((double)n > cap * 0.75) cap *= 2;
     uint32_t *bucket = xcalloc((size_t)n + 1, sizeof *bucket);
     for (int i = 0; i < n; i++) {
-        uint32_t h = (uint32_t)java_string_hash(keys[i], strlen(keys[i]));
+        uint32_t h = (uint32_t)hashes[i];
         bucket[i] = (h ^ (h >> 16)) & (cap - 1);
         order[i] = i;
     }

@@ -45,6 +45,8 @@ enum {
     DELETE_TOPIC_IN_NAMESRV = 216, INVOKE_BROKER_TO_RESET_OFFSET = 222, QUERY_TOPIC_CONSUME_BY_WHO = 300,
     CLEAN_EXPIRED_CONSUMEQUEUE = 306, GET_CONSUMER_RUNNING_INFO = 307, CONSUME_MESSAGE_DIRECTLY = 309,
     VIEW_BROKER_STATS_DATA = 315, CLEAN_UNUSED_TOPIC = 316, UPDATE_NAMESRV_CONFIG = 318, GET_NAMESRV_CONFIG = 319,
+    GET_KV_CONFIG = 101, GET_BROKER_CONSUME_STATS = 317, QUERY_CONSUME_QUEUE = 321, ADD_WRITE_PERM_OF_BROKER = 327,
+    DELETE_EXPIRED_COMMITLOG = 329, GET_SUBSCRIPTIONGROUP_CONFIG = 352, SET_MESSAGE_REQUEST_MODE = 401,
 };
 
 /* Why a call failed: the answer's code (-1: no answer, or one we cannot read) and the text to show. */
@@ -146,6 +148,8 @@ const broker_data *route_broker(const route *r, const char *broker_name);
 int adm_cluster_info(cluster_info *ci, adm_err *e);
 const char **cluster_brokers(const cluster_info *ci, const char *cluster, int *n);
 void java_hash_order(const char *const *keys, int n, int *order);
+/* The same for keys given by their hashCode() (a HashSet of MessageQueue, say). */
+void java_hash_order_codes(const int32_t *hashes, int n, int *order);
 /* MQVersion.getVersionDesc: the Version enum's name of an ordinal. */
 void version_desc(int64_t v, char *buf, size_t cap);
 
@@ -182,6 +186,9 @@ cJSON *adm_producer_connection(const char *group, const char *topic, adm_err *e)
 int adm_view_message(const char *id, message **out, int *n, adm_err *e);
 /* QUERY_MESSAGE to every broker of the topic; what matches the key (or the UNIQ_KEY when unique). */
 int adm_query_messages(const char *topic, const char *key, bool unique, message **out, int *n, adm_err *e);
+/* The same with the query's maxNum and time range. */
+int adm_query_messages_in(const char *topic, const char *key, bool unique, int max, int64_t begin, int64_t end,
+                          message **out, int *n, adm_err *e);
 /* SEND_MESSAGE_V2 of one message as DefaultMQProducer sends it (UNIQ_KEY into uniq). */
 rmq_cmd *adm_send_one(const broker_data *bd, const char *addr, const char *topic, int32_t queue_id,
                       msg_props *props, const char *body, char uniq[33], adm_err *e);

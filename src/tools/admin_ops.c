@@ -184,6 +184,12 @@ static bool key_matches(const message *m, const char *key, bool unique)
 
 int adm_query_messages(const char *topic, const char *key, bool unique, message **out, int *n, adm_err *e)
 {
+    return adm_query_messages_in(topic, key, unique, unique ? 32 : 64, 0, INT64_MAX, out, n, e);
+}
+
+int adm_query_messages_in(const char *topic, const char *key, bool unique, int max, int64_t begin, int64_t end,
+                          message **out, int *n, adm_err *e)
+{
     route r;
     *out = NULL;
     *n = 0;
@@ -195,9 +201,9 @@ int adm_query_messages(const char *topic, const char *key, bool unique, message 
         rmq_cmd *req = adm_request(QUERY_MESSAGE);
         cmd_ext_set(req, "topic", topic);
         cmd_ext_set(req, "key", key);
-        cmd_ext_set_int(req, "maxNum", unique ? 32 : 64);
-        cmd_ext_set_int(req, "beginTimestamp", 0);
-        cmd_ext_set_int(req, "endTimestamp", INT64_MAX);
+        cmd_ext_set_int(req, "maxNum", max);
+        cmd_ext_set_int(req, "beginTimestamp", begin);
+        cmd_ext_set_int(req, "endTimestamp", end);
         cmd_ext_set_bool(req, "_UNIQUE_KEY_QUERY", unique);
         rmq_cmd *resp = adm_call(addr, req, TIMEOUT_MS, e);
         if (!resp) {

@@ -17,3 +17,9 @@ tests_tools_test_mqadmin_SOURCES = tests/tools/test_mqadmin.c tests/tools/mqadmi
 TESTS += tests/tools/test_mqadmin
 # the test runs the real programs
 EXTRA_tests_tools_test_mqadmin_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)
+
+check_PROGRAMS += tests/tools/test_mqadmin_ops
+tests_tools_test_mqadmin_ops_SOURCES = tests/tools/test_mqadmin_ops.c tests/tools/mqadmin_harness.h \
+	tests/tools/mqadmin_harness.c
+TESTS += tests/tools/test_mqadmin_ops
+EXTRA_tests_tools_test_mqadmin_ops_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)

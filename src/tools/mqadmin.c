@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +44,7 @@ void die(const char *fmt, ...)
 }
 
 /* The command line is wrong: one line on stderr, exit 2. */
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
+void usage_error(const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -317,6 +317,63 @@ static const opt_spec o_stats_all[] = {
 static const opt_spec o_clean_unused_topic[] = {
     {'b', "brokerAddr", true, false, "Broker address"},
     {'c', "cluster", true, false, "cluster name"}, END};
+static const opt_spec o_update_topic_perm[] = {
+    {'b', "brokerAddr", true, false, "create topic to which broker"},
+    {'c', "clusterName", true, false, "create topic to which cluster"},
+    {'t', "topic", true, true, "topic name"},
+    {'p', "perm", true, true, "set topic's permission(2|4|6), intro[2:W; 4:R; 6:RW]"}, END};
+static const opt_spec o_update_order_conf[] = {
+    {'t', "topic", true, true, "topic name"},
+    {'v', "orderConf", true, false, "set order conf [eg. brokerName1:num;brokerName2:num]"},
+    {'m', "method", true, true, "option type [eg. put|get|delete"}, END};
+static const opt_spec o_allocate_mq[] = {
+    {'t', "topic", true, true, "topic name"},
+    {'i', "ipList", true, true, "ipList"}, END};
+static const opt_spec o_add_write_perm[] = {{'b', "brokerName", true, true, "broker name"}, END};
+static const opt_spec o_clone_group_offset[] = {
+    {'s', "srcGroup", true, true, "set source consumer group"},
+    {'d', "destGroup", true, true, "set destination consumer group"},
+    {'t', "topic", true, true, "set the topic"},
+    {'o', "offline", true, false, "the group or the topic is offline"}, END};
+static const opt_spec o_get_consumer_config[] = {{'g', "groupName", true, true, "subscription group name"}, END};
+static const opt_spec o_set_consume_mode[] = {
+    {'b', "brokerAddr", true, false, "create subscription group to which broker"},
+    {'c', "clusterName", true, false, "create subscription group to which cluster"},
+    {'t', "topicName", true, true, "topic name"},
+    {'g', "groupName", true, true, "consumer group name"},
+    {'m', "mode", true, true, "consume mode. PULL/POP"},
+    {'q', "popShareQueueNum", true, false, "num of queue which share in pop mode"}, END};
+static const opt_spec o_skip_accumulated[] = {
+    {'g', "group", true, true, "set the consumer group"},
+    {'t', "topic", true, true, "set the topic"},
+    {'f', "force", true, false, "set the force rollback by timestamp switch[true|false]"},
+    {'c', "cluster", true, false, "Cluster name or lmq parent topic, lmq is used to find the route."}, END};
+static const opt_spec o_broker_consume_stats[] = {
+    {'b', "brokerAddr", true, true, "Broker address"},
+    {'t', "timeoutMillis", true, false, "request timeout Millis"},
+    {'l', "level", true, false, "threshold of print diff"},
+    {'o', "order", true, false, "order topic"}, END};
+static const opt_spec o_send_msg_status[] = {
+    {'b', "brokerName", true, true, "Broker Name e.g. clusterName_brokerName as DefaultCluster_broker-a"},
+    {'s', "messageSize", true, false, "Message Size, Default: 128"},
+    {'c', "count", true, false, "send message count, Default: 50"}, END};
+static const opt_spec o_check_msg_send_rt[] = {
+    {'t', "topic", true, true, "topic name"},
+    {'a', "amount", true, false, "message amount | default 100"},
+    {'s', "size", true, false, "message size | default 128 Byte"}, END};
+static const opt_spec o_query_msg_trace[] = {
+    {'i', "msgId", true, true, "Message Id"},
+    {'t', "traceTopic", true, false, "The name value of message trace topic"},
+    {'b', "beginTimestamp", true, false, "Begin timestamp(ms). default:0, eg:1676730526212"},
+    {'e', "endTimestamp", true, false, "End timestamp(ms). default:Long.MAX_VALUE, eg:1676730526212"},
+    {'c', "maxNum", true, false, "The maximum number of messages returned by the query, default:64"}, END};
+static const opt_spec o_query_cq[] = {
+    {'t', "topic", true, true, "topic name"},
+    {'q', "queue", true, true, "queue num, ie. 1"},
+    {'i', "index", true, true, "start queue index."},
+    {'c', "count", true, false, "how many."},
+    {'b', "broker", true, false, "broker addr."},
+    {'g', "consumer", true, false, "consumer group."}, END};
 
 static const command commands[] = {
     {"updateTopic", "Update or create topic", o_update_topic, cmd_update_topic, "bc"},
@@ -360,13 +417,32 @@ static const command commands[] = {
      "bc"},
     {"haStatus", "Fetch ha runtime status data.", mqadmin_ha_status_opts, cmd_ha_status, "bc"},
     {"getBrokerEpoch", "Fetch broker epoch entries.", mqadmin_broker_epoch_opts, cmd_get_broker_epoch, "bc"},
+    /* Apache's other daily ones (5.3.3's MQAdminStartup; the same options in 4.9.8 where it has them). */
+    {"updateTopicPerm", "Update topic perm.", o_update_topic_perm, cmd_update_topic_perm, "bc"},
+    {"updateOrderConf", "Create or update or delete order conf.", o_update_order_conf, cmd_update_order_conf, NULL},
+    {"allocateMQ", "Allocate MQ.", o_allocate_mq, cmd_allocate_mq, NULL},
+    {"addWritePerm", "Add write perm of broker in all name server you defined in the -n param.", o_add_write_perm,
+     cmd_add_write_perm, NULL},
+    {"cloneGroupOffset", "Clone offset from other group.", o_clone_group_offset, cmd_clone_group_offset, NULL},
+    {"getConsumerConfig", "Get consumer config by subscription group name.", o_get_consumer_config,
+     cmd_get_consumer_config, NULL},
+    {"setConsumeMode", "Set consume message mode. pull/pop etc.", o_set_consume_mode, cmd_set_consume_mode, "bc"},
+    {"skipAccumulatedMessage", "Skip all messages that are accumulated (not consumed) currently.", o_skip_accumulated,
+     cmd_skip_accumulated_message, NULL},
+    {"brokerConsumeStats", "Fetch broker consume stats data.", o_broker_consume_stats, cmd_broker_consume_stats, NULL},
+    {"sendMsgStatus", "Send msg to broker.", o_send_msg_status, cmd_send_msg_status, NULL},
+    {"deleteExpiredCommitLog", "Delete expired CommitLog files.", o_clean_expired_cq, cmd_delete_expired_commit_log,
+     NULL},
+    {"checkMsgSendRT", "Check message send response time.", o_check_msg_send_rt, cmd_check_msg_send_rt, NULL},
+    {"queryMsgTraceById", "Query a message trace.", o_query_msg_trace, cmd_query_msg_trace_by_id, NULL},
+    {"queryCq", "Query cq command.", o_query_cq, cmd_query_cq, NULL},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+        if (strcasecmp(commands[i].name, name) == 0) return &commands[i];   /* findSubCommand: toUpperCase */
     return NULL;
 }
 

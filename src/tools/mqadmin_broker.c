@@ -248,6 +248,84 @@ void cmd_clean_expired_cq(void) { clean_on_brokers(CLEAN_EXPIRED_CONSUMEQUEUE, "
  * address; the cluster is walked here as cleanExpiredCQ walks it. */
 void cmd_clean_unused_topic(void) { clean_on_brokers(CLEAN_UNUSED_TOPIC, "clean unused topic"); }
 
+/* DeleteExpiredCommitLogSubCommand: the broker deletes its expired commit log files now. */
+void cmd_delete_expired_commit_log(void) { clean_on_brokers(DELETE_EXPIRED_COMMITLOG, "delete expired CommitLog"); }
+
+/* BrokerConsumeStatsSubCommad: GET_BROKER_CONSUME_STATS, every group's queues sorted as
+ * MessageQueue.compareTo, rows whose diff reaches -l and that were ever consumed. */
+void cmd_broker_consume_stats(void)
+{
+    int64_t timeout = long_opt('t', 50000), level = long_opt('l', 0);
+    rmq_cmd *req = adm_request(GET_BROKER_CONSUME_STATS);
+    cmd_ext_set_bool(req, "isOrder", bool_opt('o', false));
+    rmq_cmd *resp = call_ok(val('b'), req, (int)timeout);
+    cJSON *list = body_json(resp);
+    cmd_free(resp);
+    printf("%-64s  %-64s  %-32s  %-4s  %-20s  %-20s  %-20s  %s\n", "#Topic", "#Group", "#Broker Name", "#QID",
+           "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime");
+    const cJSON *maps = cJSON_GetObjectItemCaseSensitive(list, "consumeStatsList"), *map;
+    cJSON_ArrayForEach(map, maps) {
+        const cJSON *group;
+        cJSON_ArrayForEach(group, map) {
+            const cJSON *stats;
+            cJSON_ArrayForEach(stats, group) {
+                mq_entry *entries = NULL;
+                int n = 0;
+                collect_mq_entries(cJSON_GetObjectItemCaseSensitive(stats, "offsetTable"), &entries, &n);
+                qsort(entries, (size_t)n, sizeof *entries, cmp_mq_entry);
+                for (int i = 0; i < n; i++) {
+                    int64_t broker_off = int_field(entries[i].value, "brokerOffset");
+                    int64_t consumer_off = int_field(entries[i].value, "consumerOffset");
+                    int64_t last = int_field(entries[i].value, "lastTimestamp"), diff = broker_off - consumer_off;
+                    if (diff < level || last <= 0) continue;
+                    char when[32], t[80], bn[40];
+                    time_t sec = (time_t)(last / 1000);
+                    struct tm tm;
+                    localtime_r(&sec, &tm);
+                    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+                    printf("%-64s  %-64s  %-32s  %-4d  %-20lld  %-20lld  %-20lld  %s\n",
+                           front(entries[i].topic, 64, t, sizeof t), group->string,
+                           front(entries[i].broker_name, 32, bn, sizeof bn), entries[i].queue_id,
+                           (long long)broker_off, (long long)consumer_off, (long long)diff, when);
+                }
+                free_mq_entries(entries, n);
+            }
+        }
+    }
+    printf("\nDiff Total: %lld\n", (long long)int_field(list, "totalDiff"));
+    cJSON_Delete(list);
+}
+
+/* SendMsgStatusCommand: -c sends of -s bytes ("hello jodie" repeated) to the broker's own topic,
+ * after one untimed warm-up send of 16, each printed with its time and SendResult. */
+void cmd_send_msg_status(void)
+{
+    const char *broker_name = val('b');
+    int64_t size = long_opt('s', 128), count = long_opt('c', 50);
+    char *body = xcalloc((size_t)(size > 0 ? size : 0) + 16, 1), warm[32] = "";
+    for (int64_t i = 0; i < size; i += 11) strcat(body, "hello jodie");
+    strcat(warm, "hello jodiehello jodie");   /* buildMessage(topic, 16): two repeats */
+    route r;
+    get_route(broker_name, &r, true);
+    int n_queues;
+    mq *queues = publish_queues(&r, broker_name, &n_queues);
+    if (!n_queues) die("No route info of this topic: %s", broker_name);
+    int64_t next = rand();
+    send_result sr;
+    publish_one(&queues[(next++) % n_queues], &r, warm, &sr);
+    for (int64_t i = 0; i < count; i++) {
+        int64_t begin = now_ms();
+        if (publish_one(&queues[(next++) % n_queues], &r, body, &sr)) die("%s", sr.error);
+        printf("rt=%lldms, SendResult=SendResult [sendStatus=%s, msgId=%s, offsetMsgId=%s, messageQueue=MessageQueue "
+               "[topic=%s, brokerName=%s, queueId=%d], queueOffset=%lld]\n",
+               (long long)(now_ms() - begin), sr.status, sr.msg_id, sr.offset_msg_id, broker_name, sr.broker_name,
+               sr.queue_id, (long long)sr.queue_offset);
+    }
+    free(queues);
+    route_free(&r);
+    free(body);
+}
+
 
 /* ---- clusterRT ---- */
 

@@ -262,3 +262,72 @@ void mq_string(const mq *q, char *buf, size_t cap)
 {
     snprintf(buf, cap, "MessageQueue [topic=%s, brokerName=%s, queueId=%d]", q->topic, q->broker_name, q->queue_id);
 }
+
+/* ---- sends as DefaultMQProducer makes them ---- */
+
+static int cmp_queue_data(const void *a, const void *b)
+{
+    return strcmp(str_field(*(const cJSON *const *)a, "brokerName"), str_field(*(const cJSON *const *)b, "brokerName"));
+}
+
+/* topicRouteData2TopicPublishInfo: queue datas by broker name, the writable queues of brokers
+ * with a master. */
+mq *publish_queues(const route *r, const char *topic, int *n)
+{
+    int nq = cJSON_GetArraySize(r->queues), i = 0;
+    const cJSON **qds = xcalloc((size_t)nq + 1, sizeof *qds), *q;
+    cJSON_ArrayForEach(q, r->queues) qds[i++] = q;
+    qsort(qds, (size_t)nq, sizeof *qds, cmp_queue_data);
+    mq *out = NULL;
+    *n = 0;
+    for (i = 0; i < nq; i++) {
+        const broker_data *bd = route_broker(r, str_field(qds[i], "brokerName"));
+        if (!(int_field(qds[i], "perm") & 2) || !bd) continue;
+        const char *master = NULL;
+        for (int k = 0; k < bd->n_addrs; k++)
+            if (bd->ids[k] == MASTER_ID) master = bd->addrs[k];
+        if (!master) continue;
+        for (int64_t k = 0; k < int_field(qds[i], "writeQueueNums"); k++) {
+            out = xrealloc(out, (size_t)(*n + 1) * sizeof *out);
+            out[(*n)++] = (mq){topic, bd->name, master, (int32_t)k};
+        }
+    }
+    free(qds);
+    return out;
+}
+
+/* One message with `body` and no properties to the queue; 0 with the SendResult's fields, -1 with
+ * the failure in out->error (an answer other than SEND_OK or a flush/slave status, as Apache throws). */
+int publish_one(const mq *q, const route *r, const char *body, send_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const broker_data *bd = route_broker(r, q->broker_name);
+    msg_props props;
+    msg_props_init(&props);
+    adm_err e;
+    rmq_cmd *resp = adm_send_one(bd, q->addr, q->topic, q->queue_id, &props, body, out->msg_id, &e);
+    msg_props_free(&props);
+    if (!resp) {
+        snprintf(out->error, sizeof out->error, "%s", e.msg);
+        return -1;
+    }
+    int rc = 0;
+    if (resp->code == RC_SUCCESS || resp->code == RC_FLUSH_DISK_TIMEOUT || resp->code == RC_FLUSH_SLAVE_TIMEOUT ||
+        resp->code == RC_SLAVE_NOT_AVAILABLE) {
+        const char *off_id = cmd_ext_get(resp, "msgId");
+        int64_t qid = q->queue_id, qoff = 0;
+        cmd_ext_int64(resp, "queueId", &qid);
+        cmd_ext_int64(resp, "queueOffset", &qoff);
+        snprintf(out->status, sizeof out->status, "%s", send_status(resp->code));
+        snprintf(out->offset_msg_id, sizeof out->offset_msg_id, "%s", off_id ? off_id : "null");
+        snprintf(out->broker_name, sizeof out->broker_name, "%s", q->broker_name);
+        out->queue_id = (int32_t)qid;
+        out->queue_offset = qoff;
+    } else {
+        adm_answer_err(&e, resp);
+        snprintf(out->error, sizeof out->error, "%s", e.msg);
+        rc = -1;
+    }
+    cmd_free(resp);
+    return rc;
+}

@@ -16,6 +16,31 @@
 
 /* ---- subscription groups ---- */
 
+/* The JSON body of `w` in a request of CODE to each broker -b or -c names, "<done> ADDR success."
+ * after each. With -c a broker that refuses is reported on stderr and the others still get it
+ * when `go_on` (Apache prints the stack trace and goes on); otherwise the refusal is fatal. */
+static void body_to_brokers(int code, fjson_writer *w, const char *done, bool go_on)
+{
+    size_t len;
+    char *body = fjson_writer_finish(w, &len);
+    cluster_info ci = {0};
+    int n;
+    const char **addrs = target_brokers(&ci, &n);
+    for (int i = 0; i < n; i++) {
+        rmq_cmd *req = adm_request(code);
+        cmd_set_body(req, body, len);
+        adm_err e;
+        rmq_cmd *resp = adm_call_ok(addrs[i], req, TIMEOUT_MS, &e);
+        if (!resp && (!go_on || has('b'))) die_err(&e);
+        if (resp) printf("%s %s success.\n", done, addrs[i]);
+        else fprintf(stderr, "mqadmin: %s: %s\n", current_command, e.msg);
+        cmd_free(resp);
+    }
+    free(body);
+    free(addrs);
+    cJSON_Delete(ci.json);
+}
+
 void cmd_update_sub_group(void)
 {
     const char *group = val('g');
@@ -36,26 +61,13 @@ void cmd_update_sub_group(void)
     fjson_prop_int64(&w, "retryQueueNums", retry_queues);
     fjson_prop_int64(&w, "whichBrokerWhenConsumeSlowly", slowly);
     fjson_end_object(&w);
-    size_t len;
-    char *body = fjson_writer_finish(&w, &len);
-    cluster_info ci = {0};
-    int n;
-    const char **addrs = target_brokers(&ci, &n);
-    for (int i = 0; i < n; i++) {
-        rmq_cmd *req = adm_request(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP);
-        cmd_set_body(req, body, len);
-        cmd_free(call_ok(addrs[i], req, TIMEOUT_MS));
-        printf("create subscription group to %s success.\n", addrs[i]);
-    }
+    body_to_brokers(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, &w, "create subscription group to", false);
     printf("SubscriptionGroupConfig [groupName=%s, consumeEnable=%s, consumeFromMinEnable=%s, consumeBroadcastEnable=%s, "
            "retryQueueNums=%lld, retryMaxTimes=%lld, brokerId=%lld, whichBrokerWhenConsumeSlowly=%lld, "
            "notifyConsumerIdsChangedEnable=%s]",
            group, consume_enable ? "true" : "false", from_min ? "true" : "false", broadcast ? "true" : "false",
            (long long)retry_queues, (long long)retry_max, (long long)broker_id, (long long)slowly,
            notify ? "true" : "false");
-    free(body);
-    free(addrs);
-    cJSON_Delete(ci.json);
 }
 
 static void delete_sub_group_at(const char *addr, const char *group, bool remove_offset)
@@ -361,14 +373,16 @@ void cmd_consumer_status(void)
 /* ResetOffsetByTimeOldCommand: with no consumer online the tool itself commits the offsets. */
 static void reset_offset_old(const char *group, const char *topic, int64_t timestamp, bool force, const char *ts_str)
 {
+    /* ts_str NULL: skipAccumulatedMessage, which prints the table alone. */
     route r;
     reset_row *rows;
     int n;
     adm_err e;
     int rc = adm_reset_offset_old(group, topic, timestamp, force, &r, &rows, &n, &e);
-    printf("rollback consumer offset by specified consumerGroup[%s], topic[%s], force[%s], timestamp(string)[%s], "
-           "timestamp(long)[%lld]\n",
-           group, topic, force ? "true" : "false", ts_str, (long long)timestamp);
+    if (ts_str)
+        printf("rollback consumer offset by specified consumerGroup[%s], topic[%s], force[%s], timestamp(string)[%s], "
+               "timestamp(long)[%lld]\n",
+               group, topic, force ? "true" : "false", ts_str, (long long)timestamp);
     printf("%-20s  %-20s  %-20s  %-20s  %-20s  %-20s\n", "#brokerName", "#queueId", "#brokerOffset", "#consumerOffset",
            "#timestampOffset", "#rollbackOffset");
     for (int i = 0; i < n; i++) {
@@ -380,6 +394,19 @@ static void reset_offset_old(const char *group, const char *topic, int64_t times
     free(rows);
     route_free(&r);
     if (rc) die_err(&e);
+}
+
+/* The broker's offsetTable of a reset, as "#brokerName #queueId #offset" rows. */
+static void print_reset_table(mq_entry *entries, int n)
+{
+    printf("%-40s  %-40s  %-40s\n", "#brokerName", "#queueId", "#offset");
+    for (int i = 0; i < n; i++) {
+        int64_t off = 0;
+        fjson_get_int64(entries[i].value, &off);
+        char bn[40];
+        printf("%-40s  %-40d  %-40lld\n", front(entries[i].broker_name, 32, bn, sizeof bn), entries[i].queue_id,
+               (long long)off);
+    }
 }
 
 void cmd_reset_offset_by_time(void)
@@ -399,14 +426,166 @@ void cmd_reset_offset_by_time(void)
     printf("rollback consumer offset by specified group[%s], topic[%s], force[%s], timestamp(string)[%s], "
            "timestamp(long)[%lld]\n",
            group, topic, force ? "true" : "false", ts_str, (long long)timestamp);
-    printf("%-40s  %-40s  %-40s\n", "#brokerName", "#queueId", "#offset");
-    for (int i = 0; i < n; i++) {
-        int64_t off = 0;
-        fjson_get_int64(entries[i].value, &off);
-        char bn[40];
-        printf("%-40s  %-40d  %-40lld\n", front(entries[i].broker_name, 32, bn, sizeof bn), entries[i].queue_id,
-               (long long)off);
-    }
+    print_reset_table(entries, n);
     free_mq_entries(entries, n);
     free_bodies(bodies, n_bodies);
+}
+
+/* SkipAccumulationSubCommand: resetOffsetByTimestamp to -1, each queue's max offset (the
+ * online consumers are told; with none online the tool commits them itself). */
+void cmd_skip_accumulated_message(void)
+{
+    const char *group = val('g'), *topic = val('t');
+    bool force = bool_opt('f', true);
+    mq_entry *entries;
+    int n, n_bodies;
+    adm_err e;
+    cJSON **bodies = adm_reset_offset(group, topic, -1, force, false, &n_bodies, &entries, &n, &e);
+    if (!bodies && e.code == RC_CONSUMER_NOT_ONLINE) {
+        reset_offset_old(group, topic, -1, force, NULL);
+        return;
+    }
+    if (!bodies) die_err(&e);
+    print_reset_table(entries, n);
+    free_mq_entries(entries, n);
+    free_bodies(bodies, n_bodies);
+}
+
+/* CloneGroupOffsetCommand: the consumer offsets of every queue of -s's consume stats, committed
+ * for -d at the broker of -t's route with that broker name (a queue of a broker the route lacks
+ * is left out: Apache would send it to a null address). */
+void cmd_clone_group_offset(void)
+{
+    const char *src = val('s'), *dest = val('d'), *topic = val('t');
+    mq_entry *entries;
+    int n, n_bodies;
+    double tps;
+    adm_err e;
+    cJSON **bodies = adm_consume_stats(src, &n_bodies, &entries, &n, &tps, &e);
+    if (!bodies) die_err(&e);
+    if (n) {
+        route r;
+        get_route(topic, &r, true);
+        for (int i = 0; i < n; i++) {
+            const broker_data *bd = route_broker(&r, entries[i].broker_name);
+            const char *addr = bd ? select_addr(bd) : NULL;
+            int64_t offset = int_field(entries[i].value, "consumerOffset");
+            if (!addr || offset < 0) continue;
+            rmq_cmd *req = adm_request(UPDATE_CONSUMER_OFFSET);
+            cmd_ext_set(req, "consumerGroup", dest);
+            cmd_ext_set(req, "topic", entries[i].topic);
+            cmd_ext_set_int(req, "queueId", entries[i].queue_id);
+            cmd_ext_set_int(req, "commitOffset", offset);
+            cmd_free(call_ok(addr, req, TIMEOUT_MS));
+        }
+        route_free(&r);
+    }
+    printf("clone group offset success. srcGroup[%s], destGroup=[%s], topic[%s]", src, dest, topic);
+    free_mq_entries(entries, n);
+    free_bodies(bodies, n_bodies);
+}
+
+/* The first cluster (HashMap order) whose broker set holds the name, "null" as Java prints it. */
+static const char *cluster_of(const cluster_info *ci, const char *broker_name)
+{
+    int n = cJSON_GetArraySize(ci->clusters), i = 0;
+    const char **names = xcalloc((size_t)n + 1, sizeof *names);
+    int *order = xcalloc((size_t)n + 1, sizeof *order);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, ci->clusters) names[i++] = c->string;
+    java_hash_order(names, n, order);
+    const char *found = "null";
+    for (i = 0; i < n && !strcmp(found, "null"); i++) {
+        const cJSON *set = cJSON_GetObjectItemCaseSensitive(ci->clusters, names[order[i]]), *b;
+        cJSON_ArrayForEach(b, set)
+            if (cJSON_IsString(b) && strcmp(b->valuestring, broker_name) == 0) found = names[order[i]];
+    }
+    free(order);
+    free(names);
+    return found;
+}
+
+/* One field of a SubscriptionGroupConfig as Field.get(config).toString() shows it. */
+static void print_group_field(const cJSON *cfg, const char *name, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, name);
+    char buf[64];
+    const char *text = dflt;
+    if (cJSON_IsBool(v)) text = cJSON_IsTrue(v) ? "true" : "false";
+    else if (cJSON_IsString(v)) text = v->valuestring;
+    else if (cJSON_IsNumber(v)) {
+        int64_t n = 0;
+        fjson_get_int64(v, &n);
+        snprintf(buf, sizeof buf, "%lld", (long long)n);
+        text = buf;
+    }
+    printf("%s%-40s=  %s\n", "", name, text);
+}
+
+/* GetConsumerConfigSubCommand: GET_SUBSCRIPTIONGROUP_CONFIG at each broker (brokerAddrTable's
+ * HashMap order), every field of 5.3's SubscriptionGroupConfig in declaration order; a field
+ * the broker did not send shows the Java default (as the tool's deserialised object has it). */
+void cmd_get_consumer_config(void)
+{
+    static const char *const fields[][2] = {
+        {"groupName", ""}, {"consumeEnable", "true"}, {"consumeFromMinEnable", "true"},
+        {"consumeBroadcastEnable", "true"}, {"consumeMessageOrderly", "false"}, {"retryQueueNums", "1"},
+        {"retryMaxTimes", "16"},
+        {"groupRetryPolicy", "GroupRetryPolicy{type=CUSTOMIZED, exponentialRetryPolicy=null, customizedRetryPolicy=null}"},
+        {"brokerId", "0"}, {"whichBrokerWhenConsumeSlowly", "1"}, {"notifyConsumerIdsChangedEnable", "true"},
+        {"groupSysFlag", "0"}, {"consumeTimeoutMinute", "15"}, {"subscriptionDataSet", ""}, {"attributes", "{}"},
+    };
+    const char *group = val('g');
+    cluster_info ci;
+    get_cluster_info(&ci);
+    int n = cJSON_GetArraySize(ci.brokers), i = 0;
+    const char **names = xcalloc((size_t)n + 1, sizeof *names);
+    int *order = xcalloc((size_t)n + 1, sizeof *order);
+    const cJSON *b;
+    cJSON_ArrayForEach(b, ci.brokers) names[i++] = b->string;
+    java_hash_order(names, n, order);
+    cJSON **configs = xcalloc((size_t)n + 1, sizeof *configs);
+    for (i = 0; i < n; i++) {   /* all asked before anything is printed, as Apache collects them */
+        broker_data bd;
+        parse_broker_data(cJSON_GetObjectItemCaseSensitive(ci.brokers, names[order[i]]), &bd);
+        const char *addr = select_addr(&bd);
+        if (!addr) continue;
+        rmq_cmd *req = adm_request(GET_SUBSCRIPTIONGROUP_CONFIG);
+        cmd_ext_set(req, "group", group);
+        rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
+        configs[i] = body_json(resp);
+        cmd_free(resp);
+    }
+    for (i = 0; i < n; i++) {
+        if (!configs[i]) continue;
+        printf("=============================%s:%s=============================\n",
+               cluster_of(&ci, names[order[i]]), names[order[i]]);
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            print_group_field(configs[i], fields[f][0], fields[f][1]);
+        cJSON_Delete(configs[i]);
+    }
+    free(configs);
+    free(order);
+    free(names);
+    cJSON_Delete(ci.json);
+}
+
+/* SetConsumeModeSubCommand: SET_MESSAGE_REQUEST_MODE (PULL or POP) at -b, or at every master of -c
+ * (a master that refuses is reported and the others still get it, as Apache goes on). */
+void cmd_set_consume_mode(void)
+{
+    const char *topic = val('t'), *group = val('g'), *mode = val('m');
+    int64_t share = long_opt('q', 0);
+    if (strcmp(mode, "PULL") != 0 && strcmp(mode, "POP") != 0)
+        die("No enum constant org.apache.rocketmq.common.message.MessageRequestMode.%s", mode);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);   /* SetMessageRequestModeRequestBody, fastjson's sorted properties */
+    fjson_prop_string(&w, "consumerGroup", group);
+    fjson_prop_string(&w, "mode", mode);
+    fjson_prop_int64(&w, "popShareQueueNum", share);
+    fjson_prop_string(&w, "topic", topic);
+    fjson_end_object(&w);
+    body_to_brokers(SET_MESSAGE_REQUEST_MODE, &w, "set consume mode to", true);
+    printf("topic[%s] group[%s] consume mode[%s] popShareQueueNum[%lld]", topic, group, mode, (long long)share);
 }

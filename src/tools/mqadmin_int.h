@@ -37,6 +37,8 @@ extern const char *opt_val[128];
 extern bool opt_set[128];
 
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* A wrong command line: exit 2 (where Apache prints the command's help). */
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 bool has(char c);
 const char *val(char c);
 char *trim(char *s);
@@ -67,6 +69,17 @@ void pull(const mq *q, const char *group, const char *sub, int64_t offset, int m
 const char *pull_status(int code);
 void mq_string(const mq *q, char *buf, size_t cap);
 
+/* A send's SendResult fields, or why it failed. */
+typedef struct send_result {
+    char status[24], msg_id[33], offset_msg_id[48], broker_name[128];
+    int32_t queue_id;
+    int64_t queue_offset;
+    char error[600];
+} send_result;
+
+mq *publish_queues(const route *r, const char *topic, int *n);
+int publish_one(const mq *q, const route *r, const char *body, send_result *out);
+
 /* ---- topics (mqadmin_topic.c) ---- */
 
 void put_kv_config(const char *ns, const char *key, const char *value);
@@ -75,6 +88,9 @@ cJSON *topic_list(void);
 cJSON *consume_by_who(const route *r, const char *topic);
 
 void cmd_update_topic(void);
+void cmd_update_topic_perm(void);
+void cmd_update_order_conf(void);
+void cmd_allocate_mq(void);
 void cmd_delete_topic(void);
 void cmd_topic_list(void);
 void cmd_topic_route(void);
@@ -94,6 +110,9 @@ void cmd_update_broker_config(void);
 void cmd_clean_expired_cq(void);
 void cmd_clean_unused_topic(void);
 void cmd_cluster_rt(void);
+void cmd_delete_expired_commit_log(void);
+void cmd_broker_consume_stats(void);
+void cmd_send_msg_status(void);
 
 /* ---- name servers (mqadmin_namesrv.c) ---- */
 
@@ -102,6 +121,8 @@ void cmd_delete_kv_config(void);
 void cmd_get_namesrv_config(void);
 void cmd_update_namesrv_config(void);
 void cmd_wipe_write_perm(void);
+void cmd_add_write_perm(void);
+void delete_kv_config(const char *ns, const char *key);
 
 /* ---- groups and consumers (mqadmin_group.c) ---- */
 
@@ -115,6 +136,10 @@ void cmd_consumer_connection(void);
 void cmd_producer_connection(void);
 void cmd_consumer_status(void);
 void cmd_reset_offset_by_time(void);
+void cmd_skip_accumulated_message(void);
+void cmd_clone_group_offset(void);
+void cmd_get_consumer_config(void);
+void cmd_set_consume_mode(void);
 
 /* ---- messages (mqadmin_message.c) ---- */
 
@@ -128,6 +153,9 @@ void cmd_print_msg(void);
 void cmd_print_msg_by_queue(void);
 void cmd_consume_message(void);
 void cmd_send_message(void);
+void cmd_check_msg_send_rt(void);
+void cmd_query_msg_trace_by_id(void);
+void cmd_query_cq(void);
 
 /* ---- replication (mqadmin_ha.c) ---- */
 

@@ -1,6 +1,7 @@
 /* mqadmin_message.c: message sub-commands (query, print, consume, send). */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,4 +370,239 @@ void cmd_send_message(void)
     snprintf(qs, sizeof qs, "%d", res.queue_id);
     printf("%-32s  %-4s  %-20s    %s\n", res.broker_name, qs, send_status(res.code), res.msg_id);
     msg_props_free(&props);
+}
+
+/* ---- checkMsgSendRT ---- */
+
+/* CheckMsgSendRTCommand: -a sends of -s bytes of 'a', send i to queue i mod the publish list
+ * (a MessageQueueSelector with arg i); the mean leaves out the first send. */
+void cmd_check_msg_send_rt(void)
+{
+    const char *topic = val('t');
+    int64_t amount = long_opt('a', 100), size = long_opt('s', 128);
+    char *body = xmalloc((size_t)(size > 0 ? size : 0) + 1);
+    memset(body, 'a', (size_t)(size > 0 ? size : 0));
+    body[size > 0 ? size : 0] = '\0';
+    route r;
+    bool routed = get_route(topic, &r, false), by_default = false;
+    /* tryToFindTopicPublishInfo: a topic without a route goes by TBW102's, at most
+     * defaultTopicQueueNums (4) queues per broker, and the broker creates it. */
+    if (!routed) routed = by_default = get_route(DEFAULT_TOPIC, &r, false);
+    int n_queues = 0;
+    mq *queues = routed ? publish_queues(&r, topic, &n_queues) : NULL;
+    if (by_default) {
+        int kept = 0;
+        for (int i = 0; i < n_queues; i++)
+            if (queues[i].queue_id < 4) queues[kept++] = queues[i];
+        n_queues = kept;
+    }
+    char broker_name[128] = "";   /* the selector's statics: kept from the last selection */
+    int32_t queue_id = 0;
+    int64_t elapsed = 0;
+    printf("%-32s  %-4s  %-20s    %s\n", "#Broker Name", "#QID", "#Send Result", "#RT");
+    for (int64_t i = 0; i < amount; i++) {
+        int64_t start = now_ms();
+        bool ok = false;
+        if (n_queues) {
+            const mq *q = &queues[i % n_queues];
+            snprintf(broker_name, sizeof broker_name, "%s", q->broker_name);
+            queue_id = q->queue_id;
+            send_result sr;
+            ok = publish_one(q, &r, body, &sr) == 0;
+        }
+        int64_t end = now_ms();
+        if (i) elapsed += end - start;
+        printf("%-32s  %-4d  %-20s    %lld\n", broker_name, queue_id, ok ? "true" : "false", (long long)(end - start));
+    }
+    double rt = (double)elapsed / (double)(amount - 1);
+    if (isnan(rt)) printf("Avg RT: NaN\n");
+    else if (isinf(rt)) printf("Avg RT: %sInfinity\n", rt < 0 ? "-" : "");
+    else printf("Avg RT: %.2f\n", rt);
+    free(queues);
+    if (routed) route_free(&r);
+    free(body);
+}
+
+/* ---- queryMsgTraceById ---- */
+
+typedef struct trace_view {
+    bool pub;                  /* else SubAfter */
+    char *group, *host;
+    int64_t ts, cost;
+    bool success;
+} trace_view;
+
+/* Java's String.split on one character: trailing empty strings dropped. */
+static int split_java(char *s, char sep, char **parts, int cap)
+{
+    int n = 0;
+    for (char *p = s;; ) {
+        char *e = strchr(p, sep);
+        if (n < cap) parts[n++] = p;
+        if (!e) break;
+        *e = '\0';
+        p = e + 1;
+    }
+    while (n > 1 && !*parts[n - 1]) n--;
+    if (n == 1 && !*parts[0] && !*s) return 1;
+    return n;
+}
+
+/* TraceView.decodeFromTraceTransData: the Pub and SubAfter contexts of one trace message about
+ * msg_id (the other kinds are decoded by Apache but never printed). */
+static void decode_trace(const message *m, const char *msg_id, trace_view **views, int *n)
+{
+    char *text = xstrndup((const char *)m->rec.body, m->rec.body_len);
+    char host[64];
+    msg_host_format(&m->rec.born_host, host, sizeof host);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = '\0';
+    char *contexts[256];
+    int nc = split_java(text, '\2', contexts, 256);
+    for (int c = 0; c < nc; c++) {
+        char *f[32];
+        int nf = split_java(contexts[c], '\1', f, 32);
+        trace_view v = {0};
+        const char *id, *group;
+        if (strcmp(f[0], "Pub") == 0 && nf >= 12) {
+            id = f[5];
+            group = f[3];
+            v.pub = true;
+            v.ts = atoll(f[1]);
+            v.cost = atoll(f[10]);
+            v.success = nf == 12 ? true : strcmp(f[nf == 13 ? 12 : 13], "true") == 0;
+        } else if (strcmp(f[0], "SubAfter") == 0 && nf >= 6) {
+            id = f[2];
+            group = nf >= 9 ? f[8] : "";
+            v.ts = nf >= 9 ? atoll(f[7]) : now_ms();
+            v.cost = atoll(f[3]);
+            v.success = strcmp(f[4], "true") == 0;
+        } else {
+            continue;
+        }
+        if (strcmp(id, msg_id) != 0) continue;
+        v.group = xstrdup(group);
+        v.host = xstrdup(host);
+        *views = xrealloc(*views, (size_t)(*n + 1) * sizeof **views);
+        (*views)[(*n)++] = v;
+    }
+    free(text);
+}
+
+static void print_trace_row(const char *type, const trace_view *v)
+{
+    char when[32];
+    time_t sec = (time_t)(v->ts / 1000);
+    struct tm tm;
+    localtime_r(&sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    char cost[32];
+    snprintf(cost, sizeof cost, "%lldms", (long long)v->cost);
+    printf("%-10s %-20s %-20s %-20s %-10s %-10s\n", type, v->group, v->host, when, cost,
+           v->success ? "success" : "failed");
+}
+
+/* QueryMsgTraceByIdSubCommand: the trace topic's messages keyed by the id, each Pub printed with
+ * its own header, then the consumers' SubAfter rows by group (a HashMap's order). */
+void cmd_query_msg_trace_by_id(void)
+{
+    const char *msg_id = val('i'), *topic = has('t') ? val('t') : "RMQ_SYS_TRACE_TOPIC";
+    int64_t begin = long_opt('b', 0), end = long_opt('e', INT64_MAX), max = long_opt('c', 64);
+    message *msgs;
+    int n;
+    adm_err e;
+    if (adm_query_messages_in(topic, msg_id, false, (int)max, begin, end, &msgs, &n, &e)) die_err(&e);
+    trace_view *views = NULL;
+    int nv = 0;
+    for (int i = 0; i < n; i++) decode_trace(&msgs[i], msg_id, &views, &nv);
+    const char **groups = xcalloc((size_t)nv + 1, sizeof *groups);
+    int ng = 0;
+    for (int i = 0; i < nv; i++) {
+        if (views[i].pub) {
+            printf("%-10s %-20s %-20s %-20s %-10s %-10s\n", "#Type", "#ProducerGroup", "#ClientHost", "#SendTime",
+                   "#CostTimes", "#Status");
+            print_trace_row("Pub", &views[i]);
+            printf("\n");
+            continue;
+        }
+        bool seen = false;
+        for (int g = 0; g < ng; g++) seen |= strcmp(groups[g], views[i].group) == 0;
+        if (!seen) groups[ng++] = views[i].group;
+    }
+    int *order = xcalloc((size_t)ng + 1, sizeof *order);
+    java_hash_order(groups, ng, order);
+    for (int g = 0; g < ng; g++) {
+        printf("%-10s %-20s %-20s %-20s %-10s %-10s\n", "#Type", "#ConsumerGroup", "#ClientHost", "#ConsumerTime",
+               "#CostTimes", "#Status");
+        for (int i = 0; i < nv; i++)
+            if (!views[i].pub && strcmp(views[i].group, groups[order[g]]) == 0) print_trace_row("Sub", &views[i]);
+        printf("\n");
+    }
+    for (int i = 0; i < nv; i++) {
+        free(views[i].group);
+        free(views[i].host);
+    }
+    free(order);
+    free(groups);
+    free(views);
+    free_messages(msgs, n);
+}
+
+/* ---- queryCq ---- */
+
+/* QueryConsumeQueueCommand: QUERY_CONSUME_QUEUE at -b (or the route's first broker's master),
+ * the subscription and filter of -g, the queue's range and -c entries from -i. */
+void cmd_query_cq(void)
+{
+    const char *topic = val('t'), *addr = val('b');
+    int64_t queue_id = long_opt('q', 0), index = long_opt('i', 0), count = long_opt('c', 10);
+    route r = {0};
+    if (!addr || !*addr) {
+        get_route(topic, &r, true);
+        for (int k = 0; r.n_brokers && k < r.brokers[0].n_addrs; k++)
+            if (r.brokers[0].ids[k] == MASTER_ID) addr = r.brokers[0].addrs[k];
+        if (!addr) die("No topic route data!");
+    }
+    rmq_cmd *req = adm_request(QUERY_CONSUME_QUEUE);
+    cmd_ext_set(req, "topic", topic);
+    cmd_ext_set_int(req, "queueId", queue_id);
+    cmd_ext_set_int(req, "index", index);
+    cmd_ext_set_int(req, "count", count);
+    if (has('g')) cmd_ext_set(req, "consumerGroup", val('g'));
+    rmq_cmd *resp = call_ok(addr, req, TIMEOUT_MS);
+    cJSON *body = body_json(resp);
+    cmd_free(resp);
+    const cJSON *sub = cJSON_GetObjectItemCaseSensitive(body, "subscriptionData");
+    if (sub && !cJSON_IsNull(sub)) {
+        fjson_writer w;
+        fjson_writer_init(&w, FJSON_PRETTY);
+        fjson_item(&w, sub);
+        char *text = fjson_writer_finish(&w, NULL);
+        printf("Subscription data: \n%s\n", text);
+        printf("======================================\n");
+        free(text);
+    }
+    const cJSON *filter = cJSON_GetObjectItemCaseSensitive(body, "filterData");
+    if (cJSON_IsString(filter)) {
+        printf("Filter data: \n%s\n", filter->valuestring);
+        printf("======================================\n");
+    }
+    printf("Queue data: \nmax: %lld, min: %lld\n", (long long)int_field(body, "maxQueueIndex"),
+           (long long)int_field(body, "minQueueIndex"));
+    printf("======================================\n");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "queueData"), *d;
+    int64_t i = index;
+    cJSON_ArrayForEach(d, data) {
+        const char *ext = NULL, *bitmap = NULL, *msg = NULL;   /* Java's null when not sent */
+        fjson_field_string(d, "extendDataJson", &ext);
+        fjson_field_string(d, "bitMap", &bitmap);
+        fjson_field_string(d, "msg", &msg);
+        printf("idx: %lld\nConsumeQueueData{physicOffset=%lld, physicSize=%lld, tagsCode=%lld, extendDataJson='%s', "
+               "bitMap='%s', eval=%s, msg='%s'}\n======================================\n",
+               (long long)i++, (long long)int_field(d, "physicOffset"), (long long)int_field(d, "physicSize"),
+               (long long)int_field(d, "tagsCode"), ext ? ext : "null", bitmap ? bitmap : "null",
+               bool_field(d, "eval") ? "true" : "false", msg ? msg : "null");
+    }
+    cJSON_Delete(body);
+    route_free(&r);
 }

@@ -19,14 +19,19 @@ void cmd_update_kv_config(void)
     printf("create or update kv config to namespace success.\n");
 }
 
-void cmd_delete_kv_config(void)
+void delete_kv_config(const char *ns, const char *key)
 {
     for (int i = 0; i < n_namesrvs; i++) {
         rmq_cmd *req = adm_request(DELETE_KV_CONFIG);
-        cmd_ext_set(req, "namespace", val('s'));
-        cmd_ext_set(req, "key", val('k'));
+        cmd_ext_set(req, "namespace", ns);
+        cmd_ext_set(req, "key", key);
         cmd_free(call_ok(namesrvs[i], req, TIMEOUT_MS));
     }
+}
+
+void cmd_delete_kv_config(void)
+{
+    delete_kv_config(val('s'), val('k'));
     printf("delete kv config from namespace success.\n");
 }
 
@@ -54,18 +59,21 @@ void cmd_update_namesrv_config(void)
     printf("\n%s : %s\n", val('k'), val('v'));
 }
 
-void cmd_wipe_write_perm(void)
+/* WipeWritePermSubCommand / AddWritePermSubCommand: the same call to every name server,
+ * the count of topics touched in the answer's header. */
+static void write_perm_on_namesrvs(int code, const char *verb, const char *count_field)
 {
     for (int i = 0; i < n_namesrvs; i++) {
-        rmq_cmd *req = adm_request(WIPE_WRITE_PERM_OF_BROKER);
+        rmq_cmd *req = adm_request(code);
         cmd_ext_set(req, "brokerName", val('b'));
         adm_err e;
         rmq_cmd *resp = adm_call(namesrvs[i], req, TIMEOUT_MS, &e);
         int64_t count = 0;
-        if (resp && resp->code == RC_SUCCESS && cmd_ext_int64(resp, "wipeTopicCount", &count) == EXT_OK) {
-            printf("wipe write perm of broker[%s] in name server[%s] OK, %lld\n", val('b'), namesrvs[i], (long long)count);
+        if (resp && resp->code == RC_SUCCESS && cmd_ext_int64(resp, count_field, &count) == EXT_OK) {
+            printf("%s write perm of broker[%s] in name server[%s] OK, %lld\n", verb, val('b'), namesrvs[i],
+                   (long long)count);
         } else {
-            printf("wipe write perm of broker[%s] in name server[%s] Failed\n", val('b'), namesrvs[i]);
+            printf("%s write perm of broker[%s] in name server[%s] Failed\n", verb, val('b'), namesrvs[i]);
             if (resp) die_answer(resp);
             die_err(&e);
         }
@@ -73,3 +81,6 @@ void cmd_wipe_write_perm(void)
     }
 }
 
+void cmd_wipe_write_perm(void) { write_perm_on_namesrvs(WIPE_WRITE_PERM_OF_BROKER, "wipe", "wipeTopicCount"); }
+
+void cmd_add_write_perm(void) { write_perm_on_namesrvs(ADD_WRITE_PERM_OF_BROKER, "add", "addTopicCount"); }

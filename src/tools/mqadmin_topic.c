@@ -33,6 +33,22 @@ void put_kv_config(const char *ns, const char *key, const char *value)
     }
 }
 
+/* createAndUpdateTopicConfig of a TopicConfig built by the tool (SINGLE_TAG). */
+static void send_topic_config(const char *addr, const char *topic, int64_t rq, int64_t wq, int64_t perm,
+                              int64_t sysflag, bool order)
+{
+    rmq_cmd *req = adm_request(UPDATE_AND_CREATE_TOPIC);
+    cmd_ext_set(req, "topic", topic);
+    cmd_ext_set(req, "defaultTopic", DEFAULT_TOPIC);
+    cmd_ext_set_int(req, "readQueueNums", rq);
+    cmd_ext_set_int(req, "writeQueueNums", wq);
+    cmd_ext_set_int(req, "perm", perm);
+    cmd_ext_set(req, "topicFilterType", "SINGLE_TAG");
+    cmd_ext_set_int(req, "topicSysFlag", sysflag);
+    cmd_ext_set_bool(req, "order", order);
+    cmd_free(call_ok(addr, req, TIMEOUT_MS));
+}
+
 void cmd_update_topic(void)
 {
     const char *topic = val('t');
@@ -43,16 +59,7 @@ void cmd_update_topic(void)
     int n;
     const char **addrs = target_brokers(&ci, &n);
     for (int i = 0; i < n; i++) {
-        rmq_cmd *req = adm_request(UPDATE_AND_CREATE_TOPIC);
-        cmd_ext_set(req, "topic", topic);
-        cmd_ext_set(req, "defaultTopic", DEFAULT_TOPIC);
-        cmd_ext_set_int(req, "readQueueNums", rq);
-        cmd_ext_set_int(req, "writeQueueNums", wq);
-        cmd_ext_set_int(req, "perm", perm);
-        cmd_ext_set(req, "topicFilterType", "SINGLE_TAG");
-        cmd_ext_set_int(req, "topicSysFlag", sysflag);
-        cmd_ext_set_bool(req, "order", order);
-        cmd_free(call_ok(addrs[i], req, TIMEOUT_MS));
+        send_topic_config(addrs[i], topic, rq, wq, perm, sysflag, order);
         printf("create topic to %s success.\n", addrs[i]);
     }
     if (order) {
@@ -432,4 +439,167 @@ void cmd_stats_all(void)
         print_topic_stats(topic, has('a'));
     }
     cJSON_Delete(list);
+}
+
+/* ---- updateTopicPerm, updateOrderConf, allocateMQ ---- */
+
+/* UpdateTopicPermSubCommand: the queue counts and flags of the route's first queue data, the new
+ * perm, to the master -b names (when it serves the topic) or to every master of -c. */
+void cmd_update_topic_perm(void)
+{
+    const char *topic = val('t');
+    route r;
+    get_route(topic, &r, true);
+    const cJSON *first = cJSON_GetArrayItem(r.queues, 0);
+    if (!first) die("the route of %s has no queue data", topic);
+    int64_t rq = int_field(first, "readQueueNums"), wq = int_field(first, "writeQueueNums");
+    int64_t sysflag = int_field(first, "topicSysFlag"), perm = long_opt('p', 0);
+    if (has('b')) {
+        const char *addr = val('b'), *broker_name = NULL;
+        for (int i = 0; i < r.n_brokers && !broker_name; i++)
+            for (int k = 0; k < r.brokers[i].n_addrs; k++)
+                if (r.brokers[i].ids[k] == MASTER_ID && strcmp(r.brokers[i].addrs[k], addr) == 0)
+                    broker_name = r.brokers[i].name;
+        if (!broker_name) {
+            printf("updateTopicPerm error broker not exit or broker is not master!.\n");
+            route_free(&r);
+            return;
+        }
+        const cJSON *qd = route_queue_data(&r, broker_name);
+        int64_t old = qd ? int_field(qd, "perm") : 0;
+        if (qd && old == perm) {
+            printf("new perm equals to the old one!\n");
+            route_free(&r);
+            return;
+        }
+        send_topic_config(addr, topic, rq, wq, perm, sysflag, false);
+        char p[4];
+        printf("update topic perm from %lld to %lld in %s success.\n", (long long)old, (long long)perm, addr);
+        printf("TopicConfig [topicName=%s, readQueueNums=%lld, writeQueueNums=%lld, perm=%s, topicFilterType=SINGLE_TAG, "
+               "topicSysFlag=%lld, order=false].\n",
+               topic, (long long)rq, (long long)wq, perm_string(perm, p), (long long)sysflag);
+    } else {
+        cluster_info ci;
+        get_cluster_info(&ci);
+        int n;
+        const char **addrs = cluster_addrs(&ci, val('c'), false, &n);
+        for (int i = 0; i < n; i++) {
+            send_topic_config(addrs[i], topic, rq, wq, perm, sysflag, false);
+            printf("update topic perm from %lld to %lld in %s success.\n", (long long)int_field(first, "perm"),
+                   (long long)perm, addrs[i]);
+        }
+        free(addrs);
+        cJSON_Delete(ci.json);
+    }
+    route_free(&r);
+}
+
+/* UpdateOrderConfCommand: the ORDER_TOPIC_CONFIG KV entry of a topic; like Apache, no newline. */
+void cmd_update_order_conf(void)
+{
+    const char *topic = val('t'), *method = val('m');
+    if (strcmp(method, "get") == 0) {
+        rmq_cmd *req = adm_request(GET_KV_CONFIG);
+        cmd_ext_set(req, "namespace", ORDER_TOPIC_CONFIG);
+        cmd_ext_set(req, "key", topic);
+        rmq_cmd *resp = namesrv_call(req);
+        if (resp->code != RC_SUCCESS) die_answer(resp);
+        const char *conf = cmd_ext_get(resp, "value");
+        printf("get orderConf success. topic=[%s], orderConf=[%s] ", topic, conf ? conf : "null");
+        cmd_free(resp);
+    } else if (strcmp(method, "put") == 0) {
+        const char *conf = has('v') ? val('v') : "";
+        if (!*conf) die("please set orderConf with option -v.");
+        put_kv_config(ORDER_TOPIC_CONFIG, topic, conf);
+        printf("update orderConf success. topic=[%s], orderConf=[%s]", topic, conf);
+    } else if (strcmp(method, "delete") == 0) {
+        delete_kv_config(ORDER_TOPIC_CONFIG, topic);
+        printf("delete orderConf success. topic=[%s]", topic);
+    } else {
+        usage_error("option -m: put, get or delete, not '%s'", method);
+    }
+}
+
+/* MessageQueue.hashCode. */
+static int32_t mq_hash(const mq *q)
+{
+    uint32_t h = 1;
+    h = 31 * h + (uint32_t)java_string_hash(q->broker_name, strlen(q->broker_name));
+    h = 31 * h + (uint32_t)q->queue_id;
+    h = 31 * h + (uint32_t)java_string_hash(q->topic, strlen(q->topic));
+    return (int32_t)h;
+}
+
+static void write_mq(fjson_writer *w, const mq *q)
+{
+    fjson_begin_object(w);
+    fjson_prop_string(w, "brokerName", q->broker_name);
+    fjson_prop_int64(w, "queueId", q->queue_id);
+    fjson_prop_string(w, "topic", q->topic);
+    fjson_end_object(w);
+}
+
+/* AllocateMQSubCommand: AllocateMessageQueueAveragely over the topic's readable queues (in the
+ * order of the HashSet the client keeps them in) for each of the -i client ids, printed as a
+ * RebalanceResult {"result":{cid:[MessageQueue..]}} whose HashMap is in Java's order. */
+void cmd_allocate_mq(void)
+{
+    const char *topic = val('t');
+    char *ips = xstrdup(val('i'));
+    const char *cids[256];
+    int n_cids = 0;
+    for (char *save = NULL, *tok = strtok_r(ips, ",", &save); tok && n_cids < 256; tok = strtok_r(NULL, ",", &save))
+        cids[n_cids++] = tok;
+    route r;
+    get_route(topic, &r, true);
+    int n_mqs = 0;
+    mq *all = NULL;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, r.queues) {   /* topicRouteData2TopicSubscribeInfo: readable queues */
+        if (!(int_field(q, "perm") & 4)) continue;
+        for (int64_t i = 0; i < int_field(q, "readQueueNums"); i++) {
+            all = xrealloc(all, (size_t)(n_mqs + 1) * sizeof *all);
+            all[n_mqs++] = (mq){topic, str_field(q, "brokerName"), NULL, (int32_t)i};
+        }
+    }
+    if (!n_mqs) die("mqAll is null or mqAll empty");
+    int32_t *hashes = xcalloc((size_t)n_mqs, sizeof *hashes);
+    int *mq_order = xcalloc((size_t)n_mqs, sizeof *mq_order);
+    for (int i = 0; i < n_mqs; i++) hashes[i] = mq_hash(&all[i]);
+    java_hash_order_codes(hashes, n_mqs, mq_order);
+    int *cid_order = xcalloc((size_t)n_cids + 1, sizeof *cid_order);
+    java_hash_order(cids, n_cids, cid_order);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "result");
+    fjson_begin_object(&w);
+    for (int c = 0; c < n_cids; c++) {
+        int index = cid_order[c];
+        for (int k = 0; k < index; k++)   /* cidAll.indexOf: the first equal id */
+            if (strcmp(cids[k], cids[index]) == 0) index = k;
+        bool later_dup = false;   /* HashMap.put: a repeated id is one key */
+        for (int k = 0; k < c; k++)
+            if (strcmp(cids[cid_order[k]], cids[cid_order[c]]) == 0) later_dup = true;
+        if (later_dup) continue;
+        int mod = n_mqs % n_cids;
+        int average = n_mqs <= n_cids ? 1 : (mod > 0 && index < mod ? n_mqs / n_cids + 1 : n_mqs / n_cids);
+        int start = (mod > 0 && index < mod) ? index * average : index * average + mod;
+        int range = average < n_mqs - start ? average : n_mqs - start;
+        fjson_key(&w, cids[cid_order[c]]);
+        fjson_begin_array(&w);
+        for (int i = 0; i < range; i++) write_mq(&w, &all[mq_order[start + i]]);
+        fjson_end_array(&w);
+    }
+    fjson_end_object(&w);
+    fjson_end_object(&w);
+    char *json = fjson_writer_finish(&w, NULL);
+    printf("%s\n", json);
+    free(json);
+    free(cid_order);
+    free(mq_order);
+    free(hashes);
+    free(all);
+    route_free(&r);
+    free(ips);
 }

@@ -16,6 +16,8 @@
 
 char *dir;
 test_proc ns, broker;
+int64_t commitlog_file_size = 67108864;
+const char *broker_conf_extra = "";
 
 /* ---- processes ---- */
 
@@ -62,8 +64,8 @@ void start_servers(void)
     int broker_port = test_free_broker_port();
     text = str_printf("brokerClusterName=DefaultCluster\nbrokerName=broker-t\nbrokerId=0\nbrokerIP1=127.0.0.1\n"
                       "listenAddress=127.0.0.1\nlistenPort=%d\nstorePathRootDir=%s/store\n"
-                      "mappedFileSizeCommitLog=67108864\nflushDiskType=ASYNC_FLUSH\nbrokerTopicEnable=true\n",
-                      broker_port, dir);
+                      "mappedFileSizeCommitLog=%lld\nflushDiskType=ASYNC_FLUSH\nbrokerTopicEnable=true\n%s",
+                      broker_port, dir, (long long)commitlog_file_size, broker_conf_extra);
     write_text("broker.conf", text);
     free(text);
     /* A consume queue left behind by a topic the broker no longer has, for cleanUnusedTopic. */
@@ -315,4 +317,32 @@ rmq_cmd *sim_receive(int fd, int code)
     }
     ck_abort_msg("the broker sent no request %d", code);
     return NULL;
+}
+
+/* ---- the suite ---- */
+
+static void teardown_outputs(void)
+{
+    free(out_text);
+    free(err_text);
+    out_text = err_text = NULL;
+}
+
+/* A test case sharing one name server and broker across its tests, run in order; 0 when all pass. */
+int run_e2e(const char *suite, const TTest *const *ttests, size_t n)
+{
+    rmq_remoting_init();
+    signal(SIGPIPE, SIG_IGN);
+    Suite *s = suite_create(suite);
+    TCase *tc = tcase_create("e2e");
+    tcase_add_unchecked_fixture(tc, start_servers, stop_servers);
+    tcase_add_checked_fixture(tc, NULL, teardown_outputs);
+    tcase_set_timeout(tc, 60);
+    for (size_t i = 0; i < n; i++) tcase_add_test(tc, ttests[i]);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
 }

@@ -19,6 +19,9 @@ typedef struct run {
 
 extern char *dir;   /* the servers' directory, where mqadmin runs */
 extern test_proc ns, broker;
+/* Set before start_servers: the broker's commit log file size and lines added to its broker.conf. */
+extern int64_t commitlog_file_size;
+extern const char *broker_conf_extra;
 extern char *out_text, *err_text;   /* of the last finished run */
 
 void start_servers(void);
@@ -34,6 +37,9 @@ int run_finish(run *r);
 int mqadmin(const char *first, ...);
 void mqadmin_until(const char *want, const char *const *args);
 void expect_failure(int want_status, const char *why);
+/* One test case, the tests in order sharing the servers (started and stopped around them);
+ * the process's exit status. */
+int run_e2e(const char *suite, const TTest *const *tests, size_t n);
 int sim_connect(const char *group, const char *topic);
 rmq_cmd *sim_receive(int fd, int code);
 

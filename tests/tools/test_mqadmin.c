@@ -588,37 +588,20 @@ START_TEST(wipe_write_perm)
 }
 END_TEST
 
-static void teardown_outputs(void)
-{
-    free(out_text);
-    free(err_text);
-    out_text = err_text = NULL;
-}
-
 int main(void)
 {
-    rmq_remoting_init();
-    signal(SIGPIPE, SIG_IGN);
-    Suite *s = suite_create("mqadmin");
-    TCase *tc = tcase_create("e2e");
-    tcase_add_unchecked_fixture(tc, start_servers, stop_servers);
-    tcase_add_checked_fixture(tc, NULL, teardown_outputs);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, help_and_bad_command_lines);
-    tcase_add_test(tc, topic_lifecycle);
-    tcase_add_test(tc, messages);
-    tcase_add_test(tc, broker_and_cluster_status);
-    tcase_add_test(tc, broker_config);
-    tcase_add_test(tc, namesrv_commands);
-    tcase_add_test(tc, subscription_groups);
-    tcase_add_test(tc, consumers_online);
-    tcase_add_test(tc, reset_offline_consumer);
-    tcase_add_test(tc, golden_admin_answers);
-    tcase_add_test(tc, wipe_write_perm);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *tests[] = {
+        help_and_bad_command_lines,
+        topic_lifecycle,
+        messages,
+        broker_and_cluster_status,
+        broker_config,
+        namesrv_commands,
+        subscription_groups,
+        consumers_online,
+        reset_offline_consumer,
+        golden_admin_answers,
+        wipe_write_perm,
+    };
+    return run_e2e("mqadmin", tests, sizeof tests / sizeof tests[0]);
 }
