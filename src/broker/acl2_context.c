@@ -103,6 +103,7 @@ enum {
     GET_ROUTEINFO_BY_TOPIC = 105,
     SEND_MESSAGE_V2 = 310,
     SEND_BATCH_MESSAGE = 320,
+    RECALL_MESSAGE = 370,
 };
 
 static bool is_retry(const char *topic) { return topic && !strncmp(topic, RETRY_PREFIX, strlen(RETRY_PREFIX)); }
@@ -224,6 +225,7 @@ int auth_contexts(const rmq_cmd *req, const char *cluster, auth_ctxs *c)
     case SEND_MESSAGE: send_ctx(req, "topic", "group", c); break;
     case SEND_MESSAGE_V2:
     case SEND_BATCH_MESSAGE: send_ctx(req, "b", "a", c); break;
+    case RECALL_MESSAGE: add(c, RES_TOPIC, topic, ACT(ACT_PUB)); break;
     case END_TRANSACTION:
         if (topic && *topic) add(c, RES_TOPIC, topic, ACT(ACT_PUB));
         break;

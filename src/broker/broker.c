@@ -230,6 +230,7 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
     processor_register_ack(s, b);
     processor_register_assignment(s, b);
     processor_register_auth(s, b);
+    processor_register_recall(s, b);
     rmq_server_on_close(s, on_conn_closed, b);
     return s;
 }

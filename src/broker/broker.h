@@ -118,6 +118,26 @@ typedef struct broker_config {
     bool enableRetryTopicV2;                  /* POP retry topics %RETRY%group+topic instead of _topic */
     bool retrieveMessageFromPopRetryTopicV1;  /* with v2: POPs still read the v1 retry topics */
     int popFromRetryProbability;              /* percent of POPs that read the retry topic first */
+    /* 5.x timer (MessageStoreConfig). Honoured: timerWheelEnable (a timer send is refused
+     * when false), timerMaxDelaySec (the farthest due time a send or recall may ask for),
+     * timerPrecisionMs (the wheel's slot, read at start: TIMER_OUT_MS is rounded down to
+     * it as Apache's send path does), timerRollWindowSlot (a timer due beyond it is filed
+     * as a roll unit), timerStopDequeue (nothing is delivered while true). The others are
+     * knobs of Apache's thread pipeline: accepted and printed, no effect here. */
+    bool timerWheelEnable;
+    int timerMaxDelaySec;
+    int timerPrecisionMs;
+    int timerRollWindowSlot;
+    bool timerStopDequeue;
+    bool timerStopEnqueue, timerEnableDisruptor, timerEnableCheckMetrics, timerInterceptDelayLevel;
+    bool timerSkipUnknownError, timerWarmEnable, timerEnableRetryUntilSuccess;
+    int timerFlushIntervalMs, timerGetMessageThreadNum, timerPutMessageThreadNum, timerCongestNumEachSlot;
+    int timerMetricSmallThreshold, timerProgressLogIntervalMs, mappedFileSizeTimerLog;
+    char *timerCheckMetricsWhen;
+    /* RECALL_MESSAGE (5.3): off by default, as Apache's; allowed on a broker that is not
+     * writeable unless the second is false. */
+    bool recallMessageEnable;
+    bool allowRecallWhenBrokerNotWriteable;
     int accessMessageInMemoryMaxRatio;  /* % of RAM a pull may lag before the slave is suggested */
     bool offsetCheckInSlave;
     int flushConsumerOffsetInterval;

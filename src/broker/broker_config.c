@@ -24,6 +24,7 @@ static const cfg_key keys[] = {
     K(accessMessageInMemoryMaxRatio, CFG_INT),
     K(aclEnable, CFG_BOOL),
     K(allAckInSyncStateSet, CFG_BOOL),
+    K(allowRecallWhenBrokerNotWriteable, CFG_BOOL),
     K(authenticationEnabled, CFG_BOOL),
     K(authenticationMetadataProvider, CFG_STR),
     K(authenticationProvider, CFG_STR),
@@ -83,6 +84,7 @@ static const cfg_key keys[] = {
     K(longPollingEnable, CFG_BOOL),
     K(mappedFileSizeCommitLog, CFG_LONG),
     K(mappedFileSizeConsumeQueue, CFG_LONG),
+    K(mappedFileSizeTimerLog, CFG_INT),
     K(maxFrameLength, CFG_INT),
     K(maxHashSlotNum, CFG_INT),
     K(maxIndexNum, CFG_INT),
@@ -97,6 +99,7 @@ static const cfg_key keys[] = {
     K(namesrvAddr, CFG_STR),
     K(offsetCheckInSlave, CFG_BOOL),
     K(popFromRetryProbability, CFG_INT),
+    K(recallMessageEnable, CFG_BOOL),
     K(regionId, CFG_STR),
     K(registerBrokerTimeoutMills, CFG_INT),
     K(registerNameServerPeriod, CFG_INT),
@@ -110,6 +113,25 @@ static const cfg_key keys[] = {
     K(storePathRootDir, CFG_STR),
     K(syncBrokerMetadataPeriod, CFG_LONG),
     K(syncFlushTimeout, CFG_INT),
+    K(timerCheckMetricsWhen, CFG_STR),
+    K(timerCongestNumEachSlot, CFG_INT),
+    K(timerEnableCheckMetrics, CFG_BOOL),
+    K(timerEnableDisruptor, CFG_BOOL),
+    K(timerEnableRetryUntilSuccess, CFG_BOOL),
+    K(timerFlushIntervalMs, CFG_INT),
+    K(timerGetMessageThreadNum, CFG_INT),
+    K(timerInterceptDelayLevel, CFG_BOOL),
+    K(timerMaxDelaySec, CFG_INT),
+    K(timerMetricSmallThreshold, CFG_INT),
+    K(timerPrecisionMs, CFG_INT),
+    K(timerProgressLogIntervalMs, CFG_INT),
+    K(timerPutMessageThreadNum, CFG_INT),
+    K(timerRollWindowSlot, CFG_INT),
+    K(timerSkipUnknownError, CFG_BOOL),
+    K(timerStopDequeue, CFG_BOOL),
+    K(timerStopEnqueue, CFG_BOOL),
+    K(timerWarmEnable, CFG_BOOL),
+    K(timerWheelEnable, CFG_BOOL),
     K(traceOn, CFG_BOOL),
     K(traceTopicEnable, CFG_BOOL),
     K(transactionCheckInterval, CFG_LONG),
@@ -184,6 +206,20 @@ void broker_config_defaults(broker_config *c)
     c->longPollingEnable = true;
     c->retrieveMessageFromPopRetryTopicV1 = true;
     c->popFromRetryProbability = 20;
+    c->timerWheelEnable = true;                 /* MessageStoreConfig's timer defaults */
+    c->timerMaxDelaySec = 3 * 24 * 3600;
+    c->timerPrecisionMs = 1000;
+    c->timerRollWindowSlot = 2 * 24 * 3600;
+    c->timerEnableCheckMetrics = true;
+    c->timerFlushIntervalMs = 1000;
+    c->timerGetMessageThreadNum = 3;
+    c->timerPutMessageThreadNum = 3;
+    c->timerCongestNumEachSlot = INT32_MAX;
+    c->timerMetricSmallThreshold = 1000000;
+    c->timerProgressLogIntervalMs = 10000;
+    c->mappedFileSizeTimerLog = 100 * 1024 * 1024;
+    set_str(&c->timerCheckMetricsWhen, "05");
+    c->allowRecallWhenBrokerNotWriteable = true;
     c->shortPollingTimeMills = 1000;
     c->accessMessageInMemoryMaxRatio = 40;
     set_str(&c->regionId, "DefaultRegion");

@@ -20,6 +20,7 @@ EXTRA_DIST += tests/testproc.h
 tests_broker_test_broker_e2e_SOURCES = tests/broker/test_broker_e2e.c tests/testproc.h
 
 src_broker_libbroker_a_SOURCES += src/broker/schedule.h src/broker/schedule.c src/broker/timer_store.h src/broker/timer_store.c \
+	src/broker/timer_send.c src/broker/timer_metrics.h src/broker/timer_metrics.c \
 	src/broker/transaction.h src/broker/transaction.c \
 	src/broker/sysqueue.h src/broker/sysqueue.c
 
@@ -27,6 +28,10 @@ EXTRA_DIST += tests/broker/broker_client.h
 check_PROGRAMS += tests/broker/test_schedule
 TESTS += tests/broker/test_schedule
 tests_broker_test_schedule_SOURCES = tests/broker/test_schedule.c tests/broker/broker_client.h
+
+check_PROGRAMS += tests/broker/test_recall
+TESTS += tests/broker/test_recall
+tests_broker_test_recall_SOURCES = tests/broker/test_recall.c tests/broker/broker_client.h
 
 check_PROGRAMS += tests/broker/test_timer_store
 TESTS += tests/broker/test_timer_store

@@ -106,11 +106,13 @@ static int append(pop_service *p, int qid, const char *tag, const char *uniq, in
     msg_props_set(&props, "TIMER_DELIVER_MS", buf);
     msg_props_set(&props, MSG_PROP_UNIQ_KEY, uniq);
     int32_t q = qid;
-    const char *why = NULL;
+    char why[256];
     int64_t now = now_ms();
-    const char *topic = schedule_timer_redirect(&props, p->revive_topic, &q, now, &why);
+    const char *topic = p->revive_topic;
+    /* internal: POP keeps working with timerWheelEnable=false (Apache's checkpoints would be refused) */
+    enum timer_verdict tv = schedule_timer_redirect(p->b, &props, &topic, &q, now, true, why, sizeof why);
     int rc = RMQ_ERR;
-    if (!topic) {
+    if (tv == TIMER_NOT_ENABLED || tv == TIMER_ILLEGAL) {
         log_error("pop", "%s record not stored: %s", tag, why);
     } else {
         size_t plen;

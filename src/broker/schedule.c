@@ -15,6 +15,7 @@
 #include "meta/meta.h"
 #include "schedule.h"
 #include "sysqueue.h"
+#include "timer_metrics.h"
 #include "timer_store.h"
 
 #define MAX_LEVELS MSG_MAX_DELAY_LEVELS
@@ -34,9 +35,19 @@ typedef struct delay_level {
 } delay_level;
 
 typedef struct timer_entry {
-    int64_t due;                 /* max(TIMER_OUT_MS, store time) */
+    int64_t due;                 /* the time asked for (timer_due), never before the store time */
     int64_t offset;              /* queue offset in rmq_sys_wheel_timer */
 } timer_entry;
+
+/*
+ * A pending timer whose unit lies in a slot before its own (a roll unit, ours
+ * or Apache's): before the checkpoint's read time passes that slot it is filed
+ * again, or a later start would not find it.
+ */
+typedef struct refile_entry {
+    timer_entry e;
+    int64_t slot;                /* where its newest unit is */
+} refile_entry;
 
 /* A cancel mark: a parked message whose REAL_TOPIC+UNIQ_KEY is KEY is not delivered. */
 typedef struct cancel_mark {
@@ -62,6 +73,10 @@ struct schedule_service {
     int64_t last_filed;          /* queue offset of the newest unit's message, -1 = none */
     cancel_mark *cancels;        /* TIMER_DEL_UNIQKEY marks seen (recalls are rare: a plain array) */
     size_t n_cancels, cap_cancels;
+    int64_t precision;           /* timerPrecisionMs as read at start: the wheel's slot */
+    refile_entry *refiles;       /* timers due beyond the roll window (rare: a plain array) */
+    size_t n_refiles, cap_refiles;
+    timer_metrics *metrics;      /* config/timermetrics */
 };
 
 /*
@@ -230,34 +245,80 @@ static void timer_arm(schedule_service *s)
     s->timer_armed_due = due;
 }
 
-/*
- * The due time of a parked message from its TIMER_OUT_MS, never before its
- * store time. Apache's send path rounds TIMER_OUT_MS down to a slot (a
- * multiple of timerPrecisionMs) and delivers once that slot has passed, so a
- * multiple of the precision is due one slot later; ours keeps the
- * millisecond the client asked for.
- */
-static int64_t timer_due(const char *props, uint32_t props_len, int64_t store_ts)
+static bool prop_int64(const char *props, uint32_t props_len, const char *key, int64_t *out)
 {
     const char *v;
     size_t n;
     char buf[24];
-    int64_t out = 0;
-    if (msg_props_find(props, props_len, "TIMER_OUT_MS", &v, &n) && n < sizeof buf) {
-        memcpy(buf, v, n);
-        buf[n] = 0;
-        if (parse_int64(buf, &out) != RMQ_OK) out = 0;
-    }
-    if (out % TIMER_PRECISION_MS == 0) out += TIMER_PRECISION_MS;
-    return out > store_ts ? out : store_ts;
+    if (!msg_props_find(props, props_len, key, &v, &n) || n >= sizeof buf) return false;
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    return parse_int64(buf, out) == RMQ_OK;
 }
 
-/* The wheel slot a due time is filed under: Apache's rounding of TIMER_OUT_MS. */
-static int64_t timer_slot(int64_t due) { return (due - 1) / TIMER_PRECISION_MS * TIMER_PRECISION_MS; }
+/*
+ * The due time of a parked message, never before its store time. Apache's
+ * send path rounds TIMER_OUT_MS down to its slot (a multiple of
+ * timerPrecisionMs, one whole slot less when the time asked for was one) and
+ * delivers a slot once it has passed, so the time asked for lies in
+ * (TIMER_OUT_MS, TIMER_OUT_MS + precision]. Ours delivers at the time asked
+ * for, read back from the property the sender set as transformTimerMessage
+ * reads it (a delay counts from the store time); without one, or when it
+ * does not fit (a message Apache rolled), at the end of the slot as Apache.
+ * A TIMER_OUT_MS that is no multiple was written unrounded (ours before
+ * 2026-12) and is the time itself.
+ */
+static int64_t timer_due(const schedule_service *s, const char *props, uint32_t props_len, int64_t store_ts)
+{
+    const int64_t p = s->precision, lim = INT64_MAX / 4000;
+    int64_t out = 0, v, asked = INT64_MIN, due;
+    if (!prop_int64(props, props_len, "TIMER_OUT_MS", &out) || out < 0) out = 0;
+    if (out % p) {
+        due = out;
+    } else {
+        if (prop_int64(props, props_len, "TIMER_DELAY_SEC", &v)) {
+            if (v > -lim && v < lim) asked = store_ts + v * 1000;
+        } else if (prop_int64(props, props_len, "TIMER_DELAY_MS", &v)) {
+            if (v > -lim && v < lim) asked = store_ts + v;
+        } else if (prop_int64(props, props_len, "TIMER_DELIVER_MS", &v)) {
+            asked = v;
+        }
+        due = asked > out && asked <= out + p ? asked : out + p;
+    }
+    return due > store_ts ? due : store_ts;
+}
 
-static void timer_add(schedule_service *s, int64_t offset, int64_t due)
+/* The wheel slot a due time is filed under: the start of the slot it ends. */
+static int64_t timer_slot(const schedule_service *s, int64_t due) { return (due - 1) / s->precision * s->precision; }
+
+/* REAL_TOPIC of a parked message as a pointer into PROPS ("" when missing). */
+static const char *real_topic(const char *props, uint32_t props_len, size_t *len)
+{
+    const char *v;
+    if (msg_props_find(props, props_len, "REAL_TOPIC", &v, len)) return v;
+    *len = 0;
+    return "";
+}
+
+static bool is_cancel_mark(const char *props, uint32_t props_len)
+{
+    const char *v;
+    size_t n;
+    return msg_props_find(props, props_len, "TIMER_DEL_UNIQKEY", &v, &n);
+}
+
+/* One more pending timer of its topic, or one less for a mark (TimerMessageStore.doEnqueue's addMetric). */
+static void metric_parked(schedule_service *s, const char *props, uint32_t props_len)
+{
+    size_t tl;
+    const char *t = real_topic(props, props_len, &tl);
+    timer_metrics_add(s->metrics, t, tl, is_cancel_mark(props, props_len) ? -1 : 1, now_ms());
+}
+
+static void timer_add(schedule_service *s, int64_t offset, int64_t due, const char *props, uint32_t props_len)
 {
     if (offset < s->scanned_upto) return;  /* already known */
+    metric_parked(s, props, props_len);
     s->scanned_upto = offset + 1;
     timer_entry e = {due, offset};
     /* Keep the delivery order monotonic so the watermark stays exact (clock steps back). */
@@ -314,7 +375,12 @@ static bool cancel_taken(schedule_service *s, const msg_record *r)
 static void cancel_expire(schedule_service *s, int64_t now)
 {
     for (size_t i = s->n_cancels; i-- > 0;)
-        if (s->cancels[i].due + CANCEL_KEEP_MS < now) cancel_drop(s, i);
+        if (s->cancels[i].due + CANCEL_KEEP_MS < now) {
+            /* Apache's avoidDeleteLose: a mark that dropped nothing is counted back. */
+            const char *plus = strchr(s->cancels[i].key, '+');
+            if (plus) timer_metrics_add(s->metrics, s->cancels[i].key, (size_t)(plus - s->cancels[i].key), 1, now);
+            cancel_drop(s, i);
+        }
 }
 
 /* Delivers the heap top: RMQ_OK (gone from the heap), RMQ_AGAIN (store refused, kept), RMQ_ERR (shutting down). */
@@ -326,9 +392,15 @@ static int timer_deliver_top(schedule_service *s)
     msg_record r;
     const char *why = "not in the store any more";
     int rc = RMQ_ERR;
-    if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
-        rc = cancel_taken(s, &r) ? RMQ_OK : deliver_record(s, &r, "timer");
-    else
+    if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK) {
+        if (cancel_taken(s, &r)) {
+            rc = RMQ_OK;  /* a mark, or the message one cancelled: counted off when the mark came */
+        } else if ((rc = deliver_record(s, &r, "timer")) == RMQ_OK) {
+            size_t tl;
+            const char *t = real_topic(r.props, r.props_len, &tl);
+            timer_metrics_add(s->metrics, t, tl, -1, now_ms());
+        }
+    } else
         log_error("schedule", "timer message at offset %" PRId64 ": %s, skipped", e.offset, why);
     store_get_result_release(&res);
     if (rc == RMQ_AGAIN) return RMQ_AGAIN;
@@ -342,6 +414,12 @@ static void timer_run(evutil_socket_t fd, short what, void *arg)
     schedule_service *s = arg;
     s->timer_armed_due = 0;
     int64_t now = now_ms();
+    if (s->b->cfg.timerStopDequeue) {  /* an operator's pause: look again in a second */
+        struct timeval tv = {1, 0};
+        evtimer_add(s->timer_ev, &tv);
+        s->timer_armed_due = now + 1000;
+        return;
+    }
     for (int n = 0; s->n_heap && s->heap[0].due <= now; n++) {
         if (n == DELIVER_BATCH) {
             struct timeval now_tv = {0, 0};
@@ -375,17 +453,38 @@ static int timer_record_at(schedule_service *s, int64_t phys, store_slice *sl, m
     return RMQ_ERR;
 }
 
-/* Files a parked record in the timer log under SLOT (its own unless told). */
+static void refile_add(schedule_service *s, timer_entry e, int64_t slot)
+{
+    if (s->n_refiles == s->cap_refiles) {
+        s->cap_refiles = s->cap_refiles ? 2 * s->cap_refiles : 16;
+        s->refiles = xrealloc(s->refiles, s->cap_refiles * sizeof *s->refiles);
+    }
+    s->refiles[s->n_refiles++] = (refile_entry){e, slot};
+}
+
+/*
+ * Files a parked record in the timer log under SLOT. A slot beyond the roll
+ * window (timerRollWindowSlot slots from now) is filed as Apache's doEnqueue
+ * files it: a roll unit under a nearer slot, at which Apache puts the message
+ * back to the timer topic and ours files it again (refile list).
+ */
 static bool timer_file_record(schedule_service *s, const msg_record *r, int64_t slot)
 {
-    char topic[MSG_MAX_TOPIC_LEN + 1] = "";
-    sysqueue_prop(r, "REAL_TOPIC", topic, sizeof topic);
-    const char *v;
-    size_t n;
+    size_t tl;
+    const char *topic = real_topic(r->props, r->props_len, &tl);
     int32_t magic = TIMER_MAGIC_DEFAULT;
-    if (msg_props_find(r->props, r->props_len, "TIMER_DEL_UNIQKEY", &v, &n)) magic |= TIMER_MAGIC_DELETE;
-    if (timer_store_append(s->files, now_ms(), magic, slot, r->phys_offset, (int32_t)r->total_size,
-                           java_string_hash(topic, strlen(topic))))
+    if (is_cancel_mark(r->props, r->props_len)) magic |= TIMER_MAGIC_DELETE;
+    int64_t now = now_ms(), write_ms = now / s->precision * s->precision;
+    int64_t window = s->b->cfg.timerRollWindowSlot;
+    if (window < 2 || window > TIMER_SLOTS_TOTAL - 2) window = TIMER_SLOTS_TOTAL - 2;  /* TIMER_BLANK_SLOTS */
+    if (slot - write_ms >= window * s->precision) {
+        magic |= TIMER_MAGIC_ROLL;
+        slot = write_ms + (slot - write_ms - window * s->precision < window / 3 * s->precision ? window / 2 : window) *
+                              s->precision;
+        refile_add(s, (timer_entry){timer_due(s, r->props, r->props_len, r->store_timestamp), r->queue_offset}, slot);
+    }
+    if (timer_store_append(s->files, now, magic, slot, r->phys_offset, (int32_t)r->total_size,
+                           java_string_hash(topic, tl)))
         return false;
     s->last_filed = r->queue_offset;
     return true;
@@ -395,7 +494,35 @@ static bool timer_file_visit(void *ctx, const msg_record *r)
 {
     schedule_service *s = ctx;
     if (r->queue_offset >= s->scanned_upto) return false;
-    return timer_file_record(s, r, timer_slot(timer_due(r->props, r->props_len, r->store_timestamp)));
+    return timer_file_record(s, r, timer_slot(s, timer_due(s, r->props, r->props_len, r->store_timestamp)));
+}
+
+/* Files again the pending timers whose unit lies before READ_MS, which the checkpoint is about to pass. */
+static void timer_refile(schedule_service *s, int64_t read_ms)
+{
+    size_t keep = 0, n_now = 0;
+    refile_entry *now = NULL;
+    for (size_t i = 0; i < s->n_refiles; i++) {
+        refile_entry f = s->refiles[i];
+        if (!entry_before(&s->delivered, &f.e)) continue;  /* delivered: forget it */
+        if (f.slot >= read_ms) {
+            s->refiles[keep++] = f;
+            continue;
+        }
+        now = xrealloc(now, (n_now + 1) * sizeof *now);
+        now[n_now++] = f;
+    }
+    s->n_refiles = keep;
+    for (size_t i = 0; i < n_now; i++) {
+        store_get_result res;
+        msg_record r;
+        const char *why;
+        if (store_get_messages(s->b->store, "", TOPIC_TIMER, 0, now[i].e.offset, 1, NULL, &res)) break;
+        if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
+            timer_file_record(s, &r, timer_slot(s, now[i].e.due));
+        store_get_result_release(&res);
+    }
+    free(now);
 }
 
 /*
@@ -407,6 +534,7 @@ static bool timer_file_visit(void *ctx, const msg_record *r)
  */
 static void timer_file_arrivals(schedule_service *s, int64_t read_ms)
 {
+    timer_refile(s, read_ms);
     int64_t cursor = s->filed_upto;
     sysqueue_scan(s->b->store, "", TOPIC_TIMER, &cursor, timer_file_visit, s);
     s->filed_upto = cursor;
@@ -416,16 +544,16 @@ static void timer_file_arrivals(schedule_service *s, int64_t read_ms)
     const char *why;
     if (store_get_messages(s->b->store, "", TOPIC_TIMER, 0, s->scanned_upto - 1, 1, NULL, &res)) return;
     if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
-        timer_file_record(s, &r, read_ms - TIMER_PRECISION_MS);
+        timer_file_record(s, &r, read_ms - s->precision);
     store_get_result_release(&res);
 }
 
 /* Every slot before it has been delivered: Apache's lastReadTimeMs. */
 static int64_t timer_read_ms(const schedule_service *s)
 {
-    if (s->n_heap) return timer_slot(s->heap[0].due);
-    if (s->delivered.offset >= 0) return timer_slot(s->delivered.due) + TIMER_PRECISION_MS;
-    return now_ms() / TIMER_PRECISION_MS * TIMER_PRECISION_MS;
+    if (s->n_heap) return timer_slot(s, s->heap[0].due);
+    if (s->delivered.offset >= 0) return timer_slot(s, s->delivered.due) + s->precision;
+    return now_ms() / s->precision * s->precision;
 }
 
 static void timer_save(schedule_service *s)
@@ -445,7 +573,7 @@ static void timer_save(schedule_service *s)
  */
 static void timer_finish_slot(schedule_service *s)
 {
-    while (s->n_heap && s->delivered.offset >= 0 && timer_slot(s->heap[0].due) == timer_slot(s->delivered.due)) {
+    while (s->n_heap && s->delivered.offset >= 0 && timer_slot(s, s->heap[0].due) == timer_slot(s, s->delivered.due)) {
         int64_t wait = s->heap[0].due - now_ms();
         if (wait > 0) usleep((useconds_t)wait * 1000);
         if (timer_deliver_top(s) != RMQ_OK) return;
@@ -458,11 +586,15 @@ static bool timer_wheel_visit(void *ctx, const timer_unit *u)
     store_slice sl;
     msg_record r;
     if (timer_record_at(s, u->phys_offset, &sl, &r)) return true;  /* gone with its commit-log file */
-    int64_t due = timer_due(r.props, r.props_len, r.store_timestamp);
+    int64_t due = timer_due(s, r.props, r.props_len, r.store_timestamp);
     if (r.queue_offset < s->scanned_upto) {
+        metric_parked(s, r.props, r.props_len);
         cancel_note(s, r.props, r.props_len, due);
-        if (!(u->magic & TIMER_MAGIC_DELETE) || (u->magic & TIMER_MAGIC_ROLL))
+        if (!(u->magic & TIMER_MAGIC_DELETE) || (u->magic & TIMER_MAGIC_ROLL)) {
             heap_push(s, (timer_entry){due, r.queue_offset});
+            /* A roll unit (ours or Apache's) before the message's own slot: file it again before it is passed. */
+            if (u->delayed_ms < timer_slot(s, due)) refile_add(s, (timer_entry){due, r.queue_offset}, u->delayed_ms);
+        }
     }
     store_slice_release(&sl);
     return true;
@@ -470,10 +602,39 @@ static bool timer_wheel_visit(void *ctx, const timer_unit *u)
 
 static bool timer_rebuild_visit(void *ctx, const msg_record *r)
 {
-    int64_t due = timer_due(r->props, r->props_len, r->store_timestamp);
+    schedule_service *s = ctx;
+    int64_t due = timer_due(s, r->props, r->props_len, r->store_timestamp);
+    metric_parked(s, r->props, r->props_len);
     cancel_note(ctx, r->props, r->props_len, due);
     heap_push(ctx, (timer_entry){due, r->queue_offset});
     return true;
+}
+
+static int cmp_offset(const void *a, const void *b)
+{
+    const timer_entry *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int cmp_order(const void *a, const void *b)
+{
+    return entry_before(a, b) ? -1 : entry_before(b, a);
+}
+
+/*
+ * A message filed again (a roll unit refiled) and a crash before the
+ * checkpoint passed its old unit: both units are read. Once in the heap is
+ * enough. A sorted array is a heap.
+ */
+static void heap_dedupe(schedule_service *s)
+{
+    if (s->n_heap < 2) return;
+    qsort(s->heap, s->n_heap, sizeof *s->heap, cmp_offset);
+    size_t n = 1;
+    for (size_t i = 1; i < s->n_heap; i++)
+        if (s->heap[i].offset != s->heap[n - 1].offset) s->heap[n++] = s->heap[i];
+    s->n_heap = n;
+    qsort(s->heap, s->n_heap, sizeof *s->heap, cmp_order);
 }
 
 /*
@@ -488,6 +649,7 @@ static void timer_rebuild(schedule_service *s)
     int64_t min = store_min_offset_in_queue(st, TOPIC_TIMER, 0), max = store_max_offset_in_queue(st, TOPIC_TIMER, 0);
     timer_checkpoint cp;
     int64_t from = min;
+    timer_metrics_zero(s->metrics);  /* counted again from what is found pending */
     if (timer_store_checkpoint(s->files, &cp)) {
         from = cp.queue_offset < cp.master_queue_offset ? cp.queue_offset : cp.master_queue_offset;
         from = from < min ? min : from > max ? max : from;
@@ -505,6 +667,7 @@ static void timer_rebuild(schedule_service *s)
     }
     s->scanned_upto = from;
     if (sysqueue_scan(st, "", TOPIC_TIMER, &s->scanned_upto, timer_rebuild_visit, s)) return;
+    heap_dedupe(s);
     s->filed_upto = s->last_filed + 1 > from ? s->last_filed + 1 : from;
     log_info("schedule", "timer: %zu messages pending (%zu from the wheel), queue read from %" PRId64 " to %" PRId64,
              s->n_heap, walked, from, s->scanned_upto);
@@ -516,6 +679,7 @@ static void persist(schedule_service *s)
     if (!s->started) return;
     timer_save(s);
     cancel_expire(s, now_ms());
+    timer_metrics_persist(s->metrics);
 }
 
 static void persist_cb(evutil_socket_t fd, short what, void *arg) { persist(arg); }
@@ -532,10 +696,13 @@ schedule_service *schedule_new(broker *b, char *err, size_t errlen)
     }
     s->delivered = (timer_entry){INT64_MIN, -1};
     s->last_filed = -1;
-    if (!(s->files = timer_store_open(b->cfg.storePathRootDir, TIMER_PRECISION_MS, err, errlen))) {
+    /* Apache reads timerPrecisionMs once, for the wheel it opens; so do we. */
+    s->precision = b->cfg.timerPrecisionMs > 0 ? b->cfg.timerPrecisionMs : 1000;
+    if (!(s->files = timer_store_open(b->cfg.storePathRootDir, (int32_t)s->precision, err, errlen))) {
         free(s);
         return NULL;
     }
+    s->metrics = timer_metrics_open(b->cfg.storePathRootDir);
     return s;
 }
 
@@ -572,7 +739,9 @@ void schedule_free(schedule_service *s)
     free(s->heap);
     while (s->n_cancels) cancel_drop(s, 0);
     free(s->cancels);
+    free(s->refiles);
     timer_store_close(s->files);
+    timer_metrics_close(s->metrics);
     free(s);
 }
 
@@ -584,48 +753,31 @@ void schedule_on_arrival(schedule_service *s, const char *topic, int32_t queue_i
         /* The store put the level's deliver time in tagsCode. */
         if (queue_id >= 0 && queue_id < s->n_levels) level_arm(&s->levels[queue_id], tags_code);
     } else if (strcmp(topic, TOPIC_TIMER) == 0 && queue_id == 0) {
-        int64_t due = timer_due(props, props_len, store_ts);
+        int64_t due = timer_due(s, props, props_len, store_ts);
         if (qoffset >= s->scanned_upto) cancel_note(s, props, props_len, due);
-        timer_add(s, qoffset, due);
+        timer_add(s, qoffset, due, props, props_len);
         timer_arm(s);
     }
 }
 
-/* ---- send path ---- */
-
-const char *schedule_timer_redirect(msg_props *props, const char *topic, int32_t *queue_id, int64_t now,
-                                    const char **why)
+char *schedule_timer_metrics_json(const broker *b, size_t *len)
 {
-    const char *deliver = msg_props_get(props, "TIMER_DELIVER_MS");
-    const char *sec = msg_props_get(props, "TIMER_DELAY_SEC");
-    const char *ms = msg_props_get(props, "TIMER_DELAY_MS");
-    if ((!deliver && !sec && !ms) || strcmp(topic, TOPIC_TIMER) == 0 || msg_props_get(props, "TIMER_OUT_MS"))
-        return topic;
-    int64_t v, due;
-    /* WHEEL_TIMER_MSG_ILLEGAL's remark in 5.3.3. */
-    static const char illegal[] = "timer message illegal, the delay time should not be bigger than the max delay "
-                                  "259200000ms; or if set del msg, the delay time should be bigger than the "
-                                  "current time";
-    if (parse_int64(sec ? sec : ms ? ms : deliver, &v) != RMQ_OK) {
-        *why = illegal;
-        return NULL;
-    }
-    due = sec ? now + v * 1000 : ms ? now + v : v;
-    if (due <= now) {
-        if (!msg_props_get(props, "TIMER_DEL_UNIQKEY")) return topic;  /* already due: an ordinary message */
-        *why = illegal;  /* a cancel mark for a time already past */
-        return NULL;
-    }
-    if (due - now > TIMER_MAX_DELAY_MS) {
-        *why = illegal;
-        return NULL;
-    }
-    char buf[24];
-    snprintf(buf, sizeof buf, "%" PRId64, due);
-    msg_props_set(props, "TIMER_OUT_MS", buf);
-    msg_props_set(props, "REAL_TOPIC", topic);
-    snprintf(buf, sizeof buf, "%d", *queue_id);
-    msg_props_set(props, "REAL_QID", buf);
-    *queue_id = 0;
-    return TOPIC_TIMER;
+    return b->schedule ? timer_metrics_encode(b->schedule->metrics, len) : NULL;
+}
+
+bool schedule_timer_checkpoint_bytes(const broker *b, uint8_t out[56])
+{
+    if (!b->schedule) return false;
+    timer_checkpoint cp = {.dv_timestamp = now_ms()};
+    timer_store_checkpoint(b->schedule->files, &cp);
+    const int64_t v[7] = {cp.last_read_ms, cp.timerlog_flush_pos, cp.queue_offset, cp.master_queue_offset,
+                          cp.state_version, cp.dv_timestamp, cp.dv_counter};
+    for (int i = 0; i < 7; i++) put_be64(out + 8 * i, (uint64_t)v[i]);
+    return true;
+}
+
+int64_t schedule_precision(const broker *b)
+{
+    if (b->schedule) return b->schedule->precision;
+    return b->cfg.timerPrecisionMs > 0 ? b->cfg.timerPrecisionMs : 1000;
 }

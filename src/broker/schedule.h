@@ -27,6 +27,7 @@
 #ifndef RMQ_BROKER_SCHEDULE_H
 #define RMQ_BROKER_SCHEDULE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "broker.h"
@@ -35,8 +36,6 @@
 
 #define TOPIC_TIMER "rmq_sys_wheel_timer"   /* TimerMessageStore.TIMER_TOPIC */
 #define SCHEDULE_PERSIST_INTERVAL_MS 10000  /* flushDelayOffsetInterval */
-#define TIMER_MAX_DELAY_MS (3LL * 24 * 3600 * 1000)  /* timerMaxDelaySec: 3 days */
-#define TIMER_PRECISION_MS 1000                       /* timerPrecisionMs: one wheel slot */
 
 typedef struct schedule_service schedule_service;
 
@@ -54,16 +53,44 @@ void schedule_on_arrival(schedule_service *s, const char *topic, int32_t queue_i
 /* Messages waiting in the timer heap (tests, bench). */
 size_t schedule_timer_pending(const schedule_service *s);
 
+/* GET_TIMER_METRICS's body: config/timermetrics' JSON; NULL on a broker without a timer (a slave). */
+char *schedule_timer_metrics_json(const broker *b, size_t *len);
+/* GET_TIMER_CHECK_POINT's body: TimerCheckpoint.encode (56 bytes); false without a timer. */
+bool schedule_timer_checkpoint_bytes(const broker *b, uint8_t out[56]);
+
+/* timerPrecisionMs as the timer runs with it (read once at start). */
+int64_t schedule_precision(const broker *b);
+
 /*
- * HookUtils.transformTimerMessage for the send path: when props carry a 5.x
- * delivery time in the future, records TIMER_OUT_MS, REAL_TOPIC, REAL_QID and
- * returns TOPIC_TIMER with *queue_id 0; otherwise returns topic unchanged.
- * NULL with *why (static text) when the value is not a number or the delay
- * exceeds TIMER_MAX_DELAY_MS (Apache: WHEEL_TIMER_MSG_ILLEGAL). TIMER_DELAY_SEC
- * and TIMER_DELAY_MS count from `now`. Apache 5.x rounds the due time down to
- * timerPrecisionMs (1 s); this timer keeps the millisecond.
+ * HookUtils.transformTimerMessage for the send path. When props carry a 5.x
+ * delivery time in the future, records TIMER_OUT_MS (rounded down to the
+ * slot as Apache stores it: timer_due in schedule.c reads the exact time back),
+ * REAL_TOPIC and REAL_QID, points *topic at TOPIC_TIMER with *queue_id 0 and
+ * returns TIMER_PARKED. TIMER_PLAIN: nothing to do (no such property, or a time
+ * already past). Refusals, with Apache's remark in WHY:
+ * TIMER_NOT_ENABLED (timerWheelEnable false, SYSTEM_ERROR; not for INTERNAL
+ * records such as POP checkpoints) and TIMER_ILLEGAL (not a number, beyond
+ * timerMaxDelaySec, or a cancel mark for a time past; MESSAGE_ILLEGAL).
+ * TIMER_DELAY_SEC and TIMER_DELAY_MS count from NOW.
  */
-const char *schedule_timer_redirect(msg_props *props, const char *topic, int32_t *queue_id, int64_t now,
-                                    const char **why);
+enum timer_verdict { TIMER_PLAIN, TIMER_PARKED, TIMER_NOT_ENABLED, TIMER_ILLEGAL };
+enum timer_verdict schedule_timer_redirect(const broker *b, msg_props *props, const char **topic, int32_t *queue_id,
+                                           int64_t now, bool internal, char *why, size_t whylen);
+
+/*
+ * SendMessageProcessor.attachRecallHandle: for a message parked by
+ * schedule_timer_redirect (not a retry), base64url("v1 <topic> <broker name>
+ * <TIMER_OUT_MS + 1> <UNIQ_KEY>"); NULL otherwise. Caller frees.
+ */
+char *schedule_recall_handle(const broker *b, const msg_props *props);
+
+/* RecallMessageHandle.decodeHandle: the fields point into RAW. */
+typedef struct recall_handle {
+    char *raw;
+    const char *topic, *broker_name, *timestamp, *message_id;
+} recall_handle;
+/* RMQ_OK, or RMQ_ERR for what Apache calls "recall handle is invalid". */
+int schedule_recall_decode(const char *handle, recall_handle *h);
+void schedule_recall_free(recall_handle *h);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "broker/broker.h"
 #include "broker/clients.h"
+#include "broker/schedule.h"
 #include "common/fjson.h"
 #include "common/util.h"
 #include "meta/meta.h"
@@ -24,6 +25,8 @@ enum {
     UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST = 225,
     GET_ALL_PRODUCER_INFO = 328,
     GET_SUBSCRIPTIONGROUP_CONFIG = 352,
+    GET_TIMER_CHECK_POINT = 60,
+    GET_TIMER_METRICS = 61,
 };
 
 /* ---- UPDATE_AND_CREATE_TOPIC ---- */
@@ -298,6 +301,30 @@ static void get_all_producer_info(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cm
     processor_json_body(resp, &w);
 }
 
+/* ---- GET_TIMER_CHECK_POINT, GET_TIMER_METRICS: what a 5.x slave copies from its master ---- */
+
+static void get_timer_check_point(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    uint8_t cp[56];
+    if (!schedule_timer_checkpoint_bytes(a->b, cp)) {
+        cmd_set_code(resp, RC_SYSTEM_ERROR, "The checkpoint is null");
+        return;
+    }
+    cmd_set_body(resp, cp, sizeof cp);
+}
+
+static void get_timer_metrics(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
+{
+    size_t len;
+    char *json = schedule_timer_metrics_json(a->b, &len);
+    if (!json) {
+        cmd_set_code(resp, RC_SYSTEM_ERROR, "The timer message store is null");
+        return;
+    }
+    cmd_set_body(resp, json, len);
+    free(json);
+}
+
 /* ---- handler table (admin_int.h) ---- */
 
 const admin_handler admin5_handlers[] = {
@@ -306,5 +333,7 @@ const admin_handler admin5_handlers[] = {
     {UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, update_and_create_subgroup_list, NULL},
     {GET_ALL_PRODUCER_INFO, get_all_producer_info, NULL},
     {GET_SUBSCRIPTIONGROUP_CONFIG, get_subscription_group_config, NULL},
+    {GET_TIMER_CHECK_POINT, get_timer_check_point, NULL},
+    {GET_TIMER_METRICS, get_timer_metrics, NULL},
     {0},
 };

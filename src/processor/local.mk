@@ -10,6 +10,7 @@ src_processor_libprocessor_a_SOURCES += src/processor/transaction_processor.c sr
 src_processor_libprocessor_a_SOURCES += src/processor/pop_processor.c src/processor/ack_processor.c \
 	src/processor/assignment_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/auth_processor.c
+src_processor_libprocessor_a_SOURCES += src/processor/recall_processor.c
 
 check_PROGRAMS += tests/broker/test_broker5
 TESTS += tests/broker/test_broker5

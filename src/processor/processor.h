@@ -32,6 +32,9 @@ void processor_register_ack(rmq_server *s, broker *b);
 /* QUERY_ASSIGNMENT, SET_MESSAGE_REQUEST_MODE, GET_ALL_MESSAGE_REQUEST_MODE. */
 void processor_register_assignment(rmq_server *s, broker *b);
 
+/* RECALL_MESSAGE (5.3: cancels a timer message by the handle its send answer carried). */
+void processor_register_recall(rmq_server *s, broker *b);
+
 /* AUTH_CREATE_USER .. AUTH_LIST_ACL (ACL 2.0 users and ACLs). */
 void processor_register_auth(rmq_server *s, broker *b);
 

@@ -172,7 +172,7 @@ static void put_status_to_response(rmq_cmd *resp, store_put_status st, const cha
  * (SYNC_FLUSH and WAIT != false). Returns RMQ_OK with *out, or RMQ_AGAIN.
  */
 static int put_and_answer(broker *b, rmq_conn *conn, const rmq_cmd *req, const store_msg *msgs, int n,
-                          bool wait_store, rmq_cmd **out)
+                          bool wait_store, const char *recall, rmq_cmd **out)
 {
     rmq_cmd *resp = cmd_new_response(req, RC_SUCCESS, NULL);
     cmd_ext_declare(resp);
@@ -198,6 +198,7 @@ static int put_and_answer(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
         cmd_ext_set_int(resp, "queueOffset", entries[0].queue_offset);
         cmd_ext_set(resp, "MSG_REGION", b->cfg.regionId);
         cmd_ext_set(resp, "TRACE_ON", b->cfg.traceOn ? "true" : "false");
+        if (recall) cmd_ext_set(resp, "recallHandle", recall);
         int64_t bytes = 0;
         for (int i = 0; i < n; i++) bytes += entries[i].size;
         metrics_messages_in(msgs[0].topic, msgs[0].props, msgs[0].props_len, n, bytes);
@@ -262,6 +263,10 @@ static const char *redirect_special(broker *b, msg_props *props, const char *top
             snprintf(qbuf, sizeof qbuf, "%d", level);
             msg_props_set(props, "DELAY", qbuf);
         }
+        /* HookUtils.checkIfTimerMessage: a delay level wins, the 5.x delivery time is dropped. */
+        msg_props_remove(props, "TIMER_DELIVER_MS");
+        msg_props_remove(props, "TIMER_DELAY_SEC");
+        msg_props_remove(props, "TIMER_DELAY_MS");
         msg_props_set(props, "REAL_TOPIC", topic);
         snprintf(qbuf, sizeof qbuf, "%d", *qid);
         msg_props_set(props, "REAL_QID", qbuf);
@@ -335,6 +340,7 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     const char *topic = h.topic;
     int32_t sysflag = h.sysFlag;
     int rc = RMQ_OK;
+    char *recall = NULL;  /* the answer's recallHandle, for a timer message */
     char dlq[META_NAME_MAX + 8];
     if ((*out = retry_or_dlq(b, req, &h, dlq, sizeof dlq, &topic, &qid, &tc))) goto done;
     const char *asked = topic; /* the topic before a delay, half or timer redirect */
@@ -345,13 +351,17 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
                                   b->cfg.brokerIP1);
             goto done;
         }
-        const char *timer_why = NULL;
+        char timer_why[256];
         asked = topic;
         topic = redirect_special(b, &props, topic, &qid, &sysflag);
-        if (topic == asked && !(topic = schedule_timer_redirect(&props, topic, &qid, now_ms(), &timer_why))) {
-            *out = cmd_new_responsef(req, RC_MESSAGE_ILLEGAL, "%s", timer_why);
+        enum timer_verdict tv = TIMER_PLAIN;
+        if (topic == asked)
+            tv = schedule_timer_redirect(b, &props, &topic, &qid, now_ms(), false, timer_why, sizeof timer_why);
+        if (tv == TIMER_NOT_ENABLED || tv == TIMER_ILLEGAL) {
+            *out = cmd_new_responsef(req, tv == TIMER_ILLEGAL ? RC_MESSAGE_ILLEGAL : RC_SYSTEM_ERROR, "%s", timer_why);
             goto done;
         }
+        if (tv == TIMER_PARKED) recall = schedule_recall_handle(b, &props);
     }
     msg_props_set(&props, "CLUSTER", b->cfg.brokerClusterName);
     const char *wait = msg_props_get(&props, MSG_PROP_WAIT);
@@ -377,7 +387,7 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
         if (req->code == SEND_REPLY_MESSAGE || req->code == SEND_REPLY_MESSAGE_V2)
             rc = reply_processor(b, conn, req, &h, &props, &m, out);
         else
-            rc = put_and_answer(b, conn, req, &m, 1, wait_store, out);
+            rc = put_and_answer(b, conn, req, &m, 1, wait_store, recall, out);
         free(ps);
         goto done;
     }
@@ -401,10 +411,11 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
         msgs[i].props = items[i].props;
         msgs[i].props_len = items[i].props_len;
     }
-    rc = put_and_answer(b, conn, req, msgs, n, wait_store, out);
+    rc = put_and_answer(b, conn, req, msgs, n, wait_store, NULL, out);
     free(msgs);
     free(items);
 done:
+    free(recall);
     msg_props_free(&props);
     if (rc == RMQ_AGAIN) cmd_free(req); /* deferred: the answer is built, the request is ours to drop */
     return rc;
@@ -441,7 +452,7 @@ static void reply_pushed(rmq_cmd *push_resp, const char *err, void *arg)
 static int reply_processor(broker *b, rmq_conn *conn, const rmq_cmd *req, const send_header *h,
                            msg_props *props, const store_msg *m, rmq_cmd **out)
 {
-    int rc = put_and_answer(b, conn, req, m, 1, false, out);
+    int rc = put_and_answer(b, conn, req, m, 1, false, NULL, out);
     if (rc != RMQ_OK || (*out)->code != RC_SUCCESS) return rc;
     const char *requester = msg_props_get(props, "REPLY_TO_CLIENT");
     rmq_conn *target = requester ? clients_find_producer_conn(b->clients, requester) : NULL;
@@ -590,7 +601,7 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
         .props = ps, .props_len = (uint32_t)plen,
     };
     rmq_cmd *resp = NULL;
-    int rc = put_and_answer(b, conn, req, &m, 1, false, &resp);
+    int rc = put_and_answer(b, conn, req, &m, 1, false, NULL, &resp);
     if (resp && resp->code == RC_SUCCESS) {
         /* Apache answers send-back with a bare SUCCESS, no header fields. */
         rmq_cmd *bare = cmd_new_response(req, RC_SUCCESS, NULL);
