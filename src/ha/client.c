@@ -80,10 +80,9 @@ static bool client_append(ha_service *ha, int64_t offset, const uint8_t *data, i
 
 /*
  * AutoSwitchHAClient.doTruncate: with the master's epochs, find where our log
- * stops agreeing with the master's. The broker cuts its log back before it
- * serves (ha_autoswitch_probe, store_truncate); a serving store is not cut,
- * so a log found longer here (a master demoted while running) is not
- * replicated into until the broker restarts.
+ * stops agreeing with the master's and cut it back there (with our epoch
+ * entries) before reporting our end. A starting broker did so already before
+ * it served (ha_autoswitch_probe); this is the master demoted while it ran.
  */
 static bool client_handshake(ha_service *ha, const ha_as_header *h, const uint8_t *body)
 {
@@ -95,16 +94,21 @@ static bool client_handshake(ha_service *ha, const ha_as_header *h, const uint8_
         ha_epochs_decode(&remote, body, (size_t)h->body_size);
         int64_t cp = ha_epochs_consistent_point(local, mine, &remote, h->offset);
         ha_epochs_free(&remote);
-        char why[256];
+        char why[512], err[256];
         if (cp < 0) {
             client_drop(ha, "no offset where our log and the master's agree");
             return false;
         }
         if (cp < mine) {
-            snprintf(why, sizeof why, "our log must be cut back to %" PRId64 " (it ends at %" PRId64
-                     "): restart the broker to do it", cp, mine);
-            client_drop(ha, why);
-            return false;
+            if (store_truncate(ha->store, cp, err, sizeof err)) {
+                snprintf(why, sizeof why, "cannot cut our log back to %" PRId64 ": %s", cp, err);
+                client_drop(ha, why);
+                return false;
+            }
+            ha_epochs_truncate_from(local, cp);
+            log_warn("ha", "log cut back from %" PRId64 " to %" PRId64 ", where it agrees with master %s", mine, cp,
+                     ha->master);
+            mine = cp;
         }
     }
     ha->client_state = HA_STATE_TRANSFER;

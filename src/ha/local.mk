@@ -34,3 +34,9 @@ TESTS += tests/ha/test_ha_status
 tests_ha_test_ha_status_SOURCES = tests/ha/test_ha_status.c tests/ha/ha_harness.h tests/broker/broker_client.h \
 	tests/controller/ctl_harness.h tests/testproc.h
 EXTRA_tests_ha_test_ha_status_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT) mqadmin$(EXEEXT)
+
+check_PROGRAMS += tests/ha/test_ha_demote
+TESTS += tests/ha/test_ha_demote
+tests_ha_test_ha_demote_SOURCES = tests/ha/test_ha_demote.c tests/ha/ha_harness.h tests/broker/broker_client.h \
+	tests/controller/ctl_harness.h tests/testproc.h
+EXTRA_tests_ha_test_ha_demote_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)

@@ -304,6 +304,7 @@ static void store_free(store *s)
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     pthread_mutex_destroy(&s->put_lock);
+    pthread_rwlock_destroy(&s->truncate_lock);
     pthread_mutex_destroy(&s->flush_mu);
     pthread_cond_destroy(&s->flush_cv);
     free(s->root);
@@ -317,6 +318,14 @@ store *store_open(const store_config *cfg, char *err, size_t errlen)
     s->cfg = *cfg;
     s->lock_fd = -1;
     pthread_mutex_init(&s->put_lock, NULL);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+#ifdef __GLIBC__
+    /* A truncation must not wait behind a steady stream of group-commit flushes. */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+    pthread_rwlock_init(&s->truncate_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&s->flush_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

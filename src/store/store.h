@@ -273,9 +273,10 @@ int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t 
                      char *err, size_t errlen);
 /*
  * Controller mode: drops the commit log from OFFSET (a record boundary) on, and
- * the consume-queue entries pointing there. Only between store_open and
- * store_start: nothing else may touch the store meanwhile. RMQ_ERR when OFFSET
- * is before the log's start.
+ * the consume-queue entries pointing there; before store_start or while the
+ * store runs (flushes, cleaning and puts wait meanwhile). A slice read
+ * before must not be used after. RMQ_ERR when OFFSET is before the log's
+ * start or not where a record starts.
  */
 int store_truncate(store *s, int64_t offset, char *err, size_t errlen);
 /*

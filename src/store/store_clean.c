@@ -119,8 +119,10 @@ static void delete_expired_logic(store *s)
 
 static void run_clean(store *s, bool sleep_between)
 {
+    pthread_rwlock_rdlock(&s->truncate_lock);
     delete_expired_commitlog(s, sleep_between);
     delete_expired_logic(s);
+    pthread_rwlock_unlock(&s->truncate_lock);
 }
 
 void store_run_clean(store *s)

@@ -42,9 +42,12 @@ void store_wait_flush(store *s, int64_t end_offset, int timeout_ms, store_flush_
 /* Flushes the commit log; records the checkpoint time when all was covered. */
 void store_flush_commitlog(store *s, int least_pages)
 {
+    pthread_rwlock_rdlock(&s->truncate_lock);
     mapped_file *last = mapped_queue_last(&s->cl);
-    if (!last)
+    if (!last) {
+        pthread_rwlock_unlock(&s->truncate_lock);
         return;
+    }
     /* Read the time before the end: the record it belongs to is then inside. */
     int64_t ts = atomic_load(&last->last_store_ts);
     mapped_file_unref(last);
@@ -52,6 +55,7 @@ void store_flush_commitlog(store *s, int least_pages)
     int64_t where = mapped_queue_flush(&s->cl, least_pages);
     if (ts > 0 && where >= end)
         checkpoint_set(&s->ckpt, CKPT_PHYSIC, ts);
+    pthread_rwlock_unlock(&s->truncate_lock);
 }
 
 /* Completes covered waiters, and the expired ones (all when final). */
@@ -166,12 +170,14 @@ void *store_group_commit_main(void *arg)
 void store_flush_logic(store *s, int least_pages)
 {
     int64_t ts = atomic_load(&s->last_dispatch_ts);
+    pthread_rwlock_rdlock(&s->truncate_lock);
     pthread_rwlock_rdlock(&s->cqs.lock);
     int n;
     consume_queue **all = cq_list(&s->cqs, &n);
     pthread_rwlock_unlock(&s->cqs.lock);
     for (int i = 0; i < n; i++)
         mapped_queue_flush(&all[i]->q, least_pages);
+    pthread_rwlock_unlock(&s->truncate_lock);
     free(all);
     if (s->cfg.messageIndexEnable)
         index_flush(&s->idx);

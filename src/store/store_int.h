@@ -2,7 +2,8 @@
  * store_int: types shared by the store's own files. Not for other modules
  * (they use store.h).
  *
- * Locking order: store.put_lock -> cq_table.lock -> a mapped_queue's lock.
+ * Locking order: store.truncate_lock -> store.put_lock -> cq_table.lock -> a
+ * mapped_queue's lock.
  * A consume_queue pointer is only used while cq_table.lock is held.
  */
 #ifndef RMQ_STORE_INT_H
@@ -241,6 +242,9 @@ struct store {
     int64_t memory_for_hot_data;       /* accessMessageInMemoryMaxRatio of RAM */
 
     pthread_mutex_t put_lock;
+    /* Flushes and cleaning passes hold it to read; a truncation while the store
+     * runs (store_truncate.c) holds it to write, so none sees the log shrink. */
+    pthread_rwlock_t truncate_lock;
     _Atomic int64_t put_lock_since;    /* 0 when free */
     int64_t dispatched_upto;           /* reput offset; under put_lock */
     _Atomic int64_t last_dispatch_ts;

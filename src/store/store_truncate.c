@@ -1,8 +1,11 @@
 /*
- * DefaultMessageStore.truncateFiles for a broker in controller mode that
- * rejoins as a slave with log its new master never had (docs/ha.md, "Epochs
- * and truncation"): the commit log is cut at a record boundary, consume-queue
- * entries pointing past it are dropped, as recovery does with a torn tail.
+ * DefaultMessageStore.truncateFiles for a broker in controller mode whose log
+ * went further than its new master's (docs/ha.md, "Epochs and truncation"):
+ * at start when it rejoins as a slave, or while it runs when it was demoted
+ * without a restart. The commit log is cut at a record boundary and
+ * consume-queue entries pointing past it are dropped, as recovery does with a
+ * torn tail. The index keeps its entries (Apache's truncation does too); a
+ * lookup that lands past the end finds nothing.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,14 +15,37 @@
 #include "common/util.h"
 #include "store_int.h"
 
+/* isOffsetAligned: a record (or a segment's blank end) starts at OFFSET. */
+static bool aligned(store *s, int64_t offset)
+{
+    mapped_file *f = mapped_queue_find(&s->cl, offset);
+    if (!f) return true;
+    int64_t pos = offset - f->from, avail = atomic_load(&f->wrote) - pos;
+    msg_record rec;
+    record_check rc = avail > 0 ? commitlog_check_record(f->base + pos, avail, false, &rec) : REC_OK;
+    mapped_file_unref(f);
+    return rc == REC_OK || rc == REC_BLANK;
+}
+
 int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
 {
+    /* No flush, cleaning pass, put or dispatch runs meanwhile (store_int.h's order). */
+    pthread_rwlock_wrlock(&s->truncate_lock);
+    store_put_lock(s);
+    pthread_rwlock_wrlock(&s->cqs.lock);
+    int rc = RMQ_OK;
     int64_t end = mapped_queue_max_offset(&s->cl), min = mapped_queue_min_offset(&s->cl);
-    if (offset >= end) return RMQ_OK;
+    if (offset >= end) goto out;
     if (offset < 0 || (min >= 0 && offset < min)) {
         snprintf(err, errlen, "offset %" PRId64 " is outside the commit log [%" PRId64 ", %" PRId64 ")", offset, min,
                  end);
-        return RMQ_ERR;
+        rc = RMQ_ERR;
+        goto out;
+    }
+    if (!aligned(s, offset)) {
+        snprintf(err, errlen, "offset %" PRId64 " is not where a record starts", offset);
+        rc = RMQ_ERR;
+        goto out;
     }
     mapped_queue_truncate(&s->cl, offset, end - offset);
     int n;
@@ -30,7 +56,16 @@ int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
     }
     free(all);
     if (s->dispatched_upto > offset) s->dispatched_upto = offset;
+    /* SYNC_FLUSH's bookkeeping must not count the cut bytes as claimed or asked for. */
+    pthread_mutex_lock(&s->flush_mu);
+    if (s->sync_claimed > offset) s->sync_claimed = offset;
+    if (s->waiter_max > offset) s->waiter_max = offset;
+    pthread_mutex_unlock(&s->flush_mu);
     log_warn("store", "commit log cut back from %" PRId64 " to %" PRId64 " (its later records belong to an old epoch)",
              end, offset);
-    return RMQ_OK;
+out:
+    pthread_rwlock_unlock(&s->cqs.lock);
+    store_put_unlock(s);
+    pthread_rwlock_unlock(&s->truncate_lock);
+    return rc;
 }

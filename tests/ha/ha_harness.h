@@ -72,18 +72,6 @@ static inline void hh_env_stop(hh_env *e)
     hh_conf_remove(e->conf_b);
 }
 
-static inline void hh_wait_controller(const ctl_namesrv *ns, int64_t master, int set);
-
-/* A started first: master (id 1); B second: slave (id 2); both in the SyncStateSet. */
-static inline void hh_start_pair(hh_env *e, test_broker *a, test_broker *b, const char *name)
-{
-    char *na = str_printf("%s_a", name), *nb = str_printf("%s_b", name);
-    tb_init(a, na, "-c", e->conf_a, NULL);
-    hh_wait_controller(&e->ns, 1, 1);
-    tb_init(b, nb, "-c", e->conf_b, NULL);
-    hh_wait_controller(&e->ns, 1, 2);
-    free(na), free(nb);
-}
 
 static inline rmq_cmd *hh_send(const test_broker *tb, const char *body)
 {
@@ -143,6 +131,20 @@ static inline void hh_free_all(char **v, int n)
     for (int i = 0; i < n; i++) free(v[i]);
 }
 
+/* Sends BODY until SEND_OK (or the deadline fails the test); BODY goes to sent[(*acked)++]. */
+static inline void hh_send_until_ok(const test_broker *tb, const char *body, char **sent, int *acked)
+{
+    bool ok = false;
+    for (int64_t t0 = mono_ms(); !ok && mono_ms() - t0 < HH_DEADLINE_MS;) {
+        rmq_cmd *r = hh_send(tb, body);
+        ok = r && r->code == 0;
+        if (!ok) usleep(50000);
+        cmd_free(r);
+    }
+    ck_assert_msg(ok, "%s never took a send", tb->proc.addr);
+    sent[(*acked)++] = xstrdup(body);
+}
+
 /* N sends named PREFIX-i, each must be SEND_OK; their bodies go to sent[*acked...]. */
 static inline void hh_send_acked(const test_broker *tb, const char *prefix, int n, char **sent, int *acked)
 {
@@ -154,6 +156,26 @@ static inline void hh_send_acked(const test_broker *tb, const char *prefix, int 
         sent[(*acked)++] = xstrdup(body);
         cmd_free(r);
     }
+}
+
+/*
+ * A started first: master (id 1); B second: slave (id 2); both in the SyncStateSet.
+ * Then N acknowledged sends to A (bodies PREFIX-i into sent[*acked...]), on B too
+ * (allAckInSyncStateSet); returns where A's commit log ends.
+ */
+static inline int64_t hh_start_pair(hh_env *e, test_broker *a, test_broker *b, const char *name, const char *prefix,
+                                    int n, char **sent, int *acked)
+{
+    char *na = str_printf("%s_a", name), *nb = str_printf("%s_b", name);
+    tb_init(a, na, "-c", e->conf_a, NULL);
+    hh_wait_controller(&e->ns, 1, 1);
+    tb_init(b, nb, "-c", e->conf_b, NULL);
+    hh_wait_controller(&e->ns, 1, 2);
+    free(na), free(nb);
+    hh_send_acked(a, prefix, n, sent, acked);
+    int64_t end = hh_commit_end(a);
+    ck_assert_int_eq(hh_commit_end(b), end);
+    return end;
 }
 
 /* Both logs end at the same offset and queue 0 holds the same bodies; returns how many. */

@@ -142,9 +142,7 @@ START_TEST(test_status_of_master_slave_and_classic_broker)
 {
     char *sent[64];
     int acked = 0;
-    hh_start_pair(&env, &a, &b, "test_ha_status");
-    hh_send_acked(&a, "m", 10, sent, &acked);
-    int64_t end = hh_commit_end(&a);
+    int64_t end = hh_start_pair(&env, &a, &b, "test_ha_status", "m", 10, sent, &acked);
     ck_assert_int_gt(end, 0);
 
     check_master_status(&a, end);

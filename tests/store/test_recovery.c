@@ -1,5 +1,6 @@
 /* Recovery: torn tail, bad CRC, dirty consume-queue entries, abnormal rebuild,
- * and loading a store directory written by hand in Apache's layout. */
+ * a cut of a running store (store_truncate), and loading a store directory
+ * written by hand in Apache's layout. */
 #include <fcntl.h>
 
 #include "store_test.h"
@@ -178,6 +179,61 @@ START_TEST(test_queue_entries_past_commitlog_end_dropped)
 END_TEST
 
 /* One record in Apache's layout, byte by byte (docs/message.md), IPv4 hosts. */
+/*
+ * store_truncate on a running store (flush, queue-flush and retention threads
+ * started), as a master demoted while it runs needs it (docs/ha.md, "Epochs
+ * and truncation"): the commit log cut back to a record boundary two
+ * segments back, later segments and queue entries gone, an offset inside a
+ * record refused, appends continuing at the cut with the next queue offset,
+ * and a restart reading the cut log back.
+ */
+START_TEST(test_cut_while_running_then_append_and_restart)
+{
+    char *dir = test_mkdtemp();
+    store_config cfg;
+    test_config(&cfg, dir);
+    cfg.flushIntervalCommitLog = 1;   /* the flush threads run all along */
+    cfg.flushIntervalConsumeQueue = 1;
+    store *s = test_open(&cfg);
+    ck_assert_int_eq(store_start(s), RMQ_OK);
+    char body[2048];
+    memset(body, 'b', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    store_put_entry e[100];
+    for (int i = 0; i < 100; i++) e[i] = test_put(s, i % 2 ? "T" : "U", 0, body, NULL, NULL);
+    ck_assert_int_ge(e[99].phys_offset, 2 * cfg.mappedFileSizeCommitLog);   /* three segments */
+    int cut = 20;                                                            /* in the first segment */
+    ck_assert_int_lt(e[cut].phys_offset, cfg.mappedFileSizeCommitLog);
+    char err[256];
+    ck_assert_int_eq(store_truncate(s, e[cut].phys_offset + 7, err, sizeof err), RMQ_ERR);
+    ck_assert_msg(strstr(err, "record"), "%s", err);
+    ck_assert_int_eq(store_commitlog_max_offset(s), e[99].phys_offset + e[99].size);   /* untouched */
+    ck_assert_int_eq(store_truncate(s, e[cut].phys_offset, err, sizeof err), RMQ_OK);
+    ck_assert_int_eq(store_commitlog_max_offset(s), e[cut].phys_offset);
+    ck_assert_int_eq(store_max_offset_in_queue(s, "U", 0), cut / 2);
+    ck_assert_int_eq(store_max_offset_in_queue(s, "T", 0), cut / 2);
+    store_slice sl;
+    ck_assert_int_eq(store_get_record(s, e[cut].phys_offset, &sl), RMQ_ERR);
+    ck_assert_int_eq(store_get_record(s, e[cut - 1].phys_offset, &sl), RMQ_OK);
+    store_slice_release(&sl);
+    /* Appends continue at the cut, queue offsets too; the later segments went. */
+    store_put_entry n = test_put(s, "U", 0, "again", NULL, NULL);
+    ck_assert_int_eq(n.phys_offset, e[cut].phys_offset);
+    ck_assert_int_eq(n.queue_offset, cut / 2);
+    char *seg2 = test_path(dir, "commitlog/00000000000000131072");
+    ck_assert_int_ne(access(seg2, F_OK), 0);
+    free(seg2);
+    usleep(50 * 1000);   /* the flushers go over the cut log */
+    store_close(s);
+    s = test_open(&cfg);
+    ck_assert_int_eq(store_commitlog_max_offset(s), n.phys_offset + n.size);
+    ck_assert_int_eq(store_max_offset_in_queue(s, "U", 0), cut / 2 + 1);
+    ck_assert_int_eq(store_max_offset_in_queue(s, "T", 0), cut / 2);
+    store_close(s);
+    test_rmrf(dir);
+}
+END_TEST
+
 static size_t apache_record(uint8_t *b, int64_t phys, int64_t qoff, int64_t store_ts, const char *body,
                             const char *topic, const char *props)
 {
@@ -288,6 +344,7 @@ int main(void)
     tcase_add_test(tc, test_abnormal_rebuilds_queue_and_index);
     tcase_add_test(tc, test_queue_entries_past_commitlog_end_dropped);
     tcase_add_test(tc, test_loads_apache_layout);
+    tcase_add_test(tc, test_cut_while_running_then_append_and_restart);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
