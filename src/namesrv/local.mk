@@ -2,7 +2,7 @@
 noinst_LIBRARIES += src/namesrv/libnamesrv.a
 src_namesrv_libnamesrv_a_SOURCES = \
 	src/namesrv/namesrv.h src/namesrv/jmap.h \
-	src/namesrv/jmap.c src/namesrv/routeinfo.c src/namesrv/regbody.c \
+	src/namesrv/jmap.c src/namesrv/routeinfo.c src/namesrv/routeinfo_int.h src/namesrv/routejson.c src/namesrv/regbody.c \
 	src/namesrv/kvconfig.c src/namesrv/config.c src/namesrv/namesrv.c
 
 bin_PROGRAMS += mqnamesrv

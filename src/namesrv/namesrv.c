@@ -30,6 +30,7 @@ enum {
     UPDATE_NAMESRV_CONFIG = 318, GET_NAMESRV_CONFIG = 319, QUERY_DATA_VERSION = 322,
     ADD_WRITE_PERM_OF_BROKER = 327,
     BROKER_HEARTBEAT = 904,   /* 5.x */
+    REGISTER_TOPIC_IN_NAMESRV = 217, GET_BROKER_MEMBER_GROUP = 901,   /* 5.x */
 };
 
 /* ResponseCode */
@@ -38,6 +39,7 @@ enum { SUCCESS = 0, SYSTEM_ERROR = 1, NO_PERMISSION = 16, TOPIC_NOT_EXIST = 17, 
 /* MQVersion ordinals that change the name server's behaviour. */
 #define VERSION_V3_0_11 37   /* brokers from here on send RegisterBrokerBody */
 #define VERSION_V4_9_4 401   /* clients from here on get standard JSON routes */
+#define VERSION_V5_0_0 413   /* ... and the 5.x fields of BrokerData */
 
 #define REMOTING_EXCEPTION "org.apache.rocketmq.remoting.exception.RemotingCommandException"
 #define FAQ_SUGGEST "\nSee http://rocketmq.apache.org/docs/faq/ for further details."
@@ -162,6 +164,7 @@ typedef struct broker_header {
     int64_t broker_id;
     bool compressed;
     int32_t body_crc32;
+    bool enable_acting_master;
 } broker_header;
 
 static int register_broker(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
@@ -174,6 +177,7 @@ static int register_broker(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
         {"brokerId", HDR_I64, true, offsetof(broker_header, broker_id)},
         {"compressed", HDR_BOOL, false, offsetof(broker_header, compressed)},
         {"bodyCrc32", HDR_I32, false, offsetof(broker_header, body_crc32)},
+        {"enableActingMaster", HDR_BOOL, false, offsetof(broker_header, enable_acting_master)},
     };
     namesrv *ns = arg;
     broker_header h = {0};
@@ -193,6 +197,8 @@ static int register_broker(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
         .cluster_name = h.cluster_name, .broker_addr = h.broker_addr, .broker_name = h.broker_name,
         .ha_server_addr = h.ha_server_addr, .broker_id = h.broker_id, .has_filter_servers = !legacy, .conn = c,
         .body_crc32 = (uint32_t)crc, .body_len = legacy ? 0 : body_len,
+        .enable_acting_master = cmd_ext_get(req, "enableActingMaster") ? h.enable_acting_master : -1,
+        .zone_name = cmd_ext_get(req, "__ZONE_NAME"),
     };
     register_result result;
     /* An unchanged table registered again (every 30 s): no decoding, no walk. */
@@ -303,15 +309,78 @@ static int get_routeinfo_by_topic(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, voi
     if (!DECODE(req, fields, &h, resp)) return RMQ_OK;
     const char *order_conf = ns->cfg->order_message_enable
                                  ? kv_config_get(ns->kv, NAMESRV_ORDER_TOPIC_CONFIG, h.topic) : NULL;
-    bool standard = req->version >= VERSION_V4_9_4 || h.accept_standard_json_only;
+    unsigned form = (req->version >= VERSION_V4_9_4 || h.accept_standard_json_only ? ROUTE_STANDARD : 0) |
+                    (req->version >= VERSION_V5_0_0 ? ROUTE_5X : 0);
     size_t len;
-    char *json = route_topic_route_json(ns->routes, h.topic, order_conf, standard, &len);
+    char *json = route_topic_route_json(ns->routes, h.topic, order_conf, form, &len);
     if (json) {
         *resp = success_with_body(req, json, len);
     } else {
         *resp = cmd_new_response(req, TOPIC_NOT_EXIST, NULL);
         cmd_set_remark(*resp, "No topic route info in name server for the topic: %s" FAQ_SUGGEST, h.topic);
     }
+    return RMQ_OK;
+}
+
+/* 5.x REGISTER_TOPIC_IN_NAMESRV: a TopicRouteData body's queueDatas become the topic's route. */
+static int register_topic_in_namesrv(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
+{
+    static const hdr_field fields[] = {{"topic", HDR_STR, true, offsetof(topic_header, topic)}};
+    namesrv *ns = arg;
+    topic_header h = {0};
+    if (!DECODE(req, fields, &h, resp)) return RMQ_OK;
+    if (!req->body || !req->body_len) {  /* TopicRouteData.decode(null): nothing to register */
+        *resp = success(req);
+        return RMQ_OK;
+    }
+    const char *why = NULL;
+    cJSON *root = fjson_parse((const char *)req->body, req->body_len, &why);
+    const cJSON *qds = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "queueDatas") : NULL, *q;
+    if (!cJSON_IsObject(root) || (qds && !cJSON_IsNull(qds) && !cJSON_IsArray(qds))) {
+        *resp = cmd_new_response(req, SYSTEM_ERROR, NULL);
+        cmd_set_remark(*resp, "com.alibaba.fastjson.JSONException: %s", why ? why : "not a TopicRouteData");
+        cJSON_Delete(root);
+        return RMQ_OK;
+    }
+    size_t n = 0, cap = cJSON_IsArray(qds) ? (size_t)cJSON_GetArraySize(qds) : 0;
+    route_queue *queues = xcalloc(cap + 1, sizeof *queues);
+    bool ok = true;
+    if (!cJSON_IsArray(qds)) qds = NULL;
+    cJSON_ArrayForEach(q, qds)
+    {
+        route_queue *r = &queues[n];
+        ok = cJSON_IsObject(q) && fjson_field_string(q, "brokerName", &r->broker_name) == FJSON_OK &&
+             fjson_field_int32(q, "readQueueNums", &r->read_queue_nums) != FJSON_WRONG_TYPE &&
+             fjson_field_int32(q, "writeQueueNums", &r->write_queue_nums) != FJSON_WRONG_TYPE &&
+             fjson_field_int32(q, "perm", &r->perm) != FJSON_WRONG_TYPE &&
+             fjson_field_int32(q, "topicSysFlag", &r->topic_sys_flag) != FJSON_WRONG_TYPE;
+        if (!ok) break;
+        n++;
+    }
+    if (ok) {
+        route_register_topic(ns->routes, h.topic, queues, n);
+        *resp = success(req);
+    } else {
+        *resp = cmd_new_response(req, SYSTEM_ERROR, "com.alibaba.fastjson.JSONException: bad QueueData");
+    }
+    free(queues);
+    cJSON_Delete(root);
+    return RMQ_OK;
+}
+
+/* 5.x GET_BROKER_MEMBER_GROUP: the addresses of one broker group (an empty map when unknown). */
+static int get_broker_member_group(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
+{
+    static const hdr_field fields[] = {
+        {"clusterName", HDR_STR, true, offsetof(broker_header, cluster_name)},
+        {"brokerName", HDR_STR, true, offsetof(broker_header, broker_name)},
+    };
+    namesrv *ns = arg;
+    broker_header h = {0};
+    if (!DECODE(req, fields, &h, resp)) return RMQ_OK;
+    size_t len;
+    char *json = route_broker_member_group_json(ns->routes, h.cluster_name, h.broker_name, &len);
+    *resp = success_with_body(req, json, len);
     return RMQ_OK;
 }
 
@@ -554,6 +623,8 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
         {UPDATE_NAMESRV_CONFIG, update_namesrv_config},
         {GET_NAMESRV_CONFIG, get_namesrv_config},
         {BROKER_HEARTBEAT, broker_heartbeat},
+        {REGISTER_TOPIC_IN_NAMESRV, register_topic_in_namesrv},
+        {GET_BROKER_MEMBER_GROUP, get_broker_member_group},
     };
     for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++)
         rmq_server_register(ns->server, procs[i].code, procs[i].fn, ns);

@@ -63,6 +63,10 @@ typedef struct broker_registration {
     size_t n_filter_servers;
     bool has_filter_servers;
     rmq_conn *conn;   /* the broker's channel (held while registered); may be NULL */
+    /* 5.x: the header's enableActingMaster (-1 when absent: an older broker) and the
+     * __ZONE_NAME ext field (NULL when absent). */
+    int enable_acting_master;
+    const char *zone_name;
     /* The body as received (CRC32 and length; length 0: not remembered), so
      * that the same body again can skip decoding (route_register_seen_body). */
     uint32_t body_crc32;
@@ -111,11 +115,29 @@ int route_add_write_perm(route_table *rt, const char *broker_name);
 
 /*
  * TopicRouteData JSON, or NULL when the topic has no route. order_topic_conf
- * (may be NULL) is included as is; `standard` selects the quoted-key, sorted,
- * browser-compatible form Apache sends to clients >= V4_9_4 (docs/remoting.md).
+ * (may be NULL) is included as is. FORM: ROUTE_STANDARD selects the quoted-key,
+ * sorted, browser-compatible form Apache sends to clients >= V4_9_4
+ * (docs/remoting.md); ROUTE_5X adds what a 5.x name server writes in each
+ * BrokerData (enableActingMaster, zoneName when known), for clients >= V5_0_0.
  */
+enum { ROUTE_STANDARD = 1, ROUTE_5X = 2 };
 char *route_topic_route_json(const route_table *rt, const char *topic, const char *order_topic_conf,
-                             bool standard, size_t *len);
+                             unsigned form, size_t *len);
+
+/* GET_BROKER_MEMBER_GROUP's body: {"brokerMemberGroup":{"brokerAddrs":{..},"brokerName":..,"cluster":..}}. */
+char *route_broker_member_group_json(const route_table *rt, const char *cluster, const char *broker_name,
+                                     size_t *len);
+
+/*
+ * REGISTER_TOPIC_IN_NAMESRV (RouteInfoManager.registerTopic): the queue data of a
+ * TopicRouteData body become TOPIC's route, unless one names a broker that is
+ * not registered (then nothing changes). Queue data of other brokers stay.
+ */
+typedef struct route_queue {
+    const char *broker_name;
+    int32_t read_queue_nums, write_queue_nums, perm, topic_sys_flag;
+} route_queue;
+void route_register_topic(route_table *rt, const char *topic, const route_queue *queues, size_t n);
 char *route_cluster_info_json(const route_table *rt, size_t *len);    /* ClusterInfo */
 /* TopicList bodies. */
 char *route_all_topics_json(const route_table *rt, size_t *len);

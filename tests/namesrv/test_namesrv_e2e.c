@@ -332,8 +332,8 @@ START_TEST(test_malformed_requests)
     ck_assert_int_eq(resp->code, 1);
     ck_assert_ptr_nonnull(strstr(resp->remark, "Failed to decode RegisterBrokerBody"));
     cmd_free(resp);
-    /* Codes a 4.9.8 name server does not serve. */
-    expect(call(&main_srv, -1, request(217, V4_9_8, NULL)), 3, " request type 217 not supported", NULL);
+    /* Codes no name server serves (217 and 901 are 5.x's, below). */
+    expect(call(&main_srv, -1, request(218, V4_9_8, NULL)), 3, " request type 218 not supported", NULL);
 }
 END_TEST
 
@@ -552,6 +552,83 @@ START_TEST(test_5x_broker_heartbeat_keeps_broker_alive)
 }
 END_TEST
 
+/*
+ * What a 5.x broker and client get beyond 4.9.8: enableActingMaster in each BrokerData of a
+ * route answered to a client >= V5_0_0 (not to 4.9.8's), GET_BROKER_MEMBER_GROUP (901) and
+ * REGISTER_TOPIC_IN_NAMESRV (217), their missing fields answered as Apache's.
+ */
+START_TEST(test_5x_route_fields_and_codes)
+{
+    const int V5_3_3 = 479;
+    const char *npe = "org.apache.rocketmq.remoting.exception.RemotingCommandException: the custom field <%s> is null";
+    rmq_cmd *req = golden_frame("broker-to-namesrv.jsonl", "broker", 103, -1, 0);
+    cmd_ext_set(req, "brokerName", "b5-broker");
+    cmd_ext_set(req, "brokerAddr", "127.0.0.1:20999");
+    cmd_ext_set(req, "enableActingMaster", "true");
+    int fd = connect_to(&main_srv);  /* registered while this channel is open */
+    expect(call(&main_srv, fd, req), 0, NULL, NULL);
+    int fd4 = connect_to(&main_srv);
+    rmq_cmd *resp0 = call(&main_srv, fd4, golden_frame("broker-to-namesrv.jsonl", "broker", 103, -1, 0));
+    ck_assert_int_eq(resp0->code, 0);  /* a 4.9.8 broker: no enableActingMaster in its header */
+    cmd_free(resp0);
+
+    rmq_cmd *resp = call(&main_srv, -1, route_request("TBW102", V5_3_3));
+    char *b = body_str(resp);
+    ck_assert_msg(strstr(b, "\"brokerName\":\"b5-broker\",\"cluster\":\"DefaultCluster\",\"enableActingMaster\":true}"),
+                  "%s", b);
+    ck_assert_msg(strstr(b, "\"enableActingMaster\":false}"), "a broker that did not send it: %s", b);
+    free(b);
+    cmd_free(resp);
+    resp = call(&main_srv, -1, route_request("TBW102", V4_9_8));
+    b = body_str(resp);
+    ck_assert_msg(!strstr(b, "enableActingMaster"), "4.9.8 clients get 4.9.8's BrokerData: %s", b);
+    free(b);
+    cmd_free(resp);
+
+    expect(call(&main_srv, -1, request(901, V5_3_3, "clusterName", "DefaultCluster", "brokerName", "b5-broker", NULL)),
+           0, NULL, "{\"brokerMemberGroup\":{\"brokerAddrs\":{0:\"127.0.0.1:20999\"},\"brokerName\":\"b5-broker\","
+                    "\"cluster\":\"DefaultCluster\"}}");
+    expect(call(&main_srv, -1, request(901, V5_3_3, "clusterName", "C", "brokerName", "nobody", NULL)), 0, NULL,
+           "{\"brokerMemberGroup\":{\"brokerAddrs\":{},\"brokerName\":\"nobody\",\"cluster\":\"C\"}}");
+    char *m = str_printf(npe, "brokerName");
+    expect(call(&main_srv, -1, request(901, V5_3_3, "clusterName", "C", NULL)), 1, m, NULL);
+    free(m);
+
+    const char *body = "{\"queueDatas\":[{\"brokerName\":\"b5-broker\",\"perm\":6,\"readQueueNums\":2,"
+                       "\"topicSysFlag\":0,\"writeQueueNums\":2}]}";
+    req = request(217, V5_3_3, "topic", "T5_REG", NULL);
+    cmd_set_body(req, body, strlen(body));
+    expect(call(&main_srv, -1, req), 0, NULL, NULL);
+    resp = call(&main_srv, -1, route_request("T5_REG", V4_9_8));
+    ck_assert_int_eq(resp->code, 0);
+    b = body_str(resp);
+    ck_assert_msg(strstr(b, "\"queueDatas\":[{\"brokerName\":\"b5-broker\",\"perm\":6,\"readQueueNums\":2"), "%s", b);
+    free(b);
+    cmd_free(resp);
+    /* A queue of an unregistered broker: nothing registered. */
+    const char *stranger = "{\"queueDatas\":[{\"brokerName\":\"nobody\",\"perm\":6,\"readQueueNums\":1,"
+                           "\"topicSysFlag\":0,\"writeQueueNums\":1}]}";
+    req = request(217, V5_3_3, "topic", "T5_STRANGER", NULL);
+    cmd_set_body(req, stranger, strlen(stranger));
+    expect(call(&main_srv, -1, req), 0, NULL, NULL);
+    resp = call(&main_srv, -1, route_request("T5_STRANGER", V4_9_8));
+    ck_assert_int_eq(resp->code, 17);
+    cmd_free(resp);
+    m = str_printf(npe, "topic");
+    expect(call(&main_srv, -1, request(217, V5_3_3, NULL)), 1, m, NULL);
+    free(m);
+    req = request(217, V5_3_3, "topic", "T5_BAD", NULL);
+    cmd_set_body(req, "{not json", 9);
+    resp = call(&main_srv, -1, req);
+    ck_assert_int_eq(resp->code, 1);
+    ck_assert_ptr_nonnull(strstr(resp->remark, "JSONException"));
+    cmd_free(resp);
+    expect(call(&main_srv, -1, request(217, V5_3_3, "topic", "T5_NOBODY", NULL)), 0, NULL, NULL);  /* no body */
+    close(fd4);
+    close(fd);
+}
+END_TEST
+
 START_TEST(test_sigterm_stops_cleanly)
 {
     ck_assert_int_eq(test_proc_stop(&main_srv.proc, SIGTERM), 0);
@@ -582,6 +659,7 @@ int main(void)
     tcase_add_test(tc, test_channel_close_unregisters);
     tcase_add_test(tc, test_expiry_closes_silent_broker);
     tcase_add_test(tc, test_5x_broker_heartbeat_keeps_broker_alive);
+    tcase_add_test(tc, test_5x_route_fields_and_codes);
     tcase_add_test(tc, test_sigterm_stops_cleanly);   /* last: stops both servers */
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
