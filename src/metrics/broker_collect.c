@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "meta/meta.h"
 #include "metrics.h"
+#include "processor/processor.h"
 #include "store/store.h"
 
 /* MQVersion.getVersionDesc(ordinal) in lower case: from V4_0_0_SNAPSHOT (212) on, each
@@ -231,6 +232,12 @@ static void collect(struct evbuffer *out, void *arg)
     connections(out, b);
     lag(out, b);
     storage(out, b);
+    int64_t backlog[METRICS_N_PROCESSORS];
+    broker_processor_backlog(b, backlog);
+    metrics_family(out, "rocketmq_processor_watermark", "gauge", "Request processor watermark");
+    for (int p = 0; p < METRICS_N_PROCESSORS; p++)
+        metrics_sample(out, "rocketmq_processor_watermark", (double)backlog[p], "processor", metrics_processor_name(p),
+                       NULL);
     metrics_family(out, "rocketmq_remoting_connections", "gauge", "Open client connections per listener");
     if (b->server)
         metrics_sample(out, "rocketmq_remoting_connections", (double)rmq_server_connections(b->server),

@@ -2,7 +2,8 @@
 noinst_LIBRARIES += src/metrics/libmetrics.a
 src_metrics_libmetrics_a_SOURCES = \
 	src/metrics/metrics.h src/metrics/metrics_int.h \
-	src/metrics/registry.c src/metrics/codes.c src/metrics/process.c src/metrics/http.c
+	src/metrics/registry.c src/metrics/codes.c src/metrics/process.c src/metrics/http.c \
+	src/metrics/processors.c
 
 mqbroker_SOURCES += src/metrics/broker_collect.c
 

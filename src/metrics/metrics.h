@@ -53,6 +53,19 @@ int64_t metrics_pull_offset_get(const char *topic, const char *group, int32_t qu
  * DEFERRED when the processor answered later (long polling for pulls and pops). */
 void metrics_rpc(int32_t request_code, int32_t response_code, bool deferred, int64_t ms);
 
+/* ---- processor backlog (rocketmq_processor_watermark; processors.c) ---- */
+
+#define METRICS_N_PROCESSORS 12
+/* Apache's processor label of a request code ("send", "pull", ..., "admin" for the default
+ * processor), as an index; -1 for codes Apache runs in a pool it does not report. */
+int metrics_processor_of(int32_t code);
+const char *metrics_processor_name(int p);
+/* Whether a request taken to be answered later counts as waiting (not a long poll). */
+bool metrics_request_counts_held(int32_t code);
+/* A request of CODE taken to be answered later (+1), or freed (-1); any thread. */
+void metrics_request_held(int32_t code, int delta);
+int64_t metrics_requests_held(int p);
+
 /* Apache's TopicValidator.isSystemTopic / MixAll.isSysConsumerGroup. */
 bool metrics_is_system_topic(const char *topic);
 bool metrics_is_system_group(const char *group);

@@ -157,6 +157,19 @@ static void get_broker_config(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *r
 
 /* ---- runtime info ---- */
 
+static void count_buffered(int32_t code, void *arg)
+{
+    int p = metrics_processor_of(code);
+    if (p >= 0) ((int64_t *)arg)[p]++;
+}
+
+void broker_processor_backlog(broker *b, int64_t out[METRICS_N_PROCESSORS])
+{
+    for (int p = 0; p < METRICS_N_PROCESSORS; p++) out[p] = metrics_requests_held(p);
+    if (b->server) rmq_server_buffered_requests(b->server, count_buffered, out);
+    if (b->fast_server) rmq_server_buffered_requests(b->fast_server, count_buffered, out);
+}
+
 /* MixAll.humanReadableByteCount(bytes, false). */
 static void human_bytes(int64_t bytes, char *out, size_t cap)
 {
@@ -239,19 +252,45 @@ static void get_broker_runtime_info(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_
     prop_long(&w, "msgGetTotalYesterdayMorning", a->get_yesterday_morning);
     prop_long(&w, "msgGetTotalTodayMorning", a->get_today_morning);
     prop_long(&w, "msgGetTotalTodayNow", now.transferred);
-    /* Requests are served on the event loop as they come: no thread-pool queues wait. */
-    static const char *const pools[][2] = {
-        {"sendThreadPoolQueue", "10000"}, {"pullThreadPoolQueue", "100000"}, {"queryThreadPoolQueue", "20000"}};
+    /* Apache's executor queues; ours are what waits for the loop or its processor
+     * (broker_processor_backlog). No queue has a head that waits for a thread. */
+    int64_t backlog[METRICS_N_PROCESSORS];
+    broker_processor_backlog(b, backlog);
+    static const struct { const char *key, *processor, *capacity; } pools[] = {
+        {"sendThreadPoolQueue", "send", "10000"}, {"pullThreadPoolQueue", "pull", "100000"},
+        {"litePullThreadPoolQueue", "lite_pull", "100000"}, {"queryThreadPoolQueue", "query_message", "20000"},
+        {"ackThreadPoolQueue", "ack", "100000"}};
     for (size_t i = 0; i < N(pools); i++) {
-        snprintf(buf, sizeof buf, "%sSize", pools[i][0]);
-        fjson_prop_string(&w, buf, "0");
-        snprintf(buf, sizeof buf, "%sCapacity", pools[i][0]);
-        fjson_prop_string(&w, buf, pools[i][1]);
-        snprintf(buf, sizeof buf, "%sHeadWaitTimeMills", pools[i][0]);
+        int64_t size = 0;
+        for (int p = 0; p < METRICS_N_PROCESSORS; p++)
+            if (!strcmp(metrics_processor_name(p), pools[i].processor)) size = backlog[p];
+        snprintf(buf, sizeof buf, "%sSize", pools[i].key);
+        prop_long(&w, buf, size);
+        snprintf(buf, sizeof buf, "%sCapacity", pools[i].key);
+        fjson_prop_string(&w, buf, pools[i].capacity);
+        snprintf(buf, sizeof buf, "%sHeadWaitTimeMills", pools[i].key);
         fjson_prop_string(&w, buf, "0");
     }
-    fjson_prop_string(&w, "EndTransactionQueueSize", "0");
+    int64_t txn = 0;
+    for (int p = 0; p < METRICS_N_PROCESSORS; p++)
+        if (!strcmp(metrics_processor_name(p), "transaction")) txn = backlog[p];
+    prop_long(&w, "EndTransactionQueueSize", txn);
     fjson_prop_string(&w, "EndTransactionThreadPoolQueueCapacity", "100000");
+    /* isSpecialServiceRunning: the schedule, transaction check and POP revive services run
+     * on a master only. */
+    fjson_prop_string(&w, "brokerActive", broker_is_slave(b) ? "false" : "true");
+    /* The timer wheel takes a timer message as it is stored and delivers it from its own
+     * loop: nothing waits to be enqueued, no slot is congested (TimerMessageStore's
+     * figures, whose rates we do not sample). */
+    fjson_prop_string(&w, "timerReadBehind", "0");
+    fjson_prop_string(&w, "timerOffsetBehind", "0");
+    fjson_prop_string(&w, "timerCongestNum", "0");
+    fjson_prop_string(&w, "timerEnqueueTps", "0.0");
+    fjson_prop_string(&w, "timerDequeueTps", "0.0");
+    char flush[32];
+    int64_t unflushed = store_commitlog_max_offset(b->store) - store_commitlog_flushed_offset(b->store);
+    human_bytes(unflushed > 0 ? unflushed : 0, flush, sizeof flush);
+    fjson_prop_string(&w, "remainHowManyDataToFlush", flush);
     fjson_prop_string(&w, "dispatchBehindBytes", "0");   /* dispatch happens inside store_put */
     prop_long(&w, "pageCacheLockTimeMills", 0);
     prop_long(&w, "earliestMessageTimeStamp", earliest_message_time(b->store));
@@ -272,14 +311,31 @@ static void get_broker_runtime_info(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_
     snprintf(buf, sizeof buf, "[ %lld days, %lld hours, %lld minutes, %lld seconds ]", (long long)(up / 86400),
              (long long)(up % 86400 / 3600), (long long)(up % 3600 / 60), (long long)(up % 60));
     fjson_prop_string(&w, "runtime", buf);
-    prop_long(&w, "putMessageTimesTotal", st.put_message_times_total);
+    int64_t put_times = st.put_message_times_total ? st.put_message_times_total : 1;   /* Apache: never 0 */
+    prop_long(&w, "putMessageTimesTotal", put_times);
     prop_long(&w, "putMessageSizeTotal", st.put_message_size_total);
-    prop_double(&w, "putMessageAverageSize",
-                (double)st.put_message_size_total /
-                    (double)(st.put_message_times_total ? st.put_message_times_total : 1));
+    prop_double(&w, "putMessageAverageSize", (double)st.put_message_size_total / (double)put_times);
+    prop_long(&w, "putMessageEntireTimeMax", st.put_message_entire_time_max);
+    prop_long(&w, "putMessageFailedTimes", st.put_message_failed_times);
+    prop_long(&w, "getMessageEntireTimeMax", st.get_message_entire_time_max);
+    /* Records are dispatched to the queues inside the put: no reput buffer fills. */
+    fjson_prop_string(&w, "dispatchMaxBuffer", "0");
+    static const char *const ranges[STORE_PUT_DIST_RANGES] = {
+        "[<=0ms]", "[0~10ms]", "[10~50ms]", "[50~100ms]", "[100~200ms]", "[200~500ms]", "[500ms~1s]", "[1~2s]",
+        "[2~3s]", "[3~4s]", "[4~5s]", "[5~10s]", "[10s~]"};
+    size_t used = 0;
+    for (int i = 0; i < STORE_PUT_DIST_RANGES; i++)
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s:%lld ", ranges[i],
+                                 (long long)st.put_distribute[i]);
+    fjson_prop_string(&w, "putMessageDistributeTime", buf);
+    snprintf(buf, sizeof buf, "%.2f", st.put_latency_99);
+    fjson_prop_string(&w, "putLatency99", buf);
+    snprintf(buf, sizeof buf, "%.2f", st.put_latency_999);
+    fjson_prop_string(&w, "putLatency999", buf);
     static const struct { const char *key; sample_field f; } rates[] = {
         {"putTps", f_put}, {"getFoundTps", f_found}, {"getMissTps", f_miss},
-        {"getTotalTps", f_total}, {"getTransferedTps", f_transferred}};
+        {"getTotalTps", f_total}, {"getTransferedTps", f_transferred},
+        {"getTransferredTps", f_transferred}};   /* 4.9's spelling and 5.x's */
     for (size_t i = 0; i < N(rates); i++) {
         tps_triple(a, rates[i].f, buf, sizeof buf);
         fjson_prop_string(&w, rates[i].key, buf);

@@ -8,6 +8,7 @@
 #define RMQ_PROCESSOR_H
 
 #include "broker/broker.h"
+#include "metrics/metrics.h"
 
 /* HEART_BEAT, UNREGISTER_CLIENT, GET_CONSUMER_LIST_BY_GROUP, LOCK/UNLOCK_BATCH_MQ,
  * CHECK_CLIENT_CONFIG, GET_CONSUMER_CONNECTION_LIST, GET_PRODUCER_CONNECTION_LIST. */
@@ -34,6 +35,11 @@ void processor_register_assignment(rmq_server *s, broker *b);
 
 /* RECALL_MESSAGE (5.3: cancels a timer message by the handle its send answer carried). */
 void processor_register_recall(rmq_server *s, broker *b);
+
+/* Requests waiting per Apache processor label (rocketmq_processor_watermark, the runtime
+ * info's *ThreadPoolQueueSize): held by a processor to answer later, or read into a
+ * connection's buffer and not yet dispatched. On the loop thread. */
+void broker_processor_backlog(broker *b, int64_t out[METRICS_N_PROCESSORS]);
 
 /* AUTH_CREATE_USER .. AUTH_LIST_ACL (ACL 2.0 users and ACLs). */
 void processor_register_auth(rmq_server *s, broker *b);

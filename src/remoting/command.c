@@ -3,6 +3,7 @@
 
 #include <event2/buffer.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,17 @@ rmq_cmd *cmd_new_responsef(const rmq_cmd *req, int32_t code, const char *fmt, ..
     return c;
 }
 
+/* Set by the dispatcher (conn.c) that marks requests held; command.c alone (the tools
+ * link it without the server side) never sees one. */
+void (*_Atomic cmd_held_release)(int32_t code);
+
 void cmd_free(rmq_cmd *c)
 {
     if (!c) return;
+    if (c->held) {
+        void (*release)(int32_t) = atomic_load_explicit(&cmd_held_release, memory_order_relaxed);
+        if (release) release(c->code);
+    }
     for (int i = 0; i < c->n_ext; i++) {
         free(c->ext[i].key);
         free(c->ext[i].val);

@@ -10,6 +10,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,8 +23,11 @@ static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
+static void release_held(int32_t code) { metrics_request_held(code, -1); }
+
 void endpoint_init(endpoint *ep, struct event_base *base, const char *name)
 {
+    atomic_store_explicit(&cmd_held_release, release_held, memory_order_relaxed);   /* always the same */
     memset(ep, 0, sizeof *ep);
     ep->base = base;
     ep->name = name ? name : "remoting";
@@ -290,8 +294,14 @@ void conn_dispatch_request(rmq_conn *c, rmq_cmd *req)
             resp = cmd_new_response(req, 3 /* REQUEST_CODE_NOT_SUPPORTED */, NULL);
             cmd_set_remark(resp, " request type %d not supported", req->code);
             log_warn(ep->name, "%s: request type %d not supported", c->remote, req->code);
-        } else if (e->fn(c, req, &resp, e->arg) == RMQ_AGAIN) {
-            return; /* the processor owns req now and answers later */
+        } else {
+            /* Counted before the call: once a processor returns RMQ_AGAIN, req is its own
+             * (and may be gone already); cmd_free uncounts it whenever it goes. */
+            req->held = metrics_request_counts_held(req->code);
+            if (req->held) metrics_request_held(req->code, 1);
+            if (e->fn(c, req, &resp, e->arg) == RMQ_AGAIN) return; /* the processor owns req now */
+            if (req->held) metrics_request_held(req->code, -1);
+            req->held = false;
         }
     }
     if (resp && !cmd_is_oneway(req)) {

@@ -76,6 +76,8 @@ rmq_conn *conn_new(endpoint *ep, struct bufferevent *bev, enum conn_state state)
 void conn_fill_addresses(rmq_conn *c, int fd);
 /* A decoded request, as if it had arrived on C: hook, processor, answer (local.c). */
 void conn_dispatch_request(rmq_conn *c, rmq_cmd *req);
+/* command.c: what cmd_free calls for a held request (rmq_cmd.held). */
+extern void (*_Atomic cmd_held_release)(int32_t code);
 /* The endpoint of a server (local.c attaches its connections there). */
 endpoint *server_endpoint(rmq_server *s);
 void peer_address_text(int fd, char *out, size_t len);  /* "ip:port" or "?" */

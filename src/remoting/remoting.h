@@ -57,6 +57,9 @@ typedef struct rmq_cmd {
      * built by cmd_new_response the request's code and arrival; 0 otherwise. */
     int32_t req_code;
     int64_t req_mono_ms;
+    /* A request a processor holds to answer later: counted as waiting at its processor
+     * (rocketmq_processor_watermark) until freed. */
+    bool held;
 } rmq_cmd;
 
 rmq_cmd *cmd_new_request(int32_t code);
@@ -195,6 +198,10 @@ rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg
 void rmq_server_free(rmq_server *s);       /* closes every connection */
 int rmq_server_port(const rmq_server *s);  /* the bound port (useful with port 0) */
 size_t rmq_server_connections(const rmq_server *s);  /* open connections now */
+/* The requests read into the server's connections' input buffers and not yet dispatched
+ * (a connection paused by backpressure keeps them there): FN gets each one's code. On the
+ * loop thread. */
+void rmq_server_buffered_requests(rmq_server *s, void (*fn)(int32_t code, void *arg), void *arg);
 void rmq_server_register(rmq_server *s, int32_t code, rmq_processor_fn fn, void *arg);
 /* Called when any connection of the server closes (before it is freed). */
 void rmq_server_on_close(rmq_server *s, void (*fn)(rmq_conn *conn, void *arg), void *arg);

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
@@ -247,6 +248,36 @@ size_t rmq_server_connections(const rmq_server *s)
     size_t n = 0;
     for (const rmq_conn *c = s->ep.conns; c; c = c->next) n++;
     return n;
+}
+
+void rmq_server_buffered_requests(rmq_server *s, void (*fn)(int32_t code, void *arg), void *arg)
+{
+    for (rmq_conn *c = s->ep.conns; c; c = c->next) {
+        if (!c->bev || c->state == CONN_CLOSED) continue;
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        size_t avail = evbuffer_get_length(in), at = 0;
+        /* Each whole frame: its header decoded alone (the body left in place) for the code. */
+        while (avail - at >= 8) {
+            uint8_t word[8];
+            struct evbuffer_ptr pos;
+            evbuffer_ptr_set(in, &pos, at, EVBUFFER_PTR_SET);
+            if (evbuffer_copyout_from(in, &pos, word, 8) != 8) break;
+            uint32_t len = get_be32(word), hlen = get_be32(word + 4) & 0xFFFFFF;
+            if (len < 4 || len > s->ep.max_frame || avail - at < (size_t)len + 4) break;
+            if (hlen <= len - 4) {
+                uint8_t *head = xmalloc((size_t)hlen + 4);
+                evbuffer_ptr_set(in, &pos, at + 4, EVBUFFER_PTR_SET);
+                rmq_cmd *cmd = NULL;
+                const char *err;
+                if (evbuffer_copyout_from(in, &pos, head, (size_t)hlen + 4) == (ev_ssize_t)hlen + 4 &&
+                    cmd_decode(head, (size_t)hlen + 4, &cmd, &err) == RMQ_OK && !cmd_is_response(cmd))
+                    fn(cmd->code, arg);
+                cmd_free(cmd);
+                free(head);
+            }
+            at += (size_t)len + 4;
+        }
+    }
 }
 
 void rmq_server_register(rmq_server *s, int32_t code, rmq_processor_fn fn, void *arg)

@@ -450,7 +450,71 @@ static int64_t next_queue_offset(store *s, const char *topic, int32_t queue_id, 
     return off;
 }
 
+static store_put_status put_timed(store *s, const store_msg *msgs, int n, store_put_result *res);
+
+/* StoreStatsService.incPutMessageEntireTime's buckets: upper bounds 1..20 by 1, ..50 by 2, ..100
+ * by 5, ..200 by 10, ..500 by 50, ..1000 by 100, ..10000 by 1000, then Long.MAX_VALUE. */
+static int64_t bucket_bound(int i)
+{
+    static const int steps[][2] = {{1, 20}, {2, 15}, {5, 10}, {10, 10}, {50, 6}, {100, 5}, {1000, 9}};
+    int64_t bound = 0;
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+        for (int j = 0; j < steps[k][1]; j++, i--) {
+            bound += steps[k][0];
+            if (i == 0) return bound;
+        }
+    return INT64_MAX;
+}
+
+/* setPutMessageEntireTimeMax: the range and bucket of one put's time, and the maximum. */
+static void record_put_time(store *s, int64_t ms)
+{
+    static const int64_t upper[STORE_PUT_DIST_RANGES - 1] = {1, 10, 50, 100, 200, 500, 1000, 2000, 3000, 4000,
+                                                             5000, 10000};
+    int r = 0;
+    if (ms > 0)
+        for (r = 1; r < STORE_PUT_DIST_RANGES - 1 && ms >= upper[r]; r++) {}
+    atomic_fetch_add_explicit(&s->put_dist[r], 1, memory_order_relaxed);
+    int b = 0;
+    while (b < STORE_PUT_TIME_BUCKETS - 1 && bucket_bound(b) < ms) b++;
+    atomic_fetch_add_explicit(&s->put_buckets[b], 1, memory_order_relaxed);
+    int64_t max = atomic_load_explicit(&s->put_time_max, memory_order_relaxed);
+    while (ms > max && !atomic_compare_exchange_weak(&s->put_time_max, &max, ms)) {}
+}
+
+/* findPutMessageEntireTimePX over the buckets. */
+static double put_time_px(store *s, double px)
+{
+    int64_t counts[STORE_PUT_TIME_BUCKETS], total = 0;
+    for (int i = 0; i < STORE_PUT_TIME_BUCKETS; i++) total += counts[i] = atomic_load(&s->put_buckets[i]);
+    int64_t index = (int64_t)((double)total * px), passed = 0;
+    for (int i = 0; i < STORE_PUT_TIME_BUCKETS; i++) {
+        if (index <= passed + counts[i]) {
+            int64_t rel = index - passed;
+            double lo = i ? (double)bucket_bound(i - 1) : 0, hi = (double)bucket_bound(i);
+            return counts[i] == 0 ? lo : lo + (hi - lo) * (double)rel / (double)counts[i];
+        }
+        passed += counts[i];
+    }
+    return 0;
+}
+
+void store_record_get_time(store *s, int64_t ms)
+{
+    int64_t max = atomic_load_explicit(&s->get_time_max, memory_order_relaxed);
+    while (ms > max && !atomic_compare_exchange_weak(&s->get_time_max, &max, ms)) {}
+}
+
 store_put_status store_put(store *s, const store_msg *msgs, int n, store_put_result *res)
+{
+    int64_t begin = mono_ms();
+    store_put_status st = put_timed(s, msgs, n, res);
+    record_put_time(s, mono_ms() - begin);
+    if (st != STORE_PUT_OK) atomic_fetch_add_explicit(&s->put_failed, 1, memory_order_relaxed);
+    return st;
+}
+
+static store_put_status put_timed(store *s, const store_msg *msgs, int n, store_put_result *res)
 {
     res->status = STORE_PUT_OK;
     res->reason = NULL;
@@ -604,6 +668,12 @@ void store_close(store *s)
 
 void store_get_stats(store *s, store_stats *out)
 {
+    out->put_message_entire_time_max = atomic_load(&s->put_time_max);
+    out->get_message_entire_time_max = atomic_load(&s->get_time_max);
+    out->put_message_failed_times = atomic_load(&s->put_failed);
+    for (int i = 0; i < STORE_PUT_DIST_RANGES; i++) out->put_distribute[i] = atomic_load(&s->put_dist[i]);
+    out->put_latency_99 = put_time_px(s, 0.99);
+    out->put_latency_999 = put_time_px(s, 0.999);
     out->put_message_times_total = atomic_load(&s->put_times);
     out->put_message_size_total = atomic_load(&s->put_size);
     out->get_message_times_total_found = atomic_load(&s->get_found);

@@ -242,7 +242,13 @@ void store_delete_topic(store *s, const char *topic);
 /* cleanExpiredConsumerQueue: drops queues whose every entry is below the commit-log min. */
 void store_clean_expired_consume_queues(store *s);
 
+#define STORE_PUT_DIST_RANGES 13
+#define STORE_PUT_TIME_BUCKETS 76
+
 typedef struct store_stats {
+    int64_t put_message_entire_time_max, get_message_entire_time_max, put_message_failed_times;
+    int64_t put_distribute[STORE_PUT_DIST_RANGES];   /* [<=0ms] [0~10ms] ... [10s~] */
+    double put_latency_99, put_latency_999;           /* ms, interpolated within the buckets */
     int64_t put_message_times_total;
     int64_t put_message_size_total;
     int64_t get_message_times_total_found;

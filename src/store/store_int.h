@@ -267,6 +267,11 @@ struct store {
     pthread_t threads[2 + GROUP_COMMIT_THREADS]; /* queue flush, retention, commit log */
 
     _Atomic int64_t put_times, put_size, get_found, get_miss, get_transferred;
+    /* StoreStatsService's put and get timing (ms): maxima, failures, putMessageDistributeTime's
+     * 13 ranges and the finer buckets its putLatency99/999 are read from, since start. */
+    _Atomic int64_t put_time_max, get_time_max, put_failed;
+    _Atomic int64_t put_dist[STORE_PUT_DIST_RANGES];
+    _Atomic int64_t put_buckets[STORE_PUT_TIME_BUCKETS];
 };
 
 /* Now in ms from the configured clock (cfg.clock_ms, else the wall clock). */
@@ -288,5 +293,8 @@ void *store_flush_main(void *arg);
 void *store_group_commit_main(void *arg);
 void *store_logic_flush_main(void *arg);
 void *store_clean_main(void *arg);
+
+/* getMessageEntireTimeMax: one get's time (ms). */
+void store_record_get_time(store *s, int64_t ms);
 
 #endif

@@ -112,6 +112,7 @@ int store_get_messages(store *s, const char *group, const char *topic, int32_t q
                        store_get_result *res)
 {
     (void)group;
+    int64_t begin = mono_ms();
     memset(res, 0, sizeof(*res));
     if (atomic_load(&s->shutdown))
         return RMQ_ERR;
@@ -140,6 +141,7 @@ int store_get_messages(store *s, const char *group, const char *topic, int32_t q
     }
     pthread_rwlock_unlock(&s->cqs.lock);
     atomic_fetch_add(res->status == STORE_GET_FOUND ? &s->get_found : &s->get_miss, 1);
+    store_record_get_time(s, mono_ms() - begin);
     return RMQ_OK;
 }
 

@@ -331,22 +331,33 @@ START_TEST(test_string_settings_updated_at_run_time_then_clean_stop)
 }
 END_TEST
 
-/* One connection heart-beating a producer and a push consumer: the connection gauges count it. */
-START_TEST(test_connections_by_client_kind)
+/* A connection heart-beating as a 4.9.8 Java client (language JAVA, version 409): the client
+ * id, a push consumer of GROUP on TOPIC, and a producer of PRODUCER_GROUP unless NULL. */
+static int heartbeat_client(const char *client_id, const char *group, const char *topic, const char *producer_group)
 {
     char err[128];
     int fd = rmq_connect_blocking(tb.proc.addr, 2000, err, sizeof err);
     ck_assert_msg(fd >= 0, "%s", err);
-    const char *body = "{\"clientID\":\"127.0.0.1@metrics\",\"producerDataSet\":[{\"groupName\":\"PG_conn\"}],"
-                       "\"consumerDataSet\":[{\"groupName\":\"CG_conn\",\"consumeType\":\"CONSUME_PASSIVELY\","
-                       "\"messageModel\":\"CLUSTERING\",\"consumeFromWhere\":\"CONSUME_FROM_LAST_OFFSET\","
-                       "\"subscriptionDataSet\":[{\"topic\":\"ConnT\",\"subString\":\"*\"}],\"unitMode\":false}]}";
-    rmq_cmd *req = cmd_new_request(34);   /* HEART_BEAT, as a 4.9.8 Java client (language JAVA, version 409) */
+    char *producers = producer_group ? str_printf("{\"groupName\":\"%s\"}", producer_group) : xstrdup("");
+    char *body = str_printf("{\"clientID\":\"%s\",\"producerDataSet\":[%s],"
+                            "\"consumerDataSet\":[{\"groupName\":\"%s\",\"consumeType\":\"CONSUME_PASSIVELY\","
+                            "\"messageModel\":\"CLUSTERING\",\"consumeFromWhere\":\"CONSUME_FROM_LAST_OFFSET\","
+                            "\"subscriptionDataSet\":[{\"topic\":\"%s\",\"subString\":\"*\"}],\"unitMode\":false}]}",
+                            client_id, producers, group, topic);
+    rmq_cmd *req = cmd_new_request(34);   /* HEART_BEAT */
     req->version = 409;
-    cmd_set_body(req, body, strlen(body));
+    cmd_take_body(req, body, strlen(body));
     rmq_cmd *resp = rmq_invoke_fd(fd, req, BC_TIMEOUT, err, sizeof err);
     ck_assert_msg(resp && resp->code == 0, "heartbeat: %s", resp ? resp->remark : err);
     cmd_free(resp), cmd_free(req);
+    free(producers);
+    return fd;
+}
+
+/* One connection heart-beating a producer and a push consumer: the connection gauges count it. */
+START_TEST(test_connections_by_client_kind)
+{
+    int fd = heartbeat_client("127.0.0.1@metrics", "CG_conn", "ConnT", "PG_conn");
     char *m = scrape_ok(metrics_port);
     ck_assert(sample(m, "rocketmq_producer_connections", "language", "java", "version", "v4_9_8", "protocol_type",
                      "remoting", NULL) == 1);
@@ -355,6 +366,83 @@ START_TEST(test_connections_by_client_kind)
     ck_assert(sample(m, "rocketmq_remoting_connections", "listener", "main", NULL) >= 1);
     free(m);
     close(fd);
+}
+END_TEST
+
+/* The sample of rocketmq_processor_watermark for PROCESSOR, after checking all of Apache's 12 are there. */
+static double watermark(const char *m, const char *processor)
+{
+    static const char *const all[] = {"send", "async_put", "pull", "ack", "query_message", "client_manager",
+                                      "heartbeat", "lite_pull", "transaction", "consumer_manager", "admin", "reply"};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "rocketmq_processor_watermark{cluster=");
+        ck_assert_ptr_nonnull(strstr(m, want));
+        snprintf(want, sizeof want, "processor=\"%s\"", all[i]);
+        ck_assert_msg(strstr(m, want), "no watermark sample for %s", all[i]);
+    }
+    return sample(m, "rocketmq_processor_watermark", "processor", processor, NULL);
+}
+
+/*
+ * rocketmq_processor_watermark counts a request its processor holds to answer later:
+ * GET_CONSUMER_RUNNING_INFO waits at the admin processor while the broker asks the
+ * consumer, and is gone once the consumer has answered. A long-polling pull held for
+ * a message is not counted (Apache keeps those outside its pools too).
+ */
+START_TEST(test_processor_watermark_counts_requests_held_for_a_client)
+{
+    tb_create_topic(&tb, "WmT", 1);
+    char err[128];
+    int consumer = heartbeat_client("127.0.0.1@wm", "CG_wm", "WmT", NULL);
+
+    char *m = scrape_ok(metrics_port);
+    ck_assert(watermark(m, "admin") == 0);
+    free(m);
+
+    /* A pull held for 3 s on the empty queue: waiting for a message, not for the loop. */
+    int puller = rmq_connect_blocking(tb.proc.addr, 2000, err, sizeof err);
+    ck_assert_msg(puller >= 0, "%s", err);
+    rmq_cmd *pull = tb_pull_req("CG_wm", "WmT", 0, 0, 3000);
+    ck_assert_int_eq(rmq_write_cmd_fd(puller, pull), 0);
+    cmd_free(pull);
+
+    /* The running-info call, relayed to our consumer, which does not answer yet. */
+    int admin = rmq_connect_blocking(tb.proc.addr, 2000, err, sizeof err);
+    ck_assert_msg(admin >= 0, "%s", err);
+    rmq_cmd *info = cmd_new_request(307);
+    cmd_ext_set(info, "consumerGroup", "CG_wm");
+    cmd_ext_set(info, "clientId", "127.0.0.1@wm");
+    cmd_ext_set(info, "jstackEnable", "false");
+    ck_assert_int_eq(rmq_write_cmd_fd(admin, info), 0);
+    cmd_free(info);
+    rmq_cmd *relayed = NULL;
+    int64_t deadline = mono_ms() + 5000;
+    while (!relayed && mono_ms() < deadline) {
+        rmq_cmd *c = rmq_read_frame_fd(consumer, 500, err, sizeof err);
+        if (c && c->code == 307 && !cmd_is_response(c)) relayed = c;
+        else cmd_free(c);
+    }
+    ck_assert_msg(relayed, "the broker did not ask the consumer");
+    m = scrape_ok(metrics_port);
+    ck_assert(watermark(m, "admin") == 1);
+    ck_assert(watermark(m, "pull") == 0);
+    ck_assert(watermark(m, "send") == 0);
+    free(m);
+
+    /* The consumer answers; the broker answers the caller and lets the request go. */
+    rmq_cmd *answer = cmd_new_response(relayed, 0, NULL);
+    const char *info_body = "{\"properties\":{},\"subscriptionSet\":[],\"mqTable\":{},\"statusTable\":{}}";
+    cmd_set_body(answer, info_body, strlen(info_body));
+    ck_assert_int_eq(rmq_write_cmd_fd(consumer, answer), 0);
+    cmd_free(answer), cmd_free(relayed);
+    rmq_cmd *done = rmq_read_frame_fd(admin, 5000, err, sizeof err);
+    ck_assert_msg(done && cmd_is_response(done), "no answer to the running-info call: %s", err);
+    cmd_free(done);
+    m = scrape_ok(metrics_port);
+    ck_assert(watermark(m, "admin") == 0);
+    free(m);
+    close(admin), close(puller), close(consumer);
 }
 END_TEST
 
@@ -400,7 +488,9 @@ int main(void)
 {
     const TTest *const tests[] = {test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_progress,
                                   test_pop_counts_messages_out, test_string_settings_updated_at_run_time_then_clean_stop,
-                                  test_connections_by_client_kind, test_other_paths_are_not_found,
+                                  test_connections_by_client_kind,
+                                  test_processor_watermark_counts_requests_held_for_a_client,
+                                  test_other_paths_are_not_found,
                                   test_name_server_exports_rpc_latency, NULL};
     return tb_run_tests("metrics", 60, setup, teardown, tests);
 }

@@ -297,6 +297,45 @@ START_TEST(consume_queue)
 }
 END_TEST
 
+/* brokerStatus prints every key Apache 5.3.3's broker answers in GET_BROKER_RUNTIME_INFO
+ * (AdminBrokerProcessor.prepareRuntimeInfo, DefaultMessageStore and StoreStatsService.getRuntimeInfo). */
+START_TEST(broker_status_keys)
+{
+    static const char *const keys[] = {
+        "brokerActive", "brokerVersionDesc", "brokerVersion", "msgPutTotalYesterdayMorning",
+        "msgPutTotalTodayMorning", "msgPutTotalTodayNow", "msgGetTotalYesterdayMorning", "msgGetTotalTodayMorning",
+        "msgGetTotalTodayNow", "dispatchBehindBytes", "pageCacheLockTimeMills", "earliestMessageTimeStamp",
+        "startAcceptSendRequestTimeStamp", "timerReadBehind", "timerOffsetBehind", "timerCongestNum",
+        "timerEnqueueTps", "timerDequeueTps", "remainTransientStoreBufferNumbs", "remainHowManyDataToFlush",
+        "commitLogDirCapacity", "sendThreadPoolQueueSize", "sendThreadPoolQueueCapacity", "pullThreadPoolQueueSize",
+        "pullThreadPoolQueueCapacity", "litePullThreadPoolQueueSize", "litePullThreadPoolQueueCapacity",
+        "queryThreadPoolQueueSize", "queryThreadPoolQueueCapacity", "ackThreadPoolQueueSize",
+        "ackThreadPoolQueueCapacity", "sendThreadPoolQueueHeadWaitTimeMills", "pullThreadPoolQueueHeadWaitTimeMills",
+        "queryThreadPoolQueueHeadWaitTimeMills", "litePullThreadPoolQueueHeadWaitTimeMills",
+        "ackThreadPoolQueueHeadWaitTimeMills", "EndTransactionQueueSize", "EndTransactionThreadPoolQueueCapacity",
+        "bootTimestamp", "runtime", "putMessageEntireTimeMax", "putMessageTimesTotal", "putMessageFailedTimes",
+        "putMessageSizeTotal", "putMessageDistributeTime", "putMessageAverageSize", "dispatchMaxBuffer",
+        "getMessageEntireTimeMax", "putTps", "getFoundTps", "getMissTps", "getTotalTps", "getTransferredTps",
+        "putLatency99", "putLatency999", "commitLogDiskRatio", "consumeQueueDiskRatio", "commitLogMinOffset",
+        "commitLogMaxOffset"};
+    OK("brokerStatus", "-b", broker.addr);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char line[96];
+        snprintf(line, sizeof line, "\n%-32s: ", keys[i]);
+        ck_assert_msg(strstr(out_text, line) || !strncmp(out_text, line + 1, strlen(line) - 1), "no %s:\n%s",
+                      keys[i], out_text);
+    }
+    OUT_HAS("\nbrokerActive                    : true\n");
+    OUT_HAS("\nsendThreadPoolQueueSize         : 0\n");
+    /* Every put so far took under a millisecond or more: the ranges hold them all. */
+    OUT_HAS("\nputMessageDistributeTime        : [<=0ms]:");
+    OUT_HAS(" [0~10ms]:");
+    OUT_HAS(" [10s~]:0 \n");
+    OUT_HAS("\nputMessageFailedTimes           : 0\n");
+    OUT_HAS("\nremainHowManyDataToFlush        : ");
+}
+END_TEST
+
 static int commitlog_files(void)
 {
     char *path = str_printf("%s/store/commitlog", dir);
@@ -350,6 +389,7 @@ int main(void)
         sends_with_timing,
         message_trace,
         consume_queue,
+        broker_status_keys,
         delete_expired_commit_log,
     };
     return run_e2e("mqadmin_ops", tests, sizeof tests / sizeof tests[0]);
