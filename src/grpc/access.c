@@ -217,6 +217,8 @@ static void needs_of(const ProtobufCMessage *m, needs *ns)
             if (strcmp(resource_name(r->messages[i]->topic), resource_name(r->messages[0]->topic)) != 0)
                 ns->v1_err = "SendMessageRequest, messages' topic is not consistent";
         add(ns, FOR_BOTH, false, r->messages[0]->topic, PUB);
+    } else if (d == &apache__rocketmq__v2__recall_message_request__descriptor) {
+        add(ns, FOR_V2, false, ((const Apache__Rocketmq__V2__RecallMessageRequest *)m)->topic, PUB);
     } else if (d == &apache__rocketmq__v2__end_transaction_request__descriptor) {
         add(ns, FOR_BOTH, false, ((const Apache__Rocketmq__V2__EndTransactionRequest *)m)->topic, PUB);
     } else if (d == &apache__rocketmq__v2__heartbeat_request__descriptor) {
@@ -340,7 +342,7 @@ bool grpc_access_allowed(gcall *c, const uint8_t *msg, size_t len)
 {
     broker *b = c->srv->b;
     bool v2 = b->auth && auth_enforcing(b->auth);
-    if (!b->acl_v1 && !v2) return true;
+    if ((!b->acl_v1 && !v2) || !c->method->req) return true;
     ProtobufCMessage *m = protobuf_c_message_unpack(c->method->req, NULL, len, msg);
     if (!m) return true;   /* the handler refuses what does not unpack */
     needs ns;

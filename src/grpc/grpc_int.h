@@ -157,6 +157,7 @@ void rpc_telemetry_closed(gcall *c);
 void rpc_notify_termination(gcall *c, const uint8_t *m, size_t n);
 void rpc_send_message(gcall *c, const uint8_t *m, size_t n);
 void rpc_end_transaction(gcall *c, const uint8_t *m, size_t n);
+void rpc_recall_message(gcall *c, const uint8_t *m, size_t n);
 void rpc_receive_message(gcall *c, const uint8_t *m, size_t n);
 void rpc_ack_message(gcall *c, const uint8_t *m, size_t n);
 void rpc_change_invisible(gcall *c, const uint8_t *m, size_t n);

@@ -32,7 +32,10 @@ TESTS += tests/grpc/test_grpc
 tests_grpc_test_grpc_SOURCES = tests/grpc/test_grpc.c tests/grpc/h2_client.h
 check_PROGRAMS += tests/grpc/test_grpc_acl
 TESTS += tests/grpc/test_grpc_acl
-tests_grpc_test_grpc_acl_SOURCES = tests/grpc/test_grpc_acl.c tests/grpc/h2_client.h
+tests_grpc_test_grpc_acl_SOURCES = tests/grpc/test_grpc_acl.c tests/grpc/h2_client.h tests/grpc/grpc_broker.h
+check_PROGRAMS += tests/grpc/test_grpc_recall
+TESTS += tests/grpc/test_grpc_recall
+tests_grpc_test_grpc_recall_SOURCES = tests/grpc/test_grpc_recall.c tests/grpc/h2_client.h tests/grpc/grpc_broker.h
 
 # Its decoders' fuzz harness (tests/fuzz/README.md), replayed over its corpus by make check.
 check_PROGRAMS += tests/fuzz/replay_grpc

@@ -18,7 +18,7 @@
 #include "meta/meta.h"
 #include "processor/response_codes.h"
 
-enum { SEND_MESSAGE_V2 = 310, END_TRANSACTION = 37 };
+enum { SEND_MESSAGE_V2 = 310, END_TRANSACTION = 37, RECALL_MESSAGE = 370 };
 #define MAX_DELAY_MS (3LL * 24 * 3600 * 1000)   /* ProxyConfig maxDelayTimeMills: 3 days */
 
 typedef Apache__Rocketmq__V2__Message pb_msg;
@@ -54,6 +54,7 @@ static void send_job_finish(send_job *j)
         status_free(j->entries[i].status);
         pb_str_free(j->entries[i].message_id);
         pb_str_free(j->entries[i].transaction_id);
+        pb_str_free(j->entries[i].recall_handle);
     }
     free(ptrs);
     free(j->entries);
@@ -80,6 +81,8 @@ static void send_reply(rmq_cmd *resp, void *arg)
         e->offset = qoff;
         const char *offset_id = cmd_ext_get(resp, "msgId");
         if (o->transactional && offset_id) e->transaction_id = str_printf("%s@%" PRId64, offset_id, qoff);
+        const char *recall = cmd_ext_get(resp, "recallHandle");   /* a timer message's */
+        if (recall) e->recall_handle = xstrdup(recall);
     } else if (resp->code == RC_FLUSH_DISK_TIMEOUT) {
         entry_status(e, APACHE__ROCKETMQ__V2__CODE__MASTER_PERSISTENCE_TIMEOUT, "send message failed, sendStatus=FLUSH_DISK_TIMEOUT");
     } else if (resp->code == RC_FLUSH_SLAVE_TIMEOUT) {
@@ -304,6 +307,51 @@ void rpc_end_transaction(gcall *c, const uint8_t *m, size_t n)
         gclient_invoke(cl, req, end_reply, c);
     }
     apache__rocketmq__v2__end_transaction_request__free_unpacked(r, NULL);
+}
+
+/* ---- recall (RecallMessageActivity, ProducerProcessor.recallMessage in local mode) ---- */
+
+static void recall_reply(rmq_cmd *resp, void *arg)
+{
+    gcall *c = arg;
+    Apache__Rocketmq__V2__RecallMessageResponse out = APACHE__ROCKETMQ__V2__RECALL_MESSAGE_RESPONSE__INIT;
+    if (resp && resp->code == RC_SUCCESS) {
+        out.status = status_new(APACHE__ROCKETMQ__V2__CODE__OK, "OK");
+        out.message_id = (char *)(cmd_ext_get(resp, "msgId") ? cmd_ext_get(resp, "msgId") : "");
+    } else {
+        /* LocalMessageService: any refusal is INTERNAL_SERVER_ERROR with the broker's remark. */
+        out.status = status_new(APACHE__ROCKETMQ__V2__CODE__INTERNAL_SERVER_ERROR,
+                                resp ? resp->remark : "client gone");
+    }
+    gcall_answer(c, &out.base);
+    status_free(out.status);
+    cmd_free(resp);
+    gcall_release(c);
+}
+
+void rpc_recall_message(gcall *c, const uint8_t *m, size_t n)
+{
+    Apache__Rocketmq__V2__RecallMessageRequest *r =
+        (void *)gcall_unpack(c, &apache__rocketmq__v2__recall_message_request__descriptor, m, n);
+    if (!r) return;
+    const ProtobufCMessageDescriptor *d = &apache__rocketmq__v2__recall_message_response__descriptor;
+    const char *topic = resource_name(r->topic);
+    topic_config tc;
+    const char *type = topic_table_get(c->srv->b->topics, topic, &tc) ? topic_config_message_type(&tc) : NULL;
+    if (type && strcmp(type, "DELAY") != 0 && strcmp(type, "MIXED") != 0) {
+        /* enableTopicMessageTypeCheck: only a DELAY (or MIXED) topic has messages to recall. */
+        char why[160];
+        snprintf(why, sizeof why, "TopicMessageType validate failed, the expected type is %s, but actual type is DELAY",
+                 type);
+        gcall_answer_status(c, d, APACHE__ROCKETMQ__V2__CODE__MESSAGE_PROPERTY_CONFLICT_WITH_TYPE, why);
+    } else {
+        rmq_cmd *req = cmd_new_request(RECALL_MESSAGE);
+        cmd_ext_set(req, "topic", topic);
+        cmd_ext_set(req, "recallHandle", r->recall_handle ? r->recall_handle : "");
+        gcall_hold(c);
+        gclient_invoke(gclient_of(c), req, recall_reply, c);
+    }
+    apache__rocketmq__v2__recall_message_request__free_unpacked(r, NULL);
 }
 
 void grpc_recover_transaction(gclient *cl, rmq_cmd *req)

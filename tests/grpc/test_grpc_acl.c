@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../broker/broker_client.h"
+#include "grpc_broker.h"
 #include "broker/acl.h"
 #include "grpc/grpc_int.h"
 #include "h2_client.h"
@@ -25,14 +25,9 @@
 static test_broker tb;
 static char grpc_addr[32];
 
-/* A broker with gRPC on a free port and EXTRA (--key=value, at most 5). */
 static void start(const char *name, const char *a1, const char *a2, const char *a3)
 {
-    static char gp[40];
-    int port = test_free_port();
-    snprintf(gp, sizeof gp, "--grpcServerPort=%d", port);
-    snprintf(grpc_addr, sizeof grpc_addr, "127.0.0.1:%d", port);
-    tb_init(&tb, name, gp, a1, a2, a3, NULL);
+    gb_start(&tb, grpc_addr, name, a1, a2, a3);
 }
 
 /* A remoting request signed as AclClientRPCHook signs it; answered with CODE. */
