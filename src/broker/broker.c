@@ -145,14 +145,77 @@ static void scan_clients_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The store has one arrival hook: long polling and the scheduler both need it. */
-static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
-                       const char *props, uint32_t props_len, int64_t store_ts)
+static void arrived(broker *b, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
+                    const char *props, uint32_t props_len, int64_t store_ts)
 {
-    broker *b = arg;
     pull_hold_on_arrival(b, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
     pop_hold_on_arrival(b, topic, queue_id);
     if (b->schedule)
         schedule_on_arrival(b->schedule, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
+}
+
+typedef struct pending_arrival {
+    struct pending_arrival *next;
+    int32_t queue_id;
+    int64_t qoffset, tags_code, store_ts;
+    uint32_t props_len;
+    char *props;                           /* props_len bytes, then the topic */
+} pending_arrival;
+
+/* On the loop: the arrivals posted by store threads, oldest first. */
+static void drain_arrivals(void *arg)
+{
+    broker *b = arg;
+    pthread_mutex_lock(&b->arrivals_mu);
+    pending_arrival *list = b->arrivals, *in_order = NULL;
+    b->arrivals = NULL;
+    pthread_mutex_unlock(&b->arrivals_mu);
+    while (list) {
+        pending_arrival *p = list;
+        list = p->next;
+        p->next = in_order;
+        in_order = p;
+    }
+    while (in_order) {
+        pending_arrival *p = in_order;
+        in_order = p->next;
+        if (!atomic_load(&b->closing))
+            arrived(b, p->props + p->props_len, p->queue_id, p->qoffset, p->tags_code, p->props, p->props_len,
+                    p->store_ts);
+        free(p->props);
+        free(p);
+    }
+}
+
+/* The store calls this on whichever thread dispatched (the appending one, or a
+ * group-commit thread under SYNC_FLUSH); the hooks it feeds live on the loop. */
+static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
+                       const char *props, uint32_t props_len, int64_t store_ts)
+{
+    broker *b = arg;
+    if (atomic_load(&b->closing))
+        return;
+    if (pthread_equal(pthread_self(), b->loop_thread)) {
+        arrived(b, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
+        return;
+    }
+    size_t tlen = strlen(topic);
+    pending_arrival *p = xmalloc(sizeof *p);
+    p->props = xmalloc(props_len + tlen + 1);
+    memcpy(p->props, props, props_len);
+    memcpy(p->props + props_len, topic, tlen + 1);
+    p->props_len = props_len;
+    p->queue_id = queue_id;
+    p->qoffset = qoffset;
+    p->tags_code = tags_code;
+    p->store_ts = store_ts;
+    pthread_mutex_lock(&b->arrivals_mu);
+    bool first = b->arrivals == NULL;
+    p->next = b->arrivals;
+    b->arrivals = p;
+    pthread_mutex_unlock(&b->arrivals_mu);
+    if (first)  /* one hop drains everything queued until it runs */
+        rmq_async_post(b->async, drain_arrivals, b);
 }
 
 static void on_conn_closed(rmq_conn *c, void *arg)
@@ -359,6 +422,7 @@ static int open_metadata(broker *b, char *err, size_t errlen)
 
 static void close_all(broker *b)
 {
+    atomic_store(&b->closing, true);  /* the hooks arrivals feed are freed below */
     replicas_free(b->replicas);   /* its timers use the HA service and the client */
     b->replicas = NULL;
     metrics_server_free(b->metrics);
@@ -386,7 +450,8 @@ static void close_all(broker *b)
     if (b->delay_offsets) delay_offset_free(b->delay_offsets);
     if (b->store) store_close(b->store);
     if (b->register_periodic_ev) event_free(b->register_periodic_ev);
-    rmq_async_free(b->async);
+    rmq_async_free(b->async);  /* drains (and drops) arrivals still queued */
+    pthread_mutex_destroy(&b->arrivals_mu);
 }
 
 int broker_run(const broker_config *cfg)
@@ -403,6 +468,8 @@ int broker_run(const broker_config *cfg)
     if (!b->cfg.haListenPort) b->cfg.haListenPort = b->cfg.listenPort + 1;
     snprintf(b->addr, sizeof b->addr, "%s:%d", b->cfg.brokerIP1, b->cfg.listenPort);
     b->boot_ms = now_ms();
+    b->loop_thread = pthread_self();
+    pthread_mutex_init(&b->arrivals_mu, NULL);
     rmq_remoting_init();
     b->base = event_base_new();
     b->async = rmq_async_new(b->base);

@@ -11,6 +11,8 @@
 #ifndef RMQ_BROKER_H
 #define RMQ_BROKER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -209,6 +211,12 @@ typedef struct broker {
     struct metrics_server *metrics;        /* /metrics when metricsExporterType=PROM */
     struct grpc_server *grpc;              /* grpcServerPort (src/grpc/grpc.h) */
     bool shutting_down;
+    /* Arrivals the store dispatched on one of its threads (SYNC_FLUSH dispatches after
+     * the sync), waiting for the loop: see on_arrival in broker.c. */
+    pthread_t loop_thread;
+    pthread_mutex_t arrivals_mu;
+    struct pending_arrival *arrivals;      /* newest first */
+    _Atomic bool closing;                  /* arrivals are dropped from here on */
 } broker;
 
 /* A full registration with every name server soon (e.g. the broker's permission changed). */

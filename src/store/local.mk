@@ -9,7 +9,7 @@ src_store_libstore_a_SOURCES = \
 
 STORE_TESTS = tests/store/test_commitlog tests/store/test_consume_queue \
 	tests/store/test_index tests/store/test_recovery tests/store/test_retention \
-	tests/store/test_crash tests/store/test_group_commit
+	tests/store/test_crash tests/store/test_group_commit tests/store/test_sync_flush
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
 EXTRA_DIST += tests/store/store_test.h
@@ -22,6 +22,9 @@ tests_store_test_crash_SOURCES = tests/store/test_crash.c tests/store/store_test
 tests_store_test_group_commit_SOURCES = tests/store/test_group_commit.c tests/store/store_test.h
 # Sees every msync the store makes (the test's own witness of what was synced).
 tests_store_test_group_commit_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=msync
+tests_store_test_sync_flush_SOURCES = tests/store/test_sync_flush.c tests/store/store_test.h
+# Holds the store's syncs, or fails them (and its direct rewrites) with EIO.
+tests_store_test_sync_flush_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=msync,--wrap=pwrite
 
 check_PROGRAMS += tests/store/test_apache_commitlog
 TESTS += tests/store/test_apache_commitlog

@@ -103,31 +103,136 @@ void mapped_file_ref(mapped_file *f)
     atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 }
 
+int mapped_file_add_sync_slots(mapped_file *f, int n, char *err, size_t errlen)
+{
+    for (; f->sync_slots < n; f->sync_slots++) {
+        /* Opened for writing although never written through: a MAP_SHARED mapping of a
+         * read-only descriptor is not VM_SHARED, and msync then syncs nothing. */
+        int fd = open(f->path, O_RDWR | O_CLOEXEC);
+        void *base = fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)f->size, PROT_READ, MAP_SHARED, fd, 0);
+        if (base == MAP_FAILED) {
+            snprintf(err, errlen, "sync slot of %s: %s", f->path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return RMQ_ERR;
+        }
+        f->sync_fd[f->sync_slots] = fd;
+        f->sync_base[f->sync_slots] = base;
+    }
+    return RMQ_OK;
+}
+
 void mapped_file_unref(mapped_file *f)
 {
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
         return;
+    for (int i = 0; i < f->sync_slots; i++) {
+        munmap(f->sync_base[i], (size_t)f->size);
+        close(f->sync_fd[i]);
+    }
     munmap(f->base, (size_t)f->size);
     close(f->fd);
+    free(f->saved);
     free(f->path);
     free(f);
 }
 
-void mapped_file_flush(mapped_file *f, int least_pages)
+int mapped_file_flush(mapped_file *f, int least_pages, int slot)
 {
     int64_t wrote = atomic_load_explicit(&f->wrote, memory_order_acquire);
     int64_t flushed = atomic_load_explicit(&f->flushed, memory_order_relaxed);
     if (wrote <= flushed)
-        return;
+        return RMQ_OK;
+    /* Only mapped_file_repair gets past a failure: a second msync would return 0. */
+    if (atomic_load(&f->flush_failed)) {
+        errno = EIO;
+        return RMQ_ERR;
+    }
     bool full = wrote == f->size;
     if (least_pages > 0 && !full && wrote / OS_PAGE_SIZE - flushed / OS_PAGE_SIZE < least_pages)
-        return;
+        return RMQ_OK;
     int64_t start = flushed / OS_PAGE_SIZE * OS_PAGE_SIZE;
-    if (msync(f->base + start, (size_t)(wrote - start), MS_SYNC) != 0) {
-        log_error("store", "msync %s: %s", f->path, strerror(errno));
-        return;
+    uint8_t *base = slot >= 0 && slot < f->sync_slots ? f->sync_base[slot] : f->base;
+    if (msync(base + start, (size_t)(wrote - start), MS_SYNC) != 0) {
+        int e = errno;
+        if (!atomic_exchange(&f->flush_failed, true))
+            log_error("store", "msync %s: %s; what is unflushed there is not acknowledged until it is "
+                      "written again", f->path, strerror(e));
+        errno = e;
+        return RMQ_ERR;
     }
     atomic_max(&f->flushed, wrote);
+    return RMQ_OK;
+}
+
+/* Writes f->saved back at its place, bypassing the page cache, and syncs it. */
+static int rewrite_direct(mapped_file *f)
+{
+    int fd = open(f->path, O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t done = 0, len = (size_t)f->saved_len;
+    while (done < len) {
+        ssize_t n = pwrite(fd, f->saved + done, len - done, f->saved_start + (off_t)done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    /* fdatasync: the extent now written must be recorded as such, too. */
+    int rc = done == len && fdatasync(fd) == 0 ? 0 : -1;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+int mapped_file_repair(mapped_file *f)
+{
+    if (!atomic_load(&f->flush_failed))
+        return RMQ_OK;
+    /* Every open file description reports a writeback error once: let each see this
+     * one now, so none reports it later for bytes that will be on the disk by then. */
+    fdatasync(f->fd);
+    for (int i = 0; i < f->sync_slots; i++)
+        fdatasync(f->sync_fd[i]);
+    int64_t wrote = atomic_load_explicit(&f->wrote, memory_order_acquire);
+    int64_t start = atomic_load(&f->flushed) / OS_PAGE_SIZE * OS_PAGE_SIZE;
+    int64_t end = (wrote + OS_PAGE_SIZE - 1) / OS_PAGE_SIZE * OS_PAGE_SIZE;
+    if (end > f->size)
+        end = f->size;
+    /*
+     * The failed pages are cached, clean and not on the disk: rewriting them through the
+     * cache is no good, on ext4 at least (it wrote them into preallocated, "unwritten"
+     * extents and, after the failure, no longer converts them, so they would read back
+     * as zeros). A direct write converts them. It drops the cached pages first, so the
+     * bytes are kept aside until it succeeds (and put back into the mapping when it
+     * fails). Where O_DIRECT is refused (tmpfs), dirty the pages again and msync.
+     */
+    if (!f->saved && end > start) {
+        if (posix_memalign((void **)&f->saved, OS_PAGE_SIZE, (size_t)(end - start)) != 0)
+            return RMQ_ERR;
+        memcpy(f->saved, f->base + start, (size_t)(end - start));
+        f->saved_start = start;
+        f->saved_len = end - start;
+    }
+    int rc = f->saved ? rewrite_direct(f) : 0;
+    if (rc != 0 && errno == EINVAL) {
+        for (int64_t off = start; off < wrote; off += OS_PAGE_SIZE) {
+            volatile uint8_t *b = f->base + off;
+            *b = *b;
+        }
+        rc = msync(f->base + start, (size_t)(wrote - start), MS_SYNC);
+    } else if (rc != 0) {
+        memcpy(f->base + f->saved_start, f->saved, (size_t)f->saved_len);
+    }
+    if (rc != 0)
+        return RMQ_ERR;
+    free(f->saved);
+    f->saved = NULL;
+    atomic_max(&f->flushed, wrote);
+    atomic_store(&f->flush_failed, false);
+    log_info("store", "%s: the bytes a sync had failed for are on the disk now", f->path);
+    return RMQ_OK;
 }
 
 int64_t mapped_file_mtime(const mapped_file *f)
@@ -235,6 +340,10 @@ int mapped_queue_load(mapped_queue *q, char *err, size_t errlen)
             parse_int64(names[i], &from);
             mapped_file *f = mapped_file_open(path, from, q->file_size, false, false, err, errlen);
             free(path);
+            if (f && mapped_file_add_sync_slots(f, q->sync_slots, err, errlen) != RMQ_OK) {
+                mapped_file_unref(f);
+                f = NULL;
+            }
             if (!f) {
                 rc = RMQ_ERR;
             } else {
@@ -307,6 +416,10 @@ mapped_file *mapped_queue_create(mapped_queue *q, int64_t from, char *err, size_
     char *path = str_printf("%s/%020" PRId64, q->dir, from);
     mapped_file *f = mapped_file_open(path, from, q->file_size, true, q->preallocate, err, errlen);
     free(path);
+    if (f && mapped_file_add_sync_slots(f, q->sync_slots, err, errlen) != RMQ_OK) {
+        mapped_file_unref(f);
+        f = NULL;
+    }
     if (!f)
         return NULL;
     pthread_rwlock_wrlock(&q->lock);
@@ -367,9 +480,10 @@ void mapped_queue_truncate(mapped_queue *q, int64_t offset, int64_t stale_len)
     atomic_store(&q->flushed_where, offset);
 }
 
-int64_t mapped_queue_flush(mapped_queue *q, int least_pages)
+int64_t mapped_queue_flush(mapped_queue *q, int least_pages, int slot)
 {
     int64_t where = atomic_load(&q->flushed_where);
+    int err = 0;
     for (;;) {
         mapped_file *f = mapped_queue_find(q, where);
         if (!f) {
@@ -385,16 +499,20 @@ int64_t mapped_queue_flush(mapped_queue *q, int least_pages)
                 break;
             continue;
         }
-        mapped_file_flush(f, least_pages);
+        if (mapped_file_flush(f, least_pages, slot) != RMQ_OK)
+            err = errno ? errno : EIO;
         int64_t flushed = atomic_load_explicit(&f->flushed, memory_order_acquire);
         int64_t size = f->size, from = f->from;
         mapped_file_unref(f);
-        if (from + flushed <= where)
+        if (err || from + flushed <= where)
             break;
         where = from + flushed;
         if (flushed < size)
             break;
     }
+    /* Set after the file's flush_failed; cleared by whoever repairs the file. */
+    if (err)
+        atomic_store(&q->flush_errno, err);
     return atomic_max(&q->flushed_where, where);
 }
 

@@ -114,6 +114,7 @@ typedef struct arrival {
 typedef struct dispatch_ctx {
     store *s;
     bool collect;                      /* remember arrivals for the hook */
+    bool follow;                       /* queue offsets come from the records (HA) */
     arrival *items;
     int count;
     int cap;
@@ -147,7 +148,9 @@ static void dispatch_record(void *arg, mapped_file *f, const uint8_t *record, co
             cq = cq_find(&s->cqs, topic, rec->queue_id);
         }
         cq_put(cq, rec->phys_offset, (int32_t)rec->total_size, tags, rec->queue_offset);
-        if (cq->next_queue_offset <= rec->queue_offset)
+        /* A put assigned the offset under put_lock already; an HA append (put_lock
+         * held too) did not. */
+        if (ctx->follow && cq->next_queue_offset <= rec->queue_offset)
             cq->next_queue_offset = rec->queue_offset + 1;
         pthread_rwlock_unlock(&s->cqs.lock);
         if (ctx->collect && s->arrival_cb) {
@@ -173,11 +176,17 @@ static void dispatch_record(void *arg, mapped_file *f, const uint8_t *record, co
     atomic_store(&s->last_dispatch_ts, rec->store_timestamp);
 }
 
-/* Dispatches everything written past dispatched_upto; caller holds put_lock. */
-static void dispatch_new_records(store *s, dispatch_ctx *ctx)
+/* Dispatches the records written past dispatched_upto and ending by limit (-1: by the
+ * flushed offset, read under the lock so that a truncation cannot slip in between). */
+static void dispatch_upto(store *s, int64_t limit, dispatch_ctx *ctx)
 {
-    s->dispatched_upto = commitlog_scan(&s->cl, s->dispatched_upto, mapped_queue_max_offset(&s->cl),
-                                        false, dispatch_record, ctx);
+    pthread_mutex_lock(&s->dispatch_lock);
+    if (limit < 0)
+        limit = atomic_load(&s->cl.flushed_where);
+    if (limit > s->dispatched_upto)
+        s->dispatched_upto = commitlog_scan(&s->cl, s->dispatched_upto, limit, false, dispatch_record, ctx);
+    atomic_store(&s->dispatched, s->dispatched_upto);
+    pthread_mutex_unlock(&s->dispatch_lock);
 }
 
 /* Runs the arrival hook outside the locks. */
@@ -190,6 +199,15 @@ static void fire_arrivals(store *s, dispatch_ctx *ctx)
         mapped_file_unref(a->file);
     }
     free(ctx->items);
+}
+
+void store_dispatch_flushed(store *s)
+{
+    if (!s->defer_dispatch)
+        return;
+    dispatch_ctx ctx = {.s = s, .collect = true};
+    dispatch_upto(s, -1, &ctx);
+    fire_arrivals(s, &ctx);
 }
 
 void store_put_lock(store *s)
@@ -281,6 +299,7 @@ static void recover(store *s, bool abnormal)
         replay_from = end;
     dispatch_ctx ctx = {.s = s};
     s->dispatched_upto = commitlog_scan(cl, replay_from, end, false, dispatch_record, &ctx);
+    atomic_store(&s->dispatched, s->dispatched_upto);
     free(all);
 
     /* recoverTopicQueueTable */
@@ -305,6 +324,7 @@ static void store_free(store *s)
         close(s->lock_fd);
     pthread_mutex_destroy(&s->put_lock);
     pthread_rwlock_destroy(&s->truncate_lock);
+    pthread_mutex_destroy(&s->dispatch_lock);
     pthread_mutex_destroy(&s->flush_mu);
     pthread_cond_destroy(&s->flush_cv);
     free(s->root);
@@ -326,6 +346,8 @@ store *store_open(const store_config *cfg, char *err, size_t errlen)
 #endif
     pthread_rwlock_init(&s->truncate_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&s->dispatch_lock, NULL);
+    s->defer_dispatch = cfg->flushDiskType == STORE_SYNC_FLUSH;
     pthread_mutex_init(&s->flush_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -346,6 +368,8 @@ store *store_open(const store_config *cfg, char *err, size_t errlen)
     /* ConsumeQueue file size is rounded up to whole entries, as Apache does. */
     int64_t cq_size = ((int64_t)cfg->mappedFileSizeConsumeQueue + CQ_UNIT_SIZE - 1) / CQ_UNIT_SIZE * CQ_UNIT_SIZE;
     mapped_queue_init(&s->cl, cl_dir, cfg->mappedFileSizeCommitLog, true);
+    if (s->defer_dispatch)
+        s->cl.sync_slots = GROUP_COMMIT_THREADS;
     cq_table_init(&s->cqs, cq_dir, cq_size);
     index_init(&s->idx, ix_dir, cfg->maxHashSlotNum, cfg->maxIndexNum);
 
@@ -391,6 +415,10 @@ static const char *check_writable(store *s)
         return "message store is a slave";
     if (atomic_load(&s->disk_full))
         return "disk full: usage is above diskSpaceWarningLevelRatio";
+    /* Like Apache's RunningFlags after a failed queue write: refused until the flush
+     * thread's next attempt gets the unflushed bytes onto the disk. */
+    if (atomic_load(&s->cl.flush_errno))
+        return "commit log flush failed";
     return NULL;
 }
 
@@ -592,7 +620,8 @@ static store_put_status put_timed(store *s, const store_msg *msgs, int n, store_
         }
         atomic_store_explicit(&f->wrote, pos, memory_order_release);
         res->end_offset = f->from + pos;
-        dispatch_new_records(s, &ctx);
+        if (!s->defer_dispatch)
+            dispatch_upto(s, res->end_offset, &ctx);
         atomic_fetch_add(&s->put_times, n);
         atomic_fetch_add(&s->put_size, total);
         mapped_file_unref(f);
@@ -627,6 +656,7 @@ static void stop_threads(store *s)
 
 int store_start(store *s)
 {
+    atomic_store(&s->next_slot, 0);
     void *(*mains[2 + GROUP_COMMIT_THREADS])(void *) = {store_logic_flush_main, store_clean_main};
     int n = 2;
     if (s->cfg.flushDiskType == STORE_SYNC_FLUSH)
@@ -653,7 +683,9 @@ void store_close(store *s)
     /* No appender can start now; wait out one in progress. */
     pthread_mutex_lock(&s->put_lock);
     pthread_mutex_unlock(&s->put_lock);
-    store_flush_commitlog(s, 0);
+    /* Slot 0: the threads are gone; its description has seen the errors already handled. */
+    store_flush_commitlog(s, 0, 0);
+    store_dispatch_flushed(s);
     store_complete_waiters(s, true);
     store_flush_logic(s, 0);
     int64_t last = atomic_load(&s->last_dispatch_ts);
@@ -710,7 +742,9 @@ int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t 
             snprintf(err, errlen, "%s", cerr);
             goto out;
         }
+        pthread_mutex_lock(&s->dispatch_lock);
         s->dispatched_upto = phys_offset;
+        pthread_mutex_unlock(&s->dispatch_lock);
         f = mapped_queue_last(&s->cl);
     } else if (phys_offset != f->from + atomic_load(&f->wrote)) {
         snprintf(err, errlen, "offset %" PRId64 " is not the commit log end %" PRId64, phys_offset,
@@ -732,7 +766,10 @@ int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t 
     }
     memcpy(f->base + wrote, data, len);
     atomic_store_explicit(&f->wrote, wrote + (int64_t)len, memory_order_release);
-    dispatch_new_records(s, &ctx);
+    /* At once even under SYNC_FLUSH: a slave serves no consumer by default, and when
+     * it becomes master its puts must find every queue offset taken so far. */
+    ctx.follow = true;
+    dispatch_upto(s, f->from + atomic_load(&f->wrote), &ctx);
     rc = RMQ_OK;
 out:
     if (f)

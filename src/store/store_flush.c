@@ -11,9 +11,11 @@
  * before its own sync begins.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "store/store_int.h"
 
@@ -39,10 +41,43 @@ void store_wait_flush(store *s, int64_t end_offset, int timeout_ms, store_flush_
     pthread_mutex_unlock(&s->flush_mu);
 }
 
-/* Flushes the commit log; records the checkpoint time when all was covered. */
-void store_flush_commitlog(store *s, int least_pages)
+/*
+ * The commit log's last sync failed: the file at the flushed position gets its unflushed
+ * bytes written again, with appends held off (put_lock), once they still check out
+ * (records complete, body CRCs right: the cached pages are what is written back).
+ */
+static void repair_commitlog(store *s)
+{
+    store_put_lock(s);
+    int64_t where = atomic_load(&s->cl.flushed_where);
+    mapped_file *f = mapped_queue_find(&s->cl, where);
+    /* flush_errno goes after the file's flush_failed, so clearing it here when the file
+     * is sound loses no failure: its thread sets flush_errno again after this. */
+    if (!f || !atomic_load(&f->flush_failed)) {
+        atomic_store(&s->cl.flush_errno, 0);
+    } else {
+        int64_t end = f->from + atomic_load(&f->wrote);
+        /* Checked before the first attempt only: a failed one leaves them set aside. */
+        int64_t good = f->saved ? end : commitlog_scan(&s->cl, where, end, true, NULL, NULL);
+        if (good < end) {
+            if (!s->repair_refused)
+                log_error("store", "commit log from %" PRId64 " to %" PRId64 " no longer checks out in memory "
+                          "(bad at %" PRId64 "); not written again, puts stay refused", where, end, good);
+            s->repair_refused = true;
+        } else if (mapped_file_repair(f) == RMQ_OK) {
+            atomic_store(&s->cl.flush_errno, 0);
+        }
+    }
+    if (f)
+        mapped_file_unref(f);
+    store_put_unlock(s);
+}
+
+void store_flush_commitlog(store *s, int least_pages, int slot)
 {
     pthread_rwlock_rdlock(&s->truncate_lock);
+    if (atomic_load(&s->cl.flush_errno))
+        repair_commitlog(s);
     mapped_file *last = mapped_queue_last(&s->cl);
     if (!last) {
         pthread_rwlock_unlock(&s->truncate_lock);
@@ -52,21 +87,27 @@ void store_flush_commitlog(store *s, int least_pages)
     int64_t ts = atomic_load(&last->last_store_ts);
     mapped_file_unref(last);
     int64_t end = mapped_queue_max_offset(&s->cl);
-    int64_t where = mapped_queue_flush(&s->cl, least_pages);
+    int64_t where = mapped_queue_flush(&s->cl, least_pages, slot);
     if (ts > 0 && where >= end)
         checkpoint_set(&s->ckpt, CKPT_PHYSIC, ts);
     pthread_rwlock_unlock(&s->truncate_lock);
 }
 
-/* Completes covered waiters, and the expired ones (all when final). */
+/* Completes covered waiters, and the expired ones (all when final). While the commit
+ * log's last sync failed, the uncovered ones fail at once: none of them may be told
+ * SEND_OK (Apache #5235), and they need not wait out the timeout to learn it. */
 void store_complete_waiters(store *s, bool final)
 {
     int64_t flushed = atomic_load(&s->cl.flushed_where), now = mono_ms();
+    /* SYNC_FLUSH: answered once readable too, so a consumer told of the send finds it. */
+    if (s->defer_dispatch && atomic_load(&s->dispatched) < flushed)
+        flushed = atomic_load(&s->dispatched);
+    bool failed = atomic_load(&s->cl.flush_errno) != 0;
     flush_waiter *done = NULL;
     pthread_mutex_lock(&s->flush_mu);
     for (flush_waiter **pp = &s->waiters; *pp;) {
         flush_waiter *w = *pp;
-        if (w->offset <= flushed || now >= w->deadline || final) {
+        if (w->offset <= flushed || failed || now >= w->deadline || final) {
             *pp = w->next;
             w->next = done;
             done = w;
@@ -126,7 +167,7 @@ void *store_flush_main(void *arg)
             if (!waiters)
                 last_thorough = now;
         }
-        store_flush_commitlog(s, least);
+        store_flush_commitlog(s, least, -1);
         store_complete_waiters(s, false);
         pthread_mutex_lock(&s->flush_mu);
     }
@@ -140,6 +181,7 @@ void *store_flush_main(void *arg)
 void *store_group_commit_main(void *arg)
 {
     store *s = arg;
+    int slot = atomic_fetch_add(&s->next_slot, 1);
     pthread_mutex_lock(&s->flush_mu);
     while (!s->stopping) {
         if (s->waiter_max <= s->sync_claimed) {
@@ -159,7 +201,8 @@ void *store_group_commit_main(void *arg)
         if (end > s->sync_claimed)
             s->sync_claimed = end;
         pthread_mutex_unlock(&s->flush_mu);
-        store_flush_commitlog(s, 0);
+        store_flush_commitlog(s, 0, slot);
+        store_dispatch_flushed(s);
         store_complete_waiters(s, false);
         pthread_mutex_lock(&s->flush_mu);
     }
@@ -176,7 +219,7 @@ void store_flush_logic(store *s, int least_pages)
     consume_queue **all = cq_list(&s->cqs, &n);
     pthread_rwlock_unlock(&s->cqs.lock);
     for (int i = 0; i < n; i++)
-        mapped_queue_flush(&all[i]->q, least_pages);
+        mapped_queue_flush(&all[i]->q, least_pages, -1);
     pthread_rwlock_unlock(&s->truncate_lock);
     free(all);
     if (s->cfg.messageIndexEnable)

@@ -2,8 +2,8 @@
  * store_int: types shared by the store's own files. Not for other modules
  * (they use store.h).
  *
- * Locking order: store.truncate_lock -> store.put_lock -> cq_table.lock -> a
- * mapped_queue's lock.
+ * Locking order: store.truncate_lock -> store.put_lock -> store.dispatch_lock ->
+ * cq_table.lock -> a mapped_queue's lock.
  * A consume_queue pointer is only used while cq_table.lock is held.
  */
 #ifndef RMQ_STORE_INT_H
@@ -15,6 +15,15 @@
 #include "store/store.h"
 
 #define OS_PAGE_SIZE 4096
+
+/*
+ * SYNC_FLUSH syncs in flight at once. A sync covers what was appended before it
+ * began, so overlapping ones keep the latency of a waiting send near one sync even
+ * while another is running. On the shared 2-core VM of bench/README.md, threads each
+ * appending 1 KiB and calling fdatasync completed 175-433 syncs/s with 1 thread,
+ * 1,374-2,885 with 2 and 3,010-4,827 with 4 (the disk and the host merge flushes).
+ */
+#define GROUP_COMMIT_THREADS 4
 
 /* Raises *a to v unless it is already higher (flushers may finish out of order); returns
  * the value after. */
@@ -38,6 +47,20 @@ struct mapped_file {
     _Atomic int64_t flushed;           /* bytes known durable */
     _Atomic int64_t last_store_ts;     /* commit log: store time of the last record */
     _Atomic int refs;                  /* the queue holds one; readers one each */
+    /* An msync failed. Linux reports a writeback error once and leaves the pages clean
+     * but not on the disk, so a later msync would return 0 without writing them: only
+     * mapped_file_repair clears this. */
+    _Atomic bool flush_failed;
+    /* Sync slots (commit log under SYNC_FLUSH): a mapping (PROT_READ) of the file through
+     * a descriptor of its own for each concurrent flusher. Linux reports a writeback
+     * error once per open file description; two flushers syncing through one
+     * description could see it reported to one while the other returns 0 for the same
+     * pages. With its own description each flusher sees every error. */
+    uint8_t *saved;                    /* mapped_file_repair: the bytes to write again */
+    int64_t saved_start, saved_len;
+    int sync_slots;
+    int sync_fd[GROUP_COMMIT_THREADS];
+    uint8_t *sync_base[GROUP_COMMIT_THREADS];
 };
 
 /* Maps PATH of exactly size bytes; create makes a new zeroed file (blocks
@@ -54,8 +77,18 @@ mapped_file *mapped_file_open(const char *path, int64_t from, int64_t size, bool
 void mapped_file_ref(mapped_file *f);
 /* Unmaps and frees at the last reference. */
 void mapped_file_unref(mapped_file *f);
-/* msync of the unflushed written range when >= least_pages dirty (0 = any). */
-void mapped_file_flush(mapped_file *f, int least_pages);
+/* Gives f n sync slots (see struct mapped_file); RMQ_ERR with a reason. */
+int mapped_file_add_sync_slots(mapped_file *f, int n, char *err, size_t errlen);
+/*
+ * After a failed flush: writes what f holds past its flushed position to the disk again
+ * and syncs it (see mapped_file.c); nothing may append to f meanwhile, and no two repair
+ * one file at once. RMQ_OK clears flush_failed and moves the flushed position.
+ */
+int mapped_file_repair(mapped_file *f);
+/* msync of the unflushed written range when >= least_pages dirty (0 = any), through
+ * sync slot `slot` when f has it (else the main mapping). RMQ_ERR with errno set when
+ * the sync failed (nothing counts as flushed then). */
+int mapped_file_flush(mapped_file *f, int least_pages, int slot);
 /* Last-modified time in ms. */
 int64_t mapped_file_mtime(const mapped_file *f);
 /* Zeroes [pos, pos+len) where not already zero (drops stale bytes past a truncation). */
@@ -70,6 +103,8 @@ typedef struct mapped_queue {
     int count;
     int cap;
     _Atomic int64_t flushed_where;
+    _Atomic int flush_errno;           /* errno of the failed flush at flushed_where, 0 when none */
+    int sync_slots;                    /* given to every file (set before load) */
 } mapped_queue;
 
 void mapped_queue_init(mapped_queue *q, const char *dir, int64_t file_size, bool preallocate);
@@ -86,8 +121,9 @@ int64_t mapped_queue_min_offset(mapped_queue *q);   /* -1 when empty */
 int64_t mapped_queue_max_offset(mapped_queue *q);   /* end of written data, 0 when empty */
 /* Sets the write end to offset: later files are deleted, stale bytes zeroed up to stale_len. */
 void mapped_queue_truncate(mapped_queue *q, int64_t offset, int64_t stale_len);
-/* Flushes from flushed_where to the end; returns the new flushed_where. */
-int64_t mapped_queue_flush(mapped_queue *q, int least_pages);
+/* Flushes from flushed_where to the end; returns the new flushed_where. A failed sync
+ * stops there and sets flush_errno (the caller clears it once the file is repaired). */
+int64_t mapped_queue_flush(mapped_queue *q, int least_pages, int slot);
 /* Unlinks the first file (never the last one); its mapping lives on while referenced. */
 void mapped_queue_delete_first(mapped_queue *q);
 /* Deletes the whole directory's files. */
@@ -211,15 +247,6 @@ enum { CKPT_PHYSIC = 0, CKPT_LOGICS = 8, CKPT_INDEX = 16 };
 
 #define SCHEDULE_TOPIC "SCHEDULE_TOPIC_XXXX"
 
-/*
- * SYNC_FLUSH syncs in flight at once. A sync covers what was appended before it
- * began, so overlapping ones keep the latency of a waiting send near one sync even
- * while another is running. On the shared 2-core VM of bench/README.md, threads each
- * appending 1 KiB and calling fdatasync completed 175-433 syncs/s with 1 thread,
- * 1,374-2,885 with 2 and 3,010-4,827 with 4 (the disk and the host merge flushes).
- */
-#define GROUP_COMMIT_THREADS 4
-
 typedef struct flush_waiter {
     int64_t offset;
     int64_t deadline;                  /* mono ms */
@@ -246,7 +273,14 @@ struct store {
      * runs (store_truncate.c) holds it to write, so none sees the log shrink. */
     pthread_rwlock_t truncate_lock;
     _Atomic int64_t put_lock_since;    /* 0 when free */
-    int64_t dispatched_upto;           /* reput offset; under put_lock */
+    /* Dispatch (consume queues, index, arrivals) runs under dispatch_lock, taken after
+     * put_lock when both are held. ASYNC_FLUSH dispatches each put at once; SYNC_FLUSH
+     * only what a sync covered (Apache #8239: a consumer must never read a message a
+     * crash could still take away), from the group-commit threads. */
+    pthread_mutex_t dispatch_lock;
+    bool defer_dispatch;               /* SYNC_FLUSH */
+    int64_t dispatched_upto;           /* reput offset; under dispatch_lock */
+    _Atomic int64_t dispatched;        /* the same, readable without the lock */
     _Atomic int64_t last_dispatch_ts;
     _Atomic bool shutdown;
     _Atomic bool disk_full;
@@ -264,6 +298,8 @@ struct store {
     bool flush_requested;
     bool stopping;
     int n_threads;                     /* started */
+    _Atomic int next_slot;             /* sync slot of the next group-commit thread */
+    bool repair_refused;               /* under put_lock: the unflushed tail is damaged */
     pthread_t threads[2 + GROUP_COMMIT_THREADS]; /* queue flush, retention, commit log */
 
     _Atomic int64_t put_times, put_size, get_found, get_miss, get_transferred;
@@ -281,8 +317,11 @@ void store_put_lock(store *s);
 void store_put_unlock(store *s);
 /* Sleeps up to ms on flush_cv unless woken; returns false once stopping. Holds flush_mu. */
 bool store_nap(store *s, int ms, bool wake_on_request);
-/* Flushes the commit log; records the checkpoint time when all was covered. */
-void store_flush_commitlog(store *s, int least_pages);
+/* Flushes the commit log (through sync slot `slot`, -1 = the main mapping); records the
+ * checkpoint time when all was covered. */
+void store_flush_commitlog(store *s, int least_pages, int slot);
+/* SYNC_FLUSH: dispatches what the commit log's syncs cover (no-op otherwise). */
+void store_dispatch_flushed(store *s);
 /* Completes covered waiters, and the expired ones (all when final). */
 void store_complete_waiters(store *s, bool final);
 /* Flushes queues and index; a thorough flush (least_pages 0) moves the checkpoint. */

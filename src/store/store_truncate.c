@@ -32,6 +32,7 @@ int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
     /* No flush, cleaning pass, put or dispatch runs meanwhile (store_int.h's order). */
     pthread_rwlock_wrlock(&s->truncate_lock);
     store_put_lock(s);
+    pthread_mutex_lock(&s->dispatch_lock);
     pthread_rwlock_wrlock(&s->cqs.lock);
     int rc = RMQ_OK;
     int64_t end = mapped_queue_max_offset(&s->cl), min = mapped_queue_min_offset(&s->cl);
@@ -61,10 +62,12 @@ int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
     if (s->sync_claimed > offset) s->sync_claimed = offset;
     if (s->waiter_max > offset) s->waiter_max = offset;
     pthread_mutex_unlock(&s->flush_mu);
+    atomic_store(&s->dispatched, s->dispatched_upto);
     log_warn("store", "commit log cut back from %" PRId64 " to %" PRId64 " (its later records belong to an old epoch)",
              end, offset);
 out:
     pthread_rwlock_unlock(&s->cqs.lock);
+    pthread_mutex_unlock(&s->dispatch_lock);
     store_put_unlock(s);
     pthread_rwlock_unlock(&s->truncate_lock);
     return rc;
