@@ -120,6 +120,23 @@ typedef struct broker_config {
     bool enableRetryTopicV2;                  /* POP retry topics %RETRY%group+topic instead of _topic */
     bool retrieveMessageFromPopRetryTopicV1;  /* with v2: POPs still read the v1 retry topics */
     int popFromRetryProbability;              /* percent of POPs that read the retry topic first */
+    /* POP keys of 5.3's BrokerConfig. Honoured: reviveQueueNum (revive topic queues, read
+     * at start), reviveInterval (ms between revive passes, at start), maxPopPollingSize
+     * (held POPs in all), popPollingSize (held POPs per topic, group and queue),
+     * popResponseReturnActualRetryTopic (retry messages popped under their retry topic).
+     * The others tune Apache's buffering and threads: accepted and printed, no effect. */
+    int reviveQueueNum;
+    int64_t reviveInterval;
+    int64_t maxPopPollingSize;
+    int popPollingSize;
+    bool popResponseReturnActualRetryTopic;
+    int popPollingMapSize, popCkStayBufferTime, popCkStayBufferTimeOut, popCkMaxBufferSize;
+    int popCkOffsetMaxQueueSize, popReviveMaxReturnSizePerRead, popReviveMaxAttemptTimes, defaultPopShareQueueNum;
+    int64_t reviveMaxSlow, reviveScanTime, reviveAckWaitMs, popLongPollingForceNotifyInterval;
+    int64_t popInflightMessageThreshold;
+    bool enablePopMessageThreshold, enablePopBufferMerge, enablePopBatchAck, enablePopLog;
+    bool enableNotifyBeforePopCalculateLag, enableNotifyAfterPopOrderLockRelease, initPopOffsetByCheckMsgInMem;
+    bool popConsumerFSServiceInit, popConsumerKVServiceLog, popConsumerKVServiceInit, popConsumerKVServiceEnable;
     /* 5.x timer (MessageStoreConfig). Honoured: timerWheelEnable (a timer send is refused
      * when false), timerMaxDelaySec (the farthest due time a send or recall may ask for),
      * timerPrecisionMs (the wheel's slot, read at start: TIMER_OUT_MS is rounded down to

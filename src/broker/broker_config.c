@@ -56,12 +56,19 @@ static const cfg_key keys[] = {
     K(compressedRegister, CFG_BOOL),
     K(controllerAddr, CFG_STR),
     K(controllerHeartBeatTimeoutMills, CFG_LONG),
+    K(defaultPopShareQueueNum, CFG_INT),
     K(defaultTopicQueueNums, CFG_INT),
     K(deleteWhen, CFG_STR),
     K(diskMaxUsedSpaceRatio, CFG_INT),
     K(diskSpaceCleanForciblyRatio, CFG_INT),
     K(diskSpaceWarningLevelRatio, CFG_INT),
     K(enableControllerMode, CFG_BOOL),
+    K(enableNotifyAfterPopOrderLockRelease, CFG_BOOL),
+    K(enableNotifyBeforePopCalculateLag, CFG_BOOL),
+    K(enablePopBatchAck, CFG_BOOL),
+    K(enablePopBufferMerge, CFG_BOOL),
+    K(enablePopLog, CFG_BOOL),
+    K(enablePopMessageThreshold, CFG_BOOL),
     K(enablePropertyFilter, CFG_BOOL),
     K(enableRetryTopicV2, CFG_BOOL),
     K(enableSplitRegistration, CFG_BOOL),
@@ -75,6 +82,7 @@ static const cfg_key keys[] = {
     K(haListenPort, CFG_INT),
     K(haMasterAddress, CFG_STR),
     K(haMaxTimeSlaveNotCatchup, CFG_LONG),
+    K(initPopOffsetByCheckMsgInMem, CFG_BOOL),
     K(listenAddress, CFG_STR),
     K(listenPort, CFG_INT),
     K(logDir, CFG_STR),
@@ -89,6 +97,7 @@ static const cfg_key keys[] = {
     K(maxHashSlotNum, CFG_INT),
     K(maxIndexNum, CFG_INT),
     K(maxMessageSize, CFG_INT),
+    K(maxPopPollingSize, CFG_LONG),
     K(messageDelayLevel, CFG_STR),
     K(messageIndexEnable, CFG_BOOL),
     K(metricsExporterType, CFG_STR),
@@ -98,13 +107,33 @@ static const cfg_key keys[] = {
     K(migrateAuthFromV1Enabled, CFG_BOOL),
     K(namesrvAddr, CFG_STR),
     K(offsetCheckInSlave, CFG_BOOL),
+    K(popCkMaxBufferSize, CFG_INT),
+    K(popCkOffsetMaxQueueSize, CFG_INT),
+    K(popCkStayBufferTime, CFG_INT),
+    K(popCkStayBufferTimeOut, CFG_INT),
+    K(popConsumerFSServiceInit, CFG_BOOL),
+    K(popConsumerKVServiceEnable, CFG_BOOL),
+    K(popConsumerKVServiceInit, CFG_BOOL),
+    K(popConsumerKVServiceLog, CFG_BOOL),
     K(popFromRetryProbability, CFG_INT),
+    K(popInflightMessageThreshold, CFG_LONG),
+    K(popLongPollingForceNotifyInterval, CFG_LONG),
+    K(popPollingMapSize, CFG_INT),
+    K(popPollingSize, CFG_INT),
+    K(popResponseReturnActualRetryTopic, CFG_BOOL),
+    K(popReviveMaxAttemptTimes, CFG_INT),
+    K(popReviveMaxReturnSizePerRead, CFG_INT),
     K(recallMessageEnable, CFG_BOOL),
     K(regionId, CFG_STR),
     K(registerBrokerTimeoutMills, CFG_INT),
     K(registerNameServerPeriod, CFG_INT),
     K(rejectTransactionMessage, CFG_BOOL),
     K(retrieveMessageFromPopRetryTopicV1, CFG_BOOL),
+    K(reviveAckWaitMs, CFG_LONG),
+    K(reviveInterval, CFG_LONG),
+    K(reviveMaxSlow, CFG_LONG),
+    K(reviveQueueNum, CFG_INT),
+    K(reviveScanTime, CFG_LONG),
     K(serverChannelMaxIdleTimeSeconds, CFG_INT),
     K(shortPollingTimeMills, CFG_LONG),
     K(slaveReadEnable, CFG_BOOL),
@@ -220,6 +249,27 @@ void broker_config_defaults(broker_config *c)
     c->mappedFileSizeTimerLog = 100 * 1024 * 1024;
     set_str(&c->timerCheckMetricsWhen, "05");
     c->allowRecallWhenBrokerNotWriteable = true;
+    c->reviveQueueNum = 8;                      /* BrokerConfig's POP defaults */
+    c->reviveInterval = 1000;
+    c->maxPopPollingSize = 100000;
+    c->popPollingSize = 1024;
+    c->popPollingMapSize = 100000;
+    c->popCkStayBufferTime = 10000;
+    c->popCkStayBufferTimeOut = 3000;
+    c->popCkMaxBufferSize = 200000;
+    c->popCkOffsetMaxQueueSize = 20000;
+    c->popReviveMaxReturnSizePerRead = 16 * 1024;
+    c->popReviveMaxAttemptTimes = 16;
+    c->defaultPopShareQueueNum = -1;
+    c->reviveMaxSlow = 3;
+    c->reviveScanTime = 10000;
+    c->reviveAckWaitMs = 3 * 60 * 1000;
+    c->popLongPollingForceNotifyInterval = 800;
+    c->popInflightMessageThreshold = 10000;
+    c->enableNotifyBeforePopCalculateLag = true;
+    c->enableNotifyAfterPopOrderLockRelease = true;
+    c->initPopOffsetByCheckMsgInMem = true;
+    c->popConsumerFSServiceInit = true;
     c->shortPollingTimeMills = 1000;
     c->accessMessageInMemoryMaxRatio = 40;
     set_str(&c->regionId, "DefaultRegion");

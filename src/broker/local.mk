@@ -68,7 +68,12 @@ src_broker_libbroker_a_SOURCES += src/broker/pop.h src/broker/pop_int.h src/brok
 	src/broker/pop_mode.c src/broker/pop_order.c
 check_PROGRAMS += tests/broker/test_pop
 TESTS += tests/broker/test_pop
-tests_broker_test_pop_SOURCES = tests/broker/test_pop.c tests/broker/broker_client.h
+tests_broker_test_pop_SOURCES = tests/broker/test_pop.c tests/broker/broker_client.h tests/broker/pop_client.h
+
+check_PROGRAMS += tests/broker/test_pop_config
+TESTS += tests/broker/test_pop_config
+tests_broker_test_pop_config_SOURCES = tests/broker/test_pop_config.c tests/broker/broker_client.h \
+	tests/broker/pop_client.h
 check_PROGRAMS += tests/broker/test_registration
 TESTS += tests/broker/test_registration
 

@@ -29,7 +29,7 @@
 
 #define POP_REVIVE_GROUP "CID_RMQ_SYS_REVIVE_GROUP"  /* PopAckConstants.REVIVE_GROUP */
 #define POP_REVIVE_TOPIC_PREFIX "rmq_sys_REVIVE_LOG_"
-#define POP_REVIVE_QUEUE_NUM 8                        /* BrokerConfig.reviveQueueNum */
+#define POP_REVIVE_QUEUE_NUM 8                        /* BrokerConfig.reviveQueueNum's default */
 #define POP_ORDER_REVIVE_QUEUE 999                    /* KeyBuilder.POP_ORDER_REVIVE_QUEUE */
 #define POP_ACK_TIME_INTERVAL_MS 1000                 /* PopAckConstants.ackTimeInterval */
 #define POP_MAX_MSGS 32                               /* checkpoint bitmap width */
@@ -73,6 +73,8 @@ void pop_free(pop_service *p);
 const char *pop_revive_topic(const pop_service *p);
 /* The revive queue for the next non-orderly POP (round robin). */
 int pop_next_revive_qid(pop_service *p);
+/* reviveQueueNum as read at start: the revive topic's queues 0..n-1. */
+int pop_revive_queue_num(const pop_service *p);
 
 /* Appends a checkpoint / an ack record; RMQ_OK or RMQ_ERR (logged) when the store refused. */
 int pop_append_ck(pop_service *p, const pop_ck *ck, int revive_qid);

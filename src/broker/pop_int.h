@@ -18,7 +18,8 @@ struct pop_service {
     char revive_topic[META_NAME_MAX];
     msg_host store_host;
     uint64_t ck_counter;                          /* ckMessageNumber */
-    int64_t revive_offset[POP_REVIVE_QUEUE_NUM];  /* last checkpoint revived; -1 = none yet */
+    int revive_queue_num;                         /* reviveQueueNum, read at start */
+    int64_t *revive_offset;                       /* per revive queue: last checkpoint revived; -1 = none yet */
     struct event *revive_ev;
     pop_mode_entry *modes;
     char *modes_path;

@@ -20,7 +20,6 @@
 #include "sysqueue.h"
 #include "store/store.h"
 
-#define REVIVE_INTERVAL_MS 1000     /* BrokerConfig.reviveInterval */
 #define REVIVE_READ_BATCH 32
 #define REVIVE_MAX_RECORDS 100000   /* per queue and pass, so that one pass never stalls the loop */
 #define SECOND_MS 1000
@@ -214,8 +213,10 @@ int pop_append_ack(pop_service *p, const pop_ack *a, int revive_qid)
 
 int pop_next_revive_qid(pop_service *p)
 {
-    return (int)(p->ck_counter++ % POP_REVIVE_QUEUE_NUM);
+    return (int)(p->ck_counter++ % (uint64_t)p->revive_queue_num);
 }
+
+int pop_revive_queue_num(const pop_service *p) { return p->revive_queue_num; }
 
 const char *pop_revive_topic(const pop_service *p)
 {
@@ -521,7 +522,7 @@ static void revive_queue(pop_service *p, int qid)
 void pop_revive_now(pop_service *p)
 {
     if (p->b->shutting_down) return;
-    for (int q = 0; q < POP_REVIVE_QUEUE_NUM; q++) revive_queue(p, q);
+    for (int q = 0; q < p->revive_queue_num; q++) revive_queue(p, q);
 }
 
 static void revive_cb(evutil_socket_t fd, short what, void *arg)
@@ -537,17 +538,23 @@ pop_service *pop_new(broker *b, char *err, size_t errlen)
     p->b = b;
     snprintf(p->revive_topic, sizeof p->revive_topic, POP_REVIVE_TOPIC_PREFIX "%s", b->cfg.brokerClusterName);
     if (msg_host_parse(&p->store_host, b->addr)) memset(&p->store_host, 0, sizeof p->store_host);
-    for (int q = 0; q < POP_REVIVE_QUEUE_NUM; q++) p->revive_offset[q] = -1;
+    /* The revive topic has this many queues; a store whose topic has more keeps its config, the queues beyond
+     * are not read (as Apache, which reads 0..reviveQueueNum-1). */
+    p->revive_queue_num = b->cfg.reviveQueueNum > 0 && b->cfg.reviveQueueNum <= 1024 ? b->cfg.reviveQueueNum
+                                                                                     : POP_REVIVE_QUEUE_NUM;
+    p->revive_offset = xmalloc((size_t)p->revive_queue_num * sizeof *p->revive_offset);
+    for (int q = 0; q < p->revive_queue_num; q++) p->revive_offset[q] = -1;
     if (pop_mode_load(p, err, errlen) || pop_order_load(p, err, errlen)) {
         pop_mode_free_all(p);
         pop_order_free_all(p);
+        free(p->revive_offset);
         free(p);
         return NULL;
     }
     /* TopicConfigManager: the cluster's revive topic, reviveQueueNum queues. */
     topic_config tc;
     if (!topic_table_get(b->topics, p->revive_topic, &tc) && topic_config_init(&tc, p->revive_topic)) {
-        tc.read_queue_nums = tc.write_queue_nums = POP_REVIVE_QUEUE_NUM;
+        tc.read_queue_nums = tc.write_queue_nums = p->revive_queue_num;
         topic_table_put(b->topics, &tc);
         topic_table_persist(b->topics);
     }
@@ -562,7 +569,8 @@ static void persist_cb(evutil_socket_t fd, short what, void *arg)
 void pop_start(pop_service *p)
 {
     p->revive_ev = event_new(p->b->base, -1, EV_PERSIST, revive_cb, p);
-    struct timeval tv = {REVIVE_INTERVAL_MS / 1000, (REVIVE_INTERVAL_MS % 1000) * 1000};
+    int64_t every = p->b->cfg.reviveInterval > 0 ? p->b->cfg.reviveInterval : 1000;  /* reviveInterval, at start */
+    struct timeval tv = {every / 1000, (every % 1000) * 1000};
     event_add(p->revive_ev, &tv);
     /* consumerOrderInfo.json with the consumer offsets' period (flushConsumerOffsetInterval) */
     int ms = p->b->cfg.flushConsumerOffsetInterval > 0 ? p->b->cfg.flushConsumerOffsetInterval : 5000;
@@ -581,5 +589,6 @@ void pop_free(pop_service *p)
     }
     pop_mode_free_all(p);
     pop_order_free_all(p);
+    free(p->revive_offset);
     free(p);
 }

@@ -123,9 +123,9 @@ static rmq_cmd *decode_and_check(broker *b, rmq_conn *conn, rmq_cmd *req, const 
 }
 
 /* A revive queue this broker reads: 0..reviveQueueNum-1. */
-static bool revive_qid_ok(int32_t rq)
+static bool revive_qid_ok(const broker *b, int32_t rq)
 {
-    return rq >= 0 && rq < POP_REVIVE_QUEUE_NUM;
+    return rq >= 0 && rq < pop_revive_queue_num(b->pop);
 }
 
 /* ---- orderly ---- */
@@ -177,7 +177,7 @@ static rmq_cmd *ack_one(broker *b, rmq_conn *conn, rmq_cmd *req)
                      .start_offset = ck_offset, .pop_time = pop_time, .invisible_time = invisible,
                      .offsets = &h.offset, .n = 1};
         /* Apache answers SUCCESS whatever the put did (the failure is logged). */
-        if (revive_qid_ok(rq)) pop_append_ack(b->pop, &a, rq);
+        if (revive_qid_ok(b, rq)) pop_append_ack(b->pop, &a, rq);
         else log_warn("pop", "ack with revive queue %d from %s ignored", rq, rmq_conn_remote(conn));
     }
     free(x.buf);
@@ -234,7 +234,7 @@ static const char *batch_ack_one(broker *b, rmq_conn *conn, rmq_cmd *resp, const
     pop_ack a = {.topic = real, .group = group, .broker_name = broker_name ? broker_name : b->cfg.brokerName,
                  .queue_id = q, .start_offset = so, .pop_time = pt, .invisible_time = it, .offsets = offsets, .n = n,
                  .batch = true};
-    if (revive_qid_ok(rq)) pop_append_ack(b->pop, &a, rq);
+    if (revive_qid_ok(b, rq)) pop_append_ack(b->pop, &a, rq);
     return NULL;
 }
 
@@ -299,7 +299,7 @@ static rmq_cmd *change_invisible(broker *b, rmq_conn *conn, rmq_cmd *req)
     snprintf(ck.topic, sizeof ck.topic, "%s", h.topic);
     snprintf(ck.group, sizeof ck.group, "%s", h.consumerGroup);
     snprintf(ck.broker_name, sizeof ck.broker_name, "%s", x.part[5]);
-    if (!revive_qid_ok(rq) || pop_append_ck(b->pop, &ck, rq)) {
+    if (!revive_qid_ok(b, rq) || pop_append_ck(b->pop, &ck, rq)) {
         resp = cmd_new_response(req, RC_SYSTEM_ERROR, NULL);
         goto out;
     }

@@ -36,7 +36,6 @@
 
 enum { POP_MESSAGE = 200050, PEEK_MESSAGE = 200052, NOTIFICATION = 200054, POLLING_INFO = 200055 };
 enum { INIT_MODE_MIN = 0 };
-#define MAX_POP_POLLING 100000  /* maxPopPollingSize */
 
 typedef struct pop_header {
     const char *consumerGroup, *topic, *expType, *exp, *attemptId;
@@ -199,7 +198,9 @@ static void pop_queue(pop_ctx *c, const char *topic, bool is_retry, int32_t qid)
         for (int i = 0; i < res.count; i++)
             off += (size_t)snprintf(piece + off, sizeof piece - off, "%s%" PRId64, i ? "," : "", offsets[i]);
         info_append(&c->msg_info, piece);
-        if (is_retry) {
+        /* popResponseReturnActualRetryTopic: retry messages go out as stored, under their retry topic. */
+        bool recode = is_retry && !b->cfg.popResponseReturnActualRetryTopic;
+        if (recode) {
             for (int i = 0; i < res.count; i++) {
                 msg_record r;
                 const char *why;
@@ -217,7 +218,7 @@ static void pop_queue(pop_ctx *c, const char *topic, bool is_retry, int32_t qid)
         /* As PopMessageProcessor: the topic asked for, retry messages labelled is_retry. */
         metrics_messages_out(h->topic, h->consumerGroup, is_retry, res.count, res.total_bytes);
         c->got += res.count;
-        if (!is_retry) res.count = 0;  /* the references now belong to the body */
+        if (!recode) res.count = 0;  /* the references now belong to the body */
     } else if ((res.status == STORE_GET_NO_MATCHED_MESSAGE || res.status == STORE_GET_OFFSET_FOUND_NULL ||
                 res.status == STORE_GET_MESSAGE_WAS_REMOVING || res.status == STORE_GET_NO_MATCHED_LOGIC_QUEUE) &&
                res.next_begin_offset > -1) {
@@ -305,6 +306,15 @@ static void held_unlink(struct pop_hold *ph, held_pop *hp)
     ph->count--;
 }
 
+/* Held requests for one topic, group and queue (PopLongPollingService's per-key set). */
+static size_t held_count(const struct pop_hold *ph, const char *topic, const char *group, int32_t qid)
+{
+    size_t n = 0;
+    for (const held_pop *hp = ph->by_topic[bucket_of(topic)]; hp; hp = hp->by_topic.next)
+        n += hp->queue_id == qid && !strcmp(hp->topic, topic) && !strcmp(hp->group, group);
+    return n;
+}
+
 static void held_free(held_pop *hp)
 {
     event_free(hp->timer);
@@ -342,7 +352,8 @@ static void held_timeout(evutil_socket_t fd, short what, void *arg)
 static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, run_fn run, const char *topic, const char *group,
                 int32_t qid, int64_t born, int64_t poll)
 {
-    if (b->pop_hold->count >= MAX_POP_POLLING) return RC_POLLING_FULL;
+    if ((int64_t)b->pop_hold->count >= b->cfg.maxPopPollingSize) return RC_POLLING_FULL;
+    if ((int64_t)held_count(b->pop_hold, topic, group, qid) > b->cfg.popPollingSize) return RC_POLLING_FULL;
     int64_t expired = born + poll, now = now_ms();
     if (now > expired - 50) return RC_POLLING_TIMEOUT;
     held_pop *hp = xcalloc(1, sizeof *hp);
