@@ -67,9 +67,12 @@ void adm_answer_err(adm_err *e, const rmq_cmd *r)
     set_err(e, r->code, "CODE: %d  DESC: %s", r->code, remark);
 }
 
+void (*adm_request_hook)(rmq_cmd *req);
+
 rmq_cmd *adm_call(const char *addr, rmq_cmd *req, int timeout, adm_err *e)
 {
     char err[256];
+    if (adm_request_hook) adm_request_hook(req);
     rmq_cmd *resp = rmq_invoke_sync(addr, req, timeout, err, sizeof err);
     cmd_free(req);
     if (!resp) adm_transport_err(e, addr, err);
@@ -90,6 +93,7 @@ rmq_cmd *adm_call_ok(const char *addr, rmq_cmd *req, int timeout, adm_err *e)
 rmq_cmd *adm_namesrv_call(rmq_cmd *req, adm_err *e)
 {
     char err[256] = "no name server address";
+    if (adm_request_hook) adm_request_hook(req);
     for (int i = 0; i < n_namesrvs; i++) {
         rmq_cmd *resp = rmq_invoke_sync(namesrvs[i], req, TIMEOUT_MS, err, sizeof err);
         if (resp) {

@@ -120,6 +120,8 @@ extern int n_namesrvs;
 /* The `;`-separated name server list; -1 if it holds no address. */
 int adm_set_namesrvs(const char *list);
 rmq_cmd *adm_request(int code);
+/* Applied to every request just before it is sent (mqadmin signs with tools.yml's keys). */
+extern void (*adm_request_hook)(rmq_cmd *req);
 /* One request over a fresh connection; takes req. NULL and e on a transport failure. */
 rmq_cmd *adm_call(const char *addr, rmq_cmd *req, int timeout, adm_err *e);
 /* As adm_call, and an answer other than SUCCESS is an error too (MQBrokerException's text). */

@@ -8,7 +8,7 @@ mqshutdown_SOURCES = src/tools/mqshutdown.c
 bin_PROGRAMS += mqadmin
 mqadmin_SOURCES = src/tools/mqadmin.c src/tools/mqadmin_int.h src/tools/mqadmin_client.c \
 	src/tools/mqadmin_topic.c src/tools/mqadmin_broker.c src/tools/mqadmin_namesrv.c \
-	src/tools/mqadmin_group.c src/tools/mqadmin_message.c src/tools/mqadmin_ha.c
+	src/tools/mqadmin_group.c src/tools/mqadmin_message.c src/tools/mqadmin_auth.c src/tools/mqadmin_ha.c
 mqadmin_LDADD = src/tools/libadminclient.a $(LIBS_ALL)
 
 check_PROGRAMS += tests/tools/test_mqadmin
@@ -23,3 +23,9 @@ tests_tools_test_mqadmin_ops_SOURCES = tests/tools/test_mqadmin_ops.c tests/tool
 	tests/tools/mqadmin_harness.c
 TESTS += tests/tools/test_mqadmin_ops
 EXTRA_tests_tools_test_mqadmin_ops_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)
+
+check_PROGRAMS += tests/tools/test_mqadmin_auth
+tests_tools_test_mqadmin_auth_SOURCES = tests/tools/test_mqadmin_auth.c tests/tools/mqadmin_harness.h \
+	tests/tools/mqadmin_harness.c
+TESTS += tests/tools/test_mqadmin_auth
+EXTRA_tests_tools_test_mqadmin_auth_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)

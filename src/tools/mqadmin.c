@@ -374,6 +374,60 @@ static const opt_spec o_query_cq[] = {
     {'c', "count", true, false, "how many."},
     {'b', "broker", true, false, "broker addr."},
     {'g', "consumer", true, false, "consumer group."}, END};
+#define BC(verb, what)                                                     \
+    {'c', "clusterName", true, false, verb " " what " to which cluster"},  \
+    {'b', "brokerAddr", true, false, verb " " what " to which broker"}
+static const opt_spec o_create_user[] = {
+    BC("create", "user"),
+    {'u', "username", true, true, "the username of user to create."},
+    {'p', "password", true, true, "the password of user to create"},
+    {'t', "userType", true, false, "the userType of user to create"}, END};
+static const opt_spec o_update_user[] = {
+    BC("update", "user"),
+    {'u', "username", true, true, "the username of user to update."},
+    {'p', "password", true, false, "the password of user to update"},
+    {'t', "userType", true, false, "the userType of user to update"},
+    {'s', "userStatus", true, false, "the userStatus of user to update"}, END};
+static const opt_spec o_delete_user[] = {
+    {'c', "clusterName", true, false, "delete acl from which cluster"},   /* sic, as Apache's */
+    {'b', "brokerAddr", true, false, "delete user from which broker"},
+    {'u', "username", true, true, "the username of user to delete."}, END};
+static const opt_spec o_get_user[] = {
+    {'b', "brokerAddr", true, false, "get user for which broker"},
+    {'c', "clusterName", true, false, "get user for specified cluster"},
+    {'u', "username", true, false, "the username of user to get"}, END};
+static const opt_spec o_list_user[] = {
+    {'b', "brokerAddr", true, false, "list user for which broker"},
+    {'c', "clusterName", true, false, "list user for specified cluster"},
+    {'f', "filter", true, false, "the filter to list users"}, END};
+static const opt_spec o_create_acl[] = {
+    BC("create", "acl"),
+    {'s', "subject", true, true, "the subject of acl to create."},
+    {'r', "resources", true, true, "the resources of acl to create"},
+    {'a', "actions", true, true, "the actions of acl to create"},
+    {'i', "sourceIp", true, false, "the sourceIps of acl to create"},
+    {'d', "decision", true, true, "the decision of acl to create"}, END};
+static const opt_spec o_update_acl[] = {
+    BC("update", "acl"),
+    {'s', "subject", true, true, "the subject of acl to update."},
+    {'r', "resources", true, true, "the resources of acl to update"},
+    {'a', "actions", true, true, "the actions of acl to update"},
+    {'d', "decision", true, true, "the decision of acl to update"},
+    {'i', "sourceIp", true, false, "the sourceIps of acl to update"}, END};
+static const opt_spec o_delete_acl[] = {
+    {'c', "clusterName", true, false, "delete acl from which cluster"},
+    {'b', "brokerAddr", true, false, "delete acl from which broker"},
+    {'s', "subject", true, true, "the subject of acl to delete."},
+    {'r', "resources", true, false, "the resources of acl to delete"}, END};
+static const opt_spec o_get_acl[] = {
+    {'b', "brokerAddr", true, false, "get acl for which broker"},
+    {'c', "clusterName", true, false, "get acl for specified cluster"},
+    {'s', "subject", true, true, "the subject of acl to get"}, END};
+static const opt_spec o_list_acl[] = {
+    {'b', "brokerAddr", true, false, "list acl for which broker."},
+    {'c', "clusterName", true, false, "list acl for specified cluster."},
+    {'s', "subject", true, false, "the subject of acl to filter."},
+    {'r', "resource", true, false, "the resource of acl to filter."}, END};
 
 static const command commands[] = {
     {"updateTopic", "Update or create topic", o_update_topic, cmd_update_topic, "bc"},
@@ -436,6 +490,17 @@ static const command commands[] = {
     {"checkMsgSendRT", "Check message send response time.", o_check_msg_send_rt, cmd_check_msg_send_rt, NULL},
     {"queryMsgTraceById", "Query a message trace.", o_query_msg_trace, cmd_query_msg_trace_by_id, NULL},
     {"queryCq", "Query cq command.", o_query_cq, cmd_query_cq, NULL},
+    /* ACL 2.0 (5.3.3's auth sub-commands). */
+    {"createUser", "Create user to cluster.", o_create_user, cmd_create_user, "bc"},
+    {"updateUser", "Update user to cluster.", o_update_user, cmd_update_user, "bc"},
+    {"deleteUser", "Delete user from cluster.", o_delete_user, cmd_delete_user, "bc"},
+    {"getUser", "Get user from cluster.", o_get_user, cmd_get_user, "bc"},
+    {"listUser", "List user from cluster.", o_list_user, cmd_list_user, "bc"},
+    {"createAcl", "Create acl to cluster.", o_create_acl, cmd_create_acl, "bc"},
+    {"updateAcl", "Update acl to cluster.", o_update_acl, cmd_update_acl, "bc"},
+    {"deleteAcl", "Delete acl from cluster.", o_delete_acl, cmd_delete_acl, "bc"},
+    {"getAcl", "Get acl from cluster.", o_get_acl, cmd_get_acl, "bc"},
+    {"listAcl", "List acl from cluster.", o_list_acl, cmd_list_acl, "bc"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -519,6 +584,7 @@ int main(int argc, char **argv)
         return 0;
     }
     load_namesrvs();
+    load_credentials();
     c->run();
     fflush(stdout);
     return 0;

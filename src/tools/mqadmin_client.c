@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "broker/acl.h"
 #include "tools/mqadmin_int.h"
 
 /* ---- name servers and requests ---- */
@@ -18,6 +19,40 @@ void load_namesrvs(void)
     const char *list = val('n');
     if (!list || !*list) list = getenv("NAMESRV_ADDR");
     if (adm_set_namesrvs(list)) die("no name server address: set -n or NAMESRV_ADDR");
+}
+
+/* ---- credentials (AclUtils.getAclRPCHook of $ROCKETMQ_HOME/conf/tools.yml) ---- */
+
+static char *access_key, *secret_key;
+
+static void sign(rmq_cmd *req) { acl_sign_request(req, access_key, secret_key); }
+
+/* "accessKey: X" / "secretKey: Y" lines; either missing or blank: requests go unsigned, as
+ * Apache's tool sends them without the file. */
+void load_credentials(void)
+{
+    const char *home = getenv("ROCKETMQ_HOME");
+    if (!home || !*home) return;
+    char *path = str_printf("%s/conf/tools.yml", home);
+    size_t len;
+    char *text = read_file(path, &len);
+    free(path);
+    if (!text) return;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *colon = strchr(line, ':');
+        if (!colon || line[0] == '#') continue;
+        *colon = '\0';
+        char *key = trim(line), *value = trim(colon + 1);
+        size_t vl = strlen(value);
+        if (vl >= 2 && (value[0] == '"' || value[0] == '\'') && value[vl - 1] == value[0]) {
+            value[vl - 1] = '\0';
+            value++;
+        }
+        if (!strcmp(key, "accessKey")) access_key = xstrdup(value);
+        else if (!strcmp(key, "secretKey")) secret_key = xstrdup(value);
+    }
+    free(text);
+    if (access_key && *access_key && secret_key && *secret_key) adm_request_hook = sign;
 }
 
 void die_err(const adm_err *e) { die("%s", e->msg); }

@@ -49,6 +49,7 @@ int64_t timestamp_opt(char c);
 /* ---- the admin library's calls, dying on failure (mqadmin_client.c) ---- */
 
 void load_namesrvs(void);
+void load_credentials(void);
 void die_err(const adm_err *e) __attribute__((noreturn));
 rmq_cmd *call(const char *addr, rmq_cmd *req, int timeout);
 void die_answer(const rmq_cmd *r) __attribute__((noreturn));
@@ -164,5 +165,18 @@ extern const opt_spec mqadmin_broker_epoch_opts[];
 
 void cmd_ha_status(void);
 void cmd_get_broker_epoch(void);
+
+/* ---- ACL 2.0 users and ACLs (mqadmin_auth.c) ---- */
+
+void cmd_create_user(void);
+void cmd_update_user(void);
+void cmd_delete_user(void);
+void cmd_get_user(void);
+void cmd_list_user(void);
+void cmd_create_acl(void);
+void cmd_update_acl(void);
+void cmd_delete_acl(void);
+void cmd_get_acl(void);
+void cmd_list_acl(void);
 
 #endif
