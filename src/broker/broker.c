@@ -423,8 +423,6 @@ static int open_metadata(broker *b, char *err, size_t errlen)
 static void close_all(broker *b)
 {
     atomic_store(&b->closing, true);  /* the hooks arrivals feed are freed below */
-    replicas_free(b->replicas);   /* its timers use the HA service and the client */
-    b->replicas = NULL;
     metrics_server_free(b->metrics);
     grpc_server_free(b->grpc);   /* before the remoting server its clients' connections belong to */
     b->grpc = NULL;
@@ -433,6 +431,10 @@ static void close_all(broker *b)
     rmq_server_free(b->server);
     rmq_server_free(b->fast_server);
     rmq_client_free(b->client);
+    /* After the client: its pending controller requests call back into it (with no
+     * answer); no timer of it runs between (nothing turns the loop here). */
+    replicas_free(b->replicas);
+    b->replicas = NULL;
     slave_sync_free(b->slave_sync);  /* after the client: its pending requests call back into it */
     registration_free(b->registration);
     schedule_free(b->schedule);

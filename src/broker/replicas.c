@@ -28,9 +28,20 @@
 #define CALL_TIMEOUT_MS 3000
 #define BOOTSTRAP_MS 30000      /* how long a starting broker waits for the controller */
 #define MAX_SET 32
+#define MAX_CONTROLLERS 8
+#define CONTROLLER_SCAN_MS 3000 /* scanAvailableControllerAddresses' period */
+
+typedef struct controller_peer {
+    struct replicas *r;
+    char *addr;
+    bool available;                  /* answered the last GET_METADATA_INFO */
+    bool asking;
+} controller_peer;
 
 struct replicas {
     broker *b;
+    controller_peer peers[MAX_CONTROLLERS];   /* controllerAddr, ';'-separated */
+    int n_peers;
     char *controller;                /* the leader's address */
     int64_t id;                      /* brokerControllerId */
     int32_t master_epoch, set_epoch;
@@ -45,7 +56,7 @@ struct replicas {
      * master left (mono ms); past it we are fenced (replicas_fence). */
     int64_t lease_ms, sync_sent_ms;
     bool fenced;
-    struct event *heartbeat_ev, *sync_ev, *check_ev;
+    struct event *heartbeat_ev, *sync_ev, *check_ev, *scan_ev;
 };
 
 /* ---- blocking calls (bootstrap) ---- */
@@ -302,29 +313,53 @@ static void follow(replicas *r, const master_info *m)
 
 /* ---- bootstrap ---- */
 
-static const char *first_controller(const char *list, char *out, size_t len)
+/* updateControllerAddr: controllerAddr split at ';' (blanks around each dropped). */
+static void parse_controllers(replicas *r, const char *list)
 {
-    snprintf(out, len, "%s", list ? list : "");
-    char *semi = strchr(out, ';');
-    if (semi) *semi = '\0';
-    return out;
+    char *copy = xstrdup(list ? list : ""), *save = NULL;
+    for (char *t = strtok_r(copy, ";", &save); t && r->n_peers < MAX_CONTROLLERS; t = strtok_r(NULL, ";", &save)) {
+        while (*t == ' ' || *t == '\t') t++;
+        char *e = t + strlen(t);
+        while (e > t && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
+        if (!*t) continue;
+        r->peers[r->n_peers].r = r;
+        r->peers[r->n_peers++].addr = xstrdup(t);
+    }
+    free(copy);
 }
 
+static void set_leader(replicas *r, const char *addr)
+{
+    if (r->controller && strcmp(r->controller, addr) == 0) return;
+    log_info(LOG_MOD, "controller leader: %s -> %s", r->controller ? r->controller : "(none)", addr);
+    free(r->controller);
+    r->controller = xstrdup(addr);
+}
+
+/* updateControllerMetadata: the first controller that names a leader (a DLedger
+ * follower names the leader too; ours always names itself). */
 static int find_leader(replicas *r, char *err, size_t errlen)
 {
-    char first[128];
-    first_controller(r->b->cfg.controllerAddr, first, sizeof first);
-    if (!*first) {
+    if (!r->n_peers) {
         snprintf(err, errlen, "enableControllerMode=true needs controllerAddr");
         return RMQ_ERR;
     }
-    rmq_cmd *resp = call(first, cmd_new_request(CTL_CODE_GET_METADATA_INFO), err, errlen);
-    if (!resp) return RMQ_ERR;
-    const char *leader = cmd_ext_get(resp, "controllerLeaderAddress");
-    free(r->controller);
-    r->controller = xstrdup(leader && *leader ? leader : first);
-    cmd_free(resp);
-    return RMQ_OK;
+    char why[256] = "";
+    for (int i = 0; i < r->n_peers; i++) {
+        controller_peer *p = &r->peers[i];
+        rmq_cmd *resp = call(p->addr, cmd_new_request(CTL_CODE_GET_METADATA_INFO), why, sizeof why);
+        p->available = resp != NULL;
+        const char *leader = resp && resp->code == 0 ? cmd_ext_get(resp, "controllerLeaderAddress") : NULL;
+        if (leader && *leader) {
+            set_leader(r, leader);
+            cmd_free(resp);
+            return RMQ_OK;
+        }
+        if (resp) snprintf(why, sizeof why, "%s names no leader", p->addr);
+        cmd_free(resp);
+    }
+    snprintf(err, errlen, "no controller leader in %s (%s)", r->b->cfg.controllerAddr, why);
+    return RMQ_ERR;
 }
 
 static int register_and_elect(replicas *r, master_info *m, rmq_cmd **keep, char *err, size_t errlen)
@@ -390,6 +425,7 @@ replicas *replicas_bootstrap(broker *b, char *err, size_t errlen)
     replicas *r = xcalloc(1, sizeof *r);
     r->b = b;
     r->master_id = -1;
+    parse_controllers(r, b->cfg.controllerAddr);
     char *path = str_printf("%s/epochFileCheckpoint", b->cfg.storePathRootDir);
     ha_epochs_init(&r->epochs, path);
     free(path);
@@ -480,11 +516,9 @@ bool replicas_lease_ok(const replicas *r)
     return r->master_id != r->id || broker_is_slave(r->b) || (!r->fenced && !lease_expired(r));
 }
 
-static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+static rmq_cmd *heartbeat_request(const replicas *r)
 {
-    replicas *r = arg;
     broker *b = r->b;
-    if (r->master_id == r->id && !r->fenced && lease_expired(r)) fence(r, true);
     rmq_cmd *req = cmd_new_request(CTL_CODE_BROKER_HEARTBEAT);
     cmd_ext_set(req, "clusterName", b->cfg.brokerClusterName);
     cmd_ext_set(req, "brokerAddr", b->addr);
@@ -496,14 +530,69 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
     cmd_ext_set_int(req, "confirmOffset", end);
     cmd_ext_set_int(req, "heartbeatTimeoutMills", b->cfg.controllerHeartBeatTimeoutMills);
     cmd_ext_set_int(req, "electionPriority", b->cfg.brokerElectionPriority);
-    rmq_client_oneway(b->client, r->controller, req);
+    return req;
+}
+
+static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+    replicas *r = arg;
+    broker *b = r->b;
+    if (r->master_id == r->id && !r->fenced && lease_expired(r)) fence(r, true);
+    /* sendHeartbeatToController: to every available controller, so that a new
+     * leader knows at once who is alive (each keeps liveness of its own). */
+    bool leader_done = false;
+    for (int i = 0; i < r->n_peers; i++) {
+        controller_peer *p = &r->peers[i];
+        bool leader = r->controller && strcmp(p->addr, r->controller) == 0;
+        if (!p->available && !leader) continue;
+        leader_done |= leader;
+        rmq_client_oneway(b->client, p->addr, heartbeat_request(r));
+    }
+    if (!leader_done && r->controller) rmq_client_oneway(b->client, r->controller, heartbeat_request(r));
+}
+
+/* ---- the controller leader (scanAvailableControllerAddresses, updateControllerMetadata) ---- */
+
+static void metadata_done(rmq_cmd *resp, const char *err, void *arg)
+{
+    controller_peer *p = arg;
+    p->asking = false;
+    bool was = p->available;
+    p->available = resp != NULL;
+    if (was && !p->available) log_warn(LOG_MOD, "controller %s unreachable: %s", p->addr, err ? err : "");
+    const char *leader = resp && resp->code == 0 ? cmd_ext_get(resp, "controllerLeaderAddress") : NULL;
+    if (leader && *leader) set_leader(p->r, leader);
+    cmd_free(resp);
+}
+
+static void scan_cb(evutil_socket_t fd, short what, void *arg)
+{
+    replicas *r = arg;
+    for (int i = 0; i < r->n_peers; i++) {
+        controller_peer *p = &r->peers[i];
+        if (p->asking) continue;
+        p->asking = true;
+        rmq_client_request(r->b->client, p->addr, cmd_new_request(CTL_CODE_GET_METADATA_INFO), CALL_TIMEOUT_MS,
+                           metadata_done, p);
+    }
+}
+
+/* An answer from the leader: CONTROLLER_NOT_LEADER or none means asking again who leads. */
+static bool leader_answered(replicas *r, const rmq_cmd *resp)
+{
+    if (resp && resp->code != CTL_NOT_LEADER) return true;
+    if (r->scan_ev && r->n_peers > 1) event_active(r->scan_ev, EV_TIMEOUT, 0);
+    return false;
 }
 
 static void elect_done(rmq_cmd *resp, const char *err, void *arg)
 {
     replicas *r = arg;
     r->electing = false;
-    if (!resp) return;
+    if (!leader_answered(r, resp)) {
+        cmd_free(resp);
+        return;
+    }
     master_info m;
     read_master_info(resp, &m);
     if (resp->code == 0 || resp->code == CTL_MASTER_STILL_EXIST) follow(r, &m);
@@ -513,7 +602,7 @@ static void elect_done(rmq_cmd *resp, const char *err, void *arg)
 static void replica_info_done(rmq_cmd *resp, const char *err, void *arg)
 {
     replicas *r = arg;
-    if (!resp || resp->code) {
+    if (!leader_answered(r, resp) || resp->code) {
         cmd_free(resp);
         return;
     }
@@ -571,7 +660,10 @@ static void alter_done(rmq_cmd *resp, const char *err, void *arg)
 {
     replicas *r = arg;
     r->altering = false;
-    if (!resp) return;
+    if (!leader_answered(r, resp)) {
+        cmd_free(resp);
+        return;
+    }
     if (resp->code) {
         log_warn(LOG_MOD, "SyncStateSet change refused: %d %s", resp->code, resp->remark ? resp->remark : "");
     } else {
@@ -651,6 +743,8 @@ void replicas_start(replicas *r)
     r->heartbeat_ev = event_new(b->base, -1, EV_PERSIST, heartbeat_cb, r);
     r->sync_ev = event_new(b->base, -1, EV_PERSIST, sync_cb, r);
     r->check_ev = event_new(b->base, -1, EV_PERSIST, check_cb, r);
+    r->scan_ev = event_new(b->base, -1, EV_PERSIST, scan_cb, r);
+    add_ms(r->scan_ev, CONTROLLER_SCAN_MS);
     add_ms(r->heartbeat_ev, b->cfg.brokerHeartbeatInterval);
     add_ms(r->sync_ev, b->cfg.syncBrokerMetadataPeriod);
     add_ms(r->check_ev, b->cfg.checkSyncStateSetPeriod);
@@ -669,8 +763,10 @@ void replicas_free(replicas *r)
     if (r->heartbeat_ev) event_free(r->heartbeat_ev);
     if (r->sync_ev) event_free(r->sync_ev);
     if (r->check_ev) event_free(r->check_ev);
+    if (r->scan_ev) event_free(r->scan_ev);
     if (r->b->ha) ha_on_slave_ack(r->b->ha, NULL, NULL);
     ha_epochs_free(&r->epochs);
+    for (int i = 0; i < r->n_peers; i++) free(r->peers[i].addr);
     free(r->controller);
     free(r->master_addr);
     free(r->ha_master);

@@ -30,6 +30,10 @@ struct controller {
     ctl_state *state;
     struct event *scan_timer;
     char *group, *self_id, *self_addr, *peers;
+    /* Several peers: the first one leads, always (no quorum, no re-election of
+     * the controller); the others only name it (docs/ha.md, "Several controllers"). */
+    char *leader_id, *leader_addr;
+    bool follower;
     char *state_file;            /* controllerStorePath/controller.json, NULL: memory only */
     bool notify;
     bool closing;                /* shutting down: closed channels are not broker deaths */
@@ -160,10 +164,24 @@ static int get_metadata(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
     controller *c = arg;
     *resp = cmd_new_response(req, RC_SUCCESS, NULL);
     cmd_ext_set(*resp, "group", c->group);
-    cmd_ext_set(*resp, "controllerLeaderId", c->self_id);
-    cmd_ext_set(*resp, "controllerLeaderAddress", c->self_addr);
-    cmd_ext_set_bool(*resp, "isLeader", true);
+    cmd_ext_set(*resp, "controllerLeaderId", c->leader_id);
+    cmd_ext_set(*resp, "controllerLeaderAddress", c->leader_addr);
+    cmd_ext_set_bool(*resp, "isLeader", !c->follower);
     cmd_ext_set(*resp, "peers", c->peers);
+    return RMQ_OK;
+}
+
+/* A follower: DLedgerController's answer to anything but metadata and heartbeats. */
+static int not_leader(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
+{
+    *resp = cmd_new_response(req, CTL_NOT_LEADER, "The controller is not in leader state");
+    return RMQ_OK;
+}
+
+/* A follower takes heartbeats (a DLedger follower records them) but, never leading, keeps nothing. */
+static int follower_heartbeat(rmq_conn *conn, rmq_cmd *req, rmq_cmd **resp, void *arg)
+{
+    *resp = cmd_new_response(req, RC_SUCCESS, "Heart beat success");
     return RMQ_OK;
 }
 
@@ -453,7 +471,8 @@ int controller_config_from(controller_config *cfg, const char *(*get)(void *arg,
     const char *home = getenv("HOME");
     cfg->store_path = store && *store ? xstrdup(store) : str_printf("%s/DLedgerController", home ? home : ".");
     if (strstr(peers, ";"))
-        log_warn(LOG_MOD, "controllerDLegerPeers names several controllers; this one decides alone (no quorum)");
+        log_warn(LOG_MOD, "controllerDLegerPeers names several controllers: the first leads alone, always; "
+                          "nothing is replicated between them (no quorum)");
     return RMQ_OK;
 }
 
@@ -485,6 +504,28 @@ static int load_state(controller *c, const char *dir, char *err, size_t errlen)
     return rc;
 }
 
+/*
+ * GetMetaDataResponseHeader.peers as DLedgerController writes it ("n0:ip:port;n1:ip:port;")
+ * from controllerDLegerPeers ("n0-ip:port;n1-ip:port"); the first peer, the leader, into
+ * *leader_id / *leader_addr (NULL when none parses).
+ */
+static char *metadata_peers(const char *peers, char **leader_id, char **leader_addr)
+{
+    char *out = xstrdup(""), *copy = xstrdup(peers), *save = NULL;
+    *leader_id = *leader_addr = NULL;
+    for (char *t = strtok_r(copy, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+        char *dash = strchr(t, '-');
+        if (!dash) continue;
+        *dash = '\0';
+        char *next = str_printf("%s%s:%s;", out, t, dash + 1);
+        free(out);
+        out = next;
+        if (!*leader_id) *leader_id = xstrdup(t), *leader_addr = xstrdup(dash + 1);
+    }
+    free(copy);
+    return out;
+}
+
 controller *controller_new(struct event_base *base, const controller_config *cfg, char *err, size_t errlen)
 {
     controller *c = xcalloc(1, sizeof *c);
@@ -493,10 +534,12 @@ controller *controller_new(struct event_base *base, const controller_config *cfg
     c->group = xstrdup(cfg->group ? cfg->group : "DefaultControllerGroup");
     c->self_id = xstrdup(cfg->self_id ? cfg->self_id : "n0");
     c->self_addr = xstrdup(cfg->self_addr ? cfg->self_addr : "");
-    c->peers = xstrdup(cfg->peers ? cfg->peers : "");
+    c->peers = metadata_peers(cfg->peers ? cfg->peers : "", &c->leader_id, &c->leader_addr);
+    if (!c->leader_id) c->leader_id = xstrdup(c->self_id), c->leader_addr = xstrdup(c->self_addr);
+    c->follower = strcmp(c->leader_id, c->self_id) != 0;
     c->notify = cfg->notify_broker_role_changed;
     c->started_ms = now_ms();
-    if (cfg->store_path && *cfg->store_path && load_state(c, cfg->store_path, err, errlen)) {
+    if (!c->follower && cfg->store_path && *cfg->store_path && load_state(c, cfg->store_path, err, errlen)) {
         controller_free(c);
         return NULL;
     }
@@ -526,16 +569,24 @@ controller *controller_new(struct event_base *base, const controller_config *cfg
         {CTL_CODE_GET_SYNC_STATE_DATA, get_sync_state_data},
         {CTL_CODE_CLEAN_BROKER_DATA, clean_broker_data},
     };
-    for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++)
-        rmq_server_register(c->server, procs[i].code, procs[i].fn, c);
-    rmq_server_on_close(c->server, on_close, c);
+    for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++) {
+        rmq_processor_fn fn = procs[i].fn;
+        if (c->follower && fn != get_metadata) fn = fn == broker_heartbeat ? follower_heartbeat : not_leader;
+        rmq_server_register(c->server, procs[i].code, fn, c);
+    }
     c->client = rmq_client_new(base);
+    if (c->follower) {
+        log_warn(LOG_MOD, "controller %s of group %s listening on port %d: a follower of %s (%s), which alone decides",
+                 c->self_id, c->group, rmq_server_port(c->server), c->leader_id, c->leader_addr);
+        return c;
+    }
+    rmq_server_on_close(c->server, on_close, c);
     int64_t ms = cfg->scan_interval_ms > 0 ? cfg->scan_interval_ms : 5000;
     c->scan_timer = event_new(base, -1, EV_PERSIST, scan_cb, c);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     event_add(c->scan_timer, &tv);
-    log_info(LOG_MOD, "controller %s of group %s listening on port %d (single node)", c->self_id, c->group,
-             rmq_server_port(c->server));
+    log_info(LOG_MOD, "controller %s of group %s listening on port %d (the leader; no quorum)", c->self_id,
+             c->group, rmq_server_port(c->server));
     return c;
 }
 
@@ -551,6 +602,8 @@ void controller_free(controller *c)
     free(c->self_id);
     free(c->self_addr);
     free(c->peers);
+    free(c->leader_id);
+    free(c->leader_addr);
     free(c->state_file);
     free(c);
 }

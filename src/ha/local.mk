@@ -40,3 +40,9 @@ TESTS += tests/ha/test_ha_demote
 tests_ha_test_ha_demote_SOURCES = tests/ha/test_ha_demote.c tests/ha/ha_harness.h tests/broker/broker_client.h \
 	tests/controller/ctl_harness.h tests/testproc.h
 EXTRA_tests_ha_test_ha_demote_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)
+
+check_PROGRAMS += tests/ha/test_ha_controllers
+TESTS += tests/ha/test_ha_controllers
+tests_ha_test_ha_controllers_SOURCES = tests/ha/test_ha_controllers.c tests/ha/ha_harness.h \
+	tests/broker/broker_client.h tests/controller/ctl_harness.h tests/testproc.h
+EXTRA_tests_ha_test_ha_controllers_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)

@@ -15,20 +15,26 @@ typedef struct ctl_namesrv {
     char ctl_addr[32];     /* the controller's ip:port */
 } ctl_namesrv;
 
-/* EXTRA: more namesrv.properties lines. Returns 0, or -1 when it did not come up. */
-static inline int ctl_namesrv_start(ctl_namesrv *n, const char *name, const char *extra)
+/*
+ * A controller of group1 listening on 127.0.0.1:CTL_PORT as SELF_ID of PEERS
+ * (controllerDLegerPeers; NULL: this one alone as n0). EXTRA: more
+ * namesrv.properties lines. Returns 0, or -1 when it did not come up.
+ */
+static inline int ctl_namesrv_start_peer(ctl_namesrv *n, const char *name, int ctl_port, const char *peers,
+                                         const char *self_id, const char *extra)
 {
     rmq_remoting_init();
     n->dir = test_tmpdir(name);
-    int port = test_free_port(), cport;
-    while ((cport = test_free_port()) == port) {
+    int port;
+    while ((port = test_free_port()) == ctl_port) {
     }
-    snprintf(n->ctl_addr, sizeof n->ctl_addr, "127.0.0.1:%d", cport);
+    snprintf(n->ctl_addr, sizeof n->ctl_addr, "127.0.0.1:%d", ctl_port);
+    char *alone = str_printf("n0-%s", n->ctl_addr);
     char *conf = str_printf("%s/namesrv.properties", n->dir);
     char *text = str_printf("listenAddress=127.0.0.1\nlistenPort=%d\nkvConfigPath=%s/kvConfig.json\n"
                             "enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\n"
-                            "controllerDLegerPeers=n0-%s\ncontrollerDLegerSelfId=n0\n%s",
-                            port, n->dir, n->ctl_addr, extra ? extra : "");
+                            "controllerDLegerPeers=%s\ncontrollerDLegerSelfId=%s\n%s",
+                            port, n->dir, peers ? peers : alone, self_id ? self_id : "n0", extra ? extra : "");
     char *out = str_printf("%s/stdout", n->dir), *home = str_printf("HOME=%s", n->dir);
     char *argv[] = {"mqnamesrv", "-c", conf, NULL};
     char *env[] = {home, NULL};
@@ -37,8 +43,14 @@ static inline int ctl_namesrv_start(ctl_namesrv *n, const char *name, const char
     char err[128];
     int fd = rc ? -1 : rmq_connect_blocking(n->ctl_addr, 5000, err, sizeof err);
     if (fd >= 0) close(fd);
-    free(conf), free(text), free(out), free(home);
+    free(alone), free(conf), free(text), free(out), free(home);
     return rc || fd < 0 ? -1 : 0;
+}
+
+/* The controller alone (n0) on a free port of its own. */
+static inline int ctl_namesrv_start(ctl_namesrv *n, const char *name, const char *extra)
+{
+    return ctl_namesrv_start_peer(n, name, test_free_port(), NULL, NULL, extra);
 }
 
 /* SIGTERM, then the same program on the same files and ports again. Returns 0 or -1. */
