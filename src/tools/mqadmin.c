@@ -374,6 +374,18 @@ static const opt_spec o_query_cq[] = {
     {'c', "count", true, false, "how many."},
     {'b', "broker", true, false, "broker addr."},
     {'g', "consumer", true, false, "consumer group."}, END};
+static const opt_spec o_update_topic_list[] = {
+    {'b', "brokerAddr", true, false, "create topic to which broker"},
+    {'c', "clusterName", true, false, "create topic to which cluster"},
+    {'f', "filename", true, true, "Path to a file with list of org.apache.rocketmq.common.TopicConfig in json format"},
+    END};
+static const opt_spec o_update_sub_group_list[] = {
+    {'b', "brokerAddr", true, false, "create groups to which broker"},
+    {'c', "clusterName", true, false, "create groups to which cluster"},
+    {'f', "filename", true, true,
+     "Path to a file with a list of org.apache.rocketmq.remoting.protocol.subscription.SubscriptionGroupConfig in json "
+     "format"}, END};
+static const opt_spec o_producer[] = {{'b', "broker", true, true, "broker address"}, END};
 #define BC(verb, what)                                                     \
     {'c', "clusterName", true, false, verb " " what " to which cluster"},  \
     {'b', "brokerAddr", true, false, verb " " what " to which broker"}
@@ -490,6 +502,10 @@ static const command commands[] = {
     {"checkMsgSendRT", "Check message send response time.", o_check_msg_send_rt, cmd_check_msg_send_rt, NULL},
     {"queryMsgTraceById", "Query a message trace.", o_query_msg_trace, cmd_query_msg_trace_by_id, NULL},
     {"queryCq", "Query cq command.", o_query_cq, cmd_query_cq, NULL},
+    {"updateTopicList", "create or update topic in batch", o_update_topic_list, cmd_update_topic_list, "bc"},
+    {"updateSubGroupList", "Update or create subscription group in batch", o_update_sub_group_list,
+     cmd_update_sub_group_list, "bc"},
+    {"producer", "Query producer's instances, connection, status, etc.", o_producer, cmd_producer, NULL},
     /* ACL 2.0 (5.3.3's auth sub-commands). */
     {"createUser", "Create user to cluster.", o_create_user, cmd_create_user, "bc"},
     {"updateUser", "Update user to cluster.", o_update_user, cmd_update_user, "bc"},
@@ -552,6 +568,10 @@ static void print_command_help(const command *c)
     }
 }
 
+static const command *running;
+
+void print_running_help(void) { print_command_help(running); }
+
 int main(int argc, char **argv)
 {
     srand((unsigned)now_ms());
@@ -578,6 +598,7 @@ int main(int argc, char **argv)
         return 2;
     }
     current_command = c->name;
+    running = c;
     parse_options(c, argc - 2, argv + 2);
     if (has('h')) {
         print_command_help(c);

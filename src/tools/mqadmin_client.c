@@ -150,6 +150,31 @@ const char **target_brokers(cluster_info *ci, int *n)
     return cluster_addrs(ci, val('c'), false, n);
 }
 
+/* The JSON body of `w` in a request of CODE to each broker -b or -c names, DONE (a format
+ * taking the address) printed after each. With -c a broker that refuses is reported on stderr and the others still get it
+ * when `go_on` (Apache prints the stack trace and goes on); otherwise the refusal is fatal. */
+void body_to_brokers(int code, fjson_writer *w, const char *done, bool go_on)
+{
+    size_t len;
+    char *body = fjson_writer_finish(w, &len);
+    cluster_info ci = {0};
+    int n;
+    const char **addrs = target_brokers(&ci, &n);
+    for (int i = 0; i < n; i++) {
+        rmq_cmd *req = adm_request(code);
+        cmd_set_body(req, body, len);
+        adm_err e;
+        rmq_cmd *resp = adm_call_ok(addrs[i], req, TIMEOUT_MS, &e);
+        if (!resp && (!go_on || has('b'))) die_err(&e);
+        if (resp) printf(done, addrs[i]);
+        else fprintf(stderr, "mqadmin: %s: %s\n", current_command, e.msg);
+        cmd_free(resp);
+    }
+    free(body);
+    free(addrs);
+    cJSON_Delete(ci.json);
+}
+
 /* ---- Java formatting ---- */
 
 /* UtilAll.timeMillisToHumanString2: "yyyy-MM-dd HH:mm:ss,SSS", local time. */

@@ -16,31 +16,6 @@
 
 /* ---- subscription groups ---- */
 
-/* The JSON body of `w` in a request of CODE to each broker -b or -c names, "<done> ADDR success."
- * after each. With -c a broker that refuses is reported on stderr and the others still get it
- * when `go_on` (Apache prints the stack trace and goes on); otherwise the refusal is fatal. */
-static void body_to_brokers(int code, fjson_writer *w, const char *done, bool go_on)
-{
-    size_t len;
-    char *body = fjson_writer_finish(w, &len);
-    cluster_info ci = {0};
-    int n;
-    const char **addrs = target_brokers(&ci, &n);
-    for (int i = 0; i < n; i++) {
-        rmq_cmd *req = adm_request(code);
-        cmd_set_body(req, body, len);
-        adm_err e;
-        rmq_cmd *resp = adm_call_ok(addrs[i], req, TIMEOUT_MS, &e);
-        if (!resp && (!go_on || has('b'))) die_err(&e);
-        if (resp) printf("%s %s success.\n", done, addrs[i]);
-        else fprintf(stderr, "mqadmin: %s: %s\n", current_command, e.msg);
-        cmd_free(resp);
-    }
-    free(body);
-    free(addrs);
-    cJSON_Delete(ci.json);
-}
-
 void cmd_update_sub_group(void)
 {
     const char *group = val('g');
@@ -61,7 +36,7 @@ void cmd_update_sub_group(void)
     fjson_prop_int64(&w, "retryQueueNums", retry_queues);
     fjson_prop_int64(&w, "whichBrokerWhenConsumeSlowly", slowly);
     fjson_end_object(&w);
-    body_to_brokers(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, &w, "create subscription group to", false);
+    body_to_brokers(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, &w, "create subscription group to %s success.\n", false);
     printf("SubscriptionGroupConfig [groupName=%s, consumeEnable=%s, consumeFromMinEnable=%s, consumeBroadcastEnable=%s, "
            "retryQueueNums=%lld, retryMaxTimes=%lld, brokerId=%lld, whichBrokerWhenConsumeSlowly=%lld, "
            "notifyConsumerIdsChangedEnable=%s]",
@@ -586,6 +561,50 @@ void cmd_set_consume_mode(void)
     fjson_prop_int64(&w, "popShareQueueNum", share);
     fjson_prop_string(&w, "topic", topic);
     fjson_end_object(&w);
-    body_to_brokers(SET_MESSAGE_REQUEST_MODE, &w, "set consume mode to", true);
+    body_to_brokers(SET_MESSAGE_REQUEST_MODE, &w, "set consume mode to %s success.\n", true);
     printf("topic[%s] group[%s] consume mode[%s] popShareQueueNum[%lld]", topic, group, mode, (long long)share);
+}
+
+/* ---- updateSubGroupList, producer ---- */
+
+/* UpdateSubGroupListSubCommand: the file's SubscriptionGroupConfigs in a SubscriptionGroupList
+ * (the broker gives the fields left out their defaults, as Java's decoding does). */
+void cmd_update_sub_group_list(void)
+{
+    cJSON *list = read_config_list();
+    if (!list) return;
+    if (cJSON_GetArraySize(list))
+        submit_config_list(225 /* UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST */, "groupConfigList", list,
+                           "submit batch of group config to %s success, please check the result later.\n",
+                           "submit batch of subscription group config to %s success, please check the result later.\n");
+    cJSON_Delete(list);
+}
+
+/* ProducerSubCommand: GET_ALL_PRODUCER_INFO, each group's instances (groups in HashMap order). */
+void cmd_producer(void)
+{
+    rmq_cmd *resp = call_ok(val('b'), adm_request(328 /* GET_ALL_PRODUCER_INFO */), TIMEOUT_MS);
+    cJSON *info = body_json(resp);
+    cmd_free(resp);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(info, "data"), *g;
+    int n = cJSON_GetArraySize(data), i = 0;
+    const char **names = xcalloc((size_t)n + 1, sizeof *names);
+    int *order = xcalloc((size_t)n + 1, sizeof *order);
+    cJSON_ArrayForEach(g, data) names[i++] = g->string;
+    java_hash_order(names, n, order);
+    for (i = 0; i < n; i++) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(data, names[order[i]]), *p;
+        if (!cJSON_GetArraySize(list)) {
+            printf("producer group (%s) instances are empty\n", names[order[i]]);
+            continue;
+        }
+        cJSON_ArrayForEach(p, list)
+            printf("producer group (%s) instance : clientId=%s,remoteIP=%s, language=%s, version=%lld, "
+                   "lastUpdateTimestamp=%lld\n",
+                   names[order[i]], str_field(p, "clientId"), str_field(p, "remoteIP"), str_field(p, "language"),
+                   (long long)int_field(p, "version"), (long long)int_field(p, "lastUpdateTimestamp"));
+    }
+    free(order);
+    free(names);
+    cJSON_Delete(info);
 }

@@ -39,6 +39,8 @@ extern bool opt_set[128];
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* A wrong command line: exit 2 (where Apache prints the command's help). */
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* The running command's help, as Apache prints it after some successes. */
+void print_running_help(void);
 bool has(char c);
 const char *val(char c);
 char *trim(char *s);
@@ -60,6 +62,7 @@ bool get_route(const char *topic, route *r, bool must);
 void get_cluster_info(cluster_info *ci);
 const char **cluster_addrs(const cluster_info *ci, const char *cluster, bool with_slaves, int *n);
 const char **target_brokers(cluster_info *ci, int *n);
+void body_to_brokers(int code, fjson_writer *w, const char *done, bool go_on);
 void human_time(int64_t ms, char *buf, size_t cap);
 const char *front(const char *s, int len, char *buf, size_t cap);
 message *decode_messages(const uint8_t *body, size_t len, int *n);
@@ -92,6 +95,11 @@ void cmd_update_topic(void);
 void cmd_update_topic_perm(void);
 void cmd_update_order_conf(void);
 void cmd_allocate_mq(void);
+void cmd_update_topic_list(void);
+/* A JSON array file of -f for the *List commands (NULL: printed that it does not exist). */
+cJSON *read_config_list(void);
+/* The list commands' one request per -b / -c master, then Apache's help after -c. */
+void submit_config_list(int code, const char *field, cJSON *items, const char *done_b, const char *done_c);
 void cmd_delete_topic(void);
 void cmd_topic_list(void);
 void cmd_topic_route(void);
@@ -141,6 +149,8 @@ void cmd_skip_accumulated_message(void);
 void cmd_clone_group_offset(void);
 void cmd_get_consumer_config(void);
 void cmd_set_consume_mode(void);
+void cmd_update_sub_group_list(void);
+void cmd_producer(void);
 
 /* ---- messages (mqadmin_message.c) ---- */
 

@@ -603,3 +603,70 @@ void cmd_allocate_mq(void)
     route_free(&r);
     free(ips);
 }
+
+/* ---- updateTopicList (and updateSubGroupList's file and requests) ---- */
+
+cJSON *read_config_list(void)
+{
+    const char *path = val('f');
+    if (access(path, F_OK) != 0) {
+        printf("the file path %s does not exists\n", path);
+        return NULL;
+    }
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text) die("cannot read %s: %s", path, strerror(errno));
+    const char *err = "not a JSON array";
+    cJSON *list = fjson_parse(text, len, &err);
+    free(text);
+    if (!cJSON_IsArray(list)) die("JSON.parseArray of %s: %s", path, list ? "not a JSON array" : err);
+    return list;
+}
+
+void submit_config_list(int code, const char *field, cJSON *items, const char *done_b, const char *done_c)
+{
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, field);
+    fjson_item(&w, items);
+    fjson_end_object(&w);
+    body_to_brokers(code, &w, has('b') ? done_b : done_c, false);
+    /* Apache's -c branch falls through to printCommandLineHelp. */
+    if (!has('b')) print_running_help();
+}
+
+/* UpdateTopicListSubCommand: the file's TopicConfigs as fastjson writes them back, every field
+ * there with TopicConfig's defaults for those the file leaves out. */
+void cmd_update_topic_list(void)
+{
+    cJSON *list = read_config_list();
+    if (!list) return;
+    if (!cJSON_GetArraySize(list)) {
+        cJSON_Delete(list);
+        return;
+    }
+    cJSON *configs = cJSON_CreateArray();
+    const cJSON *t;
+    cJSON_ArrayForEach(t, list) {
+        if (!cJSON_IsObject(t)) die("JSON.parseArray: an element is not a TopicConfig");
+        cJSON *c = cJSON_CreateObject();
+        const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(t, "attributes");
+        cJSON_AddItemToObject(c, "attributes", attrs ? cJSON_Duplicate(attrs, true) : cJSON_CreateObject());
+        static const struct { const char *name; const char *dflt; } fields[] = {
+            {"order", "false"}, {"perm", "6"}, {"readQueueNums", "16"}, {"topicFilterType", "\"SINGLE_TAG\""},
+            {"topicName", "null"}, {"topicSysFlag", "0"}, {"writeQueueNums", "16"}};
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, fields[i].name);
+            if (v) cJSON_AddItemToObject(c, fields[i].name, cJSON_Duplicate(v, true));
+            else if (strcmp(fields[i].dflt, "null") != 0)
+                cJSON_AddItemToObject(c, fields[i].name, fjson_parse(fields[i].dflt, strlen(fields[i].dflt), NULL));
+        }
+        cJSON_AddItemToArray(configs, c);
+    }
+    submit_config_list(18 /* UPDATE_AND_CREATE_TOPIC_LIST */, "topicConfigList", configs,
+                       "submit batch of topic config to %s success, please check the result later.\n",
+                       "submit batch of topic config to %s success, please check the result later.\n");
+    cJSON_Delete(configs);
+    cJSON_Delete(list);
+}

@@ -52,7 +52,7 @@ START_TEST(help_lists_them)
     static const char *const added[] = {
         "updateTopicPerm", "updateOrderConf", "allocateMQ", "addWritePerm", "cloneGroupOffset", "getConsumerConfig",
         "setConsumeMode", "skipAccumulatedMessage", "brokerConsumeStats", "sendMsgStatus", "deleteExpiredCommitLog",
-        "checkMsgSendRT", "queryMsgTraceById", "queryCq"};
+        "checkMsgSendRT", "queryMsgTraceById", "queryCq", "updateTopicList", "updateSubGroupList", "producer"};
     for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "   %-20s ", added[i]);
@@ -297,6 +297,55 @@ START_TEST(consume_queue)
 }
 END_TEST
 
+START_TEST(config_lists_and_producers)
+{
+    char *path = str_printf("%s/topics.json", dir);
+    const char *topics = "[{\"topicName\":\"ADMINOPS_L1\",\"readQueueNums\":2,\"writeQueueNums\":2},"
+                         "{\"topicName\":\"ADMINOPS_L2\"}]";
+    ck_assert_int_eq(write_file_atomic(path, topics, strlen(topics)), 0);
+    OK("updateTopicList", "-b", broker.addr, "-f", path);
+    char line[256];
+    snprintf(line, sizeof line, "submit batch of topic config to %s success, please check the result later.\n",
+             broker.addr);
+    ck_assert_str_eq(out_text, line);
+    rmq_cmd *r = call(broker.addr, req_ext(351, "topic", "ADMINOPS_L2", NULL));   /* TopicConfig's defaults */
+    char *cfg = body_of(r);
+    ck_assert_msg(strstr(cfg, "\"readQueueNums\":16") && strstr(cfg, "\"perm\":6"), "%s", cfg);
+    free(cfg);
+    cmd_free(r);
+    r = call(broker.addr, req_ext(351, "topic", "ADMINOPS_L1", NULL));
+    cfg = body_of(r);
+    ck_assert_msg(strstr(cfg, "\"writeQueueNums\":2"), "%s", cfg);
+    free(cfg);
+    cmd_free(r);
+    free(path);
+
+    path = str_printf("%s/groups.json", dir);
+    const char *groups = "[{\"groupName\":\"ADMINOPS_LG\",\"retryMaxTimes\":3}]";
+    ck_assert_int_eq(write_file_atomic(path, groups, strlen(groups)), 0);
+    OK("updateSubGroupList", "-c", "DefaultCluster", "-f", path);
+    snprintf(line, sizeof line,
+             "submit batch of subscription group config to %s success, please check the result later.\n"
+             "usage: mqadmin updateSubGroupList", broker.addr);
+    OUT_HAS(line);   /* and, as Apache's -c branch, the help after it */
+    r = call(broker.addr, req_ext(352, "group", "ADMINOPS_LG", NULL));   /* GET_SUBSCRIPTIONGROUP_CONFIG */
+    cfg = body_of(r);
+    ck_assert_msg(strstr(cfg, "\"retryMaxTimes\":3"), "%s", cfg);
+    free(cfg);
+    cmd_free(r);
+    free(path);
+    OK("updateTopicList", "-b", broker.addr, "-f", "/nonexistent/topics.json");
+    ck_assert_str_eq(out_text, "the file path /nonexistent/topics.json does not exists\n");
+
+    /* A client heart-beating as a producer of ADMINTEST_PG. */
+    int fd = sim_connect(GROUP, TOPIC);
+    OK("producer", "-b", broker.addr);
+    OUT_HAS("producer group (ADMINTEST_PG) instance : clientId=" SIM_CLIENT ",remoteIP=/127.0.0.1:");
+    OUT_HAS(", language=JAVA, version=");
+    close(fd);
+}
+END_TEST
+
 /* brokerStatus prints every key Apache 5.3.3's broker answers in GET_BROKER_RUNTIME_INFO
  * (AdminBrokerProcessor.prepareRuntimeInfo, DefaultMessageStore and StoreStatsService.getRuntimeInfo). */
 START_TEST(broker_status_keys)
@@ -390,6 +439,7 @@ int main(void)
         message_trace,
         consume_queue,
         broker_status_keys,
+        config_lists_and_producers,
         delete_expired_commit_log,
     };
     return run_e2e("mqadmin_ops", tests, sizeof tests / sizeof tests[0]);
