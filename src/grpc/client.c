@@ -294,6 +294,7 @@ void grpc_server_free(grpc_server *g)
 {
     if (!g) return;
     h2_close_all(g);
+    grpc_peers_free(g);
     gclient_free_all(g);
     if (g->sweep_ev) event_free(g->sweep_ev);
     if (g->ssl_ctx) SSL_CTX_free(g->ssl_ctx);

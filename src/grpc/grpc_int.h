@@ -72,6 +72,8 @@ struct gcall {
     struct evbuffer *in;       /* request bytes not yet framed */
     struct evbuffer *out;      /* framed answers not yet taken by nghttp2 */
     int n_msgs;                /* request messages seen */
+    int n_sent;                /* answer messages queued */
+    int app_code;              /* the first answer's Status code, -1 when none (metrics) */
     bool responding;           /* response HEADERS submitted */
     bool finishing;            /* trailers to go once out drains */
     bool finished;
@@ -111,7 +113,18 @@ struct grpc_server {
     h2conn *conns;
     gclient *clients;
     struct event *sweep_ev;
+    struct grpc_peer *peers;          /* other brokers' gRPC ports (peers.c) */
+    struct grpc_learning *learnings;  /* routes waiting for them */
 };
+
+/* peers.c: the gRPC port of the broker serving remoting at ADDR (this server's own for
+ * itself, and for a broker that has not told it). */
+typedef struct grpc_peer grpc_peer;
+int grpc_peer_port(grpc_server *g, const char *addr);
+/* Asks the brokers of ADDRS whose port is unknown or older than a while; DONE(ARG) when all
+ * have answered or timed out (at once when none is asked, or when the server is freed). */
+void grpc_peers_learn(grpc_server *g, const char *const *addrs, int n, void (*done)(void *), void *arg);
+void grpc_peers_free(grpc_server *g);
 
 /* h2.c */
 int h2_listen(grpc_server *g, int port, char *err, size_t errlen);

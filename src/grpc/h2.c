@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "grpc_int.h"
+#include "metrics/metrics.h"
 
 #define TLS_HANDSHAKE_RECORD 0x16
 #define IDLE_SECONDS 120           /* a connection without streams or traffic that long is closed */
@@ -141,9 +142,57 @@ static void start_response(gcall *c)
     nghttp2_submit_response(c->conn->session, c->stream_id, hdrs, 3, &prd);
 }
 
+/* The Status (field 1 of every response and of TelemetryCommand) of the call's first answer:
+ * what the call is counted under in rocketmq_rpc_latency. */
+static void note_status(gcall *c, const ProtobufCMessage *msg)
+{
+    if (c->n_sent++) return;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(msg->descriptor, 1);
+    if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != &apache__rocketmq__v2__status__descriptor) return;
+    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
+        return;
+    const Apache__Rocketmq__V2__Status *st = *(Apache__Rocketmq__V2__Status *const *)((const char *)msg + f->offset);
+    if (st) c->app_code = st->code;
+}
+
+/* Snake case, lower: "SendMessage" -> "send_message", "MESSAGE_NOT_FOUND" -> "message_not_found". */
+static void metric_name(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; in[i] && n + 2 < cap; i++) {
+        char ch = in[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            if (i && in[i - 1] >= 'a' && in[i - 1] <= 'z') out[n++] = '_';
+            ch = (char)(ch - 'A' + 'a');
+        }
+        out[n++] = ch;
+    }
+    out[n] = 0;
+}
+
+/* One finished call in rocketmq_rpc_latency{protocol_type="grpc"} (Telemetry streams, which
+ * live as long as their client, are not calls to time). */
+static void count_call(gcall *c)
+{
+    if (!c->method || c->method->kind == GRPC_BIDI) return;
+    static const char *const grpc_names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                             "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                             "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                                             "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+    char method[64], resp[64];
+    metric_name(c->method->name, method, sizeof method);
+    /* The response's Status when it had one, else the call's grpc-status. */
+    const char *code = c->app_code >= 0 && c->status == GRPC_OK ? status_code_name(c->app_code)
+                       : c->status >= 0 && c->status < 17   ? grpc_names[c->status]
+                                                             : "UNKNOWN";
+    metric_name(code, resp, sizeof resp);
+    metrics_grpc_rpc(method, resp, c->method->kind == GRPC_SERVER_STREAM, mono_ms() - c->start_ms);
+}
+
 void gcall_send(gcall *c, const ProtobufCMessage *msg)
 {
     if (!gcall_alive(c)) return;
+    note_status(c, msg);
     size_t n = protobuf_c_message_get_packed_size(msg);
     uint8_t pre[GRPC_PREFIX];
     grpc_frame_prefix(pre, (uint32_t)n);
@@ -166,6 +215,7 @@ void gcall_finish(gcall *c, int status, const char *message)
     c->status_msg = message && *message ? xstrdup(message) : NULL;
     if (status != GRPC_OK)
         log_debug("grpc", "%s %s: status %d %s", c->peer, c->path ? c->path : "?", status, message ? message : "");
+    count_call(c);
     if (!c->responding) {
         /* Trailers-Only: one HEADERS frame ending the stream. */
         c->finished = true;
@@ -211,6 +261,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
     c->in = evbuffer_new();
     c->out = evbuffer_new();
     c->timeout_ms = -1;
+    c->app_code = -1;
     c->start_ms = mono_ms();
     snprintf(c->peer, sizeof c->peer, "%s", h->peer);
     c->next = h->calls;

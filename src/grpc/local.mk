@@ -23,7 +23,7 @@ $(GRPC_PB_C) $(GRPC_PB_H): src/grpc/pb/stamp
 noinst_LIBRARIES += src/grpc/libgrpc.a
 src_grpc_libgrpc_a_SOURCES = src/grpc/grpc.h src/grpc/grpc_int.h src/grpc/frame.c src/grpc/status.c \
 	src/grpc/h2.c src/grpc/client.c src/grpc/session.c src/grpc/route.c src/grpc/convert.c \
-	src/grpc/produce.c src/grpc/consume.c src/grpc/access.c
+	src/grpc/produce.c src/grpc/consume.c src/grpc/access.c src/grpc/peers.c
 nodist_src_grpc_libgrpc_a_SOURCES = $(GRPC_PB_C) $(GRPC_PB_H)
 $(am_src_grpc_libgrpc_a_OBJECTS): $(GRPC_PB_H)
 
@@ -36,6 +36,9 @@ tests_grpc_test_grpc_acl_SOURCES = tests/grpc/test_grpc_acl.c tests/grpc/h2_clie
 check_PROGRAMS += tests/grpc/test_grpc_recall
 TESTS += tests/grpc/test_grpc_recall
 tests_grpc_test_grpc_recall_SOURCES = tests/grpc/test_grpc_recall.c tests/grpc/h2_client.h tests/grpc/grpc_broker.h
+check_PROGRAMS += tests/grpc/test_grpc_cluster
+TESTS += tests/grpc/test_grpc_cluster
+tests_grpc_test_grpc_cluster_SOURCES = tests/grpc/test_grpc_cluster.c tests/grpc/h2_client.h tests/grpc/grpc_broker.h
 
 # Its decoders' fuzz harness (tests/fuzz/README.md), replayed over its corpus by make check.
 check_PROGRAMS += tests/fuzz/replay_grpc

@@ -2,8 +2,8 @@
  * QueryRoute and QueryAssignment (Apache's proxy RouteActivity): the topic's route
  * from the name server (GET_ROUTEINFO_BY_TOPIC; the broker's own topic table when it
  * has no name server), turned into message queues whose broker endpoints are the gRPC
- * endpoints of the brokers — every master of the route, at its host and this broker's
- * gRPC port (a cluster serves gRPC on one port number).
+ * endpoints of the brokers — every master of the route, at its host and its own gRPC
+ * port (peers.c learns the other brokers' from them).
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@ typedef struct route_job {
     gcall *call;
     char *topic;
     bool assignment;     /* QueryAssignment (else QueryRoute) */
+    cJSON *route;        /* the name server's answer, while the brokers' ports are asked */
 } route_job;
 
 /* A growing list of protobuf messages, all freed together. */
@@ -77,7 +78,7 @@ static Apache__Rocketmq__V2__Broker *broker_msg(grpc_server *g, pool *p, const c
     Apache__Rocketmq__V2__Address *a = pool_add(p, xmalloc(sizeof *a));
     apache__rocketmq__v2__address__init(a);
     a->host = pool_str(p, host);
-    a->port = g->port;
+    a->port = grpc_peer_port(g, addr);
     Apache__Rocketmq__V2__Address **list = pool_add(p, xmalloc(sizeof *list));
     list[0] = a;
     Apache__Rocketmq__V2__Endpoints *e = pool_add(p, xmalloc(sizeof *e));
@@ -222,6 +223,14 @@ static void job_free(route_job *j)
     free(j);
 }
 
+static void route_learned(void *arg)
+{
+    route_job *j = arg;
+    answer_route(j, j->route);
+    cJSON_Delete(j->route);
+    job_free(j);
+}
+
 static void route_reply(rmq_cmd *resp, const char *err, void *arg)
 {
     route_job *j = arg;
@@ -236,9 +245,24 @@ static void route_reply(rmq_cmd *resp, const char *err, void *arg)
     } else {
         const char *perr;
         cJSON *route = fjson_parse((const char *)resp->body, resp->body_len, &perr);
-        if (route) answer_route(j, route);
-        else answer_status(j, APACHE__ROCKETMQ__V2__CODE__INTERNAL_SERVER_ERROR, perr);
-        cJSON_Delete(route);
+        if (route) {
+            /* Every master's gRPC port first (peers.c), then the answer. */
+            j->route = route;
+            const char *addrs[64];
+            int n = 0;
+            const cJSON *bd, *a;
+            cJSON_ArrayForEach(bd, cJSON_GetObjectItemCaseSensitive(route, "brokerDatas"))
+            {
+                cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(bd, "brokerAddrs"))
+                {
+                    if (n < 64 && !strcmp(a->string, "0") && cJSON_IsString(a)) addrs[n++] = a->valuestring;
+                }
+            }
+            cmd_free(resp);
+            grpc_peers_learn(j->call->srv, addrs, n, route_learned, j);
+            return;
+        }
+        answer_status(j, APACHE__ROCKETMQ__V2__CODE__INTERNAL_SERVER_ERROR, perr);
     }
     cmd_free(resp);
     job_free(j);

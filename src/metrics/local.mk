@@ -9,6 +9,6 @@ mqbroker_SOURCES += src/metrics/broker_collect.c
 
 check_PROGRAMS += tests/metrics/test_metrics
 TESTS += tests/metrics/test_metrics
-tests_metrics_test_metrics_SOURCES = tests/metrics/test_metrics.c tests/broker/broker_client.h
+tests_metrics_test_metrics_SOURCES = tests/metrics/test_metrics.c tests/broker/broker_client.h tests/grpc/h2_client.h
 # the test scrapes the real programs
 EXTRA_tests_metrics_test_metrics_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)

@@ -53,6 +53,11 @@ int64_t metrics_pull_offset_get(const char *topic, const char *group, int32_t qu
  * DEFERRED when the processor answered later (long polling for pulls and pops). */
 void metrics_rpc(int32_t request_code, int32_t response_code, bool deferred, int64_t ms);
 
+/* A gRPC call of METHOD ("send_message") answered RESPONSE (its Status code, "ok",
+ * "message_not_found", or its grpc-status, "unimplemented") after MS milliseconds;
+ * LONG_POLLING for server streams (ReceiveMessage). Rendered as rocketmq_rpc_latency with
+ * protocol_type="grpc" (Apache's proxy has no such series; the label set is the remoting one). */
+void metrics_grpc_rpc(const char *method, const char *response, bool long_polling, int64_t ms);
 /* ---- processor backlog (rocketmq_processor_watermark; processors.c) ---- */
 
 #define METRICS_N_PROCESSORS 12

@@ -175,6 +175,16 @@ void metrics_messages_out(const char *topic, const char *group, bool is_retry, i
     add(s, 1, bytes);
 }
 
+/* One observation of rocketmq_rpc_latency in row S (NULL: the table was full). */
+static void observe_latency(slot *s, int64_t ms)
+{
+    if (!s) return;
+    if (ms < 0) ms = 0;
+    add(s, R_BUCKETS + bucket_of(latency_bounds, N_LATENCY, ms), 1);
+    add(s, R_SUM, ms);
+    add(s, R_COUNT, 1);
+}
+
 void metrics_rpc(int32_t request_code, int32_t response_code, bool deferred, int64_t ms)
 {
     bool long_polling = deferred && metrics_code_long_polling(request_code);
@@ -183,12 +193,17 @@ void metrics_rpc(int32_t request_code, int32_t response_code, bool deferred, int
     key_int(&k, request_code);
     key_int(&k, response_code);
     key_int(&k, long_polling);
-    slot *s = series(key);
-    if (!s) return;
-    if (ms < 0) ms = 0;
-    add(s, R_BUCKETS + bucket_of(latency_bounds, N_LATENCY, ms), 1);
-    add(s, R_SUM, ms);
-    add(s, R_COUNT, 1);
+    observe_latency(series(key), ms);
+}
+
+void metrics_grpc_rpc(const char *method, const char *response, bool long_polling, int64_t ms)
+{
+    char key[128];
+    key_buf k = key_begin(key, sizeof key, 'G');
+    key_str(&k, method);
+    key_str(&k, response);
+    key_int(&k, long_polling);
+    observe_latency(series(key), ms);
 }
 
 static void pull_key(char *key, size_t cap, const char *topic, const char *group, int32_t queue_id)
@@ -400,16 +415,22 @@ static void render_out(struct evbuffer *out)
 static void render_rpc(struct evbuffer *out)
 {
     metrics_family(out, "rocketmq_rpc_latency", "histogram", "Rpc latency");
-    char buf[64];
+    char buf[128];
     const char *f[3];
     for (size_t i = 0; i < SLOTS; i++) {
         char *k = atomic_load_explicit(&table[i].key, memory_order_acquire);
-        if (!k || k[0] != 'R' || key_fields(k, buf, sizeof buf, f, 3) != 3) continue;
-        char req[48], resp[48];
-        metrics_request_code_name(atoi(f[0]), req, sizeof req);
-        metrics_response_code_name(atoi(f[1]), resp, sizeof resp);
+        if (!k || (k[0] != 'R' && k[0] != 'G') || key_fields(k, buf, sizeof buf, f, 3) != 3) continue;
+        bool grpc = k[0] == 'G';
+        char req[64], resp[64];
+        if (grpc) {
+            snprintf(req, sizeof req, "%s", f[0]);
+            snprintf(resp, sizeof resp, "%s", f[1]);
+        } else {
+            metrics_request_code_name(atoi(f[0]), req, sizeof req);
+            metrics_response_code_name(atoi(f[1]), resp, sizeof resp);
+        }
         char labels[320] = "";
-        append_label(labels, sizeof labels, "protocol_type", "remoting");
+        append_label(labels, sizeof labels, "protocol_type", grpc ? "grpc" : "remoting");
         append_label(labels, sizeof labels, "request_code", req);
         append_label(labels, sizeof labels, "response_code", resp);
         append_label(labels, sizeof labels, "is_long_polling", f[2][0] == '1' ? "true" : "false");

@@ -209,7 +209,9 @@ static void send_cmd(rmq_conn *c, rmq_cmd *cmd)
 
 void rmq_conn_reply(rmq_conn *c, rmq_cmd *resp)
 {
-    if (resp->req_mono_ms) metrics_rpc(resp->req_code, resp->code, true, mono_ms() - resp->req_mono_ms);
+    /* A local connection's requests are its front end's (gRPC counts its own calls): not
+     * remoting RPCs, as Apache's proxy in local mode calls the processors directly. */
+    if (resp->req_mono_ms && !c->sink) metrics_rpc(resp->req_code, resp->code, true, mono_ms() - resp->req_mono_ms);
     send_cmd(c, resp);
 }
 
@@ -306,7 +308,7 @@ void conn_dispatch_request(rmq_conn *c, rmq_cmd *req)
     }
     if (resp && !cmd_is_oneway(req)) {
         stamp_response(req, resp);
-        metrics_rpc(req->code, resp->code, false, mono_ms() - req->req_mono_ms);
+        if (!c->sink) metrics_rpc(req->code, resp->code, false, mono_ms() - req->req_mono_ms);
         send_cmd(c, resp);
     } else {
         cmd_free(resp);

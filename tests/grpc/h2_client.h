@@ -262,4 +262,51 @@ static inline void h2c_receive_init(h2c_receive_req *x, const char *group, const
 
 static inline void h2c_result_free(h2_result *r) { free(r->data); }
 
+/* A SendMessageRequest of one message (ID, BODY) to TOPIC, with the messages it points to. */
+typedef struct h2c_send_req {
+    Apache__Rocketmq__V2__SendMessageRequest req;
+    Apache__Rocketmq__V2__Message msg, *mp;
+    Apache__Rocketmq__V2__Resource topic;
+    Apache__Rocketmq__V2__SystemProperties sp;
+} h2c_send_req;
+
+static inline void h2c_send_init(h2c_send_req *x, const char *topic, const char *id, const char *body)
+{
+    apache__rocketmq__v2__send_message_request__init(&x->req);
+    apache__rocketmq__v2__message__init(&x->msg);
+    apache__rocketmq__v2__resource__init(&x->topic);
+    apache__rocketmq__v2__system_properties__init(&x->sp);
+    x->topic.name = (char *)topic;
+    x->sp.message_id = (char *)id;
+    x->sp.message_type = APACHE__ROCKETMQ__V2__MESSAGE_TYPE__NORMAL;
+    x->msg.topic = &x->topic;
+    x->msg.system_properties = &x->sp;
+    x->msg.body.data = (uint8_t *)body;
+    x->msg.body.len = strlen(body);
+    x->mp = &x->msg;
+    x->req.n_messages = 1;
+    x->req.messages = &x->mp;
+}
+
+/* One ReceiveMessage of GROUP from TOPIC (all tags, 1 s long polling, 30 s invisible): the
+ * bodies of the messages it got appended to GOT as "body;". False when it got no answer. */
+static inline bool h2c_receive_bodies(h2_client *c, const char *client_id, const char *group, const char *topic,
+                                      char *got, size_t cap)
+{
+    h2c_receive_req x;
+    h2c_receive_init(&x, group, topic, "*", 1000, 30000);
+    h2_result r;
+    if (!h2c_call(c, &r, "ReceiveMessage", client_id, &x.req.base, 10000)) return false;
+    Apache__Rocketmq__V2__ReceiveMessageResponse *m;
+    for (int i = 0; (m = (void *)h2c_message(&r, &apache__rocketmq__v2__receive_message_response__descriptor, i)); i++) {
+        if (m->content_case == APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_RESPONSE__CONTENT_MESSAGE) {
+            size_t len = strlen(got);
+            snprintf(got + len, cap - len, "%.*s;", (int)m->message->body.len, (const char *)m->message->body.data);
+        }
+        apache__rocketmq__v2__receive_message_response__free_unpacked(m, NULL);
+    }
+    h2c_result_free(&r);
+    return true;
+}
+
 #endif

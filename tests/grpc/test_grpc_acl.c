@@ -63,21 +63,10 @@ static void sign_as(h2_client *c, const char *ak, const char *sk)
 /* A SendMessage of one message to TOPIC; the grpc-status, and *code/why the response's Status. */
 static int send_to(h2_client *c, const char *topic_name, int *code, char *why, size_t whylen)
 {
-    Apache__Rocketmq__V2__Resource topic = APACHE__ROCKETMQ__V2__RESOURCE__INIT;
-    topic.name = (char *)topic_name;
-    Apache__Rocketmq__V2__SystemProperties sp = APACHE__ROCKETMQ__V2__SYSTEM_PROPERTIES__INIT;
-    sp.message_id = "0A0000000000000000000000ACL1";
-    sp.message_type = APACHE__ROCKETMQ__V2__MESSAGE_TYPE__NORMAL;
-    Apache__Rocketmq__V2__Message m = APACHE__ROCKETMQ__V2__MESSAGE__INIT, *mp = &m;
-    m.topic = &topic;
-    m.system_properties = &sp;
-    m.body.data = (uint8_t *)"acl";
-    m.body.len = 3;
-    Apache__Rocketmq__V2__SendMessageRequest req = APACHE__ROCKETMQ__V2__SEND_MESSAGE_REQUEST__INIT;
-    req.n_messages = 1;
-    req.messages = &mp;
+    h2c_send_req x;
+    h2c_send_init(&x, topic_name, "0A0000000000000000000000ACL1", "acl");
     h2_result r;
-    call(c, &r, "SendMessage", &req.base);
+    call(c, &r, "SendMessage", &x.req.base);
     int status = r.grpc_status;
     Apache__Rocketmq__V2__SendMessageResponse *resp =
         (void *)h2c_message(&r, &apache__rocketmq__v2__send_message_response__descriptor, 0);

@@ -16,6 +16,7 @@
 #include "h2_client.h"
 
 #define TIMEOUT 10000
+#define GROUP "GroupRecall"
 #define TOPIC "TopicRecall"
 
 static test_broker tb;
@@ -39,25 +40,15 @@ static void call(h2_client *c, h2_result *r, const char *method, const ProtobufC
 /* Sends message ID due at DUE_MS; its recall handle (caller frees). */
 static char *send_timer(h2_client *c, const char *id, int64_t due_ms)
 {
-    Apache__Rocketmq__V2__Resource topic = APACHE__ROCKETMQ__V2__RESOURCE__INIT;
-    topic.name = TOPIC;
     Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     at.seconds = due_ms / 1000;
     at.nanos = (int32_t)(due_ms % 1000) * 1000000;
-    Apache__Rocketmq__V2__SystemProperties sp = APACHE__ROCKETMQ__V2__SYSTEM_PROPERTIES__INIT;
-    sp.message_id = (char *)id;
-    sp.message_type = APACHE__ROCKETMQ__V2__MESSAGE_TYPE__DELAY;
-    sp.delivery_timestamp = &at;
-    Apache__Rocketmq__V2__Message m = APACHE__ROCKETMQ__V2__MESSAGE__INIT, *mp = &m;
-    m.topic = &topic;
-    m.system_properties = &sp;
-    m.body.data = (uint8_t *)id;
-    m.body.len = strlen(id);
-    Apache__Rocketmq__V2__SendMessageRequest req = APACHE__ROCKETMQ__V2__SEND_MESSAGE_REQUEST__INIT;
-    req.n_messages = 1;
-    req.messages = &mp;
+    h2c_send_req x;
+    h2c_send_init(&x, TOPIC, id, id);
+    x.sp.message_type = APACHE__ROCKETMQ__V2__MESSAGE_TYPE__DELAY;
+    x.sp.delivery_timestamp = &at;
     h2_result r;
-    call(c, &r, "SendMessage", &req.base);
+    call(c, &r, "SendMessage", &x.req.base);
     Apache__Rocketmq__V2__SendMessageResponse *resp =
         (void *)h2c_message(&r, &apache__rocketmq__v2__send_message_response__descriptor, 0);
     ck_assert_ptr_nonnull(resp);
@@ -90,22 +81,9 @@ static int recall(h2_client *c, const char *handle, char *why, size_t whylen, ch
     return code;
 }
 
-/* Bodies received by one ReceiveMessage (acked), appended to GOT. */
 static void receive_into(h2_client *c, char *got, size_t cap)
 {
-    h2c_receive_req x;
-    h2c_receive_init(&x, "GroupRecall", TOPIC, "*", 1000, 30000);
-    h2_result r;
-    call(c, &r, "ReceiveMessage", &x.req.base);
-    Apache__Rocketmq__V2__ReceiveMessageResponse *m;
-    for (int i = 0; (m = (void *)h2c_message(&r, &apache__rocketmq__v2__receive_message_response__descriptor, i)); i++) {
-        if (m->content_case == APACHE__ROCKETMQ__V2__RECEIVE_MESSAGE_RESPONSE__CONTENT_MESSAGE) {
-            size_t len = strlen(got);
-            snprintf(got + len, cap - len, "%.*s;", (int)m->message->body.len, (const char *)m->message->body.data);
-        }
-        apache__rocketmq__v2__receive_message_response__free_unpacked(m, NULL);
-    }
-    h2c_result_free(&r);
+    ck_assert(h2c_receive_bodies(c, "recall-client-1", GROUP, TOPIC, got, cap));
 }
 
 START_TEST(timer_message_recalled_before_due_never_arrives)

@@ -13,17 +13,20 @@
 #include <string.h>
 
 #include "../broker/broker_client.h"
+#include "../grpc/h2_client.h"
 
 static test_broker tb;
-static int metrics_port;
-static char port_arg[64];
+static int metrics_port, grpc_port;
+static char port_arg[64], grpc_arg[64];
 
 static void setup(void)
 {
     metrics_port = test_free_port();
+    grpc_port = test_free_port();
     snprintf(port_arg, sizeof port_arg, "--metricsPromExporterPort=%d", metrics_port);
+    snprintf(grpc_arg, sizeof grpc_arg, "--grpcServerPort=%d", grpc_port);
     tb_init(&tb, "test_metrics", "--metricsExporterType=PROM", "--metricsPromExporterHost=127.0.0.1", port_arg,
-            "--brokerClusterName=MetricsCluster", "--metricsLabel=env:test,bad", NULL);
+            "--brokerClusterName=MetricsCluster", "--metricsLabel=env:test,bad", grpc_arg, NULL);
 }
 
 static void teardown(void) { tb_done(&tb); }
@@ -484,6 +487,43 @@ START_TEST(test_name_server_exports_rpc_latency)
 }
 END_TEST
 
+/* gRPC calls join rocketmq_rpc_latency as protocol_type="grpc" (method and Status code in
+ * snake case); the remoting requests they run on inside the broker are not counted again. */
+START_TEST(test_grpc_calls_counted_as_grpc)
+{
+    tb_create_topic(&tb, "TopicGrpcMetrics", 1);
+    char *before = scrape_ok(metrics_port);
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", grpc_port);
+    h2_client c;
+    ck_assert_int_eq(h2c_connect(&c, addr), 0);
+    h2c_send_req x;
+    h2c_send_init(&x, "TopicGrpcMetrics", "0A0000000000000000000000GM01", "x");
+    h2_result r;
+    for (int i = 0; i < 2; i++) {
+        ck_assert(h2c_call(&c, &r, "SendMessage", "metrics-client", &x.req.base, 5000));
+        h2c_result_free(&r);
+    }
+    Apache__Rocketmq__V2__UpdateOffsetRequest uo = APACHE__ROCKETMQ__V2__UPDATE_OFFSET_REQUEST__INIT;
+    ck_assert(h2c_call(&c, &r, "UpdateOffset", "metrics-client", &uo.base, 5000));
+    h2c_result_free(&r);
+    h2c_close(&c);
+    char *after = scrape_ok(metrics_port);
+    ck_assert(sample(after, "rocketmq_rpc_latency_count", "protocol_type", "grpc", "request_code", "send_message",
+                     "response_code", "ok", "is_long_polling", "false", NULL) == 2);
+    ck_assert(sample(after, "rocketmq_rpc_latency_count", "protocol_type", "grpc", "request_code", "update_offset",
+                     "response_code", "unimplemented", NULL) == 1);
+    ck_assert(sample(after, "rocketmq_rpc_latency_sum", "protocol_type", "grpc", "request_code", "send_message",
+                     NULL) >= 0);
+    ck_assert(sample(after, "rocketmq_rpc_latency_count", "protocol_type", "remoting", "request_code",
+                     "send_message_v2", NULL) == sample(before, "rocketmq_rpc_latency_count", "protocol_type",
+                                                        "remoting", "request_code", "send_message_v2", NULL));
+    ck_assert(sample(after, "rocketmq_messages_in_total", "topic", "TopicGrpcMetrics", NULL) == 2);
+    free(before);
+    free(after);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {test_counters_move_with_sends_and_pulls_and_lag_matches_consumer_progress,
@@ -491,6 +531,6 @@ int main(void)
                                   test_connections_by_client_kind,
                                   test_processor_watermark_counts_requests_held_for_a_client,
                                   test_other_paths_are_not_found,
-                                  test_name_server_exports_rpc_latency, NULL};
+                                  test_name_server_exports_rpc_latency, test_grpc_calls_counted_as_grpc, NULL};
     return tb_run_tests("metrics", 60, setup, teardown, tests);
 }
