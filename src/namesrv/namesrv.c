@@ -322,14 +322,18 @@ static int get_routeinfo_by_topic(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, voi
     return RMQ_OK;
 }
 
-/* 5.x REGISTER_TOPIC_IN_NAMESRV: a TopicRouteData body's queueDatas become the topic's route. */
+/*
+ * 5.x REGISTER_TOPIC_IN_NAMESRV: a TopicRouteData body's queueDatas become the topic's route.
+ * 5.x's header decoding lets a missing @CFNotNull field through as null (docs/remoting.md):
+ * without a topic Apache files the route under a null key no client can ask for; we skip it.
+ */
 static int register_topic_in_namesrv(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
 {
-    static const hdr_field fields[] = {{"topic", HDR_STR, true, offsetof(topic_header, topic)}};
+    static const hdr_field fields[] = {{"topic", HDR_STR, false, offsetof(topic_header, topic)}};
     namesrv *ns = arg;
     topic_header h = {0};
     if (!DECODE(req, fields, &h, resp)) return RMQ_OK;
-    if (!req->body || !req->body_len) {  /* TopicRouteData.decode(null): nothing to register */
+    if (!req->body || !req->body_len || !h.topic) {  /* TopicRouteData.decode(null): nothing to register */
         *resp = success(req);
         return RMQ_OK;
     }
@@ -368,12 +372,16 @@ static int register_topic_in_namesrv(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, 
     return RMQ_OK;
 }
 
-/* 5.x GET_BROKER_MEMBER_GROUP: the addresses of one broker group (an empty map when unknown). */
+/*
+ * 5.x GET_BROKER_MEMBER_GROUP: the addresses of one broker group (an empty map when unknown).
+ * Missing fields are null, not refused, as 5.x decodes headers; the success keeps the remark
+ * createResponseCommand(null) put there.
+ */
 static int get_broker_member_group(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
 {
     static const hdr_field fields[] = {
-        {"clusterName", HDR_STR, true, offsetof(broker_header, cluster_name)},
-        {"brokerName", HDR_STR, true, offsetof(broker_header, broker_name)},
+        {"clusterName", HDR_STR, false, offsetof(broker_header, cluster_name)},
+        {"brokerName", HDR_STR, false, offsetof(broker_header, broker_name)},
     };
     namesrv *ns = arg;
     broker_header h = {0};
@@ -381,6 +389,7 @@ static int get_broker_member_group(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, vo
     size_t len;
     char *json = route_broker_member_group_json(ns->routes, h.cluster_name, h.broker_name, &len);
     *resp = success_with_body(req, json, len);
+    cmd_set_remark(*resp, "not set any response code");
     return RMQ_OK;
 }
 

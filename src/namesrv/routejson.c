@@ -149,7 +149,7 @@ char *route_topic_route_json(const route_table *rt, const char *topic, const cha
 char *route_broker_member_group_json(const route_table *rt, const char *cluster, const char *broker_name,
                                      size_t *len)
 {
-    const broker_data *bd = jmap_get(&rt->broker_addr, broker_name);
+    const broker_data *bd = broker_name ? jmap_get(&rt->broker_addr, broker_name) : NULL;
     fjson_writer w;
     fjson_writer_init(&w, 0);
     fjson_begin_object(&w);
@@ -162,8 +162,8 @@ char *route_broker_member_group_json(const route_table *rt, const char *cluster,
         fjson_begin_object(&w);
         fjson_end_object(&w);
     }
-    fjson_prop_string(&w, "brokerName", broker_name);
-    fjson_prop_string(&w, "cluster", cluster);
+    if (broker_name) fjson_prop_string(&w, "brokerName", broker_name);  /* fastjson leaves nulls out */
+    if (cluster) fjson_prop_string(&w, "cluster", cluster);
     fjson_end_object(&w);
     fjson_end_object(&w);
     return fjson_writer_finish(&w, len);

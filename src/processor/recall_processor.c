@@ -27,10 +27,15 @@ typedef struct recall_header {
     const char *recallHandle;
 } recall_header;
 
+/*
+ * All optional here although Apache marks topic and recallHandle @CFNotNull: 5.3's
+ * decodeCommandCustomHeaderDirectly catches the "is null" exception per field and goes
+ * on, so a missing field reaches the processor as null (docs/remoting.md).
+ */
 static const hdr_field recall_fields[] = {
     {"producerGroup", HDR_STR, false, offsetof(recall_header, producerGroup)},
-    {"topic", HDR_STR, true, offsetof(recall_header, topic)},
-    {"recallHandle", HDR_STR, true, offsetof(recall_header, recallHandle)},
+    {"topic", HDR_STR, false, offsetof(recall_header, topic)},
+    {"recallHandle", HDR_STR, false, offsetof(recall_header, recallHandle)},
 };
 
 /* RecallMessageProcessor.buildMessage, then the store's timer hook; RC_SUCCESS or why not. */
@@ -82,7 +87,8 @@ static int recall_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *a
         *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
         return RMQ_OK;
     }
-    rmq_cmd *r = cmd_new_response(req, RC_SUCCESS, NULL);
+    /* createResponseCommand(Class) leaves this remark, and a success keeps it. */
+    rmq_cmd *r = cmd_new_response(req, RC_SUCCESS, "not set any response code");
     *out = r;
     cmd_ext_set(r, "MSG_REGION", b->cfg.regionId);  /* on every answer, as Apache adds it first */
     if (!b->cfg.recallMessageEnable) {
@@ -99,6 +105,11 @@ static int recall_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *a
         return RMQ_OK;
     }
     topic_config tc;
+    if (!h.topic) {  /* selectTopicConfig(null): ConcurrentHashMap.get throws */
+        cmd_set_code(r, RC_SYSTEM_ERROR, "java.lang.NullPointerException: Cannot invoke \"Object.hashCode()\" "
+                                         "because \"key\" is null");
+        return RMQ_OK;
+    }
     if (!topic_table_get(b->topics, h.topic, &tc)) {
         cmd_set_code(r, RC_TOPIC_NOT_EXIST, NULL);
         cmd_set_remark(r, "recall failed, the topic[%s] not exist", h.topic);
