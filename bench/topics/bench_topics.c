@@ -2,6 +2,7 @@
  * bench_topics: how topic and group creation scale with the number already there.
  *
  *   bench_topics create -n NS -b BROKER [-t TOPICS] [-g GROUPS] [-s STEP] [--ns-pid P] [--broker-pid P]
+ *                       [--topic-budget S] [--group-budget S]
  *       Creates TOPICS topics (UPDATE_AND_CREATE_TOPIC, one at a time and answered
  *       before the next, as mqadmin updateTopic does) and then GROUPS subscription
  *       groups (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP) over one connection to the
@@ -9,9 +10,18 @@
  *       server and broker CPU per creation (utime+stime from /proc/PID/stat), both
  *       RSS, and how long the last topic of the step took to become routable on the
  *       name server (GET_ROUTEINFO_BY_TOPIC polled every 1 ms). Then the route
- *       lookup latency over 10,000 random topics.
+ *       lookup latency over 10,000 random topics. With a budget, the topics (groups)
+ *       stop after the first step that ends more than S seconds after the first topic
+ *       (group) was sent, so a server whose cost per creation grows with the table
+ *       (Apache's rewrites topics.json on each) is measured as far as it gets; the
+ *       RESULT lines and the lookups then count what was created.
  *   bench_topics lookup -n NS [-t TOPICS]
  *       Only the lookups (e.g. after a name-server restart); exits 1 unless all are found.
+ *   bench_topics probe -n NS -b BROKER [-T SECONDS] [-i INTERVAL_MS]
+ *       One topic created every INTERVAL_MS (100) for SECONDS (70, so that the
+ *       broker's periodic full registrations, every 30 s, fall among them): how long
+ *       each creation took to be answered and to be routable; p50, p99, max and how
+ *       many took over 100 ms. Run after `create`: the table is then large.
  *   bench_topics wait -b BROKER [-T SECONDS]
  *       Polls until the broker answers GET_BROKER_RUNTIME_INFO; prints the ms waited.
  *
@@ -137,6 +147,7 @@ typedef struct opts {
     const char *ns, *broker;
     long topics, groups, step;
     int ns_pid, broker_pid;
+    double topic_budget_s, group_budget_s;   /* 0: none */
 } opts;
 
 typedef struct step_stats {
@@ -150,14 +161,26 @@ static void step_begin(const opts *o, step_stats *s)
     s->br_cpu0 = cpu_s(o->broker_pid);
 }
 
+/* The 1-minute load average (-1 without /proc): the machine is shared, so every step says how busy it was. */
+static double load1(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
 /* Prints one step line; returns µs per creation. */
 static double step_end(const opts *o, const step_stats *s, const char *what, long upto, long n, double routable_ms)
 {
     double wall = now_s() - s->t0;
     double ns_cpu = cpu_s(o->ns_pid) - s->ns_cpu0, br_cpu = cpu_s(o->broker_pid) - s->br_cpu0;
     double us = wall * 1e6 / (double)n;
-    printf("%-6s %7ld  %9.1f  %11.1f  %11.1f  %8.1f  %8.1f  %9.2f\n", what, upto, us, ns_cpu * 1e6 / (double)n,
-           br_cpu * 1e6 / (double)n, rss_mib(o->ns_pid), rss_mib(o->broker_pid), routable_ms);
+    printf("%-6s %7ld  %9.1f  %11.1f  %11.1f  %8.1f  %8.1f  %11.2f  %5.1f\n", what, upto, us, ns_cpu * 1e6 / (double)n,
+           br_cpu * 1e6 / (double)n, rss_mib(o->ns_pid), rss_mib(o->broker_pid), routable_ms, load1());
     fflush(stdout);
     return us;
 }
@@ -204,32 +227,54 @@ static int run_lookups(const opts *o)
     return found == LOOKUPS ? 0 : 1;
 }
 
+/* True (and says so) when a phase with a budget has run past it and has creations left. */
+static bool over_budget(const char *what, long done, long total, double phase0, double budget_s)
+{
+    double spent = now_s() - phase0;
+    if (budget_s <= 0 || spent <= budget_s || done >= total) return false;
+    printf("budget: %s stopped at %ld of %ld (%.0f s spent, budget %.0f s)\n", what, done, total, spent, budget_s);
+    printf("RESULT budget_stop=%s reached=%ld of=%ld spent_s=%.0f\n", what, done, total, spent);
+    fflush(stdout);
+    return true;
+}
+
 static int run_create(const opts *o)
 {
     int br = connect_or_die(o->broker), ns = connect_or_die(o->ns);
-    printf("what     count  us/create  ns_cpu_us/c  br_cpu_us/c  ns_rss_M  br_rss_M  routable_ms\n");
+    printf("what     count  us/create  ns_cpu_us/c  br_cpu_us/c  ns_rss_M  br_rss_M  routable_ms  load1\n");
     double first_us = 0, last_us = 0, worst_routable = 0, first_g = 0, last_g = 0;
     step_stats s;
     char name[64];
-    for (long i = 0; i < o->topics; i++) {
+    long topics = o->topics, groups = o->groups;
+    double phase0 = now_s();
+    for (long i = 0; i < topics; i++) {
         if (i % o->step == 0) step_begin(o, &s);
         snprintf(name, sizeof name, "BenchScaleTopic_%07ld", i);
+        bool step_end_now = (i + 1) % o->step == 0 || i + 1 == topics;
+        if (step_end_now) {
+            /* A new connection for the route polls: Apache's name server closes one idle
+             * for 120 s (serverChannelMaxIdleTimeSeconds), shorter than its later steps. */
+            close(ns);
+            ns = connect_or_die(o->ns);
+        }
         double t = now_s();
         int code = invoke(br, create_topic_req(name));
         if (code != 0) {
             fprintf(stderr, "bench_topics: create %s answered %d\n", name, code);
             return 1;
         }
-        if ((i + 1) % o->step == 0 || i + 1 == o->topics) {
+        if (step_end_now) {
             double routable = time_to_routable(ns, name, t);
             if (routable < 0 || routable > worst_routable) worst_routable = routable < 0 ? 1e9 : routable;
             long n = (i % o->step) + 1;
             double us = step_end(o, &s, "topics", i + 1, n, routable);
             if (i + 1 == n) first_us = us;
             last_us = us;
+            if (over_budget("topics", i + 1, topics, phase0, o->topic_budget_s)) topics = i + 1;
         }
     }
-    for (long i = 0; i < o->groups; i++) {
+    phase0 = now_s();
+    for (long i = 0; i < groups; i++) {
         if (i % o->step == 0) step_begin(o, &s);
         snprintf(name, sizeof name, "BenchScaleGroup_%07ld", i);
         int code = invoke(br, create_group_req(name));
@@ -237,20 +282,66 @@ static int run_create(const opts *o)
             fprintf(stderr, "bench_topics: create group %s answered %d\n", name, code);
             return 1;
         }
-        if ((i + 1) % o->step == 0 || i + 1 == o->groups) {
+        if ((i + 1) % o->step == 0 || i + 1 == groups) {
             long n = (i % o->step) + 1;
             double us = step_end(o, &s, "groups", i + 1, n, 0);
             if (i + 1 == n) first_g = us;
             last_g = us;
+            if (over_budget("groups", i + 1, groups, phase0, o->group_budget_s)) groups = i + 1;
         }
     }
-    printf("RESULT topics=%ld first_us=%.1f last_us=%.1f ratio=%.2f worst_routable_ms=%.1f\n", o->topics, first_us,
+    printf("RESULT topics=%ld first_us=%.1f last_us=%.1f ratio=%.2f worst_routable_ms=%.1f\n", topics, first_us,
            last_us, first_us > 0 ? last_us / first_us : 0, worst_routable);
-    printf("RESULT groups=%ld first_us=%.1f last_us=%.1f ratio=%.2f\n", o->groups, first_g, last_g,
+    printf("RESULT groups=%ld first_us=%.1f last_us=%.1f ratio=%.2f\n", groups, first_g, last_g,
            first_g > 0 ? last_g / first_g : 0);
     close(br);
     close(ns);
-    return o->topics > 0 ? run_lookups(o) : 0;
+    opts reached = *o;
+    reached.topics = topics;
+    return topics > 0 ? run_lookups(&reached) : 0;
+}
+
+static void print_latencies(const char *what, const char *key, double *ms, int n)
+{
+    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+    int over = 0;
+    for (int i = 0; i < n; i++) over += ms[i] > 100;
+    printf("%s: %d, p50 %.2f ms, p99 %.2f ms, max %.2f ms, over 100 ms: %d\n", what, n, ms[n / 2], ms[n * 99 / 100],
+           ms[n - 1], over);
+    printf("RESULT probe=%s n=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f over_100ms=%d\n", key, n, ms[n / 2],
+           ms[n * 99 / 100], ms[n - 1], over);
+}
+
+/* Creations spread over time, each timed to its answer and to its route on the name server. */
+static int run_probe(const opts *o, int seconds, int interval_ms)
+{
+    int br = connect_or_die(o->broker), ns = connect_or_die(o->ns);
+    int cap = seconds * 1000 / (interval_ms > 0 ? interval_ms : 1) + 1, n = 0;
+    double *answer = xmalloc((size_t)cap * sizeof *answer), *routable = xmalloc((size_t)cap * sizeof *routable);
+    double t0 = now_s(), next = t0;
+    char name[64];
+    while (n < cap && now_s() - t0 < seconds) {
+        double t = now_s();
+        if (t < next) usleep((useconds_t)((next - t) * 1e6));
+        next += interval_ms / 1e3;
+        snprintf(name, sizeof name, "BenchProbeTopic_%06d", n);
+        t = now_s();
+        int code = invoke(br, create_topic_req(name));
+        if (code != 0) {
+            fprintf(stderr, "bench_topics: create %s answered %d\n", name, code);
+            return 1;
+        }
+        answer[n] = (now_s() - t) * 1e3;
+        double r = time_to_routable(ns, name, t);
+        routable[n++] = r < 0 ? 1e4 : r;
+    }
+    print_latencies("creation answered", "answered", answer, n);
+    print_latencies("creation routable", "routable", routable, n);
+    free(answer);
+    free(routable);
+    close(br);
+    close(ns);
+    return 0;
 }
 
 static int run_wait(const opts *o, int seconds)
@@ -281,7 +372,9 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_topics create -n NS -b BROKER [-t TOPICS] [-g GROUPS] [-s STEP] "
                     "[--ns-pid PID] [--broker-pid PID]\n"
+                    "                    [--topic-budget SECONDS] [--group-budget SECONDS]\n"
                     "       bench_topics lookup -n NS [-t TOPICS]\n"
+                    "       bench_topics probe -n NS -b BROKER [-T SECONDS] [-i INTERVAL_MS]\n"
                     "       bench_topics wait -b BROKER [-T SECONDS]\n");
     exit(2);
 }
@@ -291,12 +384,14 @@ int main(int argc, char **argv)
     if (argc < 2) usage();
     const char *mode = argv[1];
     opts o = {.topics = 100000, .groups = 20000, .step = 10000};
-    int wait_s = 120;
+    int wait_s = -1, interval_ms = 100;
     static const struct option longs[] = {
-        {"ns-pid", required_argument, NULL, 'N'}, {"broker-pid", required_argument, NULL, 'B'}, {NULL, 0, NULL, 0}};
+        {"ns-pid", required_argument, NULL, 'N'},       {"broker-pid", required_argument, NULL, 'B'},
+        {"topic-budget", required_argument, NULL, 'U'}, {"group-budget", required_argument, NULL, 'G'},
+        {NULL, 0, NULL, 0}};
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "n:b:t:g:s:T:", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:b:t:g:s:T:i:", longs, NULL)) != -1) {
         switch (c) {
         case 'n': o.ns = optarg; break;
         case 'b': o.broker = optarg; break;
@@ -304,8 +399,11 @@ int main(int argc, char **argv)
         case 'g': o.groups = atol(optarg); break;
         case 's': o.step = atol(optarg); break;
         case 'T': wait_s = atoi(optarg); break;
+        case 'i': interval_ms = atoi(optarg); break;
         case 'N': o.ns_pid = atoi(optarg); break;
         case 'B': o.broker_pid = atoi(optarg); break;
+        case 'U': o.topic_budget_s = atof(optarg); break;
+        case 'G': o.group_budget_s = atof(optarg); break;
         default: usage();
         }
     }
@@ -313,7 +411,8 @@ int main(int argc, char **argv)
     if (o.step <= 0 || (!o.broker && strcmp(mode, "lookup") != 0)) usage();
     if (strcmp(mode, "create") == 0 && o.ns) return run_create(&o);
     if (strcmp(mode, "lookup") == 0 && o.ns) return run_lookups(&o);
-    if (strcmp(mode, "wait") == 0) return run_wait(&o, wait_s);
+    if (strcmp(mode, "probe") == 0 && o.ns) return run_probe(&o, wait_s < 0 ? 70 : wait_s, interval_ms);
+    if (strcmp(mode, "wait") == 0) return run_wait(&o, wait_s < 0 ? 120 : wait_s);
     usage();
     return 2;
 }
