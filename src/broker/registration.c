@@ -1,5 +1,6 @@
 /* Registration with the name servers (registration.h). */
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,9 @@ typedef struct namesrv_state {
     char *addr;
     bool needs_full;
     bool table_answered;      /* a whole table was acknowledged */
-    int tables_in_flight;     /* whole-table requests (batches) not answered yet */
-    bool changed_meanwhile;   /* an increment held back while a table was in flight */
+    int tables_in_flight;     /* whole-table requests (batches) not answered yet, +1 while encoded */
+    char **held;              /* topics changed while a table was in flight: an increment after it */
+    size_t n_held, cap_held;
 } namesrv_state;
 
 /* Callbacks waiting for the name servers' answers to one flush's requests. */
@@ -46,8 +48,36 @@ typedef struct round {
     waiter *waiters;
 } round;
 
+/*
+ * One whole-table registration: the table is snapshot and encoded by the
+ * encoder thread (~19 MB of JSON at 100k topics, hundreds of ms the loop would
+ * otherwise not serve requests), then sent from the loop.
+ */
+typedef struct table_job {
+    char **addrs;
+    size_t n_addrs;
+    struct round *rd;         /* the flush waiting for it, if any */
+    int32_t broker_perm;
+    bool compressed;
+    bool split;               /* enableSplitRegistration */
+    size_t split_size;
+    struct body *bodies;      /* set by the encoder */
+    size_t n_bodies;
+    struct table_job *next;
+} table_job;
+
+typedef struct job_queue {
+    table_job *head, *tail;
+} job_queue;
+
 struct registration {
     broker *b;
+    pthread_t encoder;
+    pthread_mutex_t lock;     /* the queues and stopping */
+    pthread_cond_t cond;
+    job_queue to_encode, encoded;
+    bool stopping;
+    struct event *encoded_ev; /* the loop sends what the encoder finished */
     struct event *flush_ev;   /* one pass of the loop's pending changes */
     waiter *waiting;          /* registration_then: for the next flush */
     round *sending;           /* the flush's round while it sends */
@@ -57,6 +87,12 @@ struct registration {
     namesrv_state *ns;
     size_t n_ns;
 };
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
 
 typedef struct body {
     uint8_t *data;
@@ -157,10 +193,10 @@ static void apply_broker_permission(const broker *b, topic_config *topics, size_
     for (size_t i = 0; i < n; i++) topics[i].perm &= bp;
 }
 
-static body encode_body(const broker *b, const topic_config *topics, size_t n, const data_version *dv)
+static body encode_body(bool compressed, const topic_config *topics, size_t n, const data_version *dv)
 {
     body out;
-    if (b->cfg.compressedRegister) out.data = registration_compressed_body(topics, n, dv, &out.len);
+    if (compressed) out.data = registration_compressed_body(topics, n, dv, &out.len);
     else out.data = (uint8_t *)registration_json_body(topics, n, dv, &out.len);
     return out;
 }
@@ -267,16 +303,41 @@ static void update_order_topics(broker *b, const rmq_cmd *resp)
 
 static void send_table(registration *r, char *const *addrs, size_t n_addrs);
 
-/* The last batch of a whole table answered: held-back increments follow as another table. */
+static void send_increment(registration *r, char *const *addrs, size_t n_addrs, char *const *names, size_t n_names);
+
+/*
+ * The last batch of a whole table answered: the topics changed meanwhile follow
+ * as an increment (as another table where this one failed). They were held back
+ * because Apache's name server may apply requests out of order (a thread pool):
+ * a table with an older snapshot applied after an increment would undo it.
+ */
 static void table_done(registration *r, const char *addr, bool ok)
 {
     namesrv_state *st = state_of(r, addr);
+    if (!ok) st->needs_full = true;
     if (--st->tables_in_flight > 0) return;
-    if (ok && !st->needs_full) st->table_answered = true;
-    if (st->changed_meanwhile && !r->b->shutting_down) {
-        st->changed_meanwhile = false;
+    if (!st->needs_full) st->table_answered = true;
+    if (!st->n_held) return;
+    char **held = st->held;
+    size_t n_held = st->n_held;
+    st->held = NULL;
+    st->n_held = st->cap_held = 0;
+    if (!r->b->shutting_down) {
         char *addrs[] = {(char *)addr};
-        send_table(r, addrs, 1);
+        if (st->needs_full) send_table(r, addrs, 1);
+        else send_increment(r, addrs, 1, held, n_held);
+    }
+    free_list(held, n_held);
+}
+
+static void hold(namesrv_state *st, char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (st->n_held == st->cap_held) {
+            st->cap_held = st->cap_held ? st->cap_held * 2 : 16;
+            st->held = xrealloc(st->held, st->cap_held * sizeof *st->held);
+        }
+        st->held[st->n_held++] = xstrdup(names[i]);
     }
 }
 
@@ -328,31 +389,42 @@ static char **namesrv_list(const broker *b, size_t *n)
     return out;
 }
 
-static void free_list(char **v, size_t n)
+/* ---- the whole table ---- */
+
+static void queue_push(job_queue *q, table_job *j)
 {
-    for (size_t i = 0; i < n; i++) free(v[i]);
-    free(v);
+    j->next = NULL;
+    if (q->tail) q->tail->next = j;
+    else q->head = j;
+    q->tail = j;
+}
+
+static table_job *queue_take_all(job_queue *q)
+{
+    table_job *all = q->head;
+    q->head = q->tail = NULL;
+    return all;
 }
 
 /*
- * The whole table to ADDRS, in one request or in batches. Batches carry
+ * Encoder thread: the table's snapshot, in one body or in batches. Batches carry
  * distinct data versions, the last one the table's: a name server applies a
  * batch's topics only when the version differs from what it holds (4.9.x
  * entirely, 5.x for topics it already has), so equal versions would drop the
  * updates carried by every batch after the first. A stand-in version
- * (earlier timestamp, current counter) never equals a real one.
+ * (earlier timestamp, current counter) never equals a real one. The snapshot and
+ * its version are taken together, under the table's lock.
  */
-static void send_table(registration *r, char *const *addrs, size_t n_addrs)
+static void encode_table(registration *r, table_job *j)
 {
-    broker *b = r->b;
-    if (!n_addrs) return;
     size_t n;
-    topic_config *all = topic_table_snapshot(b->topics, &n);
-    data_version dv = topic_table_data_version(b->topics);
-    apply_broker_permission(b, all, n);
+    data_version dv;
+    topic_config *all = topic_table_snapshot_at(r->b->topics, &n, &dv);
+    if (!((j->broker_perm & PERM_READ) && (j->broker_perm & PERM_WRITE)))
+        for (size_t i = 0; i < n; i++) all[i].perm &= j->broker_perm;
     size_t batch = n;
-    if (b->cfg.enableSplitRegistration && b->cfg.splitRegistrationSize > 0) {
-        batch = (size_t)b->cfg.splitRegistrationSize;
+    if (j->split && j->split_size > 0) {
+        batch = j->split_size;
     } else if (n > REGISTER_TOPICS_MAX) {
         /* Past a name server's frame limit the request would be refused and the
          * connection closed, which unregisters the broker: split instead. */
@@ -360,17 +432,91 @@ static void send_table(registration *r, char *const *addrs, size_t n_addrs)
         log_info("broker", "%zu topics: registered in batches of %d (enableSplitRegistration)", n,
                  REGISTER_TOPICS_MAX);
     }
-    size_t batches = n && batch ? (n + batch - 1) / batch : 1;
-    for (size_t i = 0; i < n_addrs; i++) state_of(r, addrs[i])->needs_full = false;
-    for (size_t k = 0; k < batches; k++) {
+    j->n_bodies = n && batch ? (n + batch - 1) / batch : 1;
+    j->bodies = xmalloc(j->n_bodies * sizeof *j->bodies);
+    for (size_t k = 0; k < j->n_bodies; k++) {
         data_version v = dv;
-        v.timestamp -= (int64_t)(batches - 1 - k);
+        v.timestamp -= (int64_t)(j->n_bodies - 1 - k);
         size_t from = k * batch, count = n - from < batch ? n - from : batch;
-        body bd = encode_body(b, all + from, count, &v);
-        for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd, true);
-        free(bd.data);
+        j->bodies[k] = encode_body(j->compressed, all + from, count, &v);
     }
     free(all);
+}
+
+static void *encoder_main(void *arg)
+{
+    registration *r = arg;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (!r->to_encode.head && !r->stopping) pthread_cond_wait(&r->cond, &r->lock);
+        if (r->stopping) break;
+        table_job *j = r->to_encode.head;
+        r->to_encode.head = j->next;
+        if (!r->to_encode.head) r->to_encode.tail = NULL;
+        pthread_mutex_unlock(&r->lock);
+        encode_table(r, j);
+        pthread_mutex_lock(&r->lock);
+        queue_push(&r->encoded, j);
+        event_active(r->encoded_ev, EV_READ, 0);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+static void job_free(table_job *j)
+{
+    for (size_t k = 0; k < j->n_bodies; k++) free(j->bodies[k].data);
+    free(j->bodies);
+    free_list(j->addrs, j->n_addrs);
+    if (j->rd) round_done(j->rd);   /* whoever waits learns it is over (sent or not) */
+    free(j);
+}
+
+/* Loop: the encoder's tables go out, every batch to every name server of the job. */
+static void encoded_cb(evutil_socket_t fd, short what, void *arg)
+{
+    registration *r = arg;
+    pthread_mutex_lock(&r->lock);
+    table_job *j = queue_take_all(&r->encoded);
+    pthread_mutex_unlock(&r->lock);
+    while (j) {
+        table_job *next = j->next;
+        r->sending = j->rd;
+        for (size_t i = 0; i < j->n_addrs; i++) {
+            if (!r->b->shutting_down)
+                for (size_t k = 0; k < j->n_bodies; k++) send_body(r, j->addrs[i], &j->bodies[k], true);
+            table_done(r, j->addrs[i], true);   /* the encoding's own count */
+        }
+        r->sending = NULL;
+        job_free(j);
+        j = next;
+    }
+}
+
+/* The whole table to ADDRS, encoded off the loop; until it is answered, changes wait (held). */
+static void send_table(registration *r, char *const *addrs, size_t n_addrs)
+{
+    broker *b = r->b;
+    if (!n_addrs) return;
+    table_job *j = xcalloc(1, sizeof *j);
+    j->addrs = xmalloc(n_addrs * sizeof *j->addrs);
+    for (size_t i = 0; i < n_addrs; i++) {
+        j->addrs[i] = xstrdup(addrs[i]);
+        namesrv_state *st = state_of(r, addrs[i]);
+        st->needs_full = false;
+        st->tables_in_flight++;
+    }
+    j->n_addrs = n_addrs;
+    j->broker_perm = b->cfg.brokerPermission;
+    j->compressed = b->cfg.compressedRegister;
+    j->split = b->cfg.enableSplitRegistration;
+    j->split_size = b->cfg.splitRegistrationSize > 0 ? (size_t)b->cfg.splitRegistrationSize : 0;
+    j->rd = r->sending;
+    if (j->rd) j->rd->outstanding++;
+    pthread_mutex_lock(&r->lock);
+    queue_push(&r->to_encode, j);
+    pthread_cond_signal(&r->cond);
+    pthread_mutex_unlock(&r->lock);
 }
 
 /* BrokerOuterAPI.needRegister, one name server: an error counts as changed. */
@@ -426,6 +572,24 @@ static void clear_pending(registration *r)
     r->n_pending = r->cap_pending = 0;
 }
 
+/* registerIncrementBrokerData of NAMES (their current configs and the table's version) to ADDRS. */
+static void send_increment(registration *r, char *const *addrs, size_t n_addrs, char *const *names, size_t n_names)
+{
+    broker *b = r->b;
+    topic_config *topics = xmalloc((n_names ? n_names : 1) * sizeof *topics);
+    size_t n = 0;
+    for (size_t i = 0; i < n_names; i++)
+        if (topic_table_get(b->topics, names[i], &topics[n])) n++;   /* deleted since: nothing to say */
+    if (n && n_addrs) {
+        data_version dv = topic_table_data_version(b->topics);
+        apply_broker_permission(b, topics, n);
+        body bd = encode_body(b->cfg.compressedRegister, topics, n, &dv);
+        for (size_t i = 0; i < n_addrs; i++) send_body(r, addrs[i], &bd, false);
+        free(bd.data);
+    }
+    free(topics);
+}
+
 /* registerIncrementBrokerData for everything changed in this loop pass. */
 static void flush(registration *r)
 {
@@ -438,29 +602,25 @@ static void flush(registration *r)
     }
     if (!r->n_pending) return;
     qsort(r->pending, r->n_pending, sizeof *r->pending, cmp_name);
-    topic_config *topics = xmalloc(r->n_pending * sizeof *topics);
     size_t n = 0;
-    for (size_t i = 0; i < r->n_pending; i++) {
-        if (i && strcmp(r->pending[i], r->pending[i - 1]) == 0) continue;
-        if (topic_table_get(b->topics, r->pending[i], &topics[n])) n++;   /* deleted since: nothing to say */
+    for (size_t i = 0; i < r->n_pending; i++) {   /* unique names, in place */
+        if (n && strcmp(r->pending[i], r->pending[n - 1]) == 0) free(r->pending[i]);
+        else r->pending[n++] = r->pending[i];
     }
+    r->n_pending = n;
+    size_t n_addrs, n_now = 0;
+    char **addrs = namesrv_list(b, &n_addrs);
+    char **now = xmalloc((n_addrs ? n_addrs : 1) * sizeof *now);
+    for (size_t i = 0; i < n_addrs; i++) {
+        namesrv_state *st = state_of(r, addrs[i]);
+        if (st->tables_in_flight) hold(st, r->pending, n);
+        else if (st->table_answered) now[n_now++] = addrs[i];
+        else send_table(r, &addrs[i], 1);
+    }
+    send_increment(r, now, n_now, r->pending, n);
+    free(now);
+    free_list(addrs, n_addrs);
     clear_pending(r);
-    if (n) {
-        data_version dv = topic_table_data_version(b->topics);
-        apply_broker_permission(b, topics, n);
-        body bd = encode_body(b, topics, n, &dv);
-        size_t n_addrs;
-        char **addrs = namesrv_list(b, &n_addrs);
-        for (size_t i = 0; i < n_addrs; i++) {
-            namesrv_state *st = state_of(r, addrs[i]);
-            if (st->table_answered && !st->tables_in_flight) send_body(r, addrs[i], &bd, false);
-            else if (st->tables_in_flight) st->changed_meanwhile = true;
-            else send_table(r, &addrs[i], 1);
-        }
-        free_list(addrs, n_addrs);
-        free(bd.data);
-    }
-    free(topics);
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -510,16 +670,36 @@ registration *registration_new(broker *b)
     registration *r = xcalloc(1, sizeof *r);
     r->b = b;
     r->flush_ev = event_new(b->base, -1, 0, flush_cb, r);
+    r->encoded_ev = event_new(b->base, -1, 0, encoded_cb, r);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    if (pthread_create(&r->encoder, NULL, encoder_main, r) != 0) {
+        log_error("broker", "cannot start the registration encoder thread");
+        abort();
+    }
     return r;
 }
 
 void registration_free(registration *r)
 {
     if (!r) return;
+    pthread_mutex_lock(&r->lock);
+    r->stopping = true;
+    pthread_cond_signal(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->encoder, NULL);   /* after the table it is encoding, if any */
+    for (table_job *j = queue_take_all(&r->to_encode), *next; j; j = next) next = j->next, job_free(j);
+    for (table_job *j = queue_take_all(&r->encoded), *next; j; j = next) next = j->next, job_free(j);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    event_free(r->encoded_ev);
     event_free(r->flush_ev);
     run_waiters(r->waiting);   /* never flushed: the broker is stopping */
     clear_pending(r);
-    for (size_t i = 0; i < r->n_ns; i++) free(r->ns[i].addr);
+    for (size_t i = 0; i < r->n_ns; i++) {
+        free(r->ns[i].addr);
+        free_list(r->ns[i].held, r->ns[i].n_held);
+    }
     free(r->ns);
     free(r);
 }

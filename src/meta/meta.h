@@ -165,6 +165,8 @@ bool topic_table_get(topic_table *t, const char *topic, topic_config *out);
 size_t topic_table_count(topic_table *t);
 /* A copy of every config (caller frees), in table order. */
 topic_config *topic_table_snapshot(topic_table *t, size_t *count);
+/* The snapshot and the data version it is at, taken together (any thread). */
+topic_config *topic_table_snapshot_at(topic_table *t, size_t *count, data_version *version);
 data_version topic_table_data_version(topic_table *t);
 /* DataVersion.nextVersion(stateVersion): a new version carrying the master epoch. */
 void topic_table_next_state_version(topic_table *t, int64_t state_version);

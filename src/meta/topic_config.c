@@ -346,11 +346,18 @@ size_t topic_table_count(topic_table *t)
 
 topic_config *topic_table_snapshot(topic_table *t, size_t *count)
 {
+    data_version ignored;
+    return topic_table_snapshot_at(t, count, &ignored);
+}
+
+topic_config *topic_table_snapshot_at(topic_table *t, size_t *count, data_version *version)
+{
     pthread_mutex_lock(&t->lock);
     topic_config *all = xmalloc((t->topics.count ? t->topics.count : 1) * sizeof *all);
     size_t i = 0;
     strmap_foreach(&t->topics, n) all[i++] = *(const topic_config *)n->value;
     *count = i;
+    *version = t->version;
     pthread_mutex_unlock(&t->lock);
     return all;
 }

@@ -97,6 +97,8 @@ typedef struct seen_register {
     int64_t counter, timestamp;
     int n_topics;
     char first_topic[64];
+    char names[256];       /* ",a,b,...," of a JSON body's first topics */
+    int64_t at_ms;         /* when the fake name server read it */
 } seen_register;
 
 static struct {
@@ -139,12 +141,15 @@ static void parse_body(const rmq_cmd *req, seen_register *s)
     fjson_field_int64(dv, "timestamp", &s->timestamp);
     s->n_topics = cJSON_GetArraySize(table);
     if (table && table->child) snprintf(s->first_topic, sizeof s->first_topic, "%s", table->child->string);
+    size_t used = (size_t)snprintf(s->names, sizeof s->names, ",");
+    for (const cJSON *t = table ? table->child : NULL; t && used < sizeof s->names; t = t->next)
+        used += (size_t)snprintf(s->names + used, sizeof s->names - used, "%s,", t->string);
     cJSON_Delete(root);
 }
 
 static int fake_request(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
 {
-    seen_register s = {.code = req->code};
+    seen_register s = {.code = req->code, .at_ms = now_ms()};
     if (req->code == 103) parse_body(req, &s);
     pthread_mutex_lock(&fake.lock);
     if (fake.n_seen < MAX_SEEN) fake.seen[fake.n_seen++] = s;
@@ -400,6 +405,40 @@ START_TEST(test_query_data_version_first)
     pthread_mutex_unlock(&fake.lock);
     ck_assert_int_ge(wait_seen(103, registers + 1), registers + 1);
     ck_assert_int_ge(last_register().n_topics, 8);
+    tb_done(&tb);
+    free(ns);
+    fake_stop();
+}
+END_TEST
+
+/*
+ * A topic created while the whole table is on its way to a name server (answered
+ * only after 1.5 s here) is held, and follows the table's answer as an increment
+ * (with whatever else the start changed meanwhile), not as another whole table.
+ */
+START_TEST(test_change_during_a_table_follows_as_an_increment)
+{
+    fake_start();
+    pthread_mutex_lock(&fake.lock);
+    fake.register_delay_ms = 1500;
+    pthread_mutex_unlock(&fake.lock);
+    char *ns = fake_arg();
+    test_broker tb;
+    tb_init(&tb, "test_reg_held", ns, "--registerNameServerPeriod=600000", NULL);
+    int n = wait_full();   /* read; its answer comes 1.5 s later */
+    static seen_register s[MAX_SEEN];
+    seen(s);
+    int64_t table_read = 0;
+    for (int i = 0, k = 0; i < MAX_SEEN && !table_read; i++)
+        if (s[i].code == 103 && ++k == n) table_read = s[i].at_ms;
+    tb_create_topic(&tb, "T_held", 4);
+    ck_assert_msg(now_ms() < table_read + 1500, "created after the table was answered: nothing held");
+    ck_assert_int_eq(wait_seen(103, n + 1), n + 1);
+    seen_register inc = last_register();
+    ck_assert_msg(inc.n_topics < 8, "a whole table (%d topics) instead of an increment", inc.n_topics);
+    ck_assert_msg(strstr(inc.names, ",T_held,") != NULL, "T_held not in %s", inc.names);
+    usleep(2000000);   /* nothing else follows: no second table */
+    ck_assert_int_eq(wait_seen(103, n + 1), n + 1);
     tb_done(&tb);
     free(ns);
     fake_stop();
@@ -675,6 +714,7 @@ int main(void)
     tcase_add_test(tc, test_split_compressed_registration);
     tcase_add_test(tc, test_large_table_split_anyway);
     tcase_add_test(tc, test_query_data_version_first);
+    tcase_add_test(tc, test_change_during_a_table_follows_as_an_increment);
     tcase_add_test(tc, test_heartbeat_waits_for_the_retry_topic_registration);
     tcase_add_test(tc, test_order_topics_follow_the_registration_answer);
     suite_add_tcase(s, tc);
