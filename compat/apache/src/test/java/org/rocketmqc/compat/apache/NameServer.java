@@ -36,7 +36,8 @@ public final class NameServer {
         return proc;
     }
 
-    void start() throws IOException {
+    /** Starts it (again, after stop(): same port and kvConfig.json) and waits for its port. */
+    public void start() throws IOException {
         Path home = impl == Impl.APACHE ? servers.apacheHome(name) : Files.createDirectories(servers.dir.resolve(name));
         Path conf = home.resolve("namesrv.properties");
         Servers.write(conf, "listenPort=" + port + "\nkvConfigPath=" + kvConfigPath + "\n"
