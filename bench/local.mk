@@ -3,6 +3,11 @@ noinst_PROGRAMS += bench/mqbench
 bench_mqbench_LDADD = $(LIBS_ALL)
 EXTRA_DIST += bench/run.sh bench/README.md
 
+# grpcbench, the gRPC endpoint's load generator (bench/README.md, "gRPC"); tests/grpc's HTTP/2 client.
+noinst_PROGRAMS += bench/grpcbench
+bench_grpcbench_SOURCES = bench/grpcbench.c tests/grpc/h2_client.h
+bench_grpcbench_LDADD = $(LIBS_ALL)
+
 # The timer benchmark (bench/README.md, "Timer"): run by hand.
 noinst_PROGRAMS += bench/timer/bench_timer
 bench_timer_bench_timer_LDADD = $(LIBS_ALL)
