@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import org.apache.rocketmq.acl.common.AclClientRPCHook;
 import org.apache.rocketmq.acl.common.SessionCredentials;
 import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
-import org.apache.rocketmq.client.exception.MQBrokerException;
-import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.TopicConfig;
 import org.apache.rocketmq.common.message.Message;
@@ -84,12 +81,9 @@ class Acl2CrossTest {
 
     /** The steps, each answer as "step: outcome". */
     private static final class Script {
-        interface Step {
-            Object run() throws Exception;
-        }
-
         final String ns, broker, brokerName;
         final List<String> out;
+        final Steps steps;
         final List<Runnable> shutdown = new ArrayList<>();
 
         Script(String ns, String broker, String brokerName, List<String> out) {
@@ -97,24 +91,11 @@ class Acl2CrossTest {
             this.broker = broker;
             this.brokerName = brokerName;
             this.out = out;
+            this.steps = new Steps(out);
         }
 
-        void step(String name, Step st) {
-            String r;
-            try {
-                Object v = st.run();
-                r = "ok " + (v == null ? "" : v);
-            } catch (MQBrokerException e) {
-                r = "broker " + e.getResponseCode() + " " + e.getErrorMessage();
-            } catch (MQClientException e) {
-                Throwable c = e.getCause();
-                r = c instanceof MQBrokerException
-                    ? "client " + e.getResponseCode() + " " + ((MQBrokerException) c).getErrorMessage()
-                    : "client " + e.getResponseCode() + " " + e.getErrorMessage();
-            } catch (Exception e) {
-                r = "exception " + e;
-            }
-            out.add(name + ": " + r);
+        void step(String name, Steps.Step st) {
+            steps.step(name, st);
         }
 
         static RPCHook hook(String ak, String sk) {
@@ -144,14 +125,9 @@ class Acl2CrossTest {
             return new Message(topic, "T", "acl2".getBytes(StandardCharsets.UTF_8));
         }
 
-        /** A raw request signed as root: the answer's code and remark (Java frames cut). */
+        /** A raw request signed as root: the answer's code and remark. */
         String raw(NettyRemotingClient c, int code, String body, String... ext) throws Exception {
-            RemotingCommand req = RemotingCommand.createRequestCommand(code, null);
-            HashMap<String, String> f = new HashMap<>();
-            for (int i = 0; i + 1 < ext.length; i += 2) f.put(ext[i], ext[i + 1]);
-            req.setExtFields(f);
-            if (body != null) req.setBody(body.getBytes(StandardCharsets.UTF_8));
-            RemotingCommand r = c.invokeSync(broker, req, 5000);
+            RemotingCommand r = Steps.call(c, broker, code, body, ext);
             return r.getCode() + " " + r.getRemark();
         }
 

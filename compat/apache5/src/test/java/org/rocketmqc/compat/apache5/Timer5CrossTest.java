@@ -8,12 +8,9 @@ import com.alibaba.fastjson.JSONObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Properties;
 import java.util.TreeSet;
-import org.apache.rocketmq.client.exception.MQBrokerException;
-import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.common.message.Message;
@@ -80,37 +77,19 @@ class Timer5CrossTest {
     }
 
     private static final class Script {
-        interface Step {
-            Object run() throws Exception;
-        }
-
         final NameServer ns;
         final Broker b;
-        final List<String> out;
+        final Steps steps;
         final List<Runnable> shutdown = new ArrayList<>();
 
         Script(NameServer ns, Broker b, List<String> out) {
             this.ns = ns;
             this.b = b;
-            this.out = out;
+            this.steps = new Steps(out);
         }
 
-        void step(String name, Step st) {
-            String r;
-            try {
-                Object v = st.run();
-                r = "ok " + (v == null ? "" : v);
-            } catch (MQBrokerException e) {
-                r = "broker " + e.getResponseCode() + " " + e.getErrorMessage();
-            } catch (MQClientException e) {
-                Throwable c = e.getCause();
-                r = c instanceof MQBrokerException
-                    ? "client " + e.getResponseCode() + " " + ((MQBrokerException) c).getErrorMessage()
-                    : "client " + e.getResponseCode() + " " + e.getErrorMessage();
-            } catch (Exception e) {
-                r = "exception " + e;
-            }
-            out.add(name + ": " + r);
+        void step(String name, Steps.Step st) {
+            steps.step(name, st);
         }
 
         static String b64(String raw) {
@@ -119,12 +98,7 @@ class Timer5CrossTest {
 
         RemotingCommand call(NettyRemotingClient c, String addr, int code, String body, String... ext)
             throws Exception {
-            RemotingCommand req = RemotingCommand.createRequestCommand(code, null);
-            HashMap<String, String> f = new HashMap<>();
-            for (int i = 0; i + 1 < ext.length; i += 2) f.put(ext[i], ext[i + 1]);
-            req.setExtFields(f);
-            if (body != null) req.setBody(body.getBytes(StandardCharsets.UTF_8));
-            return c.invokeSync(addr, req, 5000);
+            return Steps.call(c, addr, code, body, ext);
         }
 
         /**
