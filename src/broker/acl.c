@@ -340,28 +340,71 @@ static bool perm_allows(uint8_t needed_perm, uint8_t owned)
     return (needed_perm & owned) != 0;
 }
 
+/*
+ * Where Apache 4.9.7's rocketmq-acl throws each AclException: the broker's answer ends with
+ * the first stack frame (RemotingHelper.exceptionSimpleDesc), so the remark names it.
+ */
+#define ACL_FRAME(method, line) "org.apache.rocketmq.acl.plain.PlainPermissionManager." method \
+                                "(PlainPermissionManager.java:" #line ")"
+
+static void set_frame(const char **frame, const char *f)
+{
+    if (frame) *frame = f;
+}
+
+/* The order Java's HashMap (PlainAccessResource.resourcePermMap) iterates the needed
+ * resources in: by bucket of the spread String hash, insertion order within one; the
+ * table doubles from 16 past 3/4 full. The first refused one names the refusal. */
+static void hashmap_order(const needed *nd, int *order)
+{
+    uint32_t cap = 16;
+    while ((uint32_t)nd->n > cap / 4 * 3) cap *= 2;
+    uint32_t *bucket = xmalloc((size_t)(nd->n ? nd->n : 1) * sizeof *bucket);
+    for (int i = 0; i < nd->n; i++) {
+        uint32_t h = (uint32_t)java_string_hash(nd->list[i].name, strlen(nd->list[i].name));
+        bucket[i] = (h ^ (h >> 16)) & (cap - 1);
+        order[i] = i;
+    }
+    for (int i = 1; i < nd->n; i++)  /* insertion sort: stable, and n is a handful */
+        for (int j = i; j > 0 && bucket[order[j - 1]] > bucket[order[j]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    free(bucket);
+}
+
 /* PlainPermissionManager.checkPerm */
-static int check_perms(const acl_account *ac, int32_t code, const needed *nd, char *err, size_t errlen)
+static int check_perms(const acl_account *ac, int32_t code, const needed *nd, char *err, size_t errlen,
+                       const char **frame)
 {
     if (needs_admin(code) && !ac->admin) {
         snprintf(err, errlen, "Need admin permission for request code=%d, but accessKey=%s is not", code,
                  ac->access_key);
+        set_frame(frame, ACL_FRAME("checkPerm", 580));
         return RMQ_ERR;
     }
     if (!ac->n_perms && ac->admin) return RMQ_OK;
-    for (int i = 0; i < nd->n; i++) {
+    int *order = xmalloc((size_t)(nd->n ? nd->n : 1) * sizeof *order);
+    hashmap_order(nd, order);
+    int rc = RMQ_OK;
+    for (int k = 0; k < nd->n && rc == RMQ_OK; k++) {
+        int i = order[k];
         const char *res = nd->list[i].name;
-        bool group = is_retry_topic(res);
+        bool group = is_retry_topic(res), listed = false;
         uint8_t owned = group ? ac->default_group_perm : ac->default_topic_perm;
         for (int j = 0; j < ac->n_perms; j++)
-            if (!strcmp(ac->perms[j].name, res)) owned = ac->perms[j].perm;
+            if (!strcmp(ac->perms[j].name, res)) owned = ac->perms[j].perm, listed = true;
         if (!perm_allows(nd->list[i].perm, owned)) {
             snprintf(err, errlen, "No default permission for %s:%s", group ? "group" : "topic",
                      group ? res + strlen(RETRY_PREFIX) : res);
-            return RMQ_ERR;
+            /* The same words from two places: the account's default, or its own entry. */
+            set_frame(frame, listed ? ACL_FRAME("checkPerm", 610) : ACL_FRAME("checkPerm", 605));
+            rc = RMQ_ERR;
         }
     }
-    return RMQ_OK;
+    free(order);
+    return rc;
 }
 
 static const acl_account *find_account(const acl *a, const char *access_key)
@@ -391,7 +434,7 @@ typedef bool (*signed_fn)(const char *secret, const void *arg);
 /* PlainPermissionManager.validate, once the resources are known (CODE: the request's, for
  * the admin check; -1 for none). */
 static int validate(const acl *a, const char *access_key, const char *remote, signed_fn signed_ok, const void *arg,
-                    int32_t code, const needed *nd, char *err, size_t errlen)
+                    int32_t code, const needed *nd, char *err, size_t errlen, const char **frame)
 {
     const acl_account *ac;
     ip_addr ip;
@@ -400,21 +443,24 @@ static int validate(const acl *a, const char *access_key, const char *remote, si
         if (rule_match(&a->global_white[i], &ip)) return RMQ_OK;
     if (!access_key) {
         snprintf(err, errlen, "No accessKey is configured");
+        set_frame(frame, ACL_FRAME("validate", 663));
         return RMQ_ERR;
     }
     if (!(ac = find_account(a, access_key))) {
         snprintf(err, errlen, "No acl config for %s", access_key);
+        set_frame(frame, ACL_FRAME("validate", 667));
         return RMQ_ERR;
     }
     if (have_ip && rule_match(&ac->white, &ip)) return RMQ_OK;
     if (!signed_ok(ac->secret_key, arg)) {
         snprintf(err, errlen, "Check signature failed for accessKey=%s", access_key);
+        set_frame(frame, ACL_FRAME("validate", 683));
         return RMQ_ERR;
     }
     /* Message traces may always be sent. */
     for (int i = 0; i < nd->n; i++)
         if (!strcmp(nd->list[i].name, TRACE_TOPIC) && nd->list[i].perm == PERM_PUB) return RMQ_OK;
-    return check_perms(ac, code, nd, err, errlen);
+    return check_perms(ac, code, nd, err, errlen, frame);
 }
 
 static bool request_signed(const char *secret, const void *arg)
@@ -432,16 +478,23 @@ static void needed_free(needed *nd)
     free(nd->list);
 }
 
-/* PlainPermissionManager.validate over PlainAccessValidator.parse. */
-int acl_check(const acl *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen)
+/* PlainPermissionManager.validate over PlainAccessValidator.parse; *frame: where Apache threw. */
+static int check_request(const acl *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen,
+                         const char **frame)
 {
     needed nd = {0};
     int rc = RMQ_ERR;
     /* parse() runs before validate(): a malformed header is refused even from a white-listed address. */
     if (!req->n_ext || !needed_resources(req, &nd, err, errlen))
-        rc = validate(a, cmd_ext_get(req, "AccessKey"), remote, request_signed, req, req->code, &nd, err, errlen);
+        rc = validate(a, cmd_ext_get(req, "AccessKey"), remote, request_signed, req, req->code, &nd, err, errlen,
+                      frame);
     needed_free(&nd);
     return rc;
+}
+
+int acl_check(const acl *a, const rmq_cmd *req, const char *remote, char *err, size_t errlen)
+{
+    return check_request(a, req, remote, err, errlen, NULL);
 }
 
 int acl_check_signed(const acl *a, const char *access_key, const char *signature, const void *content, size_t len,
@@ -453,7 +506,7 @@ int acl_check_signed(const acl *a, const char *access_key, const char *signature
         else need(&nd, needs[i].name, needs[i].perm);
     }
     acl_signed_content sc = {signature, content, len};
-    int rc = validate(a, access_key, remote, acl_content_signed, &sc, -1, &nd, err, errlen);
+    int rc = validate(a, access_key, remote, acl_content_signed, &sc, -1, &nd, err, errlen, NULL);
     needed_free(&nd);
     return rc;
 }
@@ -461,7 +514,11 @@ int acl_check_signed(const acl *a, const char *access_key, const char *signature
 rmq_cmd *acl_server_hook(rmq_conn *conn, rmq_cmd *req, void *arg)
 {
     char why[512];
-    if (acl_check(arg, req, rmq_conn_remote(conn), why, sizeof why) == RMQ_OK) return NULL;
+    const char *frame = NULL;
+    if (check_request(arg, req, rmq_conn_remote(conn), why, sizeof why, &frame) == RMQ_OK) return NULL;
     log_warn("acl", "%s: request code %d refused: %s", rmq_conn_remote(conn), req->code, why);
-    return cmd_new_responsef(req, 1 /* SYSTEM_ERROR */, "org.apache.rocketmq.acl.common.AclException: %s", why);
+    /* NettyRemotingAbstract answers the hook's exception as SYSTEM_ERROR with
+     * exceptionSimpleDesc: "class: message, first stack frame". */
+    return cmd_new_responsef(req, 1 /* SYSTEM_ERROR */, "org.apache.rocketmq.acl.common.AclException: %s%s%s", why,
+                             frame ? ", " : "", frame ? frame : "");
 }

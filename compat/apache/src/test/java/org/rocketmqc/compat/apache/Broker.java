@@ -28,6 +28,7 @@ public final class Broker {
     private String cluster = "DefaultCluster";
     private Path storeDir;
     private Proc proc;
+    private String aclYaml;
 
     Broker(Servers servers, Impl impl, String brokerName, String name, NameServer[] nameServers) {
         this.servers = servers;
@@ -61,6 +62,18 @@ public final class Broker {
     public Broker set(String key, String value) {
         conf.put(key, value);
         return this;
+    }
+
+    /** aclEnable=true with this $ROCKETMQ_HOME/conf/plain_acl.yml (written at start()). */
+    public Broker acl(String yaml) {
+        aclYaml = yaml;
+        conf.put("aclEnable", "true");
+        return this;
+    }
+
+    /** Where this broker reads plain_acl.yml (a rewrite is picked up by the file watch). */
+    public Path aclFile() {
+        return servers.dir.resolve(name).resolve("conf/plain_acl.yml");
     }
 
     public String addr() {
@@ -112,6 +125,10 @@ public final class Broker {
     public Broker start() throws IOException {
         if (alive()) throw new IllegalStateException(name + " is already running");
         Path home = impl == Impl.APACHE ? servers.apacheHome(name) : Files.createDirectories(servers.dir.resolve(name));
+        if (aclYaml != null) {
+            Files.createDirectories(home.resolve("conf"));
+            Servers.write(aclFile(), aclYaml);
+        }
         Path confFile = home.resolve("broker.conf");
         Servers.write(confFile, config().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
             .collect(Collectors.joining("\n", "", "\n")));
