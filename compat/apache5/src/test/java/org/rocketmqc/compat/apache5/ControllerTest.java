@@ -3,7 +3,11 @@ package org.rocketmqc.compat.apache5;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -16,7 +20,16 @@ import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.Options;
+import org.apache.rocketmq.common.MixAll;
 import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.srvutil.ServerUtil;
+import org.apache.rocketmq.tools.command.SubCommand;
+import org.apache.rocketmq.tools.command.broker.GetBrokerEpochSubCommand;
+import org.apache.rocketmq.tools.command.ha.HAStatusSubCommand;
+import org.apache.rocketmq.remoting.protocol.body.EpochEntryCache;
+import org.apache.rocketmq.remoting.protocol.body.HARuntimeInfo;
 import org.junit.jupiter.api.Test;
 import org.rocketmqc.compat.apache.Broker;
 import org.rocketmqc.compat.apache.Impl;
@@ -32,7 +45,15 @@ import org.rocketmqc.compat.apache.Servers;
  * SyncStateSet, so SEND_OK means both have the message. The master is killed with SIGKILL;
  * the controller elects the slave; the producer keeps sending through the name server. The
  * time from the kill to the first SEND_OK is printed; every acknowledged message is read
- * back from the new master.
+ * back from the new master. Before the kill, GET_BROKER_HA_STATUS and GET_BROKER_EPOCH_CACHE
+ * of both brokers are decoded by the 5.3.3 admin (HARuntimeInfo, EpochEntryCache) and must say
+ * the same of either implementation; with our two brokers, the 5.3.3 mqadmin's haStatus and
+ * getBrokerEpoch print what ours prints.
+ *
+ * apacheControllerGroupOfThree: Apache's controller as a DLedger group of three (embedded in
+ * three 5.3.3 name servers) with our two brokers listing all three in controllerAddr. The
+ * controller leader is killed: DLedger elects another, our brokers find it (they beat to every
+ * controller), then the master broker is killed and the new controller leader elects the slave.
  */
 class ControllerTest {
     static final String GROUP = "ctl-group";
@@ -80,6 +101,7 @@ class ControllerTest {
                 // mqadmin getSyncStateSet asks); from then on SEND_OK means both have the message.
                 Net.await(() -> inSync(ns, ctlAddr) == 2, 60, () -> label + ": the slave never entered the SyncStateSet");
                 sendUntilOk(p, "warm", acked, 30_000, label + ": no SEND_OK", failures);
+                checkStatus(ns, master, slave, label, masterImpl == Impl.OURS && slaveImpl == Impl.OURS);
                 for (int i = 0; i < 100; i++) {
                     SendResult r = p.send(msg("before-" + i));
                     assertEquals(SendStatus.SEND_OK, r.getSendStatus(), label + ": " + r);
@@ -102,6 +124,180 @@ class ControllerTest {
             for (String body : acked) assertTrue(read.contains(body), label + ": acknowledged " + body + " missing");
             slave.stop();
         }
+    }
+
+    /**
+     * HARuntimeInfo and EpochEntryCache of a master and its in-sync slave, as the 5.3.3 admin
+     * decodes them: the same facts whichever implementation answers. With COMPARE_TOOL, the
+     * 5.3.3 mqadmin's haStatus and getBrokerEpoch output equals our mqadmin's.
+     */
+    static void checkStatus(NameServer ns, Broker master, Broker slave, String label, boolean compareTool)
+        throws Exception {
+        var admin = ns.admin();
+        Net.await(() -> {
+            try {
+                HARuntimeInfo m = admin.getBrokerHAStatus(master.addr());
+                return m.getHaConnectionInfo().size() == 1
+                    && m.getHaConnectionInfo().get(0).getSlaveAckOffset() == m.getMasterCommitLogMaxOffset();
+            } catch (Exception e) {
+                return false;
+            }
+        }, 30, () -> label + ": the master's HA status never showed its slave caught up");
+        HARuntimeInfo m = admin.getBrokerHAStatus(master.addr());
+        assertTrue(m.isMaster(), label);
+        assertEquals(1, m.getInSyncSlaveNums(), label);
+        HARuntimeInfo.HAConnectionRuntimeInfo c = m.getHaConnectionInfo().get(0);
+        assertTrue(c.isInSync(), label);
+        assertEquals(0, c.getDiff(), label);
+        assertEquals(m.getMasterCommitLogMaxOffset(), c.getTransferFromWhere(), label);
+        assertTrue(c.getAddr().startsWith("127.0.0.1:"), label + ": " + c.getAddr());
+        HARuntimeInfo sl = admin.getBrokerHAStatus(slave.addr());
+        assertTrue(!sl.isMaster(), label);
+        assertEquals(m.getMasterCommitLogMaxOffset(), sl.getHaClientRuntimeInfo().getMaxOffset(), label);
+        assertTrue(System.currentTimeMillis() - sl.getHaClientRuntimeInfo().getLastReadTimestamp() < 15_000, label);
+        EpochEntryCache em = admin.getBrokerEpochCache(master.addr()), es = admin.getBrokerEpochCache(slave.addr());
+        assertEquals(0, em.getBrokerId(), label);
+        assertEquals(2, es.getBrokerId(), label);
+        assertEquals(GROUP, em.getBrokerName(), label);
+        assertEquals(master.clusterName(), es.getClusterName(), label);
+        assertEquals(m.getMasterCommitLogMaxOffset(), em.getMaxOffset(), label);
+        assertEquals(em.getMaxOffset(), es.getMaxOffset(), label);
+        assertEquals(1, em.getEpochList().size(), label + ": " + em);
+        assertEquals(em.getEpochList().toString(), es.getEpochList().toString(), label);
+        assertEquals(Long.MAX_VALUE, em.getEpochList().get(0).getEndOffset(), label);
+        if (!compareTool) return;
+        Thread.sleep(2_100);   /* two idle seconds: both tools show a transfer speed of 0 */
+        String[][] commands = {
+            {"haStatus", "-b", master.addr()}, {"haStatus", "-c", master.clusterName()},
+            {"getBrokerEpoch", "-b", GROUP}, {"getBrokerEpoch", "-c", master.clusterName()}};
+        for (String[] cmd : commands) {
+            String[] args = {cmd[1], cmd[2], "-n", ns.addr()};
+            SubCommand tool = cmd[0].equals("haStatus") ? new HAStatusSubCommand() : new GetBrokerEpochSubCommand();
+            String apache = apacheTool(tool, args);
+            String ours = ourMqadmin(cmd[0], cmd[1], cmd[2], "-n", ns.addr());
+            assertEquals(apache, ours, label + ": mqadmin " + String.join(" ", cmd));
+        }
+    }
+
+    /** What the 5.3.3 mqadmin prints for TOOL with ARGS, run here as MQAdminStartup.main0 runs it. */
+    static synchronized String apacheTool(SubCommand tool, String... args) throws Exception {
+        Options options = ServerUtil.buildCommandlineOptions(new Options());
+        var line = ServerUtil.parseCmdLine("mqadmin " + tool.commandName(), args, tool.buildCommandlineOptions(options),
+            new DefaultParser());
+        System.setProperty(MixAll.NAMESRV_ADDR_PROPERTY, line.getOptionValue('n'));
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            tool.execute(line, options, null);
+        } finally {
+            System.setOut(saved);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Our mqadmin ($RMQ_BUILDDIR/mqadmin) with ARGS: its standard output (it must exit 0). */
+    static String ourMqadmin(String... args) throws Exception {
+        String b = System.getenv("RMQ_BUILDDIR");
+        Path bin = (b == null || b.isEmpty() ? Path.of("../../build") : Path.of(b)).resolve("mqadmin");
+        List<String> cmd = new ArrayList<>(List.of(bin.toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile("ours-mqadmin-", ".out");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "our mqadmin still running");
+        String text = Files.readString(out);
+        Files.delete(out);
+        assertEquals(0, p.exitValue(), "our mqadmin " + String.join(" ", args));
+        return text;
+    }
+
+    @Test
+    void apacheControllerGroupOfThree() throws Exception {
+        String label = "Apache DLedger controller group of 3, our brokers";
+        try (Servers s = new Servers("ctl-group3")) {
+            int[] ports = {Net.freePort(), Net.freePort(), Net.freePort()};
+            String peers = "n0-127.0.0.1:" + ports[0] + ";n1-127.0.0.1:" + ports[1] + ";n2-127.0.0.1:" + ports[2];
+            NameServer[] nss = new NameServer[3];
+            for (int i = 0; i < 3; i++)
+                nss[i] = s.nameServer(Impl.APACHE, "enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\n"
+                    + "controllerDLegerPeers=" + peers + "\ncontrollerDLegerSelfId=n" + i + "\n"
+                    + "controllerStorePath=" + s.dir.resolve("controller-store-" + i) + "\n"
+                    + "scanNotActiveBrokerInterval=1000\n");
+            String ctlAddrs = "127.0.0.1:" + ports[0] + ";127.0.0.1:" + ports[1] + ";127.0.0.1:" + ports[2];
+            int leader = awaitLeader(nss[0], ports, -1, label);
+            Broker master = controllerMode(s.broker(Impl.OURS, GROUP, nss), ctlAddrs).brokerId(0).start();
+            Broker slave = controllerMode(s.broker(Impl.OURS, GROUP, nss), ctlAddrs).brokerId(2).start();
+            String nsList = nss[0].addr() + ";" + nss[1].addr() + ";" + nss[2].addr();
+            DefaultMQProducer p = new DefaultMQProducer("ctl3-pg");
+            p.setNamesrvAddr(nsList);
+            p.setInstanceName("ctl3-pg-" + System.nanoTime());
+            p.setSendMsgTimeout(5_000);
+            p.setRetryTimesWhenSendFailed(0);
+            p.start();
+            Set<String> acked = new HashSet<>();
+            List<String> failures = new ArrayList<>();
+            NameServer survivor = nss[(leader + 1) % 3];
+            String leaderAddr = "127.0.0.1:" + ports[leader];
+            try {
+                Net.await(() -> inSync(nss[0], leaderAddr) == 2, 60, () -> label + ": the slave never entered the SyncStateSet");
+                sendUntilOk(p, "warm", acked, 30_000, label + ": no SEND_OK", failures);
+                for (int i = 0; i < 50; i++) {
+                    SendResult r = p.send(msg("before-" + i));
+                    assertEquals(SendStatus.SEND_OK, r.getSendStatus(), label + ": " + r);
+                    acked.add("before-" + i);
+                }
+                // The controller leader dies: DLedger elects another among the two left.
+                long t0 = System.nanoTime() / 1_000_000;
+                nss[leader].kill();
+                int next = awaitLeader(survivor, ports, leader, label);
+                long tLeader = System.nanoTime() / 1_000_000;
+                for (int i = 0; i < 20; i++) {
+                    String body = "between-" + i;
+                    sendUntilOk(p, body, acked, 30_000, label + ": no SEND_OK after the controller leader died", failures);
+                }
+                // Then the master broker dies: the new controller leader elects the slave.
+                String nextAddr = "127.0.0.1:" + ports[next];
+                Net.await(() -> inSync(survivor, nextAddr) == 2, 60, () -> label + ": the new controller leader "
+                    + "never saw both brokers in sync");
+                long t1 = System.nanoTime() / 1_000_000;
+                master.kill();
+                long ms = sendUntilOk(p, "after-kill", acked, 60_000, label + ": no SEND_OK after the master died", failures);
+                System.out.printf("controller failover (%s): controller leader killed -> new leader %d ms; "
+                    + "then kill -9 of the master broker -> first SEND_OK %d ms%n", label, tLeader - t0, ms - t1);
+                for (int i = 0; i < 20; i++) {
+                    SendResult r = p.send(msg("after-" + i));
+                    assertEquals(SendStatus.SEND_OK, r.getSendStatus(), label + ": " + r);
+                    acked.add("after-" + i);
+                }
+            } finally {
+                p.shutdown();
+            }
+            Set<String> read = readBodies(survivor);
+            for (String body : acked) assertTrue(read.contains(body), label + ": acknowledged " + body + " missing");
+            slave.stop();
+        }
+    }
+
+    /** The controller group's leader (its index in PORTS) as NS's admin asks the others, not NOT_THIS. */
+    static int awaitLeader(NameServer ns, int[] ports, int notThis, String label) {
+        int[] found = {-1};
+        Net.await(() -> {
+            for (int i = 0; i < ports.length; i++) {
+                if (i == notThis) continue;
+                try {
+                    var meta = ns.admin().getControllerMetaData("127.0.0.1:" + ports[i]);
+                    String addr = meta.getControllerLeaderAddress();
+                    for (int k = 0; k < ports.length; k++)
+                        if (k != notThis && ("127.0.0.1:" + ports[k]).equals(addr)) found[0] = k;
+                    if (found[0] >= 0) return true;
+                } catch (Exception e) {
+                    // not up yet, or the dead one
+                }
+            }
+            return false;
+        }, 60, () -> label + ": no controller leader");
+        return found[0];
     }
 
     /** In-sync replicas of the set according to the controller, -1 when it cannot tell. */
