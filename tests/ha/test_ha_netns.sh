@@ -1,18 +1,24 @@
 #!/bin/sh
 # Controller-mode failover across hosts: each server in a network namespace of
-# its own (its own address on a bridge), created and removed here. mqnamesrv
-# with the embedded controller on host 1, broker A on host 2, broker B on host
-# 3, the client (mqadmin) on host 4. Faults, one at a time:
+# its own (its own address on a bridge), created and removed here. Two name
+# servers: host 1 with the controller leader, host 5 with a controller
+# follower (the brokers list the follower first and find the leader through
+# it). Broker set broker-ns: A on host 2, B on host 3; broker set broker-nsB:
+# C on host 6, D on host 7, which takes sends at once through every fault of
+# the first set. The client (mqadmin, both name servers) on host 4. Faults to
+# broker-ns, one at a time:
 #   1. kill -9 the master: the slave is elected, sends resume;
 #   2. cut the new master's link: after the heartbeat timeout the other broker
 #      (the old master, restarted and back in sync) is elected; the cut one
-#      learns of it when its link returns and follows as slave.
+#      learns of it when its link returns and follows as slave;
+#   3. pause the master (SIGSTOP) past the heartbeat timeout: the other is
+#      elected; the resumed one takes nothing and follows.
 # Prints the time from each fault to the first SEND_OK seen by the client.
 # Needs root and iproute2; skips (77) otherwise, fails when CI=true.
 set -u
 B=${RMQ_BUILDDIR:-.}
 TAG=$$
-NSS="rmq${TAG}b rmq${TAG}h1 rmq${TAG}h2 rmq${TAG}h3 rmq${TAG}c"
+NSS="rmq${TAG}b rmq${TAG}h1 rmq${TAG}h2 rmq${TAG}h3 rmq${TAG}c rmq${TAG}h5 rmq${TAG}h6 rmq${TAG}h7"
 NET=10.$((TAG % 200 + 20)).$((TAG / 200 % 250)).
 PIDS=""
 DIR=$(mktemp -d /tmp/test_ha_netns.XXXXXX)
@@ -43,7 +49,7 @@ for n in $NSS; do ip netns add "$n"; ip -n "$n" link set lo up; done
 ip -n "rmq${TAG}b" link add br0 type bridge
 ip -n "rmq${TAG}b" link set br0 up
 i=1
-for h in h1 h2 h3 c; do
+for h in h1 h2 h3 c h5 h6 h7; do
     ip -n "rmq${TAG}b" link add "v$h" type veth peer name eth0 netns "rmq${TAG}$h"
     ip -n "rmq${TAG}b" link set "v$h" master br0 up
     ip -n "rmq${TAG}$h" addr add "${NET}$i/24" dev eth0
@@ -51,8 +57,11 @@ for h in h1 h2 h3 c; do
     i=$((i + 1))
 done
 set +e
-NS_ADDR=${NET}1:9876
+NS1=${NET}1:9876
+NS2=${NET}5:9876
+NS_ADDR="$NS1;$NS2"
 CTL_ADDR=${NET}1:9878
+CTL2_ADDR=${NET}5:9878
 A_IP=${NET}2
 B_IP=${NET}3
 on() { h=$1; shift; ip netns exec "rmq${TAG}$h" "$@"; }
@@ -63,22 +72,29 @@ spawn() { # host log command...
 }
 
 # ---- servers ----
-cat > "$DIR/namesrv.conf" <<EOF
+namesrv_conf() { # file self-id
+    cat > "$1" <<EOF
 listenPort=9876
-kvConfigPath=$DIR/kv.json
+kvConfigPath=$1.kv.json
 enableControllerInNamesrv=true
 controllerDLegerGroup=group1
-controllerDLegerPeers=n0-$CTL_ADDR
-controllerDLegerSelfId=n0
+controllerDLegerPeers=n0-$CTL_ADDR;n1-$CTL2_ADDR
+controllerDLegerSelfId=$2
+controllerStorePath=$1.controller
 scanNotActiveBrokerInterval=500
 EOF
+}
+namesrv_conf "$DIR/namesrv.conf" n0
+namesrv_conf "$DIR/namesrv2.conf" n1
 spawn h1 "$DIR/namesrv.log" "$B/mqnamesrv" -c "$DIR/namesrv.conf"
 PIDS="$PIDS $!"
+spawn h5 "$DIR/namesrv2.log" "$B/mqnamesrv" -c "$DIR/namesrv2.conf"
+PIDS="$PIDS $!"
 
-broker_conf() { # name ip
+broker_conf() { # name ip [brokerName]
     cat > "$DIR/$1.conf" <<EOF
 brokerClusterName=NetnsCluster
-brokerName=broker-ns
+brokerName=${3:-broker-ns}
 brokerIP1=$2
 listenPort=10911
 namesrvAddr=$NS_ADDR
@@ -86,7 +102,7 @@ storePathRootDir=$DIR/$1-store
 mappedFileSizeCommitLog=16777216
 brokerTopicEnable=true
 enableControllerMode=true
-controllerAddr=$CTL_ADDR
+controllerAddr=$CTL2_ADDR;$CTL_ADDR
 allAckInSyncStateSet=true
 brokerHeartbeatInterval=300
 controllerHeartBeatTimeoutMills=3000
@@ -98,6 +114,8 @@ EOF
 }
 broker_conf a "$A_IP"
 broker_conf b "$B_IP"
+broker_conf c "${NET}6" broker-nsB
+broker_conf d "${NET}7" broker-nsB
 start_broker() { # name host
     spawn "$2" "$DIR/$1.log" "$B/mqbroker" -c "$DIR/$1.conf"
     eval "PID_$1=$!"
@@ -112,8 +130,10 @@ wait_up() { # addr
     return 1
 }
 
-send() { on c "$B/mqadmin" sendMessage -n "$NS_ADDR" -t broker-ns -p "$1" 2>&1; }
+send() { on c "$B/mqadmin" sendMessage -n "$NS_ADDR" -t "${2:-broker-ns}" -p "$1" 2>&1; }
 send_ok() { send "$1" | grep -q SEND_OK; }
+# The other broker set takes sends at once, whatever happens to the first.
+other_ok() { send "$1" broker-nsB | grep -q SEND_OK || fail "broker-nsB refused $1 during a fault of broker-ns"; }
 
 # Sends until SEND_OK; prints the ms from $1 (a now_ms) to it, or fails after 30 s.
 until_sent() { # t0 body
@@ -129,7 +149,12 @@ start_broker a h2
 wait_up "$A_IP:10911" || fail "broker A did not register"
 start_broker b h3
 wait_up "$B_IP:10911" || fail "broker B did not register"
-sleep 2    # B joins the SyncStateSet
+start_broker c h6
+wait_up "${NET}6:10911" || fail "broker C did not register"
+start_broker d h7
+wait_up "${NET}7:10911" || fail "broker D did not register"
+sleep 2    # B and D join their SyncStateSets
+other_ok "other-before"
 
 ACKED=0
 for i in $(seq 1 20); do send_ok "before-$i" && ACKED=$((ACKED + 1)); done
@@ -139,6 +164,7 @@ for i in $(seq 1 20); do send_ok "before-$i" && ACKED=$((ACKED + 1)); done
 T0=$(now_ms)
 eval "kill -9 \$PID_a"
 eval "wait \$PID_a" 2>/dev/null
+other_ok "other-kill"
 MS1=$(until_sent "$T0" "after-kill") || fail "no SEND_OK within 30 s of kill -9 of the master"
 echo "netns: kill -9 of the master -> first SEND_OK through the name server: ${MS1} ms"
 
@@ -151,6 +177,7 @@ sleep 2
 # ---- fault 2: cut B's link ----
 T0=$(now_ms)
 ip -n "rmq${TAG}b" link set vh3 down
+other_ok "other-cut"
 MS2=$(until_sent "$T0" "after-cut") || fail "no SEND_OK within 30 s of cutting the master's link"
 echo "netns: master's link cut -> first SEND_OK on the other broker: ${MS2} ms (heartbeat timeout 3000 ms)"
 ip -n "rmq${TAG}b" link set vh3 up
@@ -168,6 +195,7 @@ sleep 2   # B back in the SyncStateSet
 # ---- fault 3: pause the master (A) past the heartbeat timeout ----
 T0=$(now_ms)
 eval "kill -STOP \$PID_a"
+other_ok "other-pause"
 MS3=$(until_sent "$T0" "after-pause") || fail "no SEND_OK within 30 s of pausing the master"
 echo "netns: master paused (SIGSTOP) -> first SEND_OK on the other broker: ${MS3} ms"
 sleep 1
@@ -189,6 +217,15 @@ grep -q "handshake with master $B_IP:10912 done" "$DIR/a.log" || fail "A does no
 OUT=$(on c "$B/mqadmin" printMsg -n "$NS_ADDR" -t broker-ns -d true 2>&1)
 for m in before-1 before-20 after-kill between-1 between-10 after-cut after-cut-10 after-pause after-pause-10; do
     echo "$OUT" | grep -q "$m" || fail "acknowledged message $m missing on the master"
+done
+OUT=$(on c "$B/mqadmin" printMsg -n "$NS_ADDR" -t broker-nsB -d true 2>&1)
+for m in other-before other-kill other-cut other-pause; do
+    echo "$OUT" | grep -q "$m" || fail "acknowledged message $m missing on broker-nsB"
+done
+# Both name servers route both sets (the brokers registered with each).
+for n in "$NS1" "$NS2"; do
+    R=$(on c "$B/mqadmin" clusterList -n "$n" 2>&1)
+    echo "$R" | grep -q "broker-nsB " && echo "$R" | grep -q "broker-ns " || fail "name server $n lacks a broker set: $R"
 done
 echo "PASS: netns failover (kill -9 ${MS1} ms, link cut ${MS2} ms, pause ${MS3} ms)"
 exit 0
