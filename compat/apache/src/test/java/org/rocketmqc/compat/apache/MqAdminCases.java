@@ -280,4 +280,24 @@ abstract class MqAdminCases {
             .expect("delete kv config from namespace success");
         assertThrows(Exception.class, () -> admin().getKVConfig(space, "k1"));
     }
+
+    @Test
+    void topicPermAllocateConsumeStatsAndExpiredCommitLog() throws Exception {
+        String topic = "AdmPerm" + impl();
+        createTopic(topic, 2);
+        mqadmin("updateTopicPerm", "-n", n, "-c", broker.clusterName(), "-t", topic, "-p", "4")
+            .expect("update topic perm from 6 to 4 in " + broker.addr() + " success");
+        assertEquals(4, admin().examineTopicConfig(broker.addr(), topic).getPerm());
+        mqadmin("updateTopicPerm", "-n", n, "-b", broker.addr(), "-t", topic, "-p", "6")
+            .expect("in " + broker.addr() + " success", "TopicConfig [topicName=" + topic + ", readQueueNums=2");
+        assertEquals(6, admin().examineTopicConfig(broker.addr(), topic).getPerm());
+
+        String alloc = mqadmin("allocateMQ", "-n", n, "-t", topic, "-i", "c1,c2").output();
+        assertTrue(alloc.contains("{\"result\":{") && alloc.contains("\"c1\":[{\"brokerName\":\"" + broker.brokerName)
+            && alloc.contains("\"c2\":["), alloc);
+
+        mqadmin("brokerConsumeStats", "-n", n, "-b", broker.addr())
+            .expect("#Topic", "#Group", "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime", "Diff Total:");
+        mqadmin("deleteExpiredCommitLog", "-n", n, "-b", broker.addr()).expect("success");
+    }
 }
