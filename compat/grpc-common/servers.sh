@@ -9,12 +9,13 @@
 #                          ProxyStartup -pm local (the proxy embeds the broker); topics and
 #                          groups made with Apache's mqadmin (MQAdminStartup). Needs java + mvn.
 #
-# After grpc_servers_start: GRPC_ENDPOINT (host:port of the gRPC service), NAMESRV_ADDR,
+# After grpc_servers_start: GRPC_ENDPOINT (host:port of the gRPC service), GRPC_ENDPOINT2 (ours
+# with GRPC_TWO_BROKERS=1: a second broker's, serving TopicMulti beside the first), NAMESRV_ADDR,
 # BROKER_ADDR (remoting). Every wait has a timeout; a failure prints the tail of the server's
 # log. RMQ_KEEP_DIRS=1 keeps the servers' directory after the run.
 #
 # Topics (each suite runs its own servers, so the names are fixed):
-#   TopicNormal, TopicSimple, TopicPush, TopicInterop  message.type=NORMAL
+#   TopicNormal, TopicSimple, TopicPush, TopicInterop, TopicMulti  message.type=NORMAL
 #   TopicFifo   message.type=FIFO         TopicDelay  message.type=DELAY
 #   TopicTx     message.type=TRANSACTION
 # Groups: GroupFifo is orderly (consumeMessageOrderly=true: FIFO consumption); any other group
@@ -28,7 +29,7 @@
 GRPC_COMMON_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GRPC_PIDS=()
 GRPC_TOPICS=("TopicNormal:NORMAL" "TopicSimple:NORMAL" "TopicPush:NORMAL" "TopicInterop:NORMAL"
-             "TopicFifo:FIFO" "TopicDelay:DELAY" "TopicTx:TRANSACTION")
+             "TopicFifo:FIFO" "TopicDelay:DELAY" "TopicTx:TRANSACTION" "TopicMulti:NORMAL")
 
 # N free TCP ports on 127.0.0.1, one a line, such that for each p also p-2 and p+1 are free
 # (a broker binds its fast port listenPort-2 and HA port listenPort+1) and no two overlap.
@@ -104,12 +105,14 @@ grpc_apache_classpath() {
 # The topics and groups, written into the store's config/ before the broker starts (Apache's
 # topics.json / subscriptionGroup.json formats, which both brokers read): quicker than one
 # mqadmin JVM per topic, and the broker registers them with the name server at start.
-grpc_write_store_config() {
-  local cfg=$GRPC_DIR/store/config t sep=""
+grpc_write_store_config() { # [STORE [TOPIC:TYPE...]]: the suite's topics and groups, or those given
+  local store=${1:-$GRPC_DIR/store} t sep=""
+  local cfg=$store/config topics=("${GRPC_TOPICS[@]}")
+  [ $# -gt 1 ] && topics=("${@:2}")
   mkdir -p "$cfg"
   {
     printf '{"topicConfigTable":{'
-    for t in "${GRPC_TOPICS[@]}"; do
+    for t in "${topics[@]}"; do
       printf '%s"%s":{"topicName":"%s","readQueueNums":4,"writeQueueNums":4,"perm":6,' "$sep" "${t%%:*}" "${t%%:*}"
       printf '"topicFilterType":"SINGLE_TAG","topicSysFlag":0,"order":false,"attributes":{"message.type":"%s"}}' "${t#*:}"
       sep=,
@@ -169,6 +172,9 @@ EOF
     printf 'authenticationEnabled=true\nauthorizationEnabled=true\n' >> "$GRPC_DIR/broker.conf"
     printf 'initAuthenticationUser={"username":"%s","password":"%s"}\n' "$GRPC_AUTH_USER" "$GRPC_AUTH_SECRET" \
       >> "$GRPC_DIR/broker.conf"
+    # What a broker signs its requests to another with (the gRPC routes ask GET_BROKER_CONFIG).
+    printf 'innerClientAuthenticationCredentials={"accessKey":"%s","secretKey":"%s"}\n' "$GRPC_AUTH_USER" \
+      "$GRPC_AUTH_SECRET" >> "$GRPC_DIR/broker.conf"
   fi
   if [ "$TARGET" = apache ]; then
     # The proxy's own port for remoting clients is not used by the suites but must be free.
@@ -187,8 +193,32 @@ EOF
     grpc_wait_port namesrv "$nsport" "$GRPC_LAST_PID" 30 || return 1
     grpc_launch broker env HOME="$GRPC_DIR/home" "$RMQ_BUILDDIR/mqbroker" -c "$GRPC_DIR/broker.conf"
     grpc_wait_port broker "$gport" "$GRPC_LAST_PID" 30 || return 1
+    if [ "${GRPC_TWO_BROKERS:-}" = 1 ]; then grpc_second_broker || return 1; fi
   fi
   grpc_wait_route
+}
+
+# With GRPC_TWO_BROKERS=1, ours only: a second broker (broker-grpc-2, its own remoting and gRPC ports) serving only
+# TopicMulti, which the first one serves too: a route of two brokers, each at its own gRPC
+# port (GRPC_ENDPOINT2). Waits (30 s) until the name server routes TopicMulti to both.
+grpc_second_broker() {
+  local bport gport i
+  read -r bport gport <<< "$(grpc_free_ports 2 | tr '\n' ' ')"
+  GRPC_ENDPOINT2=127.0.0.1:$gport
+  export GRPC_ENDPOINT2
+  mkdir -p "$GRPC_DIR/store2"
+  grpc_write_store_config "$GRPC_DIR/store2" "TopicMulti:NORMAL"
+  sed -e "s/^brokerName=.*/brokerName=broker-grpc-2/" -e "s/^listenPort=.*/listenPort=$bport/" \
+    -e "s/^grpcServerPort=.*/grpcServerPort=$gport/" -e "s#^storePathRootDir=.*#storePathRootDir=$GRPC_DIR/store2#" \
+    -e "s#^storePathCommitLog=.*#storePathCommitLog=$GRPC_DIR/store2/commitlog#" \
+    "$GRPC_DIR/broker.conf" > "$GRPC_DIR/broker2.conf"
+  grpc_launch broker2 env HOME="$GRPC_DIR/home" "$RMQ_BUILDDIR/mqbroker" -c "$GRPC_DIR/broker2.conf"
+  grpc_wait_port broker2 "$gport" "$GRPC_LAST_PID" 30 || return 1
+  for ((i = 0; i < 60; i++)); do
+    "$RMQ_BUILDDIR/mqadmin" topicRoute -n "$NAMESRV_ADDR" -t TopicMulti 2>/dev/null | grep -q broker-grpc-2 && return 0
+    sleep 0.5
+  done
+  echo "no route of TopicMulti to broker-grpc-2 within 30 s"; return 1
 }
 
 # Stops every server started, SIGTERM then SIGKILL after 15 s, and removes the directory.

@@ -399,3 +399,53 @@ func TestCredentialsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Two brokers (GRPC_TWO_BROKERS=1 in servers.sh) serve TopicMulti, each on its own gRPC port: the
+// route the SDK gets points each broker's queues at that broker, so the producer's sends land on
+// both (the receipts name both endpoints), and a SimpleConsumer, receiving from each broker of
+// its assignments, gets every message.
+func TestTwoBrokersSendToBothAndConsumeAll(t *testing.T) {
+	second := os.Getenv("GRPC_ENDPOINT2")
+	if second == "" {
+		t.Skip("one broker (GRPC_TWO_BROKERS=1 in servers.sh starts a second)")
+	}
+	p := newProducer(t, rmq.WithTopics("TopicMulti"))
+	c := newSimpleConsumer(t, "GroupMulti", "TopicMulti", "*")
+	const n = 20
+	ports := map[int32]int{}
+	for i := 0; i < n; i++ {
+		r := send(t, p, &rmq.Message{Topic: "TopicMulti", Body: []byte(fmt.Sprintf("multi-%d", i))})
+		if r.Endpoints == nil || len(r.Endpoints.GetAddresses()) == 0 {
+			t.Fatalf("receipt of multi-%d names no endpoint", i)
+		}
+		ports[r.Endpoints.GetAddresses()[0].GetPort()]++
+	}
+	want := map[int32]bool{}
+	for _, e := range []string{endpoint, second} {
+		var port int32
+		fmt.Sscanf(e[strings.LastIndex(e, ":")+1:], "%d", &port)
+		want[port] = true
+	}
+	for port := range ports {
+		if !want[port] {
+			t.Fatalf("a send went to port %d, not to %s or %s", port, endpoint, second)
+		}
+	}
+	if len(ports) != 2 {
+		t.Fatalf("sends by gRPC port: %v, want both brokers", ports)
+	}
+	distinct := func(l []*rmq.MessageView) map[string]int {
+		seen := map[string]int{}
+		for _, m := range l {
+			seen[string(m.GetBody())]++
+		}
+		return seen
+	}
+	got := receiveUntil(t, c, 20*time.Second, 40*time.Second, true, func(l []*rmq.MessageView) bool {
+		return len(distinct(l)) >= n
+	})
+	if seen := distinct(got); len(seen) != n {
+		t.Fatalf("received %d distinct of %d messages: %v", len(seen), n, seen)
+	}
+	t.Logf("sends by gRPC port: %v", ports)
+}
