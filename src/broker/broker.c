@@ -6,6 +6,7 @@
  */
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,18 +304,53 @@ static rmq_server *listen_on(broker *b, int port, const char *name, char *err, s
  * without ROCKETMQ_HOME or the file it runs with no accounts (only white-listed
  * addresses get through). A file that does not parse stops the start.
  */
-static acl *load_acl(char *err, size_t errlen)
+static int64_t mtime_ms(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+static acl *load_acl(broker *b, char *err, size_t errlen)
 {
     const char *home = getenv("ROCKETMQ_HOME");
     if (!home || !*home) {
         log_warn("broker", "aclEnable=true but ROCKETMQ_HOME is not set: no ACL accounts");
         return acl_parse("", err, errlen);
     }
-    char *path = str_printf("%s/" ACL_DEFAULT_FILE, home);
-    acl *a = acl_load(path, err, errlen);
-    if (a) log_info("broker", "plain ACL loaded from %s", path);
-    free(path);
+    b->acl_path = str_printf("%s/" ACL_DEFAULT_FILE, home);
+    b->acl_mtime = mtime_ms(b->acl_path);
+    acl *a = acl_load(b->acl_path, err, errlen);
+    if (a) log_info("broker", "plain ACL loaded from %s", b->acl_path);
     return a;
+}
+
+/*
+ * Apache 4.9.7's AclFileWatchService: every 5 s (WATCH_INTERVAL), a plain_acl.yml whose
+ * lastModified changed is loaded again (PlainPermissionManager.load). One that does not
+ * load leaves the accounts in force (Apache's watcher logs the exception and goes on); a
+ * deleted one leaves none (the file count changed: everything is loaded again, from no
+ * file). Connections are untouched: the hook reads b->acl_v1 for each request.
+ */
+#define ACL_WATCH_MS 5000
+
+static void acl_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    broker *b = arg;
+    int64_t m = mtime_ms(b->acl_path);
+    if (m == b->acl_mtime) return;
+    b->acl_mtime = m;
+    char err[512];
+    acl *a = m < 0 ? acl_parse("", err, sizeof err) : acl_load(b->acl_path, err, sizeof err);
+    if (!a) {
+        log_warn("broker", "plain ACL %s changed but does not load, the accounts loaded before stay: %s", b->acl_path,
+                 err);
+        return;
+    }
+    acl_free(b->acl_v1);
+    b->acl_v1 = a;
+    log_info("broker", "plain ACL reloaded from %s%s", b->acl_path, m < 0 ? " (deleted: no accounts)" : "");
 }
 
 /* Apache's classes whose behaviour acl2 has; blank means Apache's default. */
@@ -495,7 +531,7 @@ int broker_run(const broker_config *cfg)
         fprintf(stderr, "mqbroker: %s\n", err);
         goto out;
     }
-    if (b->cfg.aclEnable && !(b->acl_v1 = load_acl(err, sizeof err))) {
+    if (b->cfg.aclEnable && !(b->acl_v1 = load_acl(b, err, sizeof err))) {
         fprintf(stderr, "mqbroker: acl: %s\n", err);
         goto out;
     }
@@ -561,6 +597,7 @@ int broker_run(const broker_config *cfg)
         add_timer(b, b->cfg.flushConsumerOffsetInterval, persist_offsets_cb),
         add_timer(b, 10000, scan_clients_cb),
     };
+    struct event *acl_watch = b->acl_v1 && b->acl_path ? add_timer(b, ACL_WATCH_MS, acl_watch_cb) : NULL;
     start_registering(b);
     log_info("broker", "The broker[%s, %s] boot success. serializeType=JSON and name server is %s",
              b->cfg.brokerName, b->addr, b->cfg.namesrvAddr ? b->cfg.namesrvAddr : "(none)");
@@ -570,11 +607,13 @@ int broker_run(const broker_config *cfg)
     event_base_dispatch(b->base);
     registration_unregister_all(b->registration);
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) event_free(timers[i]);
+    if (acl_watch) event_free(acl_watch);
     rc = 0;
 out:
     for (int i = 0; i < 2; i++) event_free(sigs[i]);
     close_all(b);
     acl_free(b->acl_v1);
+    free(b->acl_path);
     auth_free(b->auth);
     event_base_free(b->base);
     broker_config_free_strings(&b->cfg);

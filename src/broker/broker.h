@@ -214,6 +214,8 @@ typedef struct broker {
     struct schedule_service *schedule;     /* delay levels and timer (schedule.h) */
     struct transaction_service *transactions;  /* END_TRANSACTION and checks (transaction.h) */
     struct acl *acl_v1;                    /* plain_acl.yml with aclEnable (acl.h) */
+    char *acl_path;                        /* $ROCKETMQ_HOME/conf/plain_acl.yml, watched */
+    int64_t acl_mtime;                     /* its mtime (ms) when last loaded, -1 when absent */
     struct auth *auth;                     /* ACL 2.0 users and ACLs (acl2.h) */
     struct registration *registration;     /* with the name servers (registration.h) */
     struct meta_persister *persister;      /* coalesced writes of topics.json, subscriptionGroup.json */
