@@ -283,11 +283,85 @@ static void write_reset_body(fjson_writer *w, const admin *a, const char *topic,
  * them, and a group with no client online gets CONSUMER_NOT_ONLINE (mqadmin
  * then commits the offsets itself with UPDATE_CONSUMER_OFFSET).
  */
+/*
+ * 5.x's one-queue reset (ResetOffsetRequestHeader.queueId >= 0, resetOffsetByQueueId of
+ * `mqadmin resetOffsetByTime -b -q [-o]`), served broker-side as resetOffsetInner does it:
+ * the header's offset (checked against the queue) or the one of the timestamp becomes the
+ * group's offset; online clients are told as for a whole-topic reset.
+ */
+static void reset_one_queue(admin *a, rmq_cmd *req, rmq_cmd *resp, const status_header *h, int32_t queue_id)
+{
+    broker *b = a->b;
+    topic_config tc;
+    subscription_group_config g;
+    if (broker_is_slave(b)) {
+        admin_fail(resp, RC_SYSTEM_ERROR, "Can not reset offset in slave broker");
+        return;
+    }
+    if (!topic_table_get(b->topics, h->topic, &tc)) {
+        admin_fail(resp, RC_TOPIC_NOT_EXIST, "Topic %s does not exist", h->topic);
+        return;
+    }
+    if (!subgroup_table_get(b->groups, h->group, &g)) {
+        admin_fail(resp, RC_SUBSCRIPTION_GROUP_NOT_EXIST, "Group %s does not exist", h->group);
+        return;
+    }
+    int64_t offset = -1;
+    const char *given = cmd_ext_get(req, "offset");
+    if (given && *given && parse_int64(given, &offset) != RMQ_OK) {
+        admin_fail(resp, RC_SYSTEM_ERROR, "decode ResetOffsetRequestHeader failed: offset %s", given);
+        return;
+    }
+    if (offset != -1) {
+        int64_t min = store_min_offset_in_queue(b->store, h->topic, queue_id);
+        int64_t max = store_max_offset_in_queue(b->store, h->topic, queue_id);
+        if ((min >= 0 && offset < min) || offset > max + 1) {
+            admin_fail(resp, RC_SYSTEM_ERROR, "Target offset %lld not in consume queue range [%lld-%lld]",
+                       (long long)offset, (long long)min, (long long)max);
+            return;
+        }
+    } else {
+        offset = h->timestamp < 0 ? store_max_offset_in_queue(b->store, h->topic, queue_id)
+                                  : store_offset_by_time(b->store, h->topic, queue_id, h->timestamp);
+    }
+    consumer_offset_commit(b->offsets, h->group, h->topic, queue_id, offset);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_begin_object(&w);
+    fjson_key(&w, "offsetTable");
+    fjson_begin_object(&w);
+    admin_key_message_queue(&w, b->cfg.brokerName, h->topic, queue_id);
+    fjson_int64(&w, offset);
+    fjson_end_object(&w);
+    fjson_end_object(&w);
+    size_t len;
+    char *body = fjson_writer_finish(&w, &len);
+    const consumer_group *cg = clients_consumer_group(b->clients, h->group);
+    for (size_t i = 0; cg && i < cg->n_channels; i++) {
+        rmq_cmd *push = cmd_new_request(RESET_CONSUMER_CLIENT_OFFSET);
+        cmd_ext_set(push, "topic", h->topic);
+        cmd_ext_set(push, "group", h->group);
+        cmd_ext_set_int(push, "timestamp", h->timestamp);
+        cmd_ext_set_bool(push, "isForce", false);
+        cmd_set_body(push, body, len);
+        rmq_conn_oneway(cg->channels[i].conn, push);
+    }
+    cmd_take_body(resp, body, len);
+    log_info("admin", "[reset-offset] reset offset, topic=%s, group=%s, queue=%d, offset=%lld", h->topic, h->group,
+             queue_id, (long long)offset);
+}
+
 static void reset_offset(admin *a, rmq_conn *conn, rmq_cmd *req, rmq_cmd *resp)
 {
     status_header h = {0};
     topic_config tc;
     if (admin_decode(req, resp, reset_fields, N(reset_fields), &h)) return;
+    int64_t queue_id = -1;
+    const char *qid = cmd_ext_get(req, "queueId");
+    if (qid && parse_int64(qid, &queue_id) == RMQ_OK && queue_id >= 0) {
+        reset_one_queue(a, req, resp, &h, (int32_t)queue_id);
+        return;
+    }
     if (!topic_table_get(a->b->topics, h.topic, &tc)) {
         admin_fail(resp, RC_SYSTEM_ERROR, "[reset-offset] reset offset failed, no topic in this broker. topic=%s", h.topic);
         return;

@@ -280,7 +280,11 @@ static const opt_spec o_reset_offset[] = {
     {'t', "topic", true, true, "set the topic"},
     {'s', "timestamp", true, true, "set the timestamp[now|currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]"},
     {'f', "force", true, false, "set the force rollback by timestamp switch[true|false]"},
-    {'c', "cplus", false, false, "reset c++ client offset"}, END};
+    {'c', "cplus", false, false, "reset c++ client offset"},
+    /* 5.3's one-queue form. */
+    {'b', "broker", true, false, "broker addr"},
+    {'q', "queue", true, false, "queue id"},
+    {'o', "offset", true, false, "Expect queue offset, not support old version broker"}, END};
 static const opt_spec o_update_broker_config[] = {
     {'b', "brokerAddr", true, false, "update which broker"},
     {'c', "clusterName", true, false, "update which cluster"},

@@ -384,9 +384,48 @@ static void print_reset_table(mq_entry *entries, int n)
     }
 }
 
+/* 5.3's one-queue form (-b -q [-o]): the queue's offset of the time (or -o) committed at the
+ * broker, then the broker told with INVOKE_BROKER_TO_RESET_OFFSET's queueId and offset. */
+static void reset_one_queue(const char *group, const char *topic, const char *ts_str)
+{
+    const char *addr = val('b');
+    int64_t queue_id = long_opt('q', -1);
+    int64_t timestamp = strcmp(ts_str, "now") == 0 ? now_ms() : timestamp_opt('s');   /* 5.3: now is the time */
+    printf("start reset consumer offset by specified, group[%s], topic[%s], queueId[%lld], broker[%s], "
+           "timestamp(string)[%s], timestamp(long)[%lld]\n",
+           group, topic, (long long)queue_id, addr, ts_str, (long long)timestamp);
+    int64_t offset;
+    if (has('o')) {
+        offset = long_opt('o', 0);
+    } else {
+        mq q = {topic, "", addr, (int32_t)queue_id};
+        offset = queue_offset_call(SEARCH_OFFSET_BY_TIMESTAMP, &q, timestamp);
+    }
+    printf("reset consumer offset to %lld\n", (long long)offset);
+    if (offset <= 0) return;   /* as Apache: nothing is reset to 0 this way */
+    rmq_cmd *req = adm_request(UPDATE_CONSUMER_OFFSET);
+    cmd_ext_set(req, "consumerGroup", group);
+    cmd_ext_set(req, "topic", topic);
+    cmd_ext_set_int(req, "queueId", queue_id);
+    cmd_ext_set_int(req, "commitOffset", offset);
+    cmd_free(call_ok(addr, req, TIMEOUT_MS));
+    req = adm_request(INVOKE_BROKER_TO_RESET_OFFSET);
+    cmd_ext_set(req, "topic", topic);
+    cmd_ext_set(req, "group", group);
+    cmd_ext_set_int(req, "timestamp", 0);
+    cmd_ext_set_bool(req, "isForce", false);
+    cmd_ext_set_int(req, "queueId", queue_id);
+    cmd_ext_set_int(req, "offset", offset);
+    cmd_free(call_ok(addr, req, TIMEOUT_MS));
+}
+
 void cmd_reset_offset_by_time(void)
 {
     const char *group = val('g'), *topic = val('t'), *ts_str = val('s');
+    if (has('b') && long_opt('q', -1) >= 0) {
+        reset_one_queue(group, topic, ts_str);
+        return;
+    }
     int64_t timestamp = strcmp(ts_str, "now") == 0 ? -1 : timestamp_opt('s');
     bool force = bool_opt('f', true), for_cpp = has('c');
     mq_entry *entries;

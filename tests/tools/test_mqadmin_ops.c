@@ -222,6 +222,42 @@ START_TEST(skip_accumulated_offline)
 }
 END_TEST
 
+/* 5.3's resetOffsetByTime -b -q [-o]: one queue, the broker resetting it (resetOffsetInner). */
+START_TEST(reset_one_queue)
+{
+    char line[256];
+    OK("resetOffsetByTime", "-g", GROUP, "-t", TOPIC, "-s", "now", "-b", broker.addr, "-q", "1", "-o", "1");
+    snprintf(line, sizeof line, "start reset consumer offset by specified, group[" GROUP "], topic[" TOPIC
+                                "], queueId[1], broker[%s], timestamp(string)[now], timestamp(long)[",
+             broker.addr);
+    OUT_HAS(line);
+    OUT_HAS("reset consumer offset to 1\n");
+    ck_assert_int_eq(consumer_offset(GROUP, TOPIC, 1), 1);
+    ck_assert_int_eq(consumer_offset(GROUP, TOPIC, 2), 0);   /* the other queues keep theirs */
+
+    /* A time before every message finds offset 0, which Apache's command leaves alone. */
+    OK("resetOffsetByTime", "-g", GROUP, "-t", TOPIC, "-s", "1000", "-b", broker.addr, "-q", "1");
+    OUT_HAS("reset consumer offset to 0\n");
+    ck_assert_int_eq(consumer_offset(GROUP, TOPIC, 1), 1);
+
+    FAILS(1, "CODE: 1  DESC: Target offset 99 not in consume queue range [0-3]", "resetOffsetByTime", "-g", GROUP,
+          "-t", TOPIC, "-s", "now", "-b", broker.addr, "-q", "1", "-o", "99");
+    FAILS(1, "CODE: 26  DESC: Group ADMINOPS_NOGROUP does not exist", "resetOffsetByTime", "-g", "ADMINOPS_NOGROUP",
+          "-t", TOPIC, "-s", "now", "-b", broker.addr, "-q", "1", "-o", "1");
+
+    /* An online consumer is told its new offset for that queue. */
+    int fd = sim_connect(GROUP, TOPIC);
+    OK("resetOffsetByTime", "-g", GROUP, "-t", TOPIC, "-s", "now", "-b", broker.addr, "-q", "1", "-o", "2");
+    rmq_cmd *push = sim_receive(fd, 220);   /* RESET_CONSUMER_CLIENT_OFFSET */
+    char *body = body_of(push);
+    ck_assert_msg(strstr(body, "\"queueId\":1,\"topic\":\"" TOPIC "\"}:2"), "%s", body);
+    free(body);
+    cmd_free(push);
+    close(fd);
+    ck_assert_int_eq(consumer_offset(GROUP, TOPIC, 1), 2);
+}
+END_TEST
+
 START_TEST(sends_with_timing)
 {
     int64_t before = queue_offset(30, "broker-t", 0);
@@ -435,6 +471,7 @@ int main(void)
         write_perm_back,
         group_offsets_and_config,
         skip_accumulated_offline,
+        reset_one_queue,
         sends_with_timing,
         message_trace,
         consume_queue,
