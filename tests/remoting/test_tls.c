@@ -32,8 +32,9 @@ enum { CODE_ECHO = 1000 };
 /* The certificate and keys, made once per test process. */
 static char dir[64];
 static char cert_path[128], key_path[128], enc_key_path[128];
-static X509 *cert;
-static EVP_PKEY *key;
+static char garbage_path[128], other_key_path[128];
+static X509 *cert, *other_cert;  /* other: a second self-signed certificate no one trusts */
+static EVP_PKEY *key, *other_key;
 
 typedef struct server_fixture {
     struct event_base *base;
@@ -49,6 +50,22 @@ static server_fixture fx;
 /* Outside a test Check cannot report; a broken setup just aborts. */
 #define REQUIRE(cond) ((cond) ? (void)0 : (fprintf(stderr, "setup failed: %s\n", #cond), abort()))
 
+/* A self-signed P-256 certificate for CN=localhost, valid from an hour ago for a day. */
+static X509 *self_signed(EVP_PKEY *k, long serial)
+{
+    X509 *c = X509_new();
+    X509_set_version(c, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
+    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(c), 24 * 3600);
+    X509_set_pubkey(c, k);
+    X509_NAME *name = X509_get_subject_name(c);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
+    X509_set_issuer_name(c, name);
+    REQUIRE(X509_sign(c, k, EVP_sha256()) > 0);
+    return c;
+}
+
 static void make_certificate(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rmq_tls_XXXXXX");
@@ -56,24 +73,26 @@ static void make_certificate(void)
     snprintf(cert_path, sizeof cert_path, "%s/cert.pem", dir);
     snprintf(key_path, sizeof key_path, "%s/key.pem", dir);
     snprintf(enc_key_path, sizeof enc_key_path, "%s/key-enc.pem", dir);
+    snprintf(garbage_path, sizeof garbage_path, "%s/garbage.pem", dir);
+    snprintf(other_key_path, sizeof other_key_path, "%s/other-key.pem", dir);
     key = EVP_EC_gen("P-256");
     REQUIRE(key);
-    cert = X509_new();
-    X509_set_version(cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME *name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(cert, name);
-    REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
+    cert = self_signed(key, 1);
+    other_key = EVP_EC_gen("P-256");
+    REQUIRE(other_key);
+    other_cert = self_signed(other_key, 2);
 
     FILE *f = fopen(cert_path, "w");
     REQUIRE(f && PEM_write_X509(f, cert));
     fclose(f);
     f = fopen(key_path, "w");
     REQUIRE(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
+    fclose(f);
+    f = fopen(other_key_path, "w");
+    REQUIRE(f && PEM_write_PrivateKey(f, other_key, NULL, NULL, 0, NULL, NULL));
+    fclose(f);
+    f = fopen(garbage_path, "w");
+    REQUIRE(f && fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", f) >= 0);
     fclose(f);
     f = fopen(enc_key_path, "w");
     REQUIRE(f && PEM_write_PrivateKey(f, key, EVP_aes_256_cbc(), (unsigned char *)KEY_PASSWORD,
@@ -86,9 +105,13 @@ static void remove_certificate(void)
     unlink(cert_path);
     unlink(key_path);
     unlink(enc_key_path);
+    unlink(garbage_path);
+    unlink(other_key_path);
     rmdir(dir);
     X509_free(cert);
     EVP_PKEY_free(key);
+    X509_free(other_cert);
+    EVP_PKEY_free(other_key);
 }
 
 static int echo_proc(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
@@ -237,15 +260,15 @@ typedef struct tls_client {
     int fd;
 } tls_client;
 
-/* SSL_connect to the fixture; with_cert presents our certificate as the client's. */
-static bool tls_connect(tls_client *tc, bool with_cert)
+/* SSL_connect to the fixture presenting CLIENT_CERT (with CLIENT_KEY), or none when NULL. */
+static bool tls_connect_as(tls_client *tc, X509 *client_cert, EVP_PKEY *client_key)
 {
     tc->ctx = SSL_CTX_new(TLS_client_method());
     ck_assert_ptr_nonnull(tc->ctx);
     SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_NONE, NULL); /* Apache's test-mode client */
-    if (with_cert) {
-        ck_assert_int_eq(SSL_CTX_use_certificate(tc->ctx, cert), 1);
-        ck_assert_int_eq(SSL_CTX_use_PrivateKey(tc->ctx, key), 1);
+    if (client_cert) {
+        ck_assert_int_eq(SSL_CTX_use_certificate(tc->ctx, client_cert), 1);
+        ck_assert_int_eq(SSL_CTX_use_PrivateKey(tc->ctx, client_key), 1);
     }
     tc->fd = connect_blocking();
     tc->ssl = SSL_new(tc->ctx);
@@ -253,6 +276,12 @@ static bool tls_connect(tls_client *tc, bool with_cert)
     bool ok = SSL_connect(tc->ssl) == 1;
     ERR_clear_error();
     return ok;
+}
+
+/* SSL_connect to the fixture; with_cert presents our certificate as the client's. */
+static bool tls_connect(tls_client *tc, bool with_cert)
+{
+    return tls_connect_as(tc, with_cert ? cert : NULL, with_cert ? key : NULL);
 }
 
 static void tls_close(tls_client *tc)
@@ -388,6 +417,8 @@ START_TEST(test_bad_settings_fail_at_start)
         {"permissive", cert_path, enc_key_path, "wrong"},
         {"permissive", cert_path, enc_key_path, NULL},
         {"permissive", "/nonexistent/cert.pem", key_path, NULL},
+        {"permissive", garbage_path, key_path, NULL},       /* a certificate that does not parse */
+        {"permissive", cert_path, other_key_path, NULL},    /* a key that is not the certificate's */
         {"enforcing", NULL, NULL, NULL},
     };
     struct event_base *base = event_base_new();
@@ -439,6 +470,31 @@ START_TEST(test_client_auth_verified_against_trust_path)
 }
 END_TEST
 
+/*
+ * need.client.auth=require with authClient=true: a client certificate the trust path does
+ * not vouch for fails the handshake (or the session right after it), none is answered, and
+ * the server goes on serving: a client with the trusted certificate gets through.
+ */
+START_TEST(test_untrusted_client_certificate_refused)
+{
+    rmq_tls_config t;
+    tls_settings(&t, "enforcing", cert_path, key_path, NULL);
+    rmq_tls_config_set(&t, "tls.server.need.client.auth", "require");
+    rmq_tls_config_set(&t, "tls.server.authClient", "true");
+    rmq_tls_config_set(&t, "tls.server.trustCertPath", cert_path);
+    start_server(&t);
+    tls_client tc;
+    bool ok = tls_connect_as(&tc, other_cert, other_key) && tls_echo(tc.ssl, 7, "untrusted");
+    ck_assert_msg(!ok, "an untrusted client certificate was served");
+    tls_close(&tc);
+    assert_tls_refused(false);  /* and none at all */
+    ck_assert(tls_connect(&tc, true));
+    ck_assert(tls_echo(tc.ssl, 8, "trusted"));
+    tls_close(&tc);
+    stop_server(3);
+}
+END_TEST
+
 START_TEST(test_apache_key_names)
 {
     /* TlsMode.parse: exact lower-case names; anything else is permissive. */
@@ -486,6 +542,7 @@ int main(void)
     TCase *tc = tcase_create("tls");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_permissive_serves_tls_and_plain_on_one_port);
+    tcase_add_test(tc, test_untrusted_client_certificate_refused);
     tcase_add_test(tc, test_enforcing_refuses_plain);
     tcase_add_test(tc, test_disabled_refuses_tls);
     tcase_add_test(tc, test_permissive_without_certificate_refuses_tls_only);
