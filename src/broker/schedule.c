@@ -77,6 +77,7 @@ struct schedule_service {
     refile_entry *refiles;       /* timers due beyond the roll window (rare: a plain array) */
     size_t n_refiles, cap_refiles;
     timer_metrics *metrics;      /* config/timermetrics */
+    int64_t read_floor;          /* the read time the save in progress writes: no roll unit goes below it */
 };
 
 /*
@@ -478,10 +479,18 @@ static bool timer_file_record(schedule_service *s, const msg_record *r, int64_t 
     int64_t window = s->b->cfg.timerRollWindowSlot;
     if (window < 2 || window > TIMER_SLOTS_TOTAL - 2) window = TIMER_SLOTS_TOTAL - 2;  /* TIMER_BLANK_SLOTS */
     if (slot - write_ms >= window * s->precision) {
-        magic |= TIMER_MAGIC_ROLL;
-        slot = write_ms + (slot - write_ms - window * s->precision < window / 3 * s->precision ? window / 2 : window) *
-                              s->precision;
-        refile_add(s, (timer_entry){timer_due(s, r->props, r->props_len, r->store_timestamp), r->queue_offset}, slot);
+        int64_t near = write_ms + (slot - write_ms - window * s->precision < window / 3 * s->precision ? window / 2
+                                                                                                      : window) *
+                                      s->precision;
+        /* Apache's read time never passes the present; ours jumps to the earliest pending
+         * timer, which can lie beyond the roll window: a roll unit below it is never read. */
+        if (near < s->read_floor) near = s->read_floor;
+        if (near < slot) {
+            magic |= TIMER_MAGIC_ROLL;
+            slot = near;
+            refile_add(s, (timer_entry){timer_due(s, r->props, r->props_len, r->store_timestamp), r->queue_offset},
+                       slot);
+        }
     }
     if (timer_store_append(s->files, now, magic, slot, r->phys_offset, (int32_t)r->total_size,
                            java_string_hash(topic, tl)))
@@ -534,6 +543,7 @@ static void timer_refile(schedule_service *s, int64_t read_ms)
  */
 static void timer_file_arrivals(schedule_service *s, int64_t read_ms)
 {
+    s->read_floor = read_ms;
     timer_refile(s, read_ms);
     int64_t cursor = s->filed_upto;
     sysqueue_scan(s->b->store, "", TOPIC_TIMER, &cursor, timer_file_visit, s);

@@ -34,8 +34,9 @@ import org.rocketmqc.compat.apache.Servers;
 /**
  * A store directory moves between Apache 5.3.3's broker and ours, both ways, with what a 5.x
  * user leaves pending in it. The 5.3.3 client, against the writer:
- *   - timer messages (setDeliverTimeMs): some due before the writer stops, the rest after,
- *     one of them cancelled by a TIMER_DEL_UNIQKEY mark (what RECALL_MESSAGE stores);
+ *   - timer messages (setDeliverTimeMs): some due before the writer stops, the rest after
+ *     and beyond the roll window (filed as roll units), one of them cancelled by a
+ *     TIMER_DEL_UNIQKEY mark (what RECALL_MESSAGE stores);
  *   - delay-level messages (level 4, 30 s) still waiting in SCHEDULE_TOPIC_XXXX;
  *   - plain messages on two queues, half of each queue committed by a pull group;
  *   - POP: six messages popped with a 20 s invisible time, three acknowledged.
@@ -59,6 +60,12 @@ class StoreMoveTest {
     static final int ACKED = 3;
     /** Apache delivers a timer slot once it has passed: up to timerPrecisionMs (1 s) late, plus its polling. */
     static final long LATE_MS = 3000;
+    /**
+     * timerRollWindowSlot for both brokers: 10 slots (10 s), so the pending timers (25 s ahead)
+     * are filed as roll units under a nearer slot, as a timer due more than 2 days ahead is by
+     * default; each broker must find them in the other's files and deliver them once.
+     */
+    static final String ROLL_WINDOW = "10";
 
     private Servers s;
     private NameServer ns;
@@ -88,7 +95,7 @@ class StoreMoveTest {
         String tag = writerImpl.name().charAt(0) + "" + readerImpl.name().charAt(0);
         String timerTopic = "MoveTimer" + tag, delayTopic = "MoveDelay" + tag, plainTopic = "MovePlain" + tag;
         String popTopic = "MovePop" + tag, pullGroup = "MovePull" + tag, popGroup = "MovePopG" + tag;
-        Broker writer = s.broker(writerImpl, "move-" + tag, ns).start();
+        Broker writer = s.broker(writerImpl, "move-" + tag, ns).set("timerRollWindowSlot", ROLL_WINDOW).start();
         Clients.createTopic(ns, writer, timerTopic, 2);
         Clients.createTopic(ns, writer, delayTopic, 1);
         Clients.createTopic(ns, writer, plainTopic, 2);
@@ -149,7 +156,8 @@ class StoreMoveTest {
         assertTrue(Files.exists(writer.storeDir().resolve("config/timercheck")), writerImpl + " wrote config/timercheck");
         assertTrue(Files.exists(writer.storeDir().resolve("timerwheel")), writerImpl + " wrote timerwheel");
 
-        Broker reader = s.broker(readerImpl, writer.brokerName, ns).storeDir(writer.storeDir()).start();
+        Broker reader = s.broker(readerImpl, writer.brokerName, ns).storeDir(writer.storeDir())
+            .set("timerRollWindowSlot", ROLL_WINDOW).start();
         String who = readerImpl + " reading " + writerImpl + "'s store";
 
         // Plain messages and committed offsets.
