@@ -16,20 +16,21 @@
 #
 # Topics (each suite runs its own servers, so the names are fixed):
 #   TopicNormal, TopicSimple, TopicPush, TopicInterop, TopicMulti  message.type=NORMAL
-#   TopicFifo   message.type=FIFO         TopicDelay  message.type=DELAY
+#   TopicFifo   message.type=FIFO         TopicDelay, TopicRecall  message.type=DELAY
 #   TopicTx     message.type=TRANSACTION
 # Groups: GroupFifo is orderly (consumeMessageOrderly=true: FIFO consumption); any other group
 # is created on first use. autoCreateTopicEnable=false so that a missing topic stays missing.
 # With GRPC_AUTH=1 the broker (ours) runs ACL 2.0 (authenticationEnabled, authorizationEnabled) with
 # one super user, GRPC_AUTH_USER / GRPC_AUTH_SECRET (exported), whose credentials the suite's clients
 # then sign their calls with.
+# recallMessageEnable=true: timer messages may be recalled (Apache's default refuses).
 # Transactions are checked back early (transactionTimeOut 2 s, check every 2 s) so that the
 # check-back scenario fits the suite's time.
 
 GRPC_COMMON_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GRPC_PIDS=()
 GRPC_TOPICS=("TopicNormal:NORMAL" "TopicSimple:NORMAL" "TopicPush:NORMAL" "TopicInterop:NORMAL"
-             "TopicFifo:FIFO" "TopicDelay:DELAY" "TopicTx:TRANSACTION" "TopicMulti:NORMAL")
+             "TopicFifo:FIFO" "TopicDelay:DELAY" "TopicTx:TRANSACTION" "TopicMulti:NORMAL" "TopicRecall:DELAY")
 
 # N free TCP ports on 127.0.0.1, one a line, such that for each p also p-2 and p+1 are free
 # (a broker binds its fast port listenPort-2 and HA port listenPort+1) and no two overlap.
@@ -165,6 +166,7 @@ autoCreateSubscriptionGroup=true
 transactionTimeOut=2000
 transactionCheckInterval=2000
 grpcServerPort=$gport
+recallMessageEnable=true
 EOF
   if [ "${GRPC_AUTH:-}" = 1 ]; then
     GRPC_AUTH_USER=rocketmq GRPC_AUTH_SECRET=12345678

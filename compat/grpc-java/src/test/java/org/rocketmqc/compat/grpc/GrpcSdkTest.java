@@ -30,6 +30,7 @@ import org.apache.rocketmq.client.apis.consumer.SimpleConsumer;
 import org.apache.rocketmq.client.apis.message.Message;
 import org.apache.rocketmq.client.apis.message.MessageView;
 import org.apache.rocketmq.client.apis.producer.Producer;
+import org.apache.rocketmq.client.apis.producer.RecallReceipt;
 import org.apache.rocketmq.client.apis.producer.SendReceipt;
 import org.apache.rocketmq.client.apis.producer.Transaction;
 import org.apache.rocketmq.client.apis.producer.TransactionResolution;
@@ -172,6 +173,27 @@ class GrpcSdkTest {
             assertEquals(due, (long) got.get(0).getDeliveryTimestamp().orElse(0L), "delivery timestamp");
             assertTrue(arrived >= due, "arrived " + (due - arrived) + " ms before it was due");
             assertTrue(arrived <= due + 10_000, "arrived " + (arrived - due) + " ms after it was due");
+        }
+    }
+
+    @Test
+    void delayMessageRecalledBeforeDueNeverArrives() throws Exception {
+        try (SimpleConsumer c = simpleConsumer("GroupRecall", "TopicRecall", "*")) {
+            long due = System.currentTimeMillis() + 4000;
+            SendReceipt recalled = producer.send(PROVIDER.newMessageBuilder().setTopic("TopicRecall")
+                .setDeliveryTimestamp(due).setBody("recalled".getBytes(StandardCharsets.UTF_8)).build());
+            producer.send(PROVIDER.newMessageBuilder().setTopic("TopicRecall").setDeliveryTimestamp(due)
+                .setBody("kept".getBytes(StandardCharsets.UTF_8)).build());
+            assertFalse(recalled.getRecallHandle().isEmpty(), "a timer message's receipt has a recall handle");
+            RecallReceipt r = producer.recallMessage("TopicRecall", recalled.getRecallHandle());
+            assertEquals(recalled.getMessageId().toString(), r.getMessageId().toString(), "recalled message id");
+            List<MessageView> got = receiveUntil(c, Duration.ofSeconds(20), 20, true, l -> !l.isEmpty());
+            got.addAll(receiveUntil(c, Duration.ofSeconds(20), 4, true, l -> false));
+            List<String> bodies = new ArrayList<>();
+            for (MessageView m : got)
+                bodies.add(body(m));
+            assertEquals(List.of("kept"), bodies, "only the message not recalled arrives");
+            assertTrue(System.currentTimeMillis() >= due, "arrived before it was due");
         }
     }
 
