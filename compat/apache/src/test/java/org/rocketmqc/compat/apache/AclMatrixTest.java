@@ -287,6 +287,55 @@ class AclMatrixTest {
         report("accounts", matrix(YAML_LISTS));
     }
 
+    /** Polls (every 200 ms, 12 s at most) until the send to topicOther as rocketmq2 gets want; returns the ms. */
+    long until(String addr, String want) throws Exception {
+        long t0 = System.currentTimeMillis();
+        while (!call(addr, () -> send("topicOther"), "rocketmq2", Sig.VALID).equals(want)) {
+            if (System.currentTimeMillis() - t0 > 12_000) return -1;
+            Thread.sleep(200);
+        }
+        return System.currentTimeMillis() - t0;
+    }
+
+    /**
+     * The file watch: a rewrite granting topicOther is in force within Apache's 5 s watch
+     * interval on both; a rewrite that does not load (a 5-character key) changes nothing on
+     * either; a deleted file leaves the same answer on both.
+     */
+    @Test
+    void rewrittenFileIsReloadedAlike() throws Exception {
+        NameServer ns = s.nameServer(Impl.OURS);
+        Broker apache = s.broker(Impl.APACHE, "broker-acl-j", ns).acl(YAML_LISTS).start();
+        Broker ours = s.broker(Impl.OURS, "broker-acl-c", ns).acl(YAML_LISTS).start();
+        prepare(apache.addr());
+        prepare(ours.addr());
+        assertEquals("1", call(apache.addr(), () -> send("topicOther"), "rocketmq2", Sig.VALID));
+        assertEquals("1", call(ours.addr(), () -> send("topicOther"), "rocketmq2", Sig.VALID));
+        String granted = YAML_LISTS.replace("  - topicDeny=DENY\n", "  - topicDeny=DENY\n  - topicOther=PUB\n");
+        Servers.write(apache.aclFile(), granted);
+        Servers.write(ours.aclFile(), granted);
+        long ja = until(apache.addr(), "0"), ca = until(ours.addr(), "0");
+        System.out.printf("acl reload: grant in force after %d ms (Apache), %d ms (ours)%n", ja, ca);
+        assertTrue(ja >= 0 && ca >= 0, "grant in force: Apache " + ja + " ms, ours " + ca + " ms");
+
+        String bad = granted.replace("accessKey: rocketmq2", "accessKey: short").replace("- topicOther=PUB", "- x=PUB");
+        Servers.write(apache.aclFile(), bad);
+        Servers.write(ours.aclFile(), bad);
+        Thread.sleep(7000);
+        String badJ = call(apache.addr(), () -> send("topicOther"), "rocketmq2", Sig.VALID) + " " + lastRemark;
+        String badC = call(ours.addr(), () -> send("topicOther"), "rocketmq2", Sig.VALID) + " " + lastRemark;
+        System.out.println("acl reload: after a file that does not load: Apache " + badJ + ", ours " + badC);
+        assertEquals(badJ, badC);
+
+        java.nio.file.Files.delete(apache.aclFile());
+        java.nio.file.Files.delete(ours.aclFile());
+        Thread.sleep(7000);
+        String goneJ = call(apache.addr(), () -> send("topicOther"), "rocketmq2", Sig.VALID) + " " + lastRemark;
+        String goneC = call(ours.addr(), () -> send("topicOther"), "rocketmq2", Sig.VALID) + " " + lastRemark;
+        System.out.println("acl reload: after the file was deleted: Apache " + goneJ + ", ours " + goneC);
+        assertEquals(goneJ, goneC);
+    }
+
     @Test
     void globalWhiteAddressTakesEverything() throws Exception {
         report("global-white", matrix(YAML_LOCAL_WHITE));
