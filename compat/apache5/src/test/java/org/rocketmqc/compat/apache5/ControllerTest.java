@@ -88,12 +88,7 @@ class ControllerTest {
             Broker master = controllerMode(s.broker(masterImpl, GROUP, ns), ctlAddr).brokerId(0).start();
             Broker slave = controllerMode(s.broker(slaveImpl, GROUP, ns), ctlAddr).brokerId(2).start();
 
-            DefaultMQProducer p = new DefaultMQProducer("ctl-pg");
-            p.setNamesrvAddr(ns.addr());
-            p.setInstanceName("ctl-pg-" + System.nanoTime());
-            p.setSendMsgTimeout(5_000);
-            p.setRetryTimesWhenSendFailed(0);
-            p.start();
+            DefaultMQProducer p = producer("ctl-pg", ns.addr(), 5_000);
             Set<String> acked = new HashSet<>();
             List<String> failures = new ArrayList<>();
             try {
@@ -120,7 +115,7 @@ class ControllerTest {
             } finally {
                 p.shutdown();
             }
-            Set<String> read = readBodies(ns);
+            Set<String> read = readBodies(ns.addr(), TOPIC);
             for (String body : acked) assertTrue(read.contains(body), label + ": acknowledged " + body + " missing");
             slave.stop();
         }
@@ -229,12 +224,7 @@ class ControllerTest {
             Broker master = controllerMode(s.broker(Impl.OURS, GROUP, nss), ctlAddrs).brokerId(0).start();
             Broker slave = controllerMode(s.broker(Impl.OURS, GROUP, nss), ctlAddrs).brokerId(2).start();
             String nsList = nss[0].addr() + ";" + nss[1].addr() + ";" + nss[2].addr();
-            DefaultMQProducer p = new DefaultMQProducer("ctl3-pg");
-            p.setNamesrvAddr(nsList);
-            p.setInstanceName("ctl3-pg-" + System.nanoTime());
-            p.setSendMsgTimeout(5_000);
-            p.setRetryTimesWhenSendFailed(0);
-            p.start();
+            DefaultMQProducer p = producer("ctl3-pg", nsList, 5_000);
             Set<String> acked = new HashSet<>();
             List<String> failures = new ArrayList<>();
             NameServer survivor = nss[(leader + 1) % 3];
@@ -273,7 +263,7 @@ class ControllerTest {
             } finally {
                 p.shutdown();
             }
-            Set<String> read = readBodies(survivor);
+            Set<String> read = readBodies(survivor.addr(), TOPIC);
             for (String body : acked) assertTrue(read.contains(body), label + ": acknowledged " + body + " missing");
             slave.stop();
         }
@@ -345,15 +335,26 @@ class ControllerTest {
         return new Message(TOPIC, body.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Every body in the topic, read from the brokers the route names now. */
-    static Set<String> readBodies(NameServer ns) throws Exception {
+    /** A started producer of GROUP on NS_ADDR: sync sends with TIMEOUT_MS and no retries (each failure shows). */
+    static DefaultMQProducer producer(String group, String nsAddr, int timeoutMs) throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer(group);
+        p.setNamesrvAddr(nsAddr);
+        p.setInstanceName(group + "-" + System.nanoTime());
+        p.setSendMsgTimeout(timeoutMs);
+        p.setRetryTimesWhenSendFailed(0);
+        p.start();
+        return p;
+    }
+
+    /** Every body in TOPIC, read from the brokers the route names now. */
+    static Set<String> readBodies(String nsAddr, String topic) throws Exception {
         Set<String> got = new HashSet<>();
         DefaultMQPullConsumer c = new DefaultMQPullConsumer("ctl-reader-" + System.nanoTime() % 1_000_000);
-        c.setNamesrvAddr(ns.addr());
+        c.setNamesrvAddr(nsAddr);
         c.setInstanceName("ctl-reader-" + System.nanoTime());
         c.start();
         try {
-            for (MessageQueue mq : c.fetchSubscribeMessageQueues(TOPIC)) {
+            for (MessageQueue mq : c.fetchSubscribeMessageQueues(topic)) {
                 long offset = c.minOffset(mq);
                 while (true) {
                     PullResult r = c.pull(mq, "*", offset, 32);
