@@ -390,6 +390,14 @@ static const opt_spec o_update_sub_group_list[] = {
      "Path to a file with a list of org.apache.rocketmq.remoting.protocol.subscription.SubscriptionGroupConfig in json "
      "format"}, END};
 static const opt_spec o_producer[] = {{'b', "broker", true, true, "broker address"}, END};
+static const opt_spec o_copy_user[] = {
+    {'f', "fromBroker", true, true, "the source broker that the users copy from"},
+    {'t', "toBroker", true, true, "the target broker that the users copy to"},
+    {'u', "usernames", true, false, "the username list of user to copy."}, END};
+static const opt_spec o_copy_acl[] = {
+    {'f', "fromBroker", true, true, "the source broker that the acls copy from"},
+    {'t', "toBroker", true, true, "the target broker that the acls copy to"},
+    {'s', "subjects", true, false, "the subject list of acl to copy."}, END};
 #define BC(verb, what)                                                     \
     {'c', "clusterName", true, false, verb " " what " to which cluster"},  \
     {'b', "brokerAddr", true, false, verb " " what " to which broker"}
@@ -521,6 +529,8 @@ static const command commands[] = {
     {"deleteAcl", "Delete acl from cluster.", o_delete_acl, cmd_delete_acl, "bc"},
     {"getAcl", "Get acl from cluster.", o_get_acl, cmd_get_acl, "bc"},
     {"listAcl", "List acl from cluster.", o_list_acl, cmd_list_acl, "bc"},
+    {"copyUser", "Copy user to cluster.", o_copy_user, cmd_copy_user, NULL},
+    {"copyAcl", "Copy acl to cluster.", o_copy_acl, cmd_copy_acl, NULL},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -300,3 +300,71 @@ void cmd_list_acl(void)
     free(addrs);
     cJSON_Delete(ci.json);
 }
+
+/* ---- copyUser, copyAcl ---- */
+
+/* Sends OBJ (a UserInfo or AclInfo as the source broker answered it) to the target. */
+static void send_copy(int code, const char *field, const char *key, const cJSON *obj)
+{
+    rmq_cmd *req = adm_request(code);
+    cmd_ext_set(req, field, key);
+    fjson_writer w;
+    fjson_writer_init(&w, 0);
+    fjson_item(&w, obj);
+    cmd_free(call_ok(val('t'), with_json_body(req, &w), TIMEOUT_MS));
+}
+
+/* The source's objects: those -u / -s names (one get each; a name without one is skipped), or
+ * the whole list. */
+static cJSON *copy_sources(int get_code, int list_code, const char *get_field, char names_opt)
+{
+    cJSON *out;
+    if (has(names_opt) && *val(names_opt)) {
+        out = cJSON_CreateArray();
+        char *names = xstrdup(val(names_opt));
+        for (char *save = NULL, *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            rmq_cmd *req = adm_request(get_code);
+            cmd_ext_set(req, get_field, t);
+            cJSON *one = auth_read(val('f'), req);
+            if (cJSON_IsObject(one)) cJSON_AddItemToArray(out, one);
+            else cJSON_Delete(one);
+        }
+        free(names);
+    } else {
+        out = auth_read(val('f'), adm_request(list_code));
+    }
+    return out;
+}
+
+/* CopyUsersSubCommand: each user created on -t, or updated there when it has one already. */
+void cmd_copy_user(void)
+{
+    cJSON *users = copy_sources(AUTH_GET_USER, AUTH_LIST_USER, "username", 'u'), *u;
+    cJSON_ArrayForEach(u, users) {
+        const char *name = jstr(u, "username");
+        rmq_cmd *req = adm_request(AUTH_GET_USER);
+        cmd_ext_set(req, "username", name);
+        cJSON *there = auth_read(val('t'), req);
+        send_copy(cJSON_IsObject(there) ? AUTH_UPDATE_USER : AUTH_CREATE_USER, "username", name, u);
+        cJSON_Delete(there);
+        printf("copy user of %s from %s to %s success.\n", name, val('f'), val('t'));
+    }
+    cJSON_Delete(users);
+}
+
+/* CopyAclsSubCommand: as copyUser; the target must know the subject's user already (its getAcl
+ * of an unknown subject is an error, as Apache's broker answers it). */
+void cmd_copy_acl(void)
+{
+    cJSON *acls = copy_sources(AUTH_GET_ACL, AUTH_LIST_ACL, "subject", 's'), *a;
+    cJSON_ArrayForEach(a, acls) {
+        const char *subject = jstr(a, "subject");
+        rmq_cmd *req = adm_request(AUTH_GET_ACL);
+        cmd_ext_set(req, "subject", subject);
+        cJSON *there = auth_read(val('t'), req);
+        send_copy(cJSON_IsObject(there) ? AUTH_UPDATE_ACL : AUTH_CREATE_ACL, "subject", subject, a);
+        cJSON_Delete(there);
+        printf("copy acl of %s from %s to %s success.\n", subject, val('f'), val('t'));
+    }
+    cJSON_Delete(acls);
+}

@@ -188,5 +188,7 @@ void cmd_update_acl(void);
 void cmd_delete_acl(void);
 void cmd_get_acl(void);
 void cmd_list_acl(void);
+void cmd_copy_user(void);
+void cmd_copy_acl(void);
 
 #endif
