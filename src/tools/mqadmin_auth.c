@@ -336,35 +336,31 @@ static cJSON *copy_sources(int get_code, int list_code, const char *get_field, c
     return out;
 }
 
-/* CopyUsersSubCommand: each user created on -t, or updated there when it has one already. */
-void cmd_copy_user(void)
+/* CopyUsersSubCommand / CopyAclsSubCommand: each of the source's objects created on -t, or
+ * updated there when it has one already. For ACLs the target must know the subject's user
+ * already: its getAcl of an unknown subject is an error (as Apache's broker answers it). */
+static void copy_objects(int get, int list, int create, int update, const char *field, char names_opt,
+                         const char *what)
 {
-    cJSON *users = copy_sources(AUTH_GET_USER, AUTH_LIST_USER, "username", 'u'), *u;
-    cJSON_ArrayForEach(u, users) {
-        const char *name = jstr(u, "username");
-        rmq_cmd *req = adm_request(AUTH_GET_USER);
-        cmd_ext_set(req, "username", name);
+    cJSON *objs = copy_sources(get, list, field, names_opt), *o;
+    cJSON_ArrayForEach(o, objs) {
+        const char *key = jstr(o, field);
+        rmq_cmd *req = adm_request(get);
+        cmd_ext_set(req, field, key);
         cJSON *there = auth_read(val('t'), req);
-        send_copy(cJSON_IsObject(there) ? AUTH_UPDATE_USER : AUTH_CREATE_USER, "username", name, u);
+        send_copy(cJSON_IsObject(there) ? update : create, field, key, o);
         cJSON_Delete(there);
-        printf("copy user of %s from %s to %s success.\n", name, val('f'), val('t'));
+        printf("copy %s of %s from %s to %s success.\n", what, key, val('f'), val('t'));
     }
-    cJSON_Delete(users);
+    cJSON_Delete(objs);
 }
 
-/* CopyAclsSubCommand: as copyUser; the target must know the subject's user already (its getAcl
- * of an unknown subject is an error, as Apache's broker answers it). */
+void cmd_copy_user(void)
+{
+    copy_objects(AUTH_GET_USER, AUTH_LIST_USER, AUTH_CREATE_USER, AUTH_UPDATE_USER, "username", 'u', "user");
+}
+
 void cmd_copy_acl(void)
 {
-    cJSON *acls = copy_sources(AUTH_GET_ACL, AUTH_LIST_ACL, "subject", 's'), *a;
-    cJSON_ArrayForEach(a, acls) {
-        const char *subject = jstr(a, "subject");
-        rmq_cmd *req = adm_request(AUTH_GET_ACL);
-        cmd_ext_set(req, "subject", subject);
-        cJSON *there = auth_read(val('t'), req);
-        send_copy(cJSON_IsObject(there) ? AUTH_UPDATE_ACL : AUTH_CREATE_ACL, "subject", subject, a);
-        cJSON_Delete(there);
-        printf("copy acl of %s from %s to %s success.\n", subject, val('f'), val('t'));
-    }
-    cJSON_Delete(acls);
+    copy_objects(AUTH_GET_ACL, AUTH_LIST_ACL, AUTH_CREATE_ACL, AUTH_UPDATE_ACL, "subject", 's', "acl");
 }
