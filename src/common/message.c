@@ -97,16 +97,15 @@ static void props_put(msg_props *p, const char *key, size_t key_len, const char 
 {
     int i = props_index(p, key, key_len);
     if (i >= 0) {
-        free(p->items[i].value);
-        p->items[i].value = xstrndup(value, value_len);
+        p->items[i].value = strs_dup(&p->strs, value, value_len);
         return;
     }
     if (p->count == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
         p->items = xrealloc(p->items, (size_t)p->cap * sizeof(*p->items));
     }
-    p->items[p->count].key = xstrndup(key, key_len);
-    p->items[p->count].value = xstrndup(value, value_len);
+    p->items[p->count].key = strs_dup(&p->strs, key, key_len);
+    p->items[p->count].value = strs_dup(&p->strs, value, value_len);
     p->count++;
 }
 
@@ -134,8 +133,6 @@ bool msg_props_remove(msg_props *p, const char *key)
     int i = props_index(p, key, strlen(key));
     if (i < 0)
         return false;
-    free(p->items[i].key);
-    free(p->items[i].value);
     memmove(&p->items[i], &p->items[i + 1], (size_t)(p->count - i - 1) * sizeof(*p->items));
     p->count--;
     return true;
@@ -165,10 +162,7 @@ char *msg_props_encode(const msg_props *p, size_t *len)
 
 void msg_props_free(msg_props *p)
 {
-    for (int i = 0; i < p->count; i++) {
-        free(p->items[i].key);
-        free(p->items[i].value);
-    }
+    strs_free(&p->strs);
     free(p->items);
     msg_props_init(p);
 }

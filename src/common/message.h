@@ -87,6 +87,9 @@ typedef struct msg_props {
     struct msg_prop { char *key; char *value; } *items;
     int count;
     int cap;
+    /* the keys and values (util.h strs_dup); a replaced or removed one stays until
+     * msg_props_free, so pointers from msg_props_get stay valid until then */
+    struct str_chunk *strs;
 } msg_props;
 
 void msg_props_init(msg_props *p);

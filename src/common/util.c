@@ -78,6 +78,15 @@ int32_t rmq_crc32(const void *data, size_t len)
 int parse_int64(const char *s, int64_t *out)
 {
     if (!s || !*s) return RMQ_ERR;
+    /* The usual case without strtoll: -?[0-9]{1,18} and nothing after cannot overflow. */
+    const char *d = s + (*s == '-');
+    uint64_t u = 0;
+    const char *q = d;
+    while (*q >= '0' && *q <= '9' && q - d < 19) u = u * 10 + (uint64_t)(*q++ - '0');
+    if (!*q && q > d && q - d <= 18) {
+        *out = d > s ? -(int64_t)u : (int64_t)u;
+        return RMQ_OK;
+    }
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
@@ -306,4 +315,49 @@ char *xstrndup(const char *s, size_t n)
     memcpy(d, s, n);
     d[n] = 0;
     return d;
+}
+
+struct str_chunk {
+    struct str_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+/* Room for a request's header (a SEND_MESSAGE_V2 with its properties is ~300 bytes of
+ * keys and values) in one chunk. */
+#define STR_CHUNK 1000
+
+char *strs_dup(struct str_chunk **head, const char *s, size_t n)
+{
+    struct str_chunk *k = *head;
+    if (!k || k->cap - k->used < n + 1) {
+        bool big = n + 1 > STR_CHUNK / 2;
+        size_t cap = big ? n + 1 : STR_CHUNK;
+        struct str_chunk *fresh = xmalloc(sizeof *fresh + cap);
+        fresh->used = 0;
+        fresh->cap = cap;
+        if (k && big) {
+            /* a big string gets a chunk of its own behind the current one, which keeps its room */
+            fresh->next = k->next;
+            k->next = fresh;
+        } else {
+            fresh->next = k;
+            *head = fresh;
+        }
+        k = fresh;
+    }
+    char *p = k->data + k->used;
+    memcpy(p, s, n);
+    p[n] = 0;
+    k->used += n + 1;
+    return p;
+}
+
+void strs_free(struct str_chunk **head)
+{
+    for (struct str_chunk *k = *head, *next; k; k = next) {
+        next = k->next;
+        free(k);
+    }
+    *head = NULL;
 }

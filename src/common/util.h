@@ -66,4 +66,11 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 
+/* Strings freed all at once (a request's header fields, a message's properties): one
+ * allocation per ~1 KiB of them instead of one per string, on the per-message path.
+ * *head starts NULL; strs_dup copies n bytes and a NUL; strs_free frees them all. */
+struct str_chunk;
+char *strs_dup(struct str_chunk **head, const char *s, size_t n);
+void strs_free(struct str_chunk **head);
+
 #endif

@@ -131,8 +131,13 @@ void pull_hold_on_arrival(void *arg, const char *topic, int32_t queue_id, int64_
 {
     broker *b = arg;
     if (!b->pull_hold) return;
+    /* "topic@queue" as the held pulls are keyed (snprintf cost ~1k instructions per
+     * message here, on every store of every message) */
     char key[META_NAME_MAX + 16];
-    snprintf(key, sizeof key, "%s@%d", topic, queue_id);
+    size_t tl = strnlen(topic, META_NAME_MAX);
+    memcpy(key, topic, tl);
+    key[tl] = '@';
+    fmt_int64(key + tl + 1, queue_id);
     held_pull *hp = b->pull_hold->buckets[key_bucket(key)], *next;
     for (; hp; hp = next) {
         next = hp->next;

@@ -190,8 +190,12 @@ static int put_and_answer(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
         size_t cap = (size_t)n * (MSG_ID_MAX_LEN + 1) + 1, len = 0;
         char *ids = xmalloc(cap);
         ids[0] = 0;
-        for (int i = 0; i < n; i++)
-            len += (size_t)snprintf(ids + len, cap - len, "%s%s", i ? "," : "", entries[i].msg_id);
+        for (int i = 0; i < n; i++) {
+            size_t l = strlen(entries[i].msg_id);
+            if (i) ids[len++] = ',';
+            memcpy(ids + len, entries[i].msg_id, l + 1);
+            len += l;
+        }
         cmd_ext_set(resp, "msgId", ids);
         free(ids);
         cmd_ext_set_int(resp, "queueId", msgs[0].queue_id);

@@ -18,16 +18,24 @@
 typedef struct sbuf {
     uint8_t *p;
     size_t len, cap;
+    bool on_stack;             /* p is the caller's buffer: copied to the heap when outgrown */
 } sbuf;
 
-static void sb_need(sbuf *b, size_t n)
+static inline void sb_need(sbuf *b, size_t n)
 {
     if (b->len + n <= b->cap) return;
     while (b->len + n > b->cap) b->cap = b->cap ? b->cap * 2 : 512;
-    b->p = xrealloc(b->p, b->cap);
+    if (b->on_stack) {
+        uint8_t *heap = xmalloc(b->cap);
+        memcpy(heap, b->p, b->len);
+        b->p = heap;
+        b->on_stack = false;
+    } else {
+        b->p = xrealloc(b->p, b->cap);
+    }
 }
 
-static void sb_add(sbuf *b, const void *d, size_t n)
+static inline void sb_add(sbuf *b, const void *d, size_t n)
 {
     sb_need(b, n);
     memcpy(b->p + b->len, d, n);
@@ -42,39 +50,41 @@ static void sb_int(sbuf *b, int64_t v)
     sb_add(b, tmp, fmt_int64(tmp, v));
 }
 
-/* JSON string as fastjson writes it: UTF-8 raw, quotes/backslash/controls escaped. */
+/* JSON string as fastjson writes it: UTF-8 raw, quotes/backslash/controls escaped.
+ * Written straight into room for the worst case (every byte \u00XX): header strings
+ * are short, and a call per run of plain bytes cost more than the bytes. */
 static void sb_json_string(sbuf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    sb_add(b, "\"", 1);
-    const unsigned char *p = (const unsigned char *)s;
-    for (;;) {
-        const unsigned char *run = p;
-        while (*p >= 0x20 && *p != '"' && *p != '\\') p++;
-        if (p > run) sb_add(b, run, (size_t)(p - run));
-        if (!*p) break;
-        char esc[6] = {'\\', 0};
-        size_t n = 2;
-        switch (*p) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[*p >> 4];
-            esc[5] = hex[*p & 15];
-            n = 6;
+    size_t n = strlen(s);
+    sb_need(b, 6 * n + 2);
+    uint8_t *o = b->p + b->len;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char ch = *p;
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            *o++ = ch;
+            continue;
         }
-        sb_add(b, esc, n);
-        p++;
+        *o++ = '\\';
+        switch (ch) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = (uint8_t)hex[ch >> 4];
+            *o++ = (uint8_t)hex[ch & 15];
+        }
     }
-    sb_add(b, "\"", 1);
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
 }
 
 /* fastjson orders properties by name: code, extFields, flag, language, opaque,
@@ -150,15 +160,18 @@ uint8_t *cmd_encode_header(const rmq_cmd *c, size_t *len)
 
 void cmd_encode_into(rmq_cmd *c, struct evbuffer *out)
 {
-    size_t hlen;
-    uint8_t *hdr = cmd_encode_header(c, &hlen);
-    uint8_t pre[8];
+    /* length, serialize type + header length, header: built in one buffer (on the
+     * stack for the usual header) and added to the output at once */
+    uint8_t stack[1024];
+    sbuf b = {stack, 8, sizeof stack, true};
+    if (c->serialize == RMQ_SER_ROCKETMQ) encode_binary_header(c, &b);
+    else encode_json_header(c, &b);
+    size_t hlen = b.len - 8;
     size_t body = cmd_total_body_len(c);
-    put_be32(pre, (uint32_t)(4 + hlen + body));
-    put_be32(pre + 4, (uint32_t)((c->serialize & 0xFF) << 24 | (hlen & 0xFFFFFF)));
-    evbuffer_add(out, pre, 8);
-    evbuffer_add(out, hdr, hlen);
-    free(hdr);
+    put_be32(b.p, (uint32_t)(4 + hlen + body));
+    put_be32(b.p + 4, (uint32_t)((c->serialize & 0xFF) << 24 | (hlen & 0xFFFFFF)));
+    evbuffer_add(out, b.p, b.len);
+    if (!b.on_stack) free(b.p);
     if (c->body_len) evbuffer_add(out, c->body, c->body_len);
     if (c->body_buf) evbuffer_add_buffer(out, c->body_buf);
 }
@@ -293,6 +306,20 @@ static int j_unicode(const char **p, const char *close, jtext *t)
 static int j_string(jreader *r, jtext *t)
 {
     const char *p = r->p + 1, *close = p;
+    /* Most strings (every key, most values) have no escape: the bytes up to the quote. */
+    while (close < r->end && *close != '"' && *close != '\\') close++;
+    if (close < r->end && *close == '"') {
+        r->p = close + 1;
+        if (t) {
+            t->len = 0;
+            jt_room(t, (size_t)(close - p));
+            memcpy(t->p, p, (size_t)(close - p));
+            t->len = (size_t)(close - p);
+            t->p[t->len] = 0;
+        }
+        return RMQ_OK;
+    }
+    close = p;
     while (close < r->end && *close != '"') {
         if (*close == '\\' && ++close >= r->end) return RMQ_ERR;
         close++;
@@ -343,6 +370,19 @@ out:
 /* As cJSON reads a number: the run of number characters, through strtod. */
 static int j_number(jreader *r, jnum *n)
 {
+    /* The usual case first: -?[0-9]{1,18} not followed by another number character is
+     * exactly an int64, and (double) of it rounds as strtod does. */
+    const char *q = r->p + (r->p < r->end && *r->p == '-');
+    const char *digits = q;
+    uint64_t u = 0;
+    while (q < r->end && q - digits < 19 && *q >= '0' && *q <= '9') u = u * 10 + (uint64_t)(*q++ - '0');
+    if (q > digits && q - digits <= 18 && (q == r->end || !strchr("0123456789+-.eE", *q) || !*q)) {
+        n->i = digits > r->p ? -(int64_t)u : (int64_t)u;
+        n->d = (double)n->i;
+        n->integral = true;
+        r->p = q;
+        return RMQ_OK;
+    }
     char tmp[64];
     size_t len = 0;
     bool plain = true;                 /* -?[0-9]+ */

@@ -73,10 +73,7 @@ void cmd_free(rmq_cmd *c)
         void (*release)(int32_t) = atomic_load_explicit(&cmd_held_release, memory_order_relaxed);
         if (release) release(c->code);
     }
-    for (int i = 0; i < c->n_ext; i++) {
-        free(c->ext[i].key);
-        free(c->ext[i].val);
-    }
+    strs_free(&c->strs);
     free(c->ext);
     free(c->remark);
     free(c->body);
@@ -133,7 +130,7 @@ size_t cmd_total_body_len(const rmq_cmd *c)
 static rmq_ext_field *ext_find(const rmq_cmd *c, const char *key)
 {
     for (int i = 0; i < c->n_ext; i++)
-        if (strcmp(c->ext[i].key, key) == 0) return &c->ext[i];
+        if (c->ext[i].key[0] == key[0] && strcmp(c->ext[i].key, key) == 0) return &c->ext[i];
     return NULL;
 }
 
@@ -151,24 +148,23 @@ void cmd_ext_set(rmq_cmd *c, const char *key, const char *val)
     }
     rmq_ext_field *f = ext_find(c, key);
     if (f) {
-        free(f->val);
-        f->val = xstrdup(val);
+        f->val = strs_dup(&c->strs, val, strlen(val));
         return;
     }
     if (c->n_ext == c->cap_ext) {
-        c->cap_ext = c->cap_ext ? c->cap_ext * 2 : 8;
+        c->cap_ext = c->cap_ext ? c->cap_ext * 2 : 16;
         c->ext = xrealloc(c->ext, (size_t)c->cap_ext * sizeof *c->ext);
     }
-    c->ext[c->n_ext].key = xstrdup(key);
-    c->ext[c->n_ext].val = xstrdup(val);
+    c->ext[c->n_ext].key = strs_dup(&c->strs, key, strlen(key));
+    c->ext[c->n_ext].val = strs_dup(&c->strs, val, strlen(val));
     c->n_ext++;
 }
 
 void cmd_ext_declare(rmq_cmd *c)
 {
     if (!c->ext) {
-        c->cap_ext = 8;
-        c->ext = xcalloc((size_t)c->cap_ext, sizeof *c->ext);
+        c->cap_ext = 16;
+        c->ext = xmalloc((size_t)c->cap_ext * sizeof *c->ext);
     }
 }
 
@@ -188,8 +184,6 @@ void cmd_ext_remove(rmq_cmd *c, const char *key)
 {
     rmq_ext_field *f = ext_find(c, key);
     if (!f) return;
-    free(f->key);
-    free(f->val);
     int i = (int)(f - c->ext);
     memmove(&c->ext[i], &c->ext[i + 1], (size_t)(c->n_ext - i - 1) * sizeof *c->ext);
     c->n_ext--;

@@ -37,6 +37,7 @@ typedef struct rmq_ext_field {
     char *val;
 } rmq_ext_field;
 
+
 /* One request or response. Every pointer inside is owned by the command. */
 typedef struct rmq_cmd {
     int32_t code;
@@ -47,6 +48,10 @@ typedef struct rmq_cmd {
     char *remark;          /* NULL = absent */
     rmq_ext_field *ext;    /* extFields in insertion order */
     int n_ext, cap_ext;
+    /* Where the ext keys and values live: a few chunks freed with the command, so a
+     * header costs one or two allocations instead of two per field. A value replaced
+     * or removed stays there until cmd_free (pointers from cmd_ext_get stay valid). */
+    struct str_chunk *strs;
     int serialize;         /* enum rmq_serialize: how it came, or how it will go */
     uint8_t *body;
     size_t body_len;

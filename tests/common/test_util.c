@@ -1,4 +1,5 @@
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,21 @@ START_TEST(test_parse_numbers)
     ck_assert_int_eq(i, -5);
     ck_assert(parse_java_bool("TRUE"));
     ck_assert(!parse_java_bool("yes"));
+    /* parse_int64 (a fast path for short plain numbers) accepts and reads what strtoll
+     * read whole, without overflow, in every form around that path's edges */
+    const char *forms[] = {"0", "-0", "7", "-7", "007", "123456789012345678", "-123456789012345678",
+                           "999999999999999999", "1234567890123456789", "9223372036854775807",
+                           "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                           "99999999999999999999", "+5", " 5", "5 ", "-", "--5", "1-", "0x10", "1e3", "12.0"};
+    for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+        char *end;
+        errno = 0;
+        long long want = strtoll(forms[k], &end, 10);
+        bool ok = !errno && !*end && end != forms[k];
+        v = 42;
+        ck_assert_msg((parse_int64(forms[k], &v) == RMQ_OK) == ok, "%s", forms[k]);
+        if (ok) ck_assert_msg(v == want, "%s", forms[k]);
+    }
     /* fmt_int64 writes what "%lld" writes, the extremes included. */
     const int64_t samples[] = {0, 7, -1, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN};
     for (size_t k = 0; k < sizeof samples / sizeof samples[0]; k++) {
@@ -50,6 +66,27 @@ START_TEST(test_parse_numbers)
         ck_assert_str_eq(mine, want);
         ck_assert_uint_eq(n, strlen(want));
     }
+}
+END_TEST
+
+START_TEST(test_strs_dup)
+{
+    /* strings of every size, small ones around big ones: each keeps its bytes and NUL
+     * until strs_free (the sanitizer build checks the chunks' bounds and that all are freed) */
+    struct str_chunk *strs = NULL;
+    char *got[300], want[2100];
+    for (int k = 0; k < 300; k++) {
+        size_t n = (size_t)(k % 7 == 0 ? k * 7 : k % 13);
+        memset(want, 'a' + k % 26, n);
+        got[k] = strs_dup(&strs, want, n);
+    }
+    for (int k = 0; k < 300; k++) {
+        size_t n = (size_t)(k % 7 == 0 ? k * 7 : k % 13);
+        ck_assert_uint_eq(strlen(got[k]), n);
+        for (size_t j = 0; j < n; j++) ck_assert_int_eq(got[k][j], 'a' + k % 26);
+    }
+    strs_free(&strs);
+    ck_assert_ptr_null(strs);
 }
 END_TEST
 
@@ -109,6 +146,7 @@ int main(void)
     tcase_add_test(tc, test_java_string_hash);
     tcase_add_test(tc, test_crc32_masked);
     tcase_add_test(tc, test_parse_numbers);
+    tcase_add_test(tc, test_strs_dup);
     tcase_add_test(tc, test_atomic_write_keeps_bak);
     tcase_add_test(tc, test_host_port_and_hex);
     suite_add_tcase(s, tc);

@@ -69,6 +69,44 @@ START_TEST(test_decode_json_lenient_values)
 }
 END_TEST
 
+/* Strings around the decoder's escape-free fast path and numbers around its integer fast
+ * path read as before: the closing quote is the first after an even run of backslashes;
+ * an integral number of up to 18 digits, and past it through strtod. */
+START_TEST(test_decode_json_string_and_number_edges)
+{
+    const char *hdr = "{\"code\":-0,\"opaque\":007,\"extFields\":{\"plain\":\"abc\",\"empty\":\"\","
+                      "\"q\":\"a\\\"b\",\"bs\":\"a\\\\\",\"bsq\":\"x\\\\\\\"y\",\"u\":\"\\u0001\\u00e9\","
+                      "\"n18\":123456789012345678,\"n19\":1234567890123456789,\"neg\":-42,"
+                      "\"exp\":1e3,\"frac\":2.5,\"big\":12345678901234567890123}}";
+    size_t len;
+    uint8_t *f = frame_of(0, hdr, strlen(hdr), NULL, 0, &len);
+    rmq_cmd *c;
+    const char *err;
+    ck_assert_int_eq(cmd_decode(f, len, &c, &err), RMQ_OK);
+    ck_assert_int_eq(c->code, 0);
+    ck_assert_int_eq(c->opaque, 7);
+    ck_assert_str_eq(cmd_ext_get(c, "plain"), "abc");
+    ck_assert_str_eq(cmd_ext_get(c, "empty"), "");
+    ck_assert_str_eq(cmd_ext_get(c, "q"), "a\"b");
+    ck_assert_str_eq(cmd_ext_get(c, "bs"), "a\\");
+    ck_assert_str_eq(cmd_ext_get(c, "bsq"), "x\\\"y");
+    ck_assert_str_eq(cmd_ext_get(c, "u"), "\001\xc3\xa9");
+    ck_assert_str_eq(cmd_ext_get(c, "n18"), "123456789012345678");
+    ck_assert_str_eq(cmd_ext_get(c, "n19"), "1234567890123456789");
+    ck_assert_str_eq(cmd_ext_get(c, "neg"), "-42");
+    ck_assert_str_eq(cmd_ext_get(c, "exp"), "1000");
+    ck_assert_str_eq(cmd_ext_get(c, "frac"), "2.5");
+    ck_assert_str_eq(cmd_ext_get(c, "big"), "1.2345678901234568e+22");
+    cmd_free(c);
+    free(f);
+    /* a string left open, also after a trailing backslash */
+    const char *open_str = "{\"code\":1,\"extFields\":{\"a\":\"x\\\"}}";
+    f = frame_of(0, open_str, strlen(open_str), NULL, 0, &len);
+    ck_assert_int_eq(cmd_decode(f, len, &c, &err), RMQ_ERR);
+    free(f);
+}
+END_TEST
+
 /* A ROCKETMQ binary header, laid out by hand: code 310, lang CPP, version 333, opaque 0x01020304,
  * flag 2, remark "hi", ext {a: "pg", e: "-1"}. */
 static const uint8_t binary_hdr[] = {
@@ -327,6 +365,7 @@ int main(void)
     tcase_add_test(tc, test_encode_frame_layout);
     tcase_add_test(tc, test_json_escaping_roundtrip);
     tcase_add_test(tc, test_malformed_frames);
+    tcase_add_test(tc, test_decode_json_string_and_number_edges);
     tcase_add_test(tc, test_declarative_header);
     tcase_add_test(tc, test_golden_frames_decode);
     suite_add_tcase(s, tc);
