@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 int64_t now_ms(void)
 {
@@ -60,19 +59,6 @@ int32_t java_string_hash(const char *utf8, size_t len)
         }
     }
     return (int32_t)h;
-}
-
-int32_t rmq_crc32(const void *data, size_t len)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    const Bytef *p = data;
-    while (len > 0) { /* zlib takes uInt lengths */
-        uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
-        c = crc32(c, p, n);
-        p += n;
-        len -= n;
-    }
-    return (int32_t)(c & 0x7FFFFFFF);
 }
 
 int parse_int64(const char *s, int64_t *out)
