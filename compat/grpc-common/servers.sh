@@ -20,7 +20,7 @@
 #   TopicTx     message.type=TRANSACTION
 # Groups: GroupFifo is orderly (consumeMessageOrderly=true: FIFO consumption); any other group
 # is created on first use. autoCreateTopicEnable=false so that a missing topic stays missing.
-# With GRPC_AUTH=1 the broker (ours) runs ACL 2.0 (authenticationEnabled, authorizationEnabled) with
+# With GRPC_AUTH=1 the broker (ours, or Apache's broker and proxy) runs ACL 2.0 (authenticationEnabled, authorizationEnabled) with
 # one super user, GRPC_AUTH_USER / GRPC_AUTH_SECRET (exported), whose credentials the suite's clients
 # then sign their calls with.
 # recallMessageEnable=true: timer messages may be recalled (Apache's default refuses).
@@ -177,11 +177,20 @@ EOF
     # What a broker signs its requests to another with (the gRPC routes ask GET_BROKER_CONFIG).
     printf 'innerClientAuthenticationCredentials={"accessKey":"%s","secretKey":"%s"}\n' "$GRPC_AUTH_USER" \
       "$GRPC_AUTH_SECRET" >> "$GRPC_DIR/broker.conf"
+    # Apache's broker keeps users in its own store only with the Local providers named.
+    printf 'authenticationMetadataProvider=org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider\n' \
+      >> "$GRPC_DIR/broker.conf"
+    printf 'authorizationMetadataProvider=org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider\n' \
+      >> "$GRPC_DIR/broker.conf"
   fi
   if [ "$TARGET" = apache ]; then
     # The proxy's own port for remoting clients is not used by the suites but must be free.
-    printf '{"rocketMQClusterName":"DefaultCluster","grpcServerPort":%s,"remotingListenPort":%s,"namesrvAddr":"%s","proxyMode":"local"}\n' \
-      "$gport" "$pport" "$NAMESRV_ADDR" > "$GRPC_DIR/proxy.json"
+    local auth=""
+    # The proxy's own pipeline (AuthenticationPipeline, AuthorizationPipeline) checks gRPC calls,
+    # reading users and ACLs from the broker it embeds.
+    [ "${GRPC_AUTH:-}" = 1 ] && auth=',"authenticationEnabled":true,"authorizationEnabled":true,"authenticationProvider":"org.apache.rocketmq.auth.authentication.provider.DefaultAuthenticationProvider","authenticationMetadataProvider":"org.apache.rocketmq.proxy.auth.ProxyAuthenticationMetadataProvider","authorizationProvider":"org.apache.rocketmq.auth.authorization.provider.DefaultAuthorizationProvider","authorizationMetadataProvider":"org.apache.rocketmq.proxy.auth.ProxyAuthorizationMetadataProvider"'
+    printf '{"rocketMQClusterName":"DefaultCluster","grpcServerPort":%s,"remotingListenPort":%s,"namesrvAddr":"%s","proxyMode":"local"%s}\n' \
+      "$gport" "$pport" "$NAMESRV_ADDR" "$auth" > "$GRPC_DIR/proxy.json"
     grpc_apache_java "$GRPC_DIR/home" org.apache.rocketmq.namesrv.NamesrvStartup -c "$GRPC_DIR/namesrv.conf"
     grpc_launch namesrv "${GRPC_CMD[@]}"
     grpc_wait_port namesrv "$nsport" "$GRPC_LAST_PID" 60 || return 1
