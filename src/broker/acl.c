@@ -135,9 +135,21 @@ static int rule_range(addr_rule *r, const char *text, char *err, size_t errlen)
     return RMQ_OK;
 }
 
+static int rule_compile(addr_rule *r, const char *text, char *err, size_t errlen);
+
 int acl_rule_compile(addr_rule *r, const char *text, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    if (rule_compile(r, text, err, errlen) == RMQ_OK) return RMQ_OK;
+    /* "127.0.0.1,bad": the addresses before the bad one are the caller's to free only
+     * when the rule compiled (a failed one is never counted). */
+    acl_rule_free(r);
+    memset(r, 0, sizeof *r);
+    return RMQ_ERR;
+}
+
+static int rule_compile(addr_rule *r, const char *text, char *err, size_t errlen)
+{
     if (!text || !*text || strspn(text, " \t") == strlen(text)) return RMQ_OK;  /* blank: matches nobody */
     if (!strcmp(text, "*") || !strcmp(text, "*.*.*.*") || !strcmp(text, "*:*:*:*:*:*:*:*")) {
         r->kind = RULE_ANY;
