@@ -193,7 +193,9 @@ START_TEST(test_timermetrics_counts_pending_timers_per_topic)
     char *props = str_printf("TIMER_DELIVER_MS\001%lld", (long long)(now_ms() + 120000));
     for (int i = 0; i < 3; i++) cmd_free(tb_send(&tb, "MetricA", 0, props, "a"));
     cmd_free(tb_send(&tb, "MetricB", 0, "TIMER_DELAY_MS\001500", "b"));
-    ck_assert_ptr_nonnull(poll_message("MetricB", 0, 5000) ? (void *)1 : NULL);
+    rmq_cmd *delivered = poll_message("MetricB", 0, 5000);
+    ck_assert_ptr_nonnull(delivered);
+    cmd_free(delivered);
     tb_restart(&tb, SIGTERM);  /* writes config/timermetrics; the restart counts again from the files */
     tb_restart(&tb, SIGTERM);
     char *path = str_printf("%s/store/config/timermetrics", tb.dir);
