@@ -34,7 +34,17 @@ typedef struct namesrv_state {
     int tables_in_flight;     /* whole-table requests (batches) not answered yet, +1 while encoded */
     char **held;              /* topics changed while a table was in flight: an increment after it */
     size_t n_held, cap_held;
+    int encoding;             /* tables for it not snapshot yet (what they carry unknown) */
+    struct name_set **sets;   /* the topics of each table in flight to it */
+    size_t n_sets;
 } namesrv_state;
+
+/* The sorted topic names of one table's snapshot, shared by the name servers it goes to. */
+typedef struct name_set {
+    int refs;
+    char **names;
+    size_t n;
+} name_set;
 
 /* Callbacks waiting for the name servers' answers to one flush's requests. */
 typedef struct waiter {
@@ -63,6 +73,8 @@ typedef struct table_job {
     size_t split_size;
     struct body *bodies;      /* set by the encoder */
     size_t n_bodies;
+    name_set *names;          /* set by the encoder once it has the snapshot */
+    struct table_job *snap_next;   /* in registration.snapshotted */
     struct table_job *next;
 } table_job;
 
@@ -76,6 +88,7 @@ struct registration {
     pthread_mutex_t lock;     /* the queues and stopping */
     pthread_cond_t cond;
     job_queue to_encode, encoded;
+    table_job *snapshotted;   /* jobs whose names the loop has not attached yet */
     bool stopping;
     struct event *encoded_ev; /* the loop sends what the encoder finished */
     struct event *flush_ev;   /* one pass of the loop's pending changes */
@@ -92,6 +105,23 @@ static void free_list(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++) free(v[i]);
     free(v);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void name_set_release(name_set *ns)
+{
+    if (!ns || --ns->refs > 0) return;
+    free_list(ns->names, ns->n);
+    free(ns);
+}
+
+static bool name_set_has(const name_set *ns, const char *name)
+{
+    return bsearch(&name, ns->names, ns->n, sizeof *ns->names, cmp_name) != NULL;
 }
 
 typedef struct body {
@@ -316,6 +346,10 @@ static void table_done(registration *r, const char *addr, bool ok)
     namesrv_state *st = state_of(r, addr);
     if (!ok) st->needs_full = true;
     if (--st->tables_in_flight > 0) return;
+    for (size_t i = 0; i < st->n_sets; i++) name_set_release(st->sets[i]);
+    free(st->sets);
+    st->sets = NULL;
+    st->n_sets = 0;
     if (!st->needs_full) st->table_answered = true;
     if (!st->n_held) return;
     char **held = st->held;
@@ -420,6 +454,20 @@ static void encode_table(registration *r, table_job *j)
     size_t n;
     data_version dv;
     topic_config *all = topic_table_snapshot_at(r->b->topics, &n, &dv);
+    name_set *ns = xcalloc(1, sizeof *ns);
+    ns->refs = 1;
+    ns->n = n;
+    ns->names = xmalloc((n ? n : 1) * sizeof *ns->names);
+    for (size_t i = 0; i < n; i++) ns->names[i] = xstrdup(all[i].topic_name);
+    qsort(ns->names, n, sizeof *ns->names, cmp_name);
+    j->names = ns;
+    /* The loop learns what this table carries before it is encoded: changes to other
+     * topics need not wait for it. */
+    pthread_mutex_lock(&r->lock);
+    j->snap_next = r->snapshotted;
+    r->snapshotted = j;
+    event_active(r->encoded_ev, EV_READ, 0);
+    pthread_mutex_unlock(&r->lock);
     if (!((j->broker_perm & PERM_READ) && (j->broker_perm & PERM_WRITE)))
         for (size_t i = 0; i < n; i++) all[i].perm &= j->broker_perm;
     size_t batch = n;
@@ -468,6 +516,7 @@ static void job_free(table_job *j)
     for (size_t k = 0; k < j->n_bodies; k++) free(j->bodies[k].data);
     free(j->bodies);
     free_list(j->addrs, j->n_addrs);
+    name_set_release(j->names);
     if (j->rd) round_done(j->rd);   /* whoever waits learns it is over (sent or not) */
     free(j);
 }
@@ -477,8 +526,19 @@ static void encoded_cb(evutil_socket_t fd, short what, void *arg)
 {
     registration *r = arg;
     pthread_mutex_lock(&r->lock);
+    table_job *snap = r->snapshotted;
+    r->snapshotted = NULL;
     table_job *j = queue_take_all(&r->encoded);
     pthread_mutex_unlock(&r->lock);
+    /* First the snapshots' names (a job in `encoded` had its notice here or before). */
+    for (; snap; snap = snap->snap_next)
+        for (size_t i = 0; i < snap->n_addrs; i++) {
+            namesrv_state *st = state_of(r, snap->addrs[i]);
+            st->encoding--;
+            st->sets = xrealloc(st->sets, (st->n_sets + 1) * sizeof *st->sets);
+            st->sets[st->n_sets++] = snap->names;
+            snap->names->refs++;
+        }
     while (j) {
         table_job *next = j->next;
         r->sending = j->rd;
@@ -493,7 +553,8 @@ static void encoded_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* The whole table to ADDRS, encoded off the loop; until it is answered, changes wait (held). */
+/* The whole table to ADDRS, encoded off the loop; until it is answered, changes to
+ * the topics it carries wait (held). */
 static void send_table(registration *r, char *const *addrs, size_t n_addrs)
 {
     broker *b = r->b;
@@ -505,6 +566,7 @@ static void send_table(registration *r, char *const *addrs, size_t n_addrs)
         namesrv_state *st = state_of(r, addrs[i]);
         st->needs_full = false;
         st->tables_in_flight++;
+        st->encoding++;
     }
     j->n_addrs = n_addrs;
     j->broker_perm = b->cfg.brokerPermission;
@@ -560,10 +622,6 @@ void registration_register_all(registration *r, bool force)
 
 /* ---- incremental registration ---- */
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static void clear_pending(registration *r)
 {
@@ -611,12 +669,28 @@ static void flush(registration *r)
     size_t n_addrs, n_now = 0;
     char **addrs = namesrv_list(b, &n_addrs);
     char **now = xmalloc((n_addrs ? n_addrs : 1) * sizeof *now);
+    char **fresh = xmalloc((n ? n : 1) * sizeof *fresh);
     for (size_t i = 0; i < n_addrs; i++) {
         namesrv_state *st = state_of(r, addrs[i]);
-        if (st->tables_in_flight) hold(st, r->pending, n);
-        else if (st->table_answered) now[n_now++] = addrs[i];
-        else send_table(r, &addrs[i], 1);
+        if (!st->tables_in_flight) {
+            if (st->table_answered) now[n_now++] = addrs[i];
+            else send_table(r, &addrs[i], 1);
+        } else if (!st->table_answered || st->encoding) {
+            hold(st, r->pending, n);
+        } else {
+            /* A topic that no table in flight carries cannot be undone by one: it goes
+             * now, the others after the tables' answers. */
+            size_t n_fresh = 0;
+            for (size_t k = 0; k < n; k++) {
+                bool carried = false;
+                for (size_t t = 0; t < st->n_sets && !carried; t++) carried = name_set_has(st->sets[t], r->pending[k]);
+                if (carried) hold(st, &r->pending[k], 1);
+                else fresh[n_fresh++] = r->pending[k];
+            }
+            send_increment(r, &addrs[i], 1, fresh, n_fresh);
+        }
     }
+    free(fresh);
     send_increment(r, now, n_now, r->pending, n);
     free(now);
     free_list(addrs, n_addrs);
@@ -688,6 +762,7 @@ void registration_free(registration *r)
     pthread_cond_signal(&r->cond);
     pthread_mutex_unlock(&r->lock);
     pthread_join(r->encoder, NULL);   /* after the table it is encoding, if any */
+    r->snapshotted = NULL;   /* notices of jobs that are in `encoded` */
     for (table_job *j = queue_take_all(&r->to_encode), *next; j; j = next) next = j->next, job_free(j);
     for (table_job *j = queue_take_all(&r->encoded), *next; j; j = next) next = j->next, job_free(j);
     pthread_cond_destroy(&r->cond);
@@ -699,6 +774,8 @@ void registration_free(registration *r)
     for (size_t i = 0; i < r->n_ns; i++) {
         free(r->ns[i].addr);
         free_list(r->ns[i].held, r->ns[i].n_held);
+        for (size_t k = 0; k < r->ns[i].n_sets; k++) name_set_release(r->ns[i].sets[k]);
+        free(r->ns[i].sets);
     }
     free(r->ns);
     free(r);

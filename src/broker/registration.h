@@ -18,9 +18,10 @@
  *    it failed since.
  *
  *  - The whole table is snapshot and encoded on a thread of its own (at 100k
- *    topics ~19 MB of JSON, hundreds of ms), then sent from the loop; topics
- *    changed while a table is on its way to a name server follow it as an
- *    increment once it is answered.
+ *    topics ~19 MB of JSON, hundreds of ms), then sent from the loop; a topic
+ *    changed while a table carrying it is on its way to a name server follows
+ *    as an increment once that table is answered, one the table does not
+ *    carry goes at once.
  *
  * Runs on the broker's event-loop thread, but for that encoding.
  */

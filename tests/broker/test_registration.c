@@ -445,6 +445,66 @@ START_TEST(test_change_during_a_table_follows_as_an_increment)
 }
 END_TEST
 
+/* The index (0-based) of the first REGISTER_BROKER from FROM on that carries the whole table, -1 after 5 s. */
+static int wait_table_from(int from)
+{
+    static seen_register s[MAX_SEEN];
+    int64_t deadline = now_ms() + 5000;
+    do {
+        int n = seen(s);
+        for (int i = from; i < n; i++)
+            if (s[i].code == 103 && s[i].n_topics >= 8) return i;
+        usleep(10000);
+    } while (now_ms() < deadline);
+    return -1;
+}
+
+/*
+ * While a whole table is in flight to a name server that has one already, a topic
+ * that table does not carry (created after its snapshot) is sent at once, and an
+ * update of a topic it does carry waits for the table's answer.
+ */
+START_TEST(test_topic_absent_from_the_table_in_flight_goes_at_once)
+{
+    fake_start();
+    char *ns = fake_arg();
+    test_broker tb;
+    tb_init(&tb, "test_reg_fresh", ns, "--registerNameServerPeriod=600000", NULL);
+    int n = wait_full();
+    usleep(300000);   /* anything else of the start */
+    n = wait_seen(103, n);
+    tb_create_topic(&tb, "T_old", 4);
+    ck_assert_int_eq(wait_seen(103, n + 1), n + 1);
+    pthread_mutex_lock(&fake.lock);
+    fake.register_delay_ms = 1500;
+    pthread_mutex_unlock(&fake.lock);
+    /* brokerPermission changed: a whole table follows. */
+    rmq_cmd *req = cmd_new_request(25);
+    cmd_set_body(req, "brokerPermission=4\n", strlen("brokerPermission=4\n"));
+    rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(resp->code, 0);
+    cmd_free(resp);
+    int table = wait_table_from(n + 1);
+    ck_assert_int_ge(table, 0);
+    static seen_register s[MAX_SEEN];
+    seen(s);
+    int64_t table_read = s[table].at_ms;
+    tb_create_topic(&tb, "T_new", 4);
+    tb_create_topic(&tb, "T_old", 8);
+    ck_assert_msg(now_ms() < table_read + 1500, "created after the table was answered");
+    ck_assert_int_ge(wait_seen(103, table + 3), table + 3);
+    int total = seen(s);
+    ck_assert_msg(strstr(s[table + 1].names, ",T_new,") && !strstr(s[table + 1].names, ",T_old,"),
+                  "right after the table: %s", s[table + 1].names);
+    bool old_after = false;
+    for (int i = table + 2; i < total; i++) old_after |= s[i].code == 103 && strstr(s[i].names, ",T_old,") != NULL;
+    ck_assert_msg(old_after, "the update of T_old did not follow");
+    tb_done(&tb);
+    free(ns);
+    fake_stop();
+}
+END_TEST
+
 /* ---- against our name server ---- */
 
 static test_proc namesrv;
@@ -715,6 +775,7 @@ int main(void)
     tcase_add_test(tc, test_large_table_split_anyway);
     tcase_add_test(tc, test_query_data_version_first);
     tcase_add_test(tc, test_change_during_a_table_follows_as_an_increment);
+    tcase_add_test(tc, test_topic_absent_from_the_table_in_flight_goes_at_once);
     tcase_add_test(tc, test_heartbeat_waits_for_the_retry_topic_registration);
     tcase_add_test(tc, test_order_topics_follow_the_registration_answer);
     suite_add_tcase(s, tc);
