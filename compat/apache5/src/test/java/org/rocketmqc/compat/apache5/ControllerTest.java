@@ -31,6 +31,8 @@ import org.apache.rocketmq.tools.command.ha.HAStatusSubCommand;
 import org.apache.rocketmq.remoting.protocol.body.EpochEntryCache;
 import org.apache.rocketmq.remoting.protocol.body.HARuntimeInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.rocketmqc.compat.apache.Broker;
 import org.rocketmqc.compat.apache.Impl;
 import org.rocketmqc.compat.apache.NameServer;
@@ -59,22 +61,15 @@ class ControllerTest {
     static final String GROUP = "ctl-group";
     static final String TOPIC = GROUP;   /* the broker-name topic: brokerTopicEnable */
 
-    @Test
-    void apacheControllerOurBrokers() throws Exception {
-        failover(Impl.APACHE, Impl.OURS, Impl.OURS);
+    /** Controller, master and slave: Apache-only and ours-only give the figures the mixed ones compare with. */
+    @ParameterizedTest(name = "{0} controller, {1} master, {2} slave")
+    @CsvSource({"APACHE, OURS, OURS", "APACHE, APACHE, APACHE", "OURS, OURS, OURS", "OURS, APACHE, OURS",
+        "OURS, OURS, APACHE"})
+    void failover(Impl controller, Impl master, Impl slave) throws Exception {
+        failoverOf(controller, master, slave);
     }
 
-    @Test
-    void ourControllerApacheMasterOurSlave() throws Exception {
-        failover(Impl.OURS, Impl.APACHE, Impl.OURS);
-    }
-
-    @Test
-    void ourControllerOurMasterApacheSlave() throws Exception {
-        failover(Impl.OURS, Impl.OURS, Impl.APACHE);
-    }
-
-    static void failover(Impl controllerImpl, Impl masterImpl, Impl slaveImpl) throws Exception {
+    static void failoverOf(Impl controllerImpl, Impl masterImpl, Impl slaveImpl) throws Exception {
         String label = controllerImpl + " controller, " + masterImpl + " master, " + slaveImpl + " slave";
         try (Servers s = new Servers("ctl-" + controllerImpl.name().toLowerCase() + "-" + masterImpl.name().toLowerCase())) {
             int ctlPort = Net.freePort();
