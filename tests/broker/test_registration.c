@@ -232,23 +232,31 @@ static int wait_seen(int code, int n)
     return count;
 }
 
-/* Waits (up to 5 s) for a REGISTER_BROKER carrying the whole table (>= 8 topics: the
- * system topics); returns how many REGISTER_BROKER had arrived with it. */
-static int wait_full(void)
+/* The index (0-based) of the first REGISTER_BROKER from FROM on that carries the whole table, -1 after 5 s. */
+static int wait_table_from(int from)
 {
     static seen_register s[MAX_SEEN];
     int64_t deadline = now_ms() + 5000;
     do {
-        int n = seen(s), count = 0;
-        for (int i = 0; i < n; i++) {
-            if (s[i].code != 103) continue;
-            count++;
-            if (s[i].n_topics >= 8) return count;
-        }
+        int n = seen(s);
+        for (int i = from; i < n; i++)
+            if (s[i].code == 103 && s[i].n_topics >= 8) return i;
         usleep(10000);
     } while (now_ms() < deadline);
-    ck_abort_msg("no full registration within 5 s");
-    return 0;
+    return -1;
+}
+
+/* Waits (up to 5 s) for a REGISTER_BROKER carrying the whole table (>= 8 topics: the
+ * system topics); returns how many REGISTER_BROKER had arrived with it. */
+static int wait_full(void)
+{
+    int at = wait_table_from(0);
+    ck_assert_msg(at >= 0, "no full registration within 5 s");
+    static seen_register s[MAX_SEEN];
+    seen(s);
+    int count = 0;
+    for (int i = 0; i <= at; i++) count += s[i].code == 103;
+    return count;
 }
 
 static seen_register last_register(void)
@@ -444,20 +452,6 @@ START_TEST(test_change_during_a_table_follows_as_an_increment)
     fake_stop();
 }
 END_TEST
-
-/* The index (0-based) of the first REGISTER_BROKER from FROM on that carries the whole table, -1 after 5 s. */
-static int wait_table_from(int from)
-{
-    static seen_register s[MAX_SEEN];
-    int64_t deadline = now_ms() + 5000;
-    do {
-        int n = seen(s);
-        for (int i = from; i < n; i++)
-            if (s[i].code == 103 && s[i].n_topics >= 8) return i;
-        usleep(10000);
-    } while (now_ms() < deadline);
-    return -1;
-}
 
 /*
  * While a whole table is in flight to a name server that has one already, a topic
