@@ -97,4 +97,22 @@ void acl_sign_request(rmq_cmd *req, const char *access_key, const char *secret_k
  */
 rmq_cmd *acl_server_hook(rmq_conn *conn, rmq_cmd *req, void *acl);
 
+/*
+ * plain_acl.yml rewritten as Apache 4.9.8's PlainPermissionManager rewrites it
+ * (acl_edit.c); each bumps the file's dataVersion. RMQ_ERR with the
+ * AclException's text in err (empty when Apache's answer has its own remark).
+ */
+typedef struct acl_account_edit {
+    const char *access_key, *secret_key, *white_remote_address;
+    const char *default_topic_perm, *default_group_perm;
+    const char *topic_perms, *group_perms;  /* comma lists, NULL when not given */
+    bool admin;
+} acl_account_edit;
+int acl_file_update_account(const char *path, const acl_account_edit *e, char *err, size_t errlen);
+/* RMQ_ERR with an empty err when the account is not in the file. */
+int acl_file_delete_account(const char *path, const char *access_key, char *err, size_t errlen);
+int acl_file_set_global_white(const char *path, const char *list, char *err, size_t errlen);
+/* The file's dataVersion; counter and timestamp are left alone when it has none. */
+int acl_file_version(const char *path, int64_t *counter, int64_t *timestamp);
+
 #endif

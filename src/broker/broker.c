@@ -334,12 +334,8 @@ static acl *load_acl(broker *b, char *err, size_t errlen)
  */
 #define ACL_WATCH_MS 5000
 
-static void acl_watch_cb(evutil_socket_t fd, short what, void *arg)
+static void acl_reload(broker *b, int64_t m)
 {
-    (void)fd, (void)what;
-    broker *b = arg;
-    int64_t m = mtime_ms(b->acl_path);
-    if (m == b->acl_mtime) return;
     b->acl_mtime = m;
     char err[512];
     acl *a = m < 0 ? acl_parse("", err, sizeof err) : acl_load(b->acl_path, err, sizeof err);
@@ -351,6 +347,19 @@ static void acl_watch_cb(evutil_socket_t fd, short what, void *arg)
     acl_free(b->acl_v1);
     b->acl_v1 = a;
     log_info("broker", "plain ACL reloaded from %s%s", b->acl_path, m < 0 ? " (deleted: no accounts)" : "");
+}
+
+static void acl_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    broker *b = arg;
+    int64_t m = mtime_ms(b->acl_path);
+    if (m != b->acl_mtime) acl_reload(b, m);
+}
+
+void broker_acl_reload(broker *b)
+{
+    if (b->acl_v1 && b->acl_path) acl_reload(b, mtime_ms(b->acl_path));
 }
 
 /* Apache's classes whose behaviour acl2 has; blank means Apache's default. */

@@ -253,6 +253,8 @@ void broker_group_changed(broker *b, const char *group);
 /* FN(ARG) once the name servers answered the registration of what changed so far
  * (registration_then; b->registration must exist). */
 void broker_after_registration(broker *b, void (*fn)(void *arg), void *arg);
+/* plain_acl.yml loaded again now (an admin request rewrote it), as the 5 s watch would. */
+void broker_acl_reload(broker *b);
 /* Is this broker a slave (brokerRole=SLAVE)? */
 bool broker_is_slave(const broker *b);
 /* May it store sends: a master, and in controller mode within its lease (replicas.h). */

@@ -51,7 +51,7 @@ TESTS += tests/broker/test_slave_sync
 tests_broker_test_slave_sync_SOURCES = tests/broker/test_slave_sync.c tests/broker/broker_client.h
 
 src_broker_libbroker_a_SOURCES += src/broker/acl.h src/broker/acl_int.h src/broker/acl.c \
-	src/broker/acl_yaml.c src/broker/acl_config.c src/broker/acl_sign.c
+	src/broker/acl_yaml.c src/broker/acl_config.c src/broker/acl_sign.c src/broker/acl_edit.c
 check_PROGRAMS += tests/broker/test_acl
 TESTS += tests/broker/test_acl
 tests_broker_test_acl_SOURCES = tests/broker/test_acl.c tests/broker/broker_client.h

@@ -64,7 +64,8 @@ extern const admin_handler admin_broker_handlers[];
 extern const admin_handler admin_consume_handlers[];
 extern const admin_handler admin_client_handlers[];
 extern const admin_handler admin5_handlers[];   /* admin5_processor.c: 5.x topic/group/producer codes */
-extern const admin_handler admin_ha_handlers[];  /* admin_ha.c: HA status and epoch cache (5.x) */
+extern const admin_handler admin_ha_handlers[];
+extern const admin_handler admin_acl_handlers[];  /* admin_acl.c: ACL 1.0's plain_acl.yml codes (4.9.8) */  /* admin_ha.c: HA status and epoch cache (5.x) */
 
 /* ---- small helpers ---- */
 

@@ -200,7 +200,7 @@ const hdr_field admin_topic_field[1] = {{"topic", HDR_STR, true, offsetof(topic_
 
 static const admin_handler *const tables[] = {
     admin_topic_handlers, admin_broker_handlers, admin_consume_handlers, admin_client_handlers, admin5_handlers,
-    admin_ha_handlers,
+    admin_ha_handlers, admin_acl_handlers,
 };
 
 static const admin_handler *handler_of(int code)

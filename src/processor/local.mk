@@ -4,7 +4,7 @@ src_processor_libprocessor_a_SOURCES = \
 	src/processor/send_processor.c src/processor/pull_processor.c \
 	src/processor/offset_processor.c src/processor/admin_int.h src/processor/admin_processor.c \
 	src/processor/admin_topic.c src/processor/admin_broker.c src/processor/admin_consume.c \
-	src/processor/admin_client.c src/processor/admin5_processor.c src/processor/admin_ha.c
+	src/processor/admin_client.c src/processor/admin5_processor.c src/processor/admin_ha.c src/processor/admin_acl.c
 src_processor_libprocessor_a_SOURCES += src/processor/client_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/transaction_processor.c src/processor/query_processor.c
 src_processor_libprocessor_a_SOURCES += src/processor/pop_processor.c src/processor/ack_processor.c \

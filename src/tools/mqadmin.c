@@ -401,6 +401,31 @@ static const opt_spec o_copy_acl[] = {
 #define BC(verb, what)                                                     \
     {'c', "clusterName", true, false, verb " " what " to which cluster"},  \
     {'b', "brokerAddr", true, false, verb " " what " to which broker"}
+/* ACL 1.0 (4.9.8): -b or -c, an OptionGroup. */
+static const opt_spec o_update_acl_config[] = {
+    {'b', "brokerAddr", true, false, "update acl config file to which broker"},
+    {'c', "clusterName", true, false, "update acl config file to which cluster"},
+    {'a', "accessKey", true, true, "set accessKey in acl config file"},
+    {'s', "secretKey", true, true, "set secretKey in acl config file"},
+    {'w', "whiteRemoteAddress", true, false, "set white ip Address for account in acl config file"},
+    {'i', "defaultTopicPerm", true, false, "set default topicPerm in acl config file"},
+    {'u', "defaultGroupPerm", true, false, "set default GroupPerm in acl config file"},
+    {'t', "topicPerms", true, false, "set topicPerms list,eg: topicA=DENY,topicD=SUB"},
+    {'g', "groupPerms", true, false, "set groupPerms list,eg: groupD=DENY,groupD=SUB"},
+    {'m', "admin", true, false, "set admin flag in acl config file"}, END};
+static const opt_spec o_delete_acl_config[] = {
+    {'b', "brokerAddr", true, false, "delete acl config account from which broker"},
+    {'c', "clusterName", true, false, "delete acl config account from which cluster"},
+    {'a', "accessKey", true, true, "set accessKey in acl config file for deleting which account"}, END};
+static const opt_spec o_cluster_acl_config_version[] = {
+    {'b', "brokerAddr", true, false, "query acl config version for which broker"},
+    {'c', "clusterName", true, false, "query acl config version for specified cluster"}, END};
+static const opt_spec o_update_global_white_addr[] = {
+    {'b', "brokerAddr", true, false, "update global white address to which broker"},
+    {'c', "clusterName", true, false, "update global white address to which cluster"},
+    {'g', "globalWhiteRemoteAddresses", true, true, "set globalWhiteRemoteAddress list,eg: 10.10.103.*,192.168.0.*"},
+    {'p', "aclFileFullPath", true, false, "update global white address of specified acl file,eg: /xxx/plain_test.yml"},
+    END};
 static const opt_spec o_create_user[] = {
     BC("create", "user"),
     {'u', "username", true, true, "the username of user to create."},
@@ -518,6 +543,13 @@ static const command commands[] = {
     {"updateSubGroupList", "Update or create subscription group in batch", o_update_sub_group_list,
      cmd_update_sub_group_list, "bc"},
     {"producer", "Query producer's instances, connection, status, etc.", o_producer, cmd_producer, NULL},
+    /* ACL 1.0 (4.9.8's acl sub-commands). */
+    {"updateAclConfig", "Update acl config yaml file in broker", o_update_acl_config, cmd_update_acl_config, "bc"},
+    {"deleteAclConfig", "Delete Acl Config Account in broker", o_delete_acl_config, cmd_delete_acl_config, "bc"},
+    {"clusterAclConfigVersion", "List all of acl config version information in cluster",
+     o_cluster_acl_config_version, cmd_cluster_acl_config_version, "bc"},
+    {"updateGlobalWhiteAddr", "Update global white address for acl Config File in broker",
+     o_update_global_white_addr, cmd_update_global_white_addr, "bc"},
     /* ACL 2.0 (5.3.3's auth sub-commands). */
     {"createUser", "Create user to cluster.", o_create_user, cmd_create_user, "bc"},
     {"updateUser", "Update user to cluster.", o_update_user, cmd_update_user, "bc"},

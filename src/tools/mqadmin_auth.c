@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "tools/mqadmin_int.h"
 
@@ -363,4 +365,103 @@ void cmd_copy_user(void)
 void cmd_copy_acl(void)
 {
     copy_objects(AUTH_GET_ACL, AUTH_LIST_ACL, AUTH_CREATE_ACL, AUTH_UPDATE_ACL, "subject", 's', "acl");
+}
+
+/* ---- ACL 1.0 (4.9.8's tools/command/acl): plain_acl.yml on the brokers ---- */
+
+static rmq_cmd *acl1_update_request(void)
+{
+    rmq_cmd *req = adm_request(50);  /* UPDATE_AND_CREATE_ACL_CONFIG */
+    cmd_ext_set(req, "accessKey", trim((char *)val('a')));
+    cmd_ext_set(req, "secretKey", trim((char *)val('s')));
+    /* PlainAccessConfig.admin is a boolean: Boolean.parseBoolean of -m, false without it. */
+    cmd_ext_set(req, "admin", has('m') && !strcasecmp(trim((char *)val('m')), "true") ? "true" : "false");
+    static const struct { char letter; const char *field; } opt[] = {
+        {'w', "whiteRemoteAddress"}, {'i', "defaultTopicPerm"}, {'u', "defaultGroupPerm"},
+        {'t', "topicPerms"}, {'g', "groupPerms"}};
+    for (size_t i = 0; i < sizeof opt / sizeof *opt; i++)
+        if (has(opt[i].letter)) cmd_ext_set(req, opt[i].field, trim((char *)val(opt[i].letter)));
+    return req;
+}
+
+void cmd_update_acl_config(void)
+{
+    change_on_targets(acl1_update_request, "create or update plain access config");
+    /* PlainAccessConfig has no toString in 4.9.8: Java prints Object.toString. */
+    printf("org.apache.rocketmq.common.PlainAccessConfig@%x", (unsigned)(getpid() * 2654435761u));
+}
+
+static rmq_cmd *acl1_delete_request(void)
+{
+    rmq_cmd *req = adm_request(51);  /* DELETE_ACL_CONFIG */
+    cmd_ext_set(req, "accessKey", trim((char *)val('a')));
+    return req;
+}
+
+void cmd_delete_acl_config(void)
+{
+    cluster_info ci;
+    int n;
+    const char **addrs = auth_targets(true, &ci, &n);
+    for (int i = 0; i < n; i++) {
+        cmd_free(call_ok(addrs[i], acl1_delete_request(), TIMEOUT_MS));
+        printf("delete plain access config account from %s success.\n", addrs[i]);
+    }
+    free(addrs);
+    cJSON_Delete(ci.json);
+    printf("account's accesskey is:%s", trim((char *)val('a')));
+}
+
+static rmq_cmd *acl1_white_request(void)
+{
+    rmq_cmd *req = adm_request(53);  /* UPDATE_GLOBAL_WHITE_ADDRS_CONFIG */
+    cmd_ext_set(req, "globalWhiteAddrs", trim((char *)val('g')));
+    /* Without -p the field is null and 4.9.8's broker refuses the header (@CFNotNull). */
+    if (has('p')) cmd_ext_set(req, "aclFileFullPath", trim((char *)val('p')));
+    return req;
+}
+
+void cmd_update_global_white_addr(void)
+{
+    change_on_targets(acl1_white_request, "update global white remote addresses");
+}
+
+#define ACL1_VERSION_FORMAT "%-16s  %-22s  %-22s  %-20s  %-22s  %-22s\n"
+
+/* ClusterAclConfigVersionListSubCommand.printClusterBaseInfo: one row per ACL file. */
+static void print_acl_version(const char *addr)
+{
+    rmq_cmd *r = call_ok(addr, adm_request(52), TIMEOUT_MS);  /* GET_BROKER_CLUSTER_ACL_INFO */
+    const char *all = cmd_ext_get(r, "allAclFileVersion");
+    cJSON *files = all ? cJSON_Parse(all) : NULL;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files) {
+        const cJSON *counter = cJSON_GetObjectItem(f, "counter"), *ts = cJSON_GetObjectItem(f, "timestamp");
+        char num[32], when[40];
+        snprintf(num, sizeof num, "%lld", cJSON_IsNumber(counter) ? (long long)counter->valuedouble : 0LL);
+        human_time(cJSON_IsNumber(ts) ? (int64_t)ts->valuedouble : 0, when, sizeof when);
+        when[19] = '\0';  /* yyyy-MM-dd HH:mm:ss */
+        printf(ACL1_VERSION_FORMAT, cmd_ext_get(r, "clusterName"), cmd_ext_get(r, "brokerName"),
+               cmd_ext_get(r, "brokerAddr"), f->string, num, when);
+    }
+    cJSON_Delete(files);
+    cmd_free(r);
+}
+
+void cmd_cluster_acl_config_version(void)
+{
+    if (has('b')) {
+        print_acl_version(trim((char *)val('b')));
+        printf("get broker's plain access config version success.\n");
+        return;
+    }
+    cluster_info ci;
+    int n;
+    const char **addrs = auth_targets(false, &ci, &n);
+    printf(ACL1_VERSION_FORMAT, "#Cluster Name", "#Broker Name", "#Broker Addr", "#AclFilePath",
+           "#AclConfigVersionNum", "#AclLastUpdateTime");
+    for (int i = 0; i < n; i++) print_acl_version(addrs[i]);
+    printf("get cluster's plain access config version success.\n");
+    free(addrs);
+    cJSON_Delete(ci.json);
 }

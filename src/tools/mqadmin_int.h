@@ -190,5 +190,9 @@ void cmd_get_acl(void);
 void cmd_list_acl(void);
 void cmd_copy_user(void);
 void cmd_copy_acl(void);
+void cmd_update_acl_config(void);
+void cmd_delete_acl_config(void);
+void cmd_cluster_acl_config_version(void);
+void cmd_update_global_white_addr(void);
 
 #endif
