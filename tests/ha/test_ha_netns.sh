@@ -12,7 +12,10 @@
 #      (the old master, restarted and back in sync) is elected; the cut one
 #      learns of it when its link returns and follows as slave;
 #   3. pause the master (SIGSTOP) past the heartbeat timeout: the other is
-#      elected; the resumed one takes nothing and follows.
+#      elected; the resumed one takes nothing and follows;
+#   4. partition the master from its slave alone (blackhole routes): nothing
+#      is acknowledged until the master drops the slave from the SyncStateSet,
+#      then it acknowledges alone; the slave catches up when it heals.
 # Prints the time from each fault to the first SEND_OK seen by the client.
 # Needs root and iproute2; skips (77) otherwise, fails when CI=true.
 set -u
@@ -212,14 +215,30 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 grep -q "handshake with master $B_IP:10912 done" "$DIR/a.log" || fail "A does not replicate from B after the pause"
+sleep 2   # A back in the SyncStateSet
+
+# ---- fault 4: partition the master (B) from its slave (A) alone ----
+# Both still reach the controller and the client. Sends are stored on B but not
+# acknowledged (FLUSH_SLAVE_TIMEOUT) until B drops A from the SyncStateSet after
+# haMaxTimeSlaveNotCatchup (15 s); then B alone acknowledges them.
+T0=$(now_ms)
+ip -n "rmq${TAG}h3" route add blackhole "$A_IP/32"
+ip -n "rmq${TAG}h2" route add blackhole "$B_IP/32"
+other_ok "other-partition"
+MS4=$(until_sent "$T0" "after-partition") || fail "no SEND_OK within 30 s of partitioning the master from its slave"
+echo "netns: master partitioned from its slave -> first SEND_OK on the master alone: ${MS4} ms (haMaxTimeSlaveNotCatchup 15000 ms)"
+ip -n "rmq${TAG}h3" route del blackhole "$A_IP/32"
+ip -n "rmq${TAG}h2" route del blackhole "$B_IP/32"
+for i in $(seq 1 10); do send_ok "after-partition-$i" || fail "send $i after the partition healed failed"; done
 
 # Every acknowledged message is on the current master (B).
 OUT=$(on c "$B/mqadmin" printMsg -n "$NS_ADDR" -t broker-ns -d true 2>&1)
-for m in before-1 before-20 after-kill between-1 between-10 after-cut after-cut-10 after-pause after-pause-10; do
+for m in before-1 before-20 after-kill between-1 between-10 after-cut after-cut-10 after-pause after-pause-10 \
+    after-partition after-partition-10; do
     echo "$OUT" | grep -q "$m" || fail "acknowledged message $m missing on the master"
 done
 OUT=$(on c "$B/mqadmin" printMsg -n "$NS_ADDR" -t broker-nsB -d true 2>&1)
-for m in other-before other-kill other-cut other-pause; do
+for m in other-before other-kill other-cut other-pause other-partition; do
     echo "$OUT" | grep -q "$m" || fail "acknowledged message $m missing on broker-nsB"
 done
 # Both name servers route both sets (the brokers registered with each).
@@ -227,5 +246,5 @@ for n in "$NS1" "$NS2"; do
     R=$(on c "$B/mqadmin" clusterList -n "$n" 2>&1)
     echo "$R" | grep -q "broker-nsB " && echo "$R" | grep -q "broker-ns " || fail "name server $n lacks a broker set: $R"
 done
-echo "PASS: netns failover (kill -9 ${MS1} ms, link cut ${MS2} ms, pause ${MS3} ms)"
+echo "PASS: netns failover (kill -9 ${MS1} ms, link cut ${MS2} ms, pause ${MS3} ms, partition ${MS4} ms)"
 exit 0
