@@ -126,6 +126,10 @@ int grpc_peer_port(grpc_server *g, const char *addr);
 void grpc_peers_learn(grpc_server *g, const char *const *addrs, int n, void (*done)(void *), void *arg);
 void grpc_peers_free(grpc_server *g);
 
+/* route.c: the master address of BROKER_NAME in TOPIC's route (the name server's), or NULL. */
+typedef void (*grpc_addr_fn)(const char *addr, void *arg);
+void grpc_broker_addr(grpc_server *g, const char *topic, const char *broker_name, grpc_addr_fn cb, void *arg);
+
 /* h2.c */
 int h2_listen(grpc_server *g, int port, char *err, size_t errlen);
 void h2_close_all(grpc_server *g);

@@ -14,11 +14,14 @@
 #include "common/log.h"
 #include "common/message.h"
 #include "common/util.h"
+#include "broker/acl2.h"
+#include "broker/schedule.h"
 #include "grpc_int.h"
 #include "meta/meta.h"
 #include "processor/response_codes.h"
 
 enum { SEND_MESSAGE_V2 = 310, END_TRANSACTION = 37, RECALL_MESSAGE = 370 };
+#define RECALL_TIMEOUT_MS 2000   /* RecallMessageActivity's */
 #define MAX_DELAY_MS (3LL * 24 * 3600 * 1000)   /* ProxyConfig maxDelayTimeMills: 3 days */
 
 typedef Apache__Rocketmq__V2__Message pb_msg;
@@ -329,6 +332,30 @@ static void recall_reply(rmq_cmd *resp, void *arg)
     gcall_release(c);
 }
 
+typedef struct recall_fwd {
+    gcall *call;
+    rmq_cmd *req;
+} recall_fwd;
+
+static void recall_forwarded(rmq_cmd *resp, const char *err, void *arg)
+{
+    (void)err;
+    recall_reply(resp, arg);
+}
+
+static void recall_forward(const char *addr, void *arg)
+{
+    recall_fwd *f = arg;
+    if (!addr) {
+        /* Not in the topic's route: this broker answers (ILLEGAL_OPERATION, not its message). */
+        gclient_invoke(gclient_of(f->call), f->req, recall_reply, f->call);
+    } else {
+        auth_sign_inner(f->call->srv->b->auth, f->req);
+        rmq_client_request(f->call->srv->b->client, addr, f->req, RECALL_TIMEOUT_MS, recall_forwarded, f->call);
+    }
+    free(f);
+}
+
 void rpc_recall_message(gcall *c, const uint8_t *m, size_t n)
 {
     Apache__Rocketmq__V2__RecallMessageRequest *r =
@@ -348,8 +375,21 @@ void rpc_recall_message(gcall *c, const uint8_t *m, size_t n)
         rmq_cmd *req = cmd_new_request(RECALL_MESSAGE);
         cmd_ext_set(req, "topic", topic);
         cmd_ext_set(req, "recallHandle", r->recall_handle ? r->recall_handle : "");
+        recall_handle h;
+        bool decoded = schedule_recall_decode(r->recall_handle ? r->recall_handle : "", &h) == RMQ_OK;
+        bool elsewhere = decoded && strcmp(h.broker_name, c->srv->b->cfg.brokerName) != 0;
         gcall_hold(c);
-        gclient_invoke(gclient_of(c), req, recall_reply, c);
+        if (elsewhere) {
+            /* The SDKs recall through their access point: the message's broker is asked, as
+             * Apache's proxy (ClusterMessageService) resolves the handle's broker name. */
+            recall_fwd *f = xcalloc(1, sizeof *f);
+            f->call = c;
+            f->req = req;
+            grpc_broker_addr(c->srv, topic, h.broker_name, recall_forward, f);
+        } else {
+            gclient_invoke(gclient_of(c), req, recall_reply, c);
+        }
+        if (decoded) schedule_recall_free(&h);
     }
     apache__rocketmq__v2__recall_message_request__free_unpacked(r, NULL);
 }

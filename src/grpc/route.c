@@ -319,6 +319,46 @@ static void query(gcall *c, const char *topic, bool assignment)
     rmq_client_request(b->client, addr, req, ROUTE_TIMEOUT_MS, route_reply, j);
 }
 
+/* ---- a broker's remoting address by name (recalls of another broker's messages) ---- */
+
+typedef struct addr_job {
+    char *broker_name;
+    grpc_addr_fn cb;
+    void *arg;
+} addr_job;
+
+static void addr_reply(rmq_cmd *resp, const char *err, void *arg)
+{
+    addr_job *j = arg;
+    cJSON *route = resp && resp->code == RC_SUCCESS && resp->body
+                       ? fjson_parse((const char *)resp->body, resp->body_len, &err)
+                       : NULL;
+    const char *addr = route ? master_of(cJSON_GetObjectItemCaseSensitive(route, "brokerDatas"), j->broker_name) : NULL;
+    j->cb(addr, j->arg);
+    cJSON_Delete(route);
+    cmd_free(resp);
+    free(j->broker_name);
+    free(j);
+}
+
+void grpc_broker_addr(grpc_server *g, const char *topic, const char *broker_name, grpc_addr_fn cb, void *arg)
+{
+    broker *b = g->b;
+    if (!b->cfg.namesrvAddr || !*b->cfg.namesrvAddr) {
+        cb(NULL, arg);
+        return;
+    }
+    addr_job *j = xcalloc(1, sizeof *j);
+    j->broker_name = xstrdup(broker_name);
+    j->cb = cb;
+    j->arg = arg;
+    char addr[256];
+    snprintf(addr, sizeof addr, "%.*s", (int)strcspn(b->cfg.namesrvAddr, ";"), b->cfg.namesrvAddr);
+    rmq_cmd *req = cmd_new_request(GET_ROUTEINFO_BY_TOPIC);
+    cmd_ext_set(req, "topic", topic);
+    rmq_client_request(b->client, addr, req, ROUTE_TIMEOUT_MS, addr_reply, j);
+}
+
 void rpc_query_route(gcall *c, const uint8_t *m, size_t n)
 {
     Apache__Rocketmq__V2__QueryRouteRequest *r =
