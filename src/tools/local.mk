@@ -29,3 +29,9 @@ tests_tools_test_mqadmin_auth_SOURCES = tests/tools/test_mqadmin_auth.c tests/to
 	tests/tools/mqadmin_harness.c
 TESTS += tests/tools/test_mqadmin_auth
 EXTRA_tests_tools_test_mqadmin_auth_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)
+
+check_PROGRAMS += tests/tools/test_mqadmin_acl1
+tests_tools_test_mqadmin_acl1_SOURCES = tests/tools/test_mqadmin_acl1.c tests/tools/mqadmin_harness.h \
+	tests/tools/mqadmin_harness.c
+TESTS += tests/tools/test_mqadmin_acl1
+EXTRA_tests_tools_test_mqadmin_acl1_DEPENDENCIES = mqadmin$(EXEEXT) mqnamesrv$(EXEEXT) mqbroker$(EXEEXT)
