@@ -58,20 +58,16 @@ bool msg_props_next(const char **cursor, const char *end, msg_prop_view *out)
     return false;
 }
 
-static bool key_is(const msg_prop_view *v, const char *key)
-{
-    return strlen(key) == v->key_len && memcmp(v->key, key, v->key_len) == 0;
-}
-
 bool msg_props_find(const char *props, size_t len, const char *key,
                     const char **value, size_t *value_len)
 {
     const char *cur = props, *end = props + len;
+    size_t key_len = strlen(key);
     msg_prop_view v;
     bool found = false;
     /* A repeated key keeps its last value, as HashMap.put does. */
     while (msg_props_next(&cur, end, &v)) {
-        if (key_is(&v, key)) {
+        if (v.key_len == key_len && memcmp(v.key, key, key_len) == 0) {
             *value = v.value;
             *value_len = v.value_len;
             found = true;

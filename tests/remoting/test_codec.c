@@ -99,6 +99,15 @@ START_TEST(test_decode_json_string_and_number_edges)
     ck_assert_str_eq(cmd_ext_get(c, "big"), "1.2345678901234568e+22");
     cmd_free(c);
     free(f);
+    /* a NUL in a key or value (escaped or raw) ends it, as a C string reads it */
+    static const char nul_hdr[] = "{\"code\":1,\"extFields\":{\"k\\u0000x\":\"v\\u0000w\",\"r\":\"a\0b\",\"s\":\"c\0\\nd\"}}";
+    f = frame_of(0, nul_hdr, sizeof nul_hdr - 1, NULL, 0, &len);
+    ck_assert_int_eq(cmd_decode(f, len, &c, &err), RMQ_OK);
+    ck_assert_str_eq(cmd_ext_get(c, "k"), "v");
+    ck_assert_str_eq(cmd_ext_get(c, "r"), "a");
+    ck_assert_str_eq(cmd_ext_get(c, "s"), "c");
+    cmd_free(c);
+    free(f);
     /* a string left open, also after a trailing backslash */
     const char *open_str = "{\"code\":1,\"extFields\":{\"a\":\"x\\\"}}";
     f = frame_of(0, open_str, strlen(open_str), NULL, 0, &len);
