@@ -107,6 +107,20 @@ static void write_scalar(FILE *f, const char *key, const char *s)
         fputs(s, f);
         return;
     }
+    if (strpbrk(s, "\n\r\t")) {  /* kept on one line: a double-quoted scalar with escapes */
+        fputc('"', f);
+        for (const char *c = s; *c; c++) {
+            if (*c == '\n') fputs("\\n", f);
+            else if (*c == '\r') fputs("\\r", f);
+            else if (*c == '\t') fputs("\\t", f);
+            else {
+                if (*c == '"' || *c == '\\') fputc('\\', f);
+                fputc(*c, f);
+            }
+        }
+        fputc('"', f);
+        return;
+    }
     fputc('\'', f);
     for (const char *c = s; *c; c++) {
         if (*c == '\'') fputc('\'', f);
@@ -267,8 +281,24 @@ static int find_account(const ynode *accounts, const char *access_key)
     return -1;
 }
 
+/* A value the file cannot hold on one line (a control byte other than tab, CR, LF): refused
+ * rather than written into a file no reader would load again. */
+static int check_bytes(const char *s, char *err, size_t errlen)
+{
+    for (const unsigned char *c = (const unsigned char *)s; s && *c; c++)
+        if (*c < 0x20 && *c != '\n' && *c != '\r' && *c != '\t') {
+            snprintf(err, errlen, "The value [%s] holds a control character", s);
+            return RMQ_ERR;
+        }
+    return RMQ_OK;
+}
+
 int acl_file_update_account(const char *path, const acl_account_edit *e, char *err, size_t errlen)
 {
+    const char *values[] = {e->access_key, e->secret_key, e->white_remote_address, e->default_topic_perm,
+                            e->default_group_perm, e->topic_perms, e->group_perms};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+        if (check_bytes(values[i], err, errlen)) return RMQ_ERR;
     if (!e->access_key || !e->secret_key || strlen(e->access_key) <= 6 || strlen(e->secret_key) <= 6) {
         snprintf(err, errlen, "The accessKey=%s and secretKey=%s cannot be null and length should longer than 6",
                  e->access_key ? e->access_key : "null", e->secret_key ? e->secret_key : "null");
@@ -321,6 +351,7 @@ int acl_file_delete_account(const char *path, const char *access_key, char *err,
 
 int acl_file_set_global_white(const char *path, const char *list, char *err, size_t errlen)
 {
+    if (check_bytes(list, err, errlen)) return RMQ_ERR;
     ynode *root = read_root(path, err, errlen);
     if (!root) return RMQ_ERR;
     map_put(root, "globalWhiteRemoteAddresses", split_list(list));

@@ -176,6 +176,27 @@ START_TEST(bad_input_per_code)
     r = signed_call(51, "rocketmq2", "12345678", NULL);
     ck_assert_ptr_nonnull(strstr(r->remark, "the custom field <accessKey> is null"));
     cmd_free(r);
+    /* A secret with a line break is kept on one line (escaped) and the file still loads;
+     * another control byte is refused rather than written into a file that would not. */
+    rmq_cmd *req = req_ext(50, "accessKey", "breakuser", "secretKey", "two\nlines\t\"q\"", NULL);
+    acl_sign_request(req, "rocketmq2", "12345678");
+    r = call(acl_broker.addr, req);
+    ck_assert_int_eq(r->code, 0);
+    cmd_free(r);
+    FILE_HAS("secretKey: \"two\\nlines\\t\\\"q\\\"\"\n");
+    char err[256];
+    acl *a = acl_load(acl_file, err, sizeof err);
+    ck_assert_msg(a, "%s", err);
+    acl_free(a);
+    r = signed_call(52, "breakuser", "two\nlines\t\"q\"", NULL);
+    ck_assert_int_eq(r->code, 0);
+    cmd_free(r);
+    req = req_ext(50, "accessKey", "ctrluser", "secretKey", "bell\asecret", NULL);
+    acl_sign_request(req, "rocketmq2", "12345678");
+    r = call(acl_broker.addr, req);
+    ck_assert_int_eq(r->code, 209);
+    ck_assert_str_eq(r->remark, "The value [bell\asecret] holds a control character");
+    cmd_free(r);
     ck_assert_int_eq(test_proc_stop(&acl_broker, SIGTERM), 0);
 }
 END_TEST
