@@ -1,6 +1,6 @@
 /*
  * ACL 1.0's admin codes as Apache 4.9.8's AdminBrokerProcessor answers them
- * (docs/remoting.md, "ACL 1.0 admin codes"): UPDATE_AND_CREATE_ACL_CONFIG,
+ * (docs/mqadmin.md, "ACL 1.0 sub-commands"): UPDATE_AND_CREATE_ACL_CONFIG,
  * DELETE_ACL_CONFIG and UPDATE_GLOBAL_WHITE_ADDRS_CONFIG rewrite plain_acl.yml
  * (acl_edit.c) and the broker loads it again at once; GET_BROKER_CLUSTER_ACL_INFO
  * gives the file's dataVersion. Without aclEnable Apache has no PlainAccessValidator
