@@ -568,6 +568,8 @@ static const command commands[] = {
 
 static const command *find_command(const char *name)
 {
+    /* commandAlias: 4.9.8's one alias beyond case (DeleteAccessConfigSubCommand). */
+    if (strcasecmp(name, "deleteAccessConfig") == 0) name = "deleteAclConfig";
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcasecmp(commands[i].name, name) == 0) return &commands[i];   /* findSubCommand: toUpperCase */
     return NULL;
