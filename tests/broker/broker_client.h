@@ -11,6 +11,7 @@
 
 #include "../testproc.h"
 #include "common/message.h"
+#include "../check_run.h"
 
 #define BC_TIMEOUT 5000
 
@@ -253,11 +254,7 @@ static inline int tb_run_tests(const char *name, int timeout_s, void (*setup)(vo
     tcase_set_timeout(tc, timeout_s);
     for (int i = 0; tests[i]; i++) tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }
 
 #endif

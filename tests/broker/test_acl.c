@@ -14,6 +14,7 @@
 
 #include "broker/acl.h"
 #include "broker_client.h"
+#include "../check_run.h"
 
 /* distribution/conf/plain_acl.yml at rocketmq-all-4.9.8, verbatim. */
 static const char apache_example[] =
@@ -624,9 +625,5 @@ int main(void)
     tcase_add_test(e2e, test_broker_refuses_bad_acl_file);
     tcase_add_test(e2e, test_broker_reloads_acl_file);
     suite_add_tcase(s, e2e);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

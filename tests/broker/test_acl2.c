@@ -16,6 +16,7 @@
 #include "broker/acl2.h"
 #include "broker_client.h"
 #include "common/fjson.h"
+#include "../check_run.h"
 
 #define LOCAL "127.0.0.1:40000"
 
@@ -522,9 +523,5 @@ int main(void)
     tcase_add_test(e2e, test_broker_enforces_acl2);
     tcase_add_test(e2e, test_slave_syncs_from_an_authenticating_master);
     suite_add_tcase(s, e2e);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

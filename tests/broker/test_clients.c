@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "filter/filter.h"
 #include "processor/processor.h"
+#include "../check_run.h"
 
 enum {
     HEART_BEAT = 34, UNREGISTER_CLIENT = 35, GET_CONSUMER_LIST_BY_GROUP = 38,
@@ -961,9 +962,5 @@ int main(void)
     TCase *unit = tcase_create("subscription");
     tcase_add_test(unit, subscription_new_derives_codes);
     suite_add_tcase(s, unit);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

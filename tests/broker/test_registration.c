@@ -18,6 +18,7 @@
 #include "broker_client.h"
 #include "broker/registration.h"
 #include "common/fjson.h"
+#include "../check_run.h"
 
 /* ---- bodies ---- */
 
@@ -779,9 +780,5 @@ int main(void)
     tcase_add_test(tc, test_routes_compressed_split_queried);
     tcase_add_test(tc, test_routes_queried);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

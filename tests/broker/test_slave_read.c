@@ -12,6 +12,7 @@
 
 #include "broker_client.h"
 #include "common/util.h"
+#include "../check_run.h"
 
 #define TOPIC "SlaveReadTopic"
 
@@ -113,9 +114,5 @@ int main(void)
         tcase_add_test(tc, cases[i].test);
         suite_add_tcase(s, tc);
     }
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -17,6 +17,7 @@
 #include "common/fjson.h"
 #include "common/util.h"
 #include "meta/meta.h"
+#include "../check_run.h"
 
 static const char *RUN1 = "broker-to-namesrv.jsonl";     /* a busy master: 47/48 topics, 28 groups */
 static const char *RUN2 = "ha-run-broker-remoting.jsonl";
@@ -534,9 +535,5 @@ int main(void)
     tcase_set_timeout(first, 60);
     tcase_add_test(first, sync_master_serves_soon_after_a_slave_started_first);
     suite_add_tcase(s, first);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

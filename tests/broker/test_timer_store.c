@@ -12,6 +12,7 @@
 #include "../store/store_test.h"
 #include "broker/timer_store.h"
 #include "common/util.h"
+#include "../check_run.h"
 
 #define T0 1800000000000LL  /* a slot time (whole second) */
 
@@ -221,9 +222,5 @@ int main(void)
     tcase_add_test(tc, test_units_past_the_checkpoint_are_found_after_a_crash);
     tcase_add_test(tc, test_wheel_of_another_size_is_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

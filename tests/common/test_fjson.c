@@ -5,6 +5,7 @@
 
 #include "common/fjson.h"
 #include "common/util.h"
+#include "../check_run.h"
 
 static cJSON *parse_ok(const char *text)
 {
@@ -494,9 +495,5 @@ static Suite *fjson_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(fjson_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(fjson_suite());
 }

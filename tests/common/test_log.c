@@ -6,6 +6,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "../check_run.h"
 
 static int64_t fake_now;
 static int64_t fake_clock(void) { return fake_now; }
@@ -220,9 +222,5 @@ int main(void)
     tcase_add_test(tc, test_a_file_left_by_an_earlier_day_is_rotated_at_start);
     tcase_add_test(tc, test_stderr_before_setup_and_after_close);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

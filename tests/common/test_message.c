@@ -4,6 +4,7 @@
 
 #include "common/message.h"
 #include "common/util.h"
+#include "../check_run.h"
 
 START_TEST(test_props_parse_and_encode)
 {
@@ -194,9 +195,5 @@ int main(void)
     tcase_add_test(tc, test_batch_decode_java_body);
     tcase_add_test(tc, test_tags_code);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "common/util.h"
+#include "../check_run.h"
 
 START_TEST(test_java_string_hash)
 {
@@ -161,9 +162,5 @@ int main(void)
     tcase_add_test(tc, test_atomic_write_keeps_bak);
     tcase_add_test(tc, test_host_port_and_hex);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "console/console.h"
+#include "../check_run.h"
 
 static cJSON *parse(const char *fastjson)
 {
@@ -340,9 +341,5 @@ static Suite *console_render_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(console_render_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(console_render_suite());
 }

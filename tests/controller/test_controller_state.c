@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "controller/controller.h"
+#include "../check_run.h"
 
 #define BN "broker-a"
 #define CL "DefaultCluster"
@@ -276,9 +277,5 @@ int main(void)
     tcase_add_test(tc, test_bodies);
     tcase_add_test(tc, test_snapshot_round_trip);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "filter/filter.h"
+#include "../check_run.h"
 
 static char err[256];
 
@@ -200,9 +201,5 @@ int main(void)
     tcase_add_test(tc, test_expression_types);
     tcase_add_test(tc, test_error_buffer_truncates);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

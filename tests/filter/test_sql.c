@@ -15,6 +15,7 @@
 
 #include "common/util.h"
 #include "filter/filter.h"
+#include "../check_run.h"
 
 #define T FILTER_TRUE
 #define F FILTER_FALSE
@@ -664,9 +665,5 @@ int main(void)
     tcase_add_test(tc, test_length_limit);
     tcase_add_test(tc, test_compiled_once_many_messages);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -13,6 +13,7 @@
 #include "../broker/broker_client.h"
 #include "grpc/grpc_int.h"
 #include "h2_client.h"
+#include "../check_run.h"
 
 #define SVC "/apache.rocketmq.v2.MessagingService/"
 #define TIMEOUT 10000
@@ -452,9 +453,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(suite());
 }

@@ -14,6 +14,7 @@
 #include "grpc_broker.h"
 #include "grpc/grpc_int.h"
 #include "h2_client.h"
+#include "../check_run.h"
 
 #define TIMEOUT 10000
 #define GROUP "GroupRecall"
@@ -167,9 +168,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(suite());
 }

@@ -12,6 +12,7 @@
 
 #include "../testproc.h"
 #include "ha/ha.h"
+#include "../check_run.h"
 
 static char *dir, *path;
 
@@ -186,9 +187,5 @@ int main(void)
     tcase_add_test(tc, test_consistent_point);
     tcase_add_test(tc, test_frames);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

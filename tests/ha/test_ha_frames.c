@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "../remoting/golden.h"
 #include "../testproc.h"
+#include "../check_run.h"
 
 typedef struct golden {
     cJSON **lines;
@@ -281,9 +282,5 @@ int main(void)
     tcase_add_test(tc, test_slave_reports_parse_and_last_group_wins);
     tcase_add_test(tc, test_captured_frames_apply_to_a_store);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -13,6 +13,7 @@
 #include "ha/ha.h"
 #include "../store/store_test.h"
 #include "../testproc.h"
+#include "../check_run.h"
 
 #define DEADLINE_MS 10000
 
@@ -190,9 +191,5 @@ int main(void)
     tcase_add_test(tc, test_new_slave_gets_last_segment_then_acks_release_waiters);
     tcase_add_test(tc, test_slave_ahead_of_master_is_disconnected);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -1,4 +1,5 @@
 #include "meta_test_util.h"
+#include "../check_run.h"
 
 static consumer_offset_table *open_ok(const char *root)
 {
@@ -186,9 +187,5 @@ int main(void)
     tcase_add_test(tc, test_groups_topics_remove_clone);
     tcase_add_test(tc, test_lenient_and_bad_files);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -1,4 +1,5 @@
 #include "meta_test_util.h"
+#include "../check_run.h"
 
 static delay_offset_table *open_ok(const char *root)
 {
@@ -75,9 +76,5 @@ int main(void)
     tcase_add_test(tc, test_update_persist_reload);
     tcase_add_test(tc, test_bad_file);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -1,4 +1,5 @@
 #include "meta_test_util.h"
+#include "../check_run.h"
 
 static subgroup_table *open_ok(const char *root, bool auto_create)
 {
@@ -162,9 +163,5 @@ int main(void)
     tcase_add_test(tc, test_put_delete_disable_persist);
     tcase_add_test(tc, test_bad_files);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

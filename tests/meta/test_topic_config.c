@@ -1,4 +1,5 @@
 #include "meta_test_util.h"
+#include "../check_run.h"
 
 static topic_table_options golden_options(const char *root)
 {
@@ -533,9 +534,5 @@ int main(void)
     tcase_add_test(tc, test_create_in_send_back_put_delete);
     tcase_add_test(tc, test_topic_validation);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

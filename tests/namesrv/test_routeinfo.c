@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "namesrv/jmap.h"
 #include "namesrv/namesrv.h"
+#include "../check_run.h"
 
 #define CLUSTER "DefaultCluster"
 #define MASTER_ADDR "127.0.0.1:20911"
@@ -883,9 +884,5 @@ int main(void)
     tcase_add_test(tc, test_props_parse);
     tcase_add_test(tc, test_config_file_update_and_format);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "golden.h"
 #include "remoting/remoting.h"
+#include "../check_run.h"
 
 /* Builds [hdrword][header][body] (the frame without its length prefix). */
 static uint8_t *frame_of(int type, const void *hdr, size_t hlen, const void *body, size_t blen, size_t *len)
@@ -378,9 +379,5 @@ int main(void)
     tcase_add_test(tc, test_declarative_header);
     tcase_add_test(tc, test_golden_frames_decode);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -14,6 +14,7 @@
 
 #include "common/util.h"
 #include "remoting/remoting.h"
+#include "../check_run.h"
 
 enum { CODE_ECHO = 1000, CODE_DEFER = 1001, CODE_BIG = 1002, CODE_COUNT = 1003 };
 
@@ -377,9 +378,5 @@ int main(void)
     TCase *tcc = tcase_create("client");
     tcase_add_test(tcc, test_async_client);
     suite_add_tcase(s, tcc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -10,6 +10,7 @@
 
 #include "../remoting/golden.h"
 #include "store_test.h"
+#include "../check_run.h"
 
 typedef struct apache_bytes {
     uint8_t buf[8192];
@@ -106,9 +107,5 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_store_serves_a_commitlog_apache_wrote);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

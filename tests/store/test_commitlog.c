@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "store_test.h"
+#include "../check_run.h"
 
 START_TEST(test_append_and_read_back)
 {
@@ -396,9 +397,5 @@ int main(void)
     tcase_add_test(tc, test_arrival_hook_and_schedule_tags);
     tcase_add_test(tc, test_ha_raw_stream);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -1,5 +1,6 @@
 /* Consume queue: entry layout on disk, file roll, reads by offset, lookups by time. */
 #include "store_test.h"
+#include "../check_run.h"
 
 static int64_t fake_now;
 static int64_t fake_clock(void *arg)
@@ -134,9 +135,5 @@ int main(void)
     tcase_add_test(tc, test_offset_by_time);
     tcase_add_test(tc, test_list_and_delete_topic);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "store_test.h"
+#include "../check_run.h"
 
 #define ROUNDS 6
 #define QUEUES 4
@@ -209,9 +210,5 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_sigkill_loses_nothing_acknowledged);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "store_test.h"
+#include "../check_run.h"
 
 int __real_msync(void *addr, size_t len, int flags);
 int __wrap_msync(void *addr, size_t len, int flags);
@@ -164,9 +165,5 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_no_answer_before_its_sync);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -2,6 +2,7 @@
 #include <dirent.h>
 
 #include "store_test.h"
+#include "../check_run.h"
 
 static int64_t fake_now;
 static int64_t fake_clock(void *arg)
@@ -132,9 +133,5 @@ int main(void)
     tcase_add_test(tc, test_query_with_collisions_and_roll);
     tcase_add_test(tc, test_file_layout);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include "store_test.h"
+#include "../check_run.h"
 
 static void touch_abort(const char *dir)
 {
@@ -346,9 +347,5 @@ int main(void)
     tcase_add_test(tc, test_loads_apache_layout);
     tcase_add_test(tc, test_cut_while_running_then_append_and_restart);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

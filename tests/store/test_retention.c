@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "store_test.h"
+#include "../check_run.h"
 
 static int64_t fake_now;
 static double fake_ratio;
@@ -179,9 +180,5 @@ int main(void)
     tcase_add_test(tc, test_disk_thresholds);
     tcase_add_test(tc, test_manual_delete_and_expired_queues);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(su);
 }

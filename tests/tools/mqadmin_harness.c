@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mqadmin_harness.h"
+#include "../check_run.h"
 
 char *dir;
 test_proc ns, broker;
@@ -340,9 +341,5 @@ int run_e2e(const char *suite, const TTest *const *ttests, size_t n)
     tcase_set_timeout(tc, 60);
     for (size_t i = 0; i < n; i++) tcase_add_test(tc, ttests[i]);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }
