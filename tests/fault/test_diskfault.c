@@ -26,7 +26,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "../broker/broker_client.h"
+#include "fault_store.h"
 
 #define TOPIC "DiskFaultTopic"
 #define BODY_LEN 6000
@@ -34,15 +34,6 @@
 static test_broker tb;
 static char *backing_dir, *image, *store_dir, *filler;
 static char loop_dev[32];
-
-static char *body_of(int seq)
-{
-    char *b = xmalloc(BODY_LEN + 1);
-    int n = snprintf(b, BODY_LEN + 1, "fault-%06d:", seq);
-    for (int i = n; i < BODY_LEN; i++) b[i] = (char)('a' + (seq * 7 + i) % 26);
-    b[BODY_LEN] = 0;
-    return b;
-}
 
 /* Attaches IMAGE to a free loop device; returns the device's descriptor. The kernel
  * detaches it at the last close, so the caller closes it once the device is mounted. */
@@ -143,35 +134,10 @@ static void fill_backing(void)
 
 static rmq_cmd *send_seq(int seq)
 {
-    char *body = body_of(seq);
+    char *body = fault_body(seq, BODY_LEN);
     rmq_cmd *resp = tb_call(&tb, tb_send_req("PG_fault", TOPIC, 0, 0, NULL, body), 35000);
     free(body);
     return resp;
-}
-
-/* Pulls queue 0 from the start: exactly messages 0..n-1, intact. */
-static void assert_all_readable(int n)
-{
-    int64_t offset = 0;
-    msg_record recs[32];
-    while (offset < n) {
-        rmq_cmd *resp = tb_pull(&tb, "CG_fault", TOPIC, 0, offset, 0);
-        ck_assert_msg(resp->code == 0, "pull at %lld: %d %s", (long long)offset, resp->code,
-                      resp->remark ? resp->remark : "");
-        int got = tb_records(resp, recs, 32);
-        ck_assert_int_gt(got, 0);
-        for (int i = 0; i < got; i++) {
-            char *want = body_of((int)recs[i].queue_offset);
-            ck_assert_int_eq(recs[i].queue_offset, offset + i);
-            ck_assert_uint_eq(recs[i].body_len, BODY_LEN);
-            ck_assert_msg(memcmp(recs[i].body, want, BODY_LEN) == 0, "body of message %lld differs",
-                          (long long)recs[i].queue_offset);
-            free(want);
-        }
-        offset += got;
-        cmd_free(resp);
-    }
-    ck_assert_int_eq(tb_max_offset(&tb, TOPIC, 0), n);
 }
 
 START_TEST(failed_commitlog_sync_is_never_send_ok)
@@ -237,7 +203,7 @@ START_TEST(failed_commitlog_sync_is_never_send_ok)
     fprintf(stderr, "diskfault: acknowledged again %lld ms after the space returned (%d refused meanwhile)\n",
             (long long)(mono_ms() - healed), refused);
     /* acked (its client was told FLUSH_DISK_TIMEOUT) is stored once, then acked + 1. */
-    assert_all_readable(acked + 2);
+    fault_assert_all_readable(&tb, "CG_fault", TOPIC, acked + 2, BODY_LEN);
 
     /* From the device itself: stop, unmount (drops the cache), mount again, restart. */
     ck_assert_int_eq(test_proc_stop(&tb.proc, SIGTERM), 0);
@@ -245,7 +211,7 @@ START_TEST(failed_commitlog_sync_is_never_send_ok)
     ck_assert_msg(umount2(store_dir, 0) == 0, "umount: %s", strerror(errno));
     mount_store(false);
     tb_start(&tb);
-    assert_all_readable(acked + 2);
+    fault_assert_all_readable(&tb, "CG_fault", TOPIC, acked + 2, BODY_LEN);
     ck_assert_int_eq(test_proc_stop(&tb.proc, SIGTERM), 0);
     set_max_request_kb("");
     umount2(store_dir, MNT_DETACH);

@@ -18,7 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "../broker/broker_client.h"
+#include "fault_store.h"
 
 #define TOPIC "DiskFullTopic"
 #define BODY_LEN 8000
@@ -27,15 +27,6 @@
 static test_broker tb;
 
 /* A body that names its sequence number, so a read-back can tell which one it is. */
-static char *body_of(int seq)
-{
-    char *b = xmalloc(BODY_LEN + 1);
-    int n = snprintf(b, BODY_LEN + 1, "message-%06d:", seq);
-    for (int i = n; i < BODY_LEN; i++) b[i] = (char)('a' + (seq + i) % 26);
-    b[BODY_LEN] = 0;
-    return b;
-}
-
 /* Mounts a tmpfs of `mib` MiB on the broker's store directory, with a ballast file of `ballast_mib`. */
 static char *mount_small_store(const char *dir, int mib, int ballast_mib)
 {
@@ -82,7 +73,7 @@ static void stop_and_unmount(char *ballast)
 static int send_until_refused(int first_seq, int max, rmq_cmd **refusal)
 {
     for (int i = 0; i < max; i++) {
-        char *body = body_of(first_seq + i);
+        char *body = fault_body(first_seq + i, BODY_LEN);
         rmq_cmd *resp = tb_call(&tb, tb_send_req("PG_full", TOPIC, 0, 0, NULL, body), BC_TIMEOUT);
         free(body);
         if (resp->code != 0) {
@@ -96,37 +87,12 @@ static int send_until_refused(int first_seq, int max, rmq_cmd **refusal)
     return -1;
 }
 
-/* Pulls queue 0 from the start and checks that exactly messages 0..n-1 come back intact. */
-static void assert_all_readable(int n)
-{
-    int64_t offset = 0;
-    msg_record recs[32];
-    while (offset < n) {
-        rmq_cmd *resp = tb_pull(&tb, "CG_full", TOPIC, 0, offset, 0);
-        ck_assert_msg(resp->code == 0, "pull at %lld: %d %s", (long long)offset, resp->code,
-                      resp->remark ? resp->remark : "");
-        int got = tb_records(resp, recs, 32);
-        ck_assert_int_gt(got, 0);
-        for (int i = 0; i < got; i++) {
-            char *want = body_of((int)recs[i].queue_offset);
-            ck_assert_int_eq(recs[i].queue_offset, offset + i);
-            ck_assert_uint_eq(recs[i].body_len, BODY_LEN);
-            ck_assert_msg(memcmp(recs[i].body, want, BODY_LEN) == 0, "body of message %lld differs",
-                          (long long)recs[i].queue_offset);
-            free(want);
-        }
-        offset += got;
-        cmd_free(resp);
-    }
-    ck_assert_int_eq(tb_max_offset(&tb, TOPIC, 0), n);
-}
-
 /* Sends until one is accepted again, for up to 10 s; returns how many were refused meanwhile. */
 static int send_until_accepted(int seq)
 {
     int64_t deadline = mono_ms() + 10000;
     for (int refused = 0;; refused++) {
-        char *body = body_of(seq);
+        char *body = fault_body(seq, BODY_LEN);
         rmq_cmd *resp = tb_call(&tb, tb_send_req("PG_full", TOPIC, 0, 0, NULL, body), BC_TIMEOUT);
         free(body);
         int code = resp->code;
@@ -156,15 +122,15 @@ START_TEST(full_disk_refuses_sends_and_keeps_what_it_stored)
     cmd_free(refusal);
     fprintf(stderr, "diskfull: %d messages of %d bytes acknowledged on a 64 MiB store (56 MiB ballast)\n", acked,
             BODY_LEN);
-    assert_all_readable(acked);
+    fault_assert_all_readable(&tb, "CG_full", TOPIC, acked, BODY_LEN);
 
     ck_assert_int_eq(unlink(ballast), 0);
     int refused = send_until_accepted(acked);
     fprintf(stderr, "diskfull: sends accepted again after %d more refusals once the ballast was removed\n", refused);
-    assert_all_readable(acked + 1);
+    fault_assert_all_readable(&tb, "CG_full", TOPIC, acked + 1, BODY_LEN);
 
     tb_restart(&tb, SIGTERM);
-    assert_all_readable(acked + 1);
+    fault_assert_all_readable(&tb, "CG_full", TOPIC, acked + 1, BODY_LEN);
     stop_and_unmount(ballast);
 }
 END_TEST
@@ -182,10 +148,10 @@ START_TEST(no_room_for_a_segment_is_an_error_never_send_ok)
     ck_assert_msg(refusal->code == 1 && refusal->remark && strstr(refusal->remark, "create mapped file failed"),
                   "refusal: %d %s", refusal->code, refusal->remark ? refusal->remark : "");
     cmd_free(refusal);
-    assert_all_readable(acked);
+    fault_assert_all_readable(&tb, "CG_full", TOPIC, acked, BODY_LEN);
     ck_assert_int_eq(unlink(ballast), 0);
     ck_assert_int_eq(send_until_accepted(acked), 0);
-    assert_all_readable(acked + 1);
+    fault_assert_all_readable(&tb, "CG_full", TOPIC, acked + 1, BODY_LEN);
     stop_and_unmount(ballast);
 }
 END_TEST
