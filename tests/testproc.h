@@ -6,6 +6,7 @@
 #define TEST_PROC_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -13,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,22 +30,6 @@ typedef struct test_proc {
     char addr[32];
 } test_proc;
 
-/* A port free on 127.0.0.1 now (the kernel's choice). */
-static inline int test_free_port(void)
-{
-    for (int tries = 0; tries < 100; tries++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t len = sizeof sa;
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (struct sockaddr *)&sa, &len))
-            abort();
-        close(fd);
-        int p = ntohs(sa.sin_port);
-        if (p > 1024 && p < 65000) return p;
-    }
-    abort();
-}
-
 static inline bool test_port_is_free(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -52,12 +40,68 @@ static inline bool test_port_is_free(int port)
     return ok;
 }
 
-/* A port for a broker that also listens on p-2 (fast port) and p+1 (HA): all three free now. */
+/*
+ * Test ports come from [TEST_PORT_LOW, TEST_PORT_HIGH), below the kernel's ephemeral
+ * range (32768 and up by default), so no client connection's local port can take one,
+ * and each is claimed for the life of this process by an flock on a file named after it,
+ * so a parallel test never picks it. Both matter to tests that stop a server and start it
+ * again on the port it had: between the two, the port is not listening and a kernel-chosen
+ * port would be anybody's. The lock's descriptor stays open until the process exits.
+ */
+#define TEST_PORT_LOW 12000
+#define TEST_PORT_HIGH 30000
+#define TEST_PORT_LOCK_DIR "/tmp/rmqc-test-ports"
+
+/* The lock's descriptor if PORT is now ours and free on 127.0.0.1, else -1. */
+static inline int test_claim_port(int port)
+{
+    if (mkdir(TEST_PORT_LOCK_DIR, 0777) != 0 && errno != EEXIST) abort();
+    char path[64];
+    snprintf(path, sizeof path, TEST_PORT_LOCK_DIR "/%d", port);
+    int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (fd < 0) return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || !test_port_is_free(port)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static inline int test_random_port(void)
+{
+    static unsigned seed;
+    if (!seed) seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    return TEST_PORT_LOW + (int)(rand_r(&seed) % (TEST_PORT_HIGH - TEST_PORT_LOW));
+}
+
+/* A port free on 127.0.0.1 and claimed by this process (see above). */
+static inline int test_free_port(void)
+{
+    for (int tries = 0; tries < 10000; tries++) {
+        int p = test_random_port();
+        if (test_claim_port(p) >= 0) return p;
+    }
+    abort();
+}
+
+/* A port for a broker that also listens on p-2 (fast port) and p+1 (HA): all three claimed. */
 static inline int test_free_broker_port(void)
 {
-    for (int tries = 0; tries < 100; tries++) {
-        int p = test_free_port();
-        if (p > 1026 && test_port_is_free(p - 2) && test_port_is_free(p + 1)) return p;
+    for (int tries = 0; tries < 10000; tries++) {
+        int p = test_random_port(), fast, ha;
+        if (p - 2 < TEST_PORT_LOW || p + 1 >= TEST_PORT_HIGH) continue;
+        int fd = test_claim_port(p);
+        if (fd < 0) continue;
+        if ((fast = test_claim_port(p - 2)) < 0) {
+            close(fd);
+            continue;
+        }
+        if ((ha = test_claim_port(p + 1)) < 0) {
+            close(fd);
+            close(fast);
+            continue;
+        }
+        return p;
     }
     abort();
 }

@@ -20,18 +20,25 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi;
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; exit $?; }
 
 # A port nobody listens on now, with its neighbours p-2..p+1 (a broker's fast and HA ports),
-# below the kernel's ephemeral range (32768-) so no outgoing connection holds it, and not
-# one handed out before. free_port VAR sets VAR.
-given=" "
+# below the kernel's ephemeral range (32768-) so no outgoing connection holds it, each
+# claimed for this script's life by an flock in the directory the C tests claim theirs in
+# (tests/testproc.h), so no parallel test takes one. free_port VAR sets VAR.
+mkdir -p /tmp/rmqc-test-ports
+claim_port() {  # claim_port P: flock on P's file, kept on a descriptor of this shell
+  local fd
+  exec {fd}>"/tmp/rmqc-test-ports/$1" || return 1
+  flock -n "$fd" && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+  exec {fd}>&-
+  return 1
+}
 free_port() {
-  local p q busy
-  for _ in $(seq 100); do
-    p=$((20002 + RANDOM % 12000)) busy=
+  local p q ok
+  for _ in $(seq 1000); do
+    p=$((12002 + RANDOM % 17990)) ok=1
     for q in $((p - 2)) $((p - 1)) $p $((p + 1)); do
-      case $given in *" $q "*) busy=1 ;; esac
-      (exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null && busy=1
+      claim_port "$q" || { ok=; break; }
     done
-    [ -z "$busy" ] && { given="$given$((p - 2)) $((p - 1)) $p $((p + 1)) "; printf -v "$1" %d "$p"; return; }
+    [ -n "$ok" ] && { printf -v "$1" %d "$p"; return; }
   done
   return 1
 }
