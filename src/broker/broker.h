@@ -184,6 +184,10 @@ int broker_config_set(broker_config *c, const char *key, const char *value, char
 int broker_config_set_secret(broker_config *c, const char *key, const char *value);
 /* Reads a java.util.Properties file (comments, '=' or ':' separators, trims). */
 int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen);
+/* The same from SIZE bytes in memory (a NUL byte ends the text, as it ends a file's);
+ * NAME stands for the file in warnings. */
+int broker_config_parse(broker_config *c, const char *text, size_t size, const char *name, char *err,
+                        size_t errlen);
 /* "key=value\n" lines of every setting, sorted by key (GET_BROKER_CONFIG body, -p). */
 char *broker_config_properties(const broker_config *c);
 void broker_config_free(broker_config *c);
