@@ -188,18 +188,16 @@ static void drain_arrivals(void *arg)
     }
 }
 
-/* The store calls this on whichever thread dispatched (the appending one, or a
- * group-commit thread under SYNC_FLUSH); the hooks it feeds live on the loop. */
+/* The store calls this from its dispatcher thread (ASYNC_FLUSH) or a group-commit
+ * thread (SYNC_FLUSH), or on the appending thread for HA appends, which may be the
+ * loop inside a hook: the hooks (which live on the loop) always run from a posted
+ * drain, never nested. One post wakes the loop for all arrivals queued until it runs. */
 static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t qoffset, int64_t tags_code,
                        const char *props, uint32_t props_len, int64_t store_ts)
 {
     broker *b = arg;
     if (atomic_load(&b->closing))
         return;
-    if (pthread_equal(pthread_self(), b->loop_thread)) {
-        arrived(b, topic, queue_id, qoffset, tags_code, props, props_len, store_ts);
-        return;
-    }
     size_t tlen = strlen(topic);
     pending_arrival *p = xmalloc(sizeof *p);
     p->props = xmalloc(props_len + tlen + 1);

@@ -18,8 +18,6 @@
 #include "common/util.h"
 #include "store/store_int.h"
 
-#define PROP_DELAY "DELAY"
-
 int64_t store_now(const store *s)
 {
     return s->cfg.clock_ms ? s->cfg.clock_ms(s->cfg.hook_arg) : now_ms();
@@ -72,142 +70,6 @@ static void parse_delay_levels(store *s)
     int n = msg_delay_levels_parse(s->cfg.messageDelayLevel, s->delay_ms, &bad);
     if (n < 0) log_warn("store", "bad messageDelayLevel near \"%s\"", bad);
     s->delay_levels = n < 0 ? 0 : n;
-}
-
-/* tagsCode as CommitLog.checkMessageAndReturnSize derives it from a record. */
-static int64_t record_tags_code(const store *s, const msg_record *rec)
-{
-    const char *v;
-    size_t n;
-    int64_t code = 0;
-    if (msg_props_find(rec->props, rec->props_len, MSG_PROP_TAGS, &v, &n))
-        code = msg_tags_code(v, n);
-    if (rec->topic_len == strlen(SCHEDULE_TOPIC) && memcmp(rec->topic, SCHEDULE_TOPIC, rec->topic_len) == 0 &&
-        msg_props_find(rec->props, rec->props_len, PROP_DELAY, &v, &n) && n < 12) {
-        char buf[12];
-        memcpy(buf, v, n);
-        buf[n] = '\0';
-        int32_t level;
-        if (parse_int32(buf, &level) == RMQ_OK) {
-            if (level > s->delay_levels)
-                level = s->delay_levels;
-            if (level > 0)
-                code = rec->store_timestamp + s->delay_ms[level - 1];
-        }
-    }
-    return code;
-}
-
-/* ---- dispatch: the one path from commit-log records to queues and index ---- */
-
-typedef struct arrival {
-    mapped_file *file;                 /* keeps props readable */
-    char topic[MSG_MAX_TOPIC_LEN + 1];
-    int32_t queue_id;
-    int64_t queue_offset;
-    int64_t tags_code;
-    const char *props;
-    uint32_t props_len;
-    int64_t store_ts;
-} arrival;
-
-typedef struct dispatch_ctx {
-    store *s;
-    bool collect;                      /* remember arrivals for the hook */
-    bool follow;                       /* queue offsets come from the records (HA) */
-    arrival *items;
-    int count;
-    int cap;
-} dispatch_ctx;
-
-static void dispatch_record(void *arg, mapped_file *f, const uint8_t *record, const msg_record *rec)
-{
-    (void)record;
-    dispatch_ctx *ctx = arg;
-    store *s = ctx->s;
-    int tran = MSG_TRANSACTION_TYPE(rec->sysflag);
-    /* A record's queue offset comes from its writer (a master's HA stream, a store from
-     * elsewhere); one no consume queue can hold is left out of the queues, not wrapped
-     * into a position as Java's arithmetic would. */
-    if (rec->queue_offset < 0 || rec->queue_offset >= INT64_MAX / CQ_UNIT_SIZE) {
-        log_warn("store", "record at %" PRId64 " not dispatched: queue offset %" PRId64 " out of range",
-                 rec->phys_offset, rec->queue_offset);
-        return;
-    }
-    if (tran == MSG_TRANS_NOT_TYPE || tran == MSG_TRANS_COMMIT) {
-        char topic[MSG_MAX_TOPIC_LEN + 1];
-        memcpy(topic, rec->topic, rec->topic_len);
-        topic[rec->topic_len] = '\0';
-        int64_t tags = record_tags_code(s, rec);
-        pthread_rwlock_rdlock(&s->cqs.lock);
-        consume_queue *cq = cq_find(&s->cqs, topic, rec->queue_id);
-        if (!cq) {
-            pthread_rwlock_unlock(&s->cqs.lock);
-            cq_ensure(&s->cqs, topic, rec->queue_id);
-            pthread_rwlock_rdlock(&s->cqs.lock);
-            cq = cq_find(&s->cqs, topic, rec->queue_id);
-        }
-        cq_put(cq, rec->phys_offset, (int32_t)rec->total_size, tags, rec->queue_offset);
-        /* A put assigned the offset under put_lock already; an HA append (put_lock
-         * held too) did not. */
-        if (ctx->follow && cq->next_queue_offset <= rec->queue_offset)
-            cq->next_queue_offset = rec->queue_offset + 1;
-        pthread_rwlock_unlock(&s->cqs.lock);
-        if (ctx->collect && s->arrival_cb) {
-            if (ctx->count == ctx->cap) {
-                ctx->cap = ctx->cap ? ctx->cap * 2 : 8;
-                ctx->items = xrealloc(ctx->items, (size_t)ctx->cap * sizeof(*ctx->items));
-            }
-            arrival *a = &ctx->items[ctx->count++];
-            mapped_file_ref(f);
-            a->file = f;
-            memcpy(a->topic, topic, sizeof(topic));
-            a->queue_id = rec->queue_id;
-            a->queue_offset = rec->queue_offset;
-            a->tags_code = tags;
-            a->props = rec->props;
-            a->props_len = rec->props_len;
-            a->store_ts = rec->store_timestamp;
-        }
-    }
-    if (s->cfg.messageIndexEnable)
-        index_build(&s->idx, rec, store_now(s));
-    atomic_store(&f->last_store_ts, rec->store_timestamp);
-    atomic_store(&s->last_dispatch_ts, rec->store_timestamp);
-}
-
-/* Dispatches the records written past dispatched_upto and ending by limit (-1: by the
- * flushed offset, read under the lock so that a truncation cannot slip in between). */
-static void dispatch_upto(store *s, int64_t limit, dispatch_ctx *ctx)
-{
-    pthread_mutex_lock(&s->dispatch_lock);
-    if (limit < 0)
-        limit = atomic_load(&s->cl.flushed_where);
-    if (limit > s->dispatched_upto)
-        s->dispatched_upto = commitlog_scan(&s->cl, s->dispatched_upto, limit, false, dispatch_record, ctx);
-    atomic_store(&s->dispatched, s->dispatched_upto);
-    pthread_mutex_unlock(&s->dispatch_lock);
-}
-
-/* Runs the arrival hook outside the locks. */
-static void fire_arrivals(store *s, dispatch_ctx *ctx)
-{
-    for (int i = 0; i < ctx->count; i++) {
-        arrival *a = &ctx->items[i];
-        s->arrival_cb(s->arrival_arg, a->topic, a->queue_id, a->queue_offset, a->tags_code,
-                      a->props, a->props_len, a->store_ts);
-        mapped_file_unref(a->file);
-    }
-    free(ctx->items);
-}
-
-void store_dispatch_flushed(store *s)
-{
-    if (!s->defer_dispatch)
-        return;
-    dispatch_ctx ctx = {.s = s, .collect = true};
-    dispatch_upto(s, -1, &ctx);
-    fire_arrivals(s, &ctx);
 }
 
 void store_put_lock(store *s)
@@ -298,8 +160,9 @@ static void recover(store *s, bool abnormal)
     if (replay_from > end)
         replay_from = end;
     dispatch_ctx ctx = {.s = s};
-    s->dispatched_upto = commitlog_scan(cl, replay_from, end, false, dispatch_record, &ctx);
+    s->dispatched_upto = commitlog_scan(cl, replay_from, end, false, store_dispatch_record, &ctx);
     atomic_store(&s->dispatched, s->dispatched_upto);
+    atomic_store(&s->put_end, end);
     free(all);
 
     /* recoverTopicQueueTable */
@@ -327,6 +190,8 @@ static void store_free(store *s)
     pthread_mutex_destroy(&s->dispatch_lock);
     pthread_mutex_destroy(&s->flush_mu);
     pthread_cond_destroy(&s->flush_cv);
+    pthread_mutex_destroy(&s->disp_mu);
+    pthread_cond_destroy(&s->disp_cv);
     free(s->root);
     free(s->abort_path);
     free(s);
@@ -347,12 +212,14 @@ store *store_open(const store_config *cfg, char *err, size_t errlen)
     pthread_rwlock_init(&s->truncate_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&s->dispatch_lock, NULL);
+    pthread_mutex_init(&s->disp_mu, NULL);
     s->defer_dispatch = cfg->flushDiskType == STORE_SYNC_FLUSH;
     pthread_mutex_init(&s->flush_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->flush_cv, &ca);
+    pthread_cond_init(&s->disp_cv, &ca);
     pthread_condattr_destroy(&ca);
     parse_delay_levels(s);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -620,16 +487,20 @@ static store_put_status put_timed(store *s, const store_msg *msgs, int n, store_
         }
         atomic_store_explicit(&f->wrote, pos, memory_order_release);
         res->end_offset = f->from + pos;
-        if (!s->defer_dispatch)
-            dispatch_upto(s, res->end_offset, &ctx);
+        atomic_store(&s->put_end, res->end_offset);
+        if (!s->defer_dispatch && !atomic_load_explicit(&s->dispatcher_on, memory_order_relaxed))
+            store_dispatch_upto(s, res->end_offset, &ctx);
         atomic_fetch_add(&s->put_times, n);
         atomic_fetch_add(&s->put_size, total);
         mapped_file_unref(f);
     }
+    bool kick = res->status == STORE_PUT_OK && atomic_load_explicit(&s->dispatcher_on, memory_order_relaxed);
     store_put_unlock(s);
     if (crc != crc_small)
         free(crc);
-    fire_arrivals(s, &ctx);
+    if (kick)
+        store_dispatch_kick(s);
+    store_fire_arrivals(s, &ctx);
     return res->status;
 }
 
@@ -673,6 +544,12 @@ int store_start(store *s)
         }
         s->n_threads++;
     }
+    if (store_dispatch_start(s) != RMQ_OK) {
+        log_error("store", "cannot start the dispatcher thread");
+        stop_threads(s);
+        s->stopping = false;
+        return RMQ_ERR;
+    }
     return RMQ_OK;
 }
 
@@ -683,6 +560,7 @@ void store_close(store *s)
     /* No appender can start now; wait out one in progress. */
     pthread_mutex_lock(&s->put_lock);
     pthread_mutex_unlock(&s->put_lock);
+    store_dispatch_stop(s);
     /* Slot 0: the threads are gone; its description has seen the errors already handled. */
     store_flush_commitlog(s, 0, 0);
     store_dispatch_flushed(s);
@@ -744,6 +622,8 @@ int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t 
         }
         pthread_mutex_lock(&s->dispatch_lock);
         s->dispatched_upto = phys_offset;
+        atomic_store(&s->dispatched, phys_offset);
+        atomic_store(&s->put_end, phys_offset);
         pthread_mutex_unlock(&s->dispatch_lock);
         f = mapped_queue_last(&s->cl);
     } else if (phys_offset != f->from + atomic_load(&f->wrote)) {
@@ -769,12 +649,13 @@ int store_append_raw(store *s, int64_t phys_offset, const uint8_t *data, size_t 
     /* At once even under SYNC_FLUSH: a slave serves no consumer by default, and when
      * it becomes master its puts must find every queue offset taken so far. */
     ctx.follow = true;
-    dispatch_upto(s, f->from + atomic_load(&f->wrote), &ctx);
+    atomic_store(&s->put_end, f->from + atomic_load(&f->wrote));
+    store_dispatch_upto(s, f->from + atomic_load(&f->wrote), &ctx);
     rc = RMQ_OK;
 out:
     if (f)
         mapped_file_unref(f);
     store_put_unlock(s);
-    fire_arrivals(s, &ctx);
+    store_fire_arrivals(s, &ctx);
     return rc;
 }

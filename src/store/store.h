@@ -6,8 +6,12 @@
  *
  * Threads: store_put / store_append_raw may be called from any thread
  * (appends serialise on one lock); reads run concurrently with appends.
- * store_start adds three threads of its own: commit-log flush (and group
- * commit), consume-queue/index flush, and retention.
+ * store_start adds threads of its own: commit-log flush (or the group-commit
+ * threads under SYNC_FLUSH), consume-queue/index flush, retention, and under
+ * ASYNC_FLUSH the dispatcher, which moves appended records into consume queues
+ * and the index (and calls the arrival hook) while the appending thread returns
+ * at once. Every read of queues or the index first finishes what the dispatcher
+ * has not reached, so a put that returned is visible to any later read.
  */
 #ifndef RMQ_STORE_H
 #define RMQ_STORE_H
@@ -146,8 +150,11 @@ typedef void (*store_flush_cb)(void *arg, bool flushed);
 void store_wait_flush(store *s, int64_t end_offset, int timeout_ms, store_flush_cb cb, void *arg);
 
 /*
- * Called after each record reaches a consume queue, on the appending thread
- * but outside the store's locks (it may call back into the store).
+ * Called after each record reaches a consume queue, outside the store's locks
+ * (it may call back into the store): once the store runs, on the dispatcher
+ * thread, one record after the other in commit-log order (ASYNC_FLUSH), or on a
+ * group-commit thread (SYNC_FLUSH); on the appending thread before store_start
+ * and for HA appends.
  * queue_offset is the record's own offset; the queue's max is queue_offset+1.
  */
 typedef void (*store_arrival_cb)(void *arg, const char *topic, int32_t queue_id, int64_t queue_offset,

@@ -3,7 +3,7 @@
  * (they use store.h).
  *
  * Locking order: store.truncate_lock -> store.put_lock -> store.dispatch_lock ->
- * cq_table.lock -> a mapped_queue's lock.
+ * cq_table.lock -> a mapped_queue's lock. store.disp_mu is a leaf (wake-ups only).
  * A consume_queue pointer is only used while cq_table.lock is held.
  */
 #ifndef RMQ_STORE_INT_H
@@ -247,6 +247,26 @@ enum { CKPT_PHYSIC = 0, CKPT_LOGICS = 8, CKPT_INDEX = 16 };
 
 #define SCHEDULE_TOPIC "SCHEDULE_TOPIC_XXXX"
 
+typedef struct arrival {
+    mapped_file *file;                 /* keeps props readable */
+    char topic[MSG_MAX_TOPIC_LEN + 1];
+    int32_t queue_id;
+    int64_t queue_offset;
+    int64_t tags_code;
+    const char *props;
+    uint32_t props_len;
+    int64_t store_ts;
+} arrival;
+
+typedef struct dispatch_ctx {
+    store *s;
+    bool collect;                      /* remember arrivals for the hook */
+    bool follow;                       /* queue offsets come from the records (HA) */
+    arrival *items;
+    int count;
+    int cap;
+} dispatch_ctx;
+
 typedef struct flush_waiter {
     int64_t offset;
     int64_t deadline;                  /* mono ms */
@@ -282,6 +302,21 @@ struct store {
     int64_t dispatched_upto;           /* reput offset; under dispatch_lock */
     _Atomic int64_t dispatched;        /* the same, readable without the lock */
     _Atomic int64_t last_dispatch_ts;
+    /* End of the bytes puts (and HA appends) published; set under put_lock, cut back
+     * by a truncation. The dispatcher thread's limit. */
+    _Atomic int64_t put_end;
+    /* Dispatcher thread (store_dispatch.c): puts leave dispatch to it while on. */
+    _Atomic bool dispatcher_on;
+    _Atomic uint64_t put_seq;          /* bumped by each put: new work */
+    _Atomic bool disp_sleeping;
+    pthread_mutex_t disp_mu;           /* disp_stop; pairs with disp_cv */
+    pthread_cond_t disp_cv;
+    bool disp_stop;
+    pthread_t disp_thread;
+    /* Arrivals dispatched but not yet given to the hook, in commit-log order; under
+     * dispatch_lock. Only the dispatcher thread fires them, so the hook sees them in
+     * that order on one thread. */
+    dispatch_ctx pending;
     _Atomic bool shutdown;
     _Atomic bool disk_full;
     _Atomic int manual_delete;
@@ -309,6 +344,26 @@ struct store {
     _Atomic int64_t put_dist[STORE_PUT_DIST_RANGES];
     _Atomic int64_t put_buckets[STORE_PUT_TIME_BUCKETS];
 };
+
+/* ---- store_dispatch.c ---- */
+
+/* record_visitor: one record into its consume queue and the index. */
+void store_dispatch_record(void *arg, mapped_file *f, const uint8_t *record, const msg_record *rec);
+/* Dispatches the records written past dispatched_upto and ending by limit (-1: by the
+ * flushed offset, read under the lock so that a truncation cannot slip in between). */
+void store_dispatch_upto(store *s, int64_t limit, dispatch_ctx *ctx);
+/* Runs the arrival hook for what ctx collected, outside the locks; empties ctx. */
+void store_fire_arrivals(store *s, dispatch_ctx *ctx);
+/* Wakes the dispatcher thread after a put published its bytes (put_lock released). */
+void store_dispatch_kick(store *s);
+/* The dispatcher thread (ASYNC_FLUSH only; SYNC_FLUSH dispatches on its group-commit
+ * threads). Stop dispatches what it left. */
+int store_dispatch_start(store *s);
+void store_dispatch_stop(store *s);
+/* A reader about to look at consume queues or the index: dispatches whatever a put
+ * published and the dispatcher has not reached yet, so a put that returned is visible
+ * to every read that starts after it (as when puts dispatched inline). */
+void store_dispatch_catch_up(store *s);
 
 /* Now in ms from the configured clock (cfg.clock_ms, else the wall clock). */
 int64_t store_now(const store *s);

@@ -118,6 +118,7 @@ int store_get_messages(store *s, const char *group, const char *topic, int32_t q
         return RMQ_ERR;
     res->status = STORE_GET_NO_MESSAGE_IN_QUEUE;
     res->next_begin_offset = next_offset_correction(s, offset, 0);
+    store_dispatch_catch_up(s);
     pthread_rwlock_rdlock(&s->cqs.lock);
     consume_queue *cq = cq_find(&s->cqs, topic, queue_id);
     if (cq) {
@@ -160,6 +161,7 @@ void store_get_result_release(store_get_result *res)
 #define WITH_QUEUE(s, topic, queue_id, dflt, expr)                  \
     do {                                                            \
         int64_t v_ = (dflt);                                        \
+        store_dispatch_catch_up(s);                                 \
         pthread_rwlock_rdlock(&(s)->cqs.lock);                      \
         consume_queue *cq = cq_find(&(s)->cqs, (topic), (queue_id)); \
         if (cq)                                                     \
@@ -223,6 +225,7 @@ void store_query_by_key(store *s, const char *topic, const char *key, int max,
         max = s->cfg.maxMsgsNumBatch;
     if (max > (int)(sizeof(out->offsets) / sizeof(out->offsets[0])))
         max = (int)(sizeof(out->offsets) / sizeof(out->offsets[0]));
+    store_dispatch_catch_up(s);
     if (s->cfg.messageIndexEnable)
         index_query(&s->idx, topic, key, max, begin, end, out);
 }

@@ -57,6 +57,7 @@ int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
     }
     free(all);
     if (s->dispatched_upto > offset) s->dispatched_upto = offset;
+    atomic_store(&s->put_end, offset);
     /* SYNC_FLUSH's bookkeeping must not count the cut bytes as claimed or asked for. */
     pthread_mutex_lock(&s->flush_mu);
     if (s->sync_claimed > offset) s->sync_claimed = offset;
