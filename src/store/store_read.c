@@ -62,6 +62,7 @@ static void read_queue(store *s, consume_queue *cq, int64_t offset, int max_msgs
     }
     int64_t max_phys = mapped_queue_max_offset(&s->cl), max_pulling = 0;
     int64_t next_file_start = INT64_MIN;
+    mapped_file *cur = NULL;           /* segment of the last record taken, referenced */
     int64_t seg = s->cfg.mappedFileSizeCommitLog;
     uint32_t max_filter = (uint32_t)(max_msgs * CQ_UNIT_SIZE > 16000 ? max_msgs * CQ_UNIT_SIZE : 16000);
     uint32_t i;
@@ -84,11 +85,22 @@ static void read_queue(store *s, consume_queue *cq, int64_t offset, int max_msgs
             continue;
         }
         store_slice m;
-        if (size <= 0 || commitlog_get(&s->cl, phys, (uint32_t)size, &m) != RMQ_OK) {
+        /* Most entries of a pull lie in the segment of the one before: reference it
+         * again instead of looking the segment up under the queue's lock. */
+        if (cur && size > 0 && phys >= cur->from &&
+            phys + size <= cur->from + atomic_load_explicit(&cur->wrote, memory_order_acquire)) {
+            mapped_file_ref(cur);
+            m = (store_slice){.data = cur->base + (phys - cur->from), .len = (uint32_t)size,
+                              .phys_offset = phys, .file = cur};
+        } else if (size <= 0 || commitlog_get(&s->cl, phys, (uint32_t)size, &m) != RMQ_OK) {
             if (res->total_bytes == 0)
                 res->status = STORE_GET_MESSAGE_WAS_REMOVING;
             next_file_start = phys + seg - phys % seg;
             continue;
+        } else {
+            if (cur) mapped_file_unref(cur);
+            cur = m.file;
+            mapped_file_ref(cur);
         }
         if (filter && filter->by_record && !filter->by_record(filter->arg, m.data, m.len)) {
             if (res->total_bytes == 0)
@@ -98,10 +110,11 @@ static void read_queue(store *s, consume_queue *cq, int64_t offset, int max_msgs
         }
         res->msgs[res->count++] = m;
         res->total_bytes += m.len;
-        atomic_fetch_add(&s->get_transferred, 1);
         res->status = STORE_GET_FOUND;
         next_file_start = INT64_MIN;
     }
+    if (cur) mapped_file_unref(cur);
+    atomic_fetch_add(&s->get_transferred, res->count);
     res->next_begin_offset = offset + i / CQ_UNIT_SIZE;
     res->suggest_pulling_from_slave = max_phys - max_pulling > s->memory_for_hot_data;
     store_slice_release(&entries);
