@@ -183,7 +183,6 @@ static void drain_arrivals(void *arg)
         if (!atomic_load(&b->closing))
             arrived(b, p->props + p->props_len, p->queue_id, p->qoffset, p->tags_code, p->props, p->props_len,
                     p->store_ts);
-        free(p->props);
         free(p);
     }
 }
@@ -198,9 +197,15 @@ static void on_arrival(void *arg, const char *topic, int32_t queue_id, int64_t q
     broker *b = arg;
     if (atomic_load(&b->closing))
         return;
+    /* Pairs with the count a request takes before it reads the store (broker.h). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&b->arrival_watchers, memory_order_relaxed) == 0 &&
+        !(b->schedule && (strcmp(topic, TOPIC_SCHEDULE) == 0 || strcmp(topic, TOPIC_TIMER) == 0)))
+        return;
     size_t tlen = strlen(topic);
-    pending_arrival *p = xmalloc(sizeof *p);
-    p->props = xmalloc(props_len + tlen + 1);
+    /* One allocation: the node, then the properties and the topic. */
+    pending_arrival *p = xmalloc(sizeof *p + props_len + tlen + 1);
+    p->props = (char *)(p + 1);
     memcpy(p->props, props, props_len);
     memcpy(p->props + props_len, topic, tlen + 1);
     p->props_len = props_len;

@@ -237,6 +237,14 @@ typedef struct broker {
     /* Arrivals the store dispatched on one of its threads (SYNC_FLUSH dispatches after
      * the sync), waiting for the loop: see on_arrival in broker.c. */
     pthread_t loop_thread;
+    /*
+     * Pull and POP requests that may be waiting for an arrival: counted from before
+     * their store read until they are answered (held ones until freed). The store's
+     * thread skips posting an arrival to the loop while it is 0 (unless the
+     * scheduler needs it): it wrote the queue entry before it read 0, so a request
+     * that counted itself afterwards reads the entry and is not held for it.
+     */
+    _Atomic long arrival_watchers;
     pthread_mutex_t arrivals_mu;
     struct pending_arrival *arrivals;      /* newest first */
     _Atomic bool closing;                  /* arrivals are dropped from here on */

@@ -18,8 +18,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,6 +319,7 @@ static size_t held_count(const struct pop_hold *ph, const char *topic, const cha
 
 static void held_free(held_pop *hp)
 {
+    atomic_fetch_sub(&hp->b->arrival_watchers, 1); /* counted by hold() */
     event_free(hp->timer);
     rmq_conn_release(hp->conn);
     cmd_free(hp->req);
@@ -357,6 +360,7 @@ static int hold(broker *b, rmq_conn *conn, rmq_cmd *req, run_fn run, const char 
     int64_t expired = born + poll, now = now_ms();
     if (now > expired - 50) return RC_POLLING_TIMEOUT;
     held_pop *hp = xcalloc(1, sizeof *hp);
+    atomic_fetch_add(&b->arrival_watchers, 1); /* while held (broker.h) */
     hp->b = b;
     hp->conn = conn;
     rmq_conn_hold(conn);
@@ -750,7 +754,10 @@ static rmq_cmd *polling_info(broker *b, rmq_conn *conn, rmq_cmd *req)
 
 static int pop_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
 {
+    broker *b = arg;
     bool held = false;
+    /* From before the store read until a hold, if any, counts itself (broker.h). */
+    atomic_fetch_add(&b->arrival_watchers, 1);
     switch (req->code) {
     case POP_MESSAGE: *out = pop_answer(arg, conn, req, true, &held); break;
     case NOTIFICATION: *out = notification_answer(arg, conn, req, true, &held); break;
@@ -763,6 +770,7 @@ static int pop_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
         if (!cmd_ext_get(*out, "pollingNum")) cmd_ext_set_int(*out, "pollingNum", 0);
         break;
     }
+    atomic_fetch_sub(&b->arrival_watchers, 1);
     return held ? RMQ_AGAIN : RMQ_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ static void held_unlink(held_pull *hp)
 
 static void held_free(held_pull *hp)
 {
+    atomic_fetch_sub(&hp->b->arrival_watchers, 1); /* counted by hold() */
     event_free(hp->timer);
     rmq_conn_release(hp->conn);
     cmd_free(hp->req);
@@ -108,6 +110,7 @@ static void held_timeout(evutil_socket_t fd, short what, void *arg)
 static void hold(broker *b, rmq_conn *conn, rmq_cmd *req, const pull_header *h)
 {
     held_pull *hp = xcalloc(1, sizeof *hp);
+    atomic_fetch_add(&b->arrival_watchers, 1); /* while held (broker.h) */
     hp->b = b;
     hp->conn = conn;
     rmq_conn_hold(conn);
@@ -385,8 +388,12 @@ static rmq_cmd *pull_answer(broker *b, rmq_conn *conn, rmq_cmd *req, bool allow_
 
 static int pull_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg)
 {
+    broker *b = arg;
     bool suspended;
-    *out = pull_answer(arg, conn, req, true, &suspended);
+    /* From before the store read until a hold, if any, counts itself (broker.h). */
+    atomic_fetch_add(&b->arrival_watchers, 1);
+    *out = pull_answer(b, conn, req, true, &suspended);
+    atomic_fetch_sub(&b->arrival_watchers, 1);
     return suspended ? RMQ_AGAIN : RMQ_OK;
 }
 

@@ -123,7 +123,8 @@ void store_dispatch_upto(store *s, int64_t limit, dispatch_ctx *ctx)
     pthread_mutex_unlock(&s->dispatch_lock);
 }
 
-void store_fire_arrivals(store *s, dispatch_ctx *ctx)
+/* Runs the hook for what ctx collected and empties it, keeping its array. */
+static void fire_kept(store *s, dispatch_ctx *ctx)
 {
     for (int i = 0; i < ctx->count; i++) {
         arrival *a = &ctx->items[i];
@@ -131,9 +132,15 @@ void store_fire_arrivals(store *s, dispatch_ctx *ctx)
                       a->props, a->props_len, a->store_ts);
         mapped_file_unref(a->file);
     }
+    ctx->count = 0;
+}
+
+void store_fire_arrivals(store *s, dispatch_ctx *ctx)
+{
+    fire_kept(s, ctx);
     free(ctx->items);
     ctx->items = NULL;
-    ctx->count = ctx->cap = 0;
+    ctx->cap = 0;
 }
 
 void store_dispatch_flushed(store *s)
@@ -158,11 +165,15 @@ static void dispatch_published(store *s, dispatch_ctx *take)
                                             &s->pending);
     atomic_store(&s->dispatched, s->dispatched_upto);
     if (take) {
+        /* Swapped with the taker's emptied array, so neither side reallocates per batch. */
+        arrival *items = take->items;
+        int cap = take->cap;
         take->items = s->pending.items;
         take->count = s->pending.count;
         take->cap = s->pending.cap;
-        s->pending.items = NULL;
-        s->pending.count = s->pending.cap = 0;
+        s->pending.items = items;
+        s->pending.count = 0;
+        s->pending.cap = cap;
     }
     pthread_mutex_unlock(&s->dispatch_lock);
 }
@@ -203,6 +214,7 @@ void *store_dispatch_main(void *arg)
 {
     store *s = arg;
     uint64_t seen = 0;
+    dispatch_ctx ctx = {.s = s};       /* the batch being fired; its array is reused */
     for (;;) {
         pthread_mutex_lock(&s->disp_mu);
         atomic_store(&s->disp_sleeping, true);
@@ -219,10 +231,10 @@ void *store_dispatch_main(void *arg)
         if (stop)
             break;
         seen = atomic_load(&s->put_seq);
-        dispatch_ctx ctx = {.s = s};
         dispatch_published(s, &ctx);
-        store_fire_arrivals(s, &ctx);
+        fire_kept(s, &ctx);
     }
+    free(ctx.items);
     return NULL;
 }
 
@@ -255,4 +267,7 @@ void store_dispatch_stop(store *s)
     dispatch_ctx ctx = {.s = s};
     dispatch_published(s, &ctx);
     store_fire_arrivals(s, &ctx);
+    free(s->pending.items);
+    s->pending.items = NULL;
+    s->pending.cap = 0;
 }
