@@ -121,6 +121,9 @@ section_latency() {
   echo "== send-to-receive latency: 1 producer at 200 msg/s, consumers idle in long polling, ${DURATION} s"
   stop_broker; start_broker ASYNC_FLUSH
   mqbench -t BenchLatency --create-topic 4 -m mixed -c 1 -r 200 -s 128 -d "$DURATION" | grep -E '^(RESULT|send errors|consume errors|load)'
+  echo "== send-to-receive latency under load: 4 producers at 20000 msg/s in total, 4 consumers, ${DURATION} s"
+  stop_broker; start_broker ASYNC_FLUSH
+  mqbench -t BenchLatency --create-topic 4 -m mixed -c 4 -r 20000 -s 128 -d "$DURATION" | grep -E '^(RESULT|send errors|consume errors|load)'
 }
 
 section_rss() {

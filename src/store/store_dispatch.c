@@ -31,6 +31,10 @@
 #include "store/store_int.h"
 
 #define PROP_DELAY "DELAY"
+/* Commit-log bytes the dispatcher thread takes per step (~1,300 records of 128 B). */
+#define DISPATCH_STEP_BYTES (256 * 1024)
+/* An arrival array grown past this (a reader dispatched a long backlog) is freed once fired. */
+#define ARRIVALS_KEPT 4096
 
 /* tagsCode as CommitLog.checkMessageAndReturnSize derives it from a record. */
 static int64_t record_tags_code(const store *s, const msg_record *rec)
@@ -133,6 +137,11 @@ static void fire_kept(store *s, dispatch_ctx *ctx)
         mapped_file_unref(a->file);
     }
     ctx->count = 0;
+    if (ctx->cap > ARRIVALS_KEPT) {
+        free(ctx->items);
+        ctx->items = NULL;
+        ctx->cap = 0;
+    }
 }
 
 void store_fire_arrivals(store *s, dispatch_ctx *ctx)
@@ -159,7 +168,16 @@ void store_dispatch_flushed(store *s)
 static void dispatch_published(store *s, dispatch_ctx *take)
 {
     pthread_mutex_lock(&s->dispatch_lock);
-    int64_t limit = atomic_load(&s->put_end);
+    int64_t limit = atomic_load(&s->put_end), from = s->dispatched_upto;
+    /* The thread takes a bounded step at a time, so that the arrivals it holds before
+     * firing them stay a few hundred KiB however far it lags (a reader catching up
+     * takes everything: it must). A record longer than the step is taken whole. */
+    if (take && limit - from > DISPATCH_STEP_BYTES) {
+        s->dispatched_upto = commitlog_scan(&s->cl, from, from + DISPATCH_STEP_BYTES, false, store_dispatch_record,
+                                            &s->pending);
+        if (s->dispatched_upto > from)
+            limit = s->dispatched_upto;
+    }
     if (limit > s->dispatched_upto)
         s->dispatched_upto = commitlog_scan(&s->cl, s->dispatched_upto, limit, false, store_dispatch_record,
                                             &s->pending);
@@ -215,10 +233,14 @@ void *store_dispatch_main(void *arg)
     store *s = arg;
     uint64_t seen = 0;
     dispatch_ctx ctx = {.s = s};       /* the batch being fired; its array is reused */
+    bool stalled = false;
     for (;;) {
         pthread_mutex_lock(&s->disp_mu);
         atomic_store(&s->disp_sleeping, true);
-        while (!s->disp_stop && atomic_load(&s->put_seq) == seen) {
+        /* Asleep only when no put came since the last look and the last step reached
+         * the end (a step is bounded). */
+        while (!s->disp_stop && atomic_load(&s->put_seq) == seen &&
+               (stalled || atomic_load(&s->dispatched) >= atomic_load(&s->put_end))) {
             /* The timeout only bounds a lost wake-up, which the scheme above rules out. */
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -231,7 +253,11 @@ void *store_dispatch_main(void *arg)
         if (stop)
             break;
         seen = atomic_load(&s->put_seq);
+        int64_t before = atomic_load(&s->dispatched);
         dispatch_published(s, &ctx);
+        /* No step forward (a record the scan cannot pass): wait for the next put
+         * rather than spin. */
+        stalled = atomic_load(&s->dispatched) == before;
         fire_kept(s, &ctx);
     }
     free(ctx.items);

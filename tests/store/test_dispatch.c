@@ -52,13 +52,18 @@ static void wait_arrivals(int n)
     ck_assert_msg(got == n, "the hook saw %d of %d arrivals", got, n);
 }
 
-static store *open_started(const char *dir)
+static store *open_store(const char *dir)
 {
     store_config cfg;
     test_config(&cfg, dir);
     cfg.mappedFileSizeCommitLog = 256 * 1024; /* several segments, blank ends crossed */
     cfg.mappedFileSizeConsumeQueue = 64 * 20;
-    store *s = test_open(&cfg);
+    return test_open(&cfg);
+}
+
+static store *open_started(const char *dir)
+{
+    store *s = open_store(dir);
     n_arrivals = 0;
     store_set_arrival_cb(s, on_arrival, NULL);
     ck_assert_int_eq(store_start(s), RMQ_OK);
@@ -209,11 +214,7 @@ START_TEST(test_close_dispatches_what_the_thread_left)
     store *s = open_started(dir);
     for (int i = 0; i < 300; i++) put_numbered(s, 1, i);
     store_close(s);
-    store_config cfg;
-    test_config(&cfg, dir);
-    cfg.mappedFileSizeCommitLog = 256 * 1024;
-    cfg.mappedFileSizeConsumeQueue = 64 * 20;
-    s = test_open(&cfg);
+    s = open_store(dir);
     ck_assert_int_eq(store_max_offset_in_queue(s, "D", 1), 300);
     ck_assert_int_eq(read_numbered(s, 1, 299, NULL), STORE_GET_FOUND);
     store_close(s);
