@@ -529,6 +529,13 @@ int broker_run(const broker_config *cfg)
     /* Before anything listens: a stop request must never find default signal handling. */
     struct event *sigs[] = {evsignal_new(b->base, SIGTERM, signal_cb, b), evsignal_new(b->base, SIGINT, signal_cb, b)};
     for (int i = 0; i < 2; i++) event_add(sigs[i], NULL);
+    /* BrokerStartup: the broker's own connections (registration, slave sync, controller)
+     * use TLS when tls.enable says so, by default when tls.server.mode is enforcing. */
+    const char *tls_err;
+    if (rmq_tls_client_enabled(&b->cfg.tls) && rmq_client_use_tls(b->client, &b->cfg.tls, &tls_err)) {
+        fprintf(stderr, "mqbroker: %s\n", tls_err);
+        goto out;
+    }
     store_config sc;
     store_config_from(b, &sc);
     if (mkdirs(b->cfg.storePathRootDir)) {

@@ -1,5 +1,4 @@
 /* broker.conf: Apache's key names, one descriptor table serving load, set and print. */
-#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,12 +351,21 @@ int broker_config_set_secret(broker_config *c, const char *key, const char *valu
     return RMQ_AGAIN;
 }
 
-static char *trim(char *s)
+typedef struct load_ctx {
+    broker_config *c;
+    const char *path;
+    char *err;
+    size_t errlen;
+} load_ctx;
+
+static int load_one(const char *key, const char *val, void *arg)
 {
-    while (isspace((unsigned char)*s)) s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
-    return s;
+    load_ctx *l = arg;
+    int r = rmq_tls_config_set(&l->c->tls, key, val); /* dotted names, outside the table */
+    if (r == RMQ_AGAIN) r = broker_config_set_secret(l->c, key, val);
+    if (r == RMQ_AGAIN) r = broker_config_set(l->c, key, val, l->err, l->errlen);
+    if (r == RMQ_AGAIN) log_warn("broker", "%s: unknown key '%s' ignored", l->path, key);
+    return r == RMQ_ERR;
 }
 
 int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen)
@@ -379,24 +387,8 @@ int broker_config_parse(broker_config *c, const char *data, size_t size, const c
     char *text = xmalloc(size + 1);
     memcpy(text, data, size);
     text[size] = 0;
-    int rc = RMQ_OK;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-        char *l = trim(line);
-        if (!*l || *l == '#' || *l == '!') continue;
-        char *sep = strpbrk(l, "=:");
-        if (!sep) continue;
-        *sep = 0;
-        char *key = trim(l), *val = trim(sep + 1);
-        int r = rmq_tls_config_set(&c->tls, key, val); /* dotted names, outside the table */
-        if (r == RMQ_AGAIN) r = broker_config_set_secret(c, key, val);
-        if (r == RMQ_AGAIN) r = broker_config_set(c, key, val, err, errlen);
-        if (r == RMQ_AGAIN) log_warn("broker", "%s: unknown key '%s' ignored", name, key);
-        if (r == RMQ_ERR) {
-            rc = RMQ_ERR;
-            break;
-        }
-    }
+    load_ctx l = {c, name, err, errlen};
+    int rc = simple_props_each(text, load_one, &l) ? RMQ_ERR : RMQ_OK;
     free(text);
     return rc;
 }

@@ -112,6 +112,8 @@ int main(int argc, char **argv)
         }
         free(kv);
     }
+    /* Apache's system properties and tls.config.file, over the -c file's tls.* keys. */
+    rmq_tls_config_load_system(&cfg.tls, getenv("JAVA_OPT"));
     /* -n wins over the file, as in BrokerStartup. */
     if (namesrv && broker_config_set(&cfg, "namesrvAddr", namesrv, err, sizeof err)) return 1;
     if (print) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -346,4 +347,27 @@ void strs_free(struct str_chunk **head)
         free(k);
     }
     *head = NULL;
+}
+
+static char *trim_space(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+int simple_props_each(char *text, int (*fn)(const char *key, const char *val, void *arg), void *arg)
+{
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+        char *l = trim_space(line);
+        if (!*l || *l == '#' || *l == '!') continue;
+        char *sep = strpbrk(l, "=:");
+        if (!sep) continue;
+        *sep = 0;
+        int rc = fn(trim_space(l), trim_space(sep + 1), arg);
+        if (rc) return rc;
+    }
+    return 0;
 }

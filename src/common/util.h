@@ -34,6 +34,10 @@ int parse_int64(const char *s, int64_t *out);
 int parse_int32(const char *s, int32_t *out);
 /* Java Boolean.parseBoolean: "true" in any case is true, anything else false. */
 bool parse_java_bool(const char *s);
+/* The key=value lines of a simple java.util.Properties text (TEXT is cut up): '#' and '!'
+ * comments, '=' or ':' separators, keys and values trimmed, no escapes or continuations.
+ * FN gets each pair; a non-zero return stops the walk and is returned. */
+int simple_props_each(char *text, int (*fn)(const char *key, const char *val, void *arg), void *arg);
 /* v in decimal, NUL-terminated, into out (>= 21 bytes); returns the length (snprintf's
  * "%lld" without the format parsing, for headers written per message). */
 size_t fmt_int64(char *out, int64_t v);

@@ -100,6 +100,8 @@ int main(int argc, char **argv)
         }
         printf("load config properties file OK, %s\n", config_file);
     }
+    /* Apache's system properties and tls.config.file, over the -c file's tls.* keys. */
+    rmq_tls_config_load_system(&cfg.tls, getenv("JAVA_OPT"));
     if (print_config) {
         char *text = namesrv_config_format(&cfg);
         fputs(text, stdout);

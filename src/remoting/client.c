@@ -1,7 +1,9 @@
 /* The connecting side: one cached connection per "host:port", all asynchronous. */
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 
 struct rmq_client {
     endpoint ep;
+    SSL_CTX *ssl_ctx; /* NULL: plain connections */
 };
 
 rmq_client *rmq_client_new(struct event_base *base)
@@ -26,12 +29,35 @@ void rmq_client_free(rmq_client *cl)
 {
     if (!cl) return;
     endpoint_destroy(&cl->ep);
+    SSL_CTX_free(cl->ssl_ctx);
     free(cl);
 }
 
 void rmq_client_register(rmq_client *cl, int32_t code, rmq_processor_fn fn, void *arg)
 {
     endpoint_register(&cl->ep, code, fn, arg);
+}
+
+int rmq_client_use_tls(rmq_client *cl, const rmq_tls_config *t, const char **err)
+{
+    SSL_CTX *ctx;
+    if (tls_client_ctx_new(t, cl->ep.name, &ctx, err) != RMQ_OK) return RMQ_ERR;
+    SSL_CTX_free(cl->ssl_ctx);
+    cl->ssl_ctx = ctx;
+    return RMQ_OK;
+}
+
+/* A connecting bufferevent, TLS when the client uses it (connected = handshake done). */
+static struct bufferevent *new_bev(rmq_client *cl)
+{
+    if (!cl->ssl_ctx) return bufferevent_socket_new(cl->ep.base, -1, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = SSL_new(cl->ssl_ctx);
+    if (!ssl) return NULL;
+    struct bufferevent *bev =
+        bufferevent_openssl_socket_new(cl->ep.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) return NULL; /* libevent has freed ssl */
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
 }
 
 static rmq_conn *find_conn(rmq_client *cl, const char *addr)
@@ -51,7 +77,7 @@ static rmq_conn *get_conn(rmq_client *cl, const char *addr, const char **err)
         *err = "bad address (want ip:port)";
         return NULL;
     }
-    struct bufferevent *bev = bufferevent_socket_new(cl->ep.base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = new_bev(cl);
     if (!bev || bufferevent_socket_connect(bev, (struct sockaddr *)&ss, sl)) {
         if (bev) bufferevent_free(bev);
         *err = "connect failed";

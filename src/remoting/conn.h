@@ -90,5 +90,8 @@ void peer_address_text(int fd, char *out, size_t len);  /* "ip:port" or "?" */
 struct ssl_ctx_st;
 int tls_server_ctx_new(const rmq_tls_config *t, const char *name, struct ssl_ctx_st **out,
                        const char **err);
+/* The same for our outgoing connections (TlsHelper.buildSslContext(forClient=true)). */
+int tls_client_ctx_new(const rmq_tls_config *t, const char *name, struct ssl_ctx_st **out,
+                       const char **err);
 
 #endif

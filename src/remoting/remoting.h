@@ -168,20 +168,41 @@ enum rmq_tls_mode {
 enum rmq_tls_mode rmq_tls_mode_parse(const char *name);
 const char *rmq_tls_mode_name(enum rmq_tls_mode mode);
 
-/* The server side of TlsSystemConfig. Strings are owned (rmq_tls_config_free). */
+/*
+ * TlsSystemConfig, both sides. Apache reads these as JVM system properties (-D in
+ * JAVA_OPT), then lets the file named by tls.config.file (default
+ * /etc/rocketmq/tls.properties) override every one but tls.server.mode and tls.enable.
+ * Ours: the -c file (an extension: Apache's broker.conf has no tls keys), then -Dtls.*
+ * words of $JAVA_OPT, then that file (rmq_tls_config_load_system). Strings are owned.
+ */
 typedef struct rmq_tls_config {
     enum rmq_tls_mode mode;     /* tls.server.mode */
+    int enable;                 /* tls.enable: -1 unset (outgoing TLS iff mode is enforcing) */
+    bool test_mode;             /* tls.test.mode.enable, default true (see tls.c) */
+    char *config_file;          /* tls.config.file */
     char *cert_path;            /* tls.server.certPath: PEM certificate chain */
     char *key_path;             /* tls.server.keyPath: PEM private key */
     char *key_password;         /* tls.server.keyPassword: NULL = key not encrypted */
     char *need_client_auth;     /* tls.server.need.client.auth: none / optional / require */
     bool auth_client;           /* tls.server.authClient: verify client certificates */
     char *trust_cert_path;      /* tls.server.trustCertPath: CAs for that (default: system's) */
+    char *client_cert_path;     /* tls.client.certPath: what our outgoing connections present */
+    char *client_key_path;      /* tls.client.keyPath */
+    char *client_key_password;  /* tls.client.keyPassword */
+    bool client_auth_server;    /* tls.client.authServer: verify the server's certificate */
+    char *client_trust_cert_path; /* tls.client.trustCertPath: CAs for that */
 } rmq_tls_config;
 
 void rmq_tls_config_defaults(rmq_tls_config *t);
-/* Sets one of Apache's dotted tls.server.* keys: RMQ_OK, or RMQ_AGAIN if `key` is not one. */
+/* Sets one of Apache's dotted tls.* keys: RMQ_OK, or RMQ_AGAIN if `key` is not one. */
 int rmq_tls_config_set(rmq_tls_config *t, const char *key, const char *value);
+/* The system-property layer: -Dtls.*=value words of JAVA_OPT (may be NULL), then the
+ * tls.config.file if it exists (every key but tls.server.mode / tls.enable, as
+ * TlsHelper.extractTlsConfigFromFile). Logs what the file set. */
+void rmq_tls_config_load_system(rmq_tls_config *t, const char *java_opt);
+/* Whether outgoing remoting connections (registration, slave sync) use TLS: tls.enable,
+ * else tls.server.mode == enforcing (BrokerStartup / NettyClientConfig). */
+bool rmq_tls_client_enabled(const rmq_tls_config *t);
 void rmq_tls_config_free(rmq_tls_config *t);
 
 typedef struct rmq_server_config {
@@ -255,6 +276,9 @@ void rmq_local_invoke(rmq_conn *c, rmq_cmd *req);
 /* Client: connections reused per "host:port"; requests time out; all async. */
 rmq_client *rmq_client_new(struct event_base *base);
 void rmq_client_free(rmq_client *cl);
+/* New connections of CL speak TLS as TlsHelper.buildSslContext(forClient=true) builds it
+ * from T (certificate, trust). RMQ_ERR with *err when T's files cannot be used. */
+int rmq_client_use_tls(rmq_client *cl, const rmq_tls_config *t, const char **err);
 /* Requests the peer sends us over client connections (e.g. NOTIFY_CONSUMER_IDS_CHANGED). */
 void rmq_client_register(rmq_client *cl, int32_t code, rmq_processor_fn fn, void *arg);
 void rmq_client_request(rmq_client *cl, const char *addr, rmq_cmd *req, int timeout_ms,

@@ -132,11 +132,13 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* tls.server.* as a broker.conf would give them; NULL values are left unset. */
+/* tls.server.* as a production tls.properties gives them (test mode off, so that Apache
+ * too would serve these files and honour the client-auth keys); NULL values are left unset. */
 static void tls_settings(rmq_tls_config *t, const char *mode, const char *cert_file, const char *key_file,
                          const char *password)
 {
     rmq_tls_config_defaults(t);
+    ck_assert_int_eq(rmq_tls_config_set(t, "tls.test.mode.enable", "false"), RMQ_OK);
     if (mode) ck_assert_int_eq(rmq_tls_config_set(t, "tls.server.mode", mode), RMQ_OK);
     if (cert_file) ck_assert_int_eq(rmq_tls_config_set(t, "tls.server.certPath", cert_file), RMQ_OK);
     if (key_file) ck_assert_int_eq(rmq_tls_config_set(t, "tls.server.keyPath", key_file), RMQ_OK);
@@ -508,6 +510,12 @@ START_TEST(test_apache_key_names)
     rmq_tls_config t;
     rmq_tls_config_defaults(&t);
     ck_assert_int_eq(t.mode, RMQ_TLS_PERMISSIVE);
+    ck_assert(t.test_mode);               /* tls.test.mode.enable defaults to true */
+    ck_assert(!rmq_tls_client_enabled(&t)); /* tls.enable unset: only when enforcing */
+    ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.mode", "enforcing"), RMQ_OK);
+    ck_assert(rmq_tls_client_enabled(&t));
+    ck_assert_int_eq(rmq_tls_config_set(&t, "tls.enable", "false"), RMQ_OK);
+    ck_assert(!rmq_tls_client_enabled(&t));
     ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.mode", "disabled"), RMQ_OK);
     ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.certPath", "/c.pem"), RMQ_OK);
     ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.keyPath", "/k.pem"), RMQ_OK);
@@ -515,7 +523,8 @@ START_TEST(test_apache_key_names)
     ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.need.client.auth", "optional"), RMQ_OK);
     ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.authClient", "true"), RMQ_OK);
     ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.trustCertPath", "/ca.pem"), RMQ_OK);
-    ck_assert_int_eq(rmq_tls_config_set(&t, "tls.client.keyPath", "/x"), RMQ_AGAIN);
+    ck_assert_int_eq(rmq_tls_config_set(&t, "tls.client.keyPath", "/x"), RMQ_OK);
+    ck_assert_int_eq(rmq_tls_config_set(&t, "tls.server.keypath", "/x"), RMQ_AGAIN); /* case matters */
     ck_assert_int_eq(rmq_tls_config_set(&t, "listenPort", "1"), RMQ_AGAIN);
     ck_assert_int_eq(t.mode, RMQ_TLS_DISABLED);
     ck_assert_str_eq(t.cert_path, "/c.pem");
