@@ -50,6 +50,11 @@ check_PROGRAMS += tests/broker/test_slave_sync
 TESTS += tests/broker/test_slave_sync
 tests_broker_test_slave_sync_SOURCES = tests/broker/test_slave_sync.c tests/broker/broker_client.h
 
+# TLS on the name server, master and slave at once (the HA port stays plain).
+check_PROGRAMS += tests/broker/test_tls_cluster
+TESTS += tests/broker/test_tls_cluster
+tests_broker_test_tls_cluster_SOURCES = tests/broker/test_tls_cluster.c tests/broker/broker_client.h
+
 src_broker_libbroker_a_SOURCES += src/broker/acl.h src/broker/acl_int.h src/broker/acl.c \
 	src/broker/acl_yaml.c src/broker/acl_config.c src/broker/acl_sign.c src/broker/acl_edit.c
 check_PROGRAMS += tests/broker/test_acl

@@ -788,7 +788,10 @@ void registration_unregister_all(registration *r)
     for (size_t i = 0; i < n; i++) {
         rmq_cmd *req = broker_request(r->b, UNREGISTER_BROKER);
         char err[256];
-        rmq_cmd *resp = rmq_invoke_sync(addrs[i], req, 3000, err, sizeof err);
+        /* Over TLS when registration used it (BrokerOuterAPI.unregisterBrokerAll). */
+        rmq_cmd *resp = rmq_invoke_sync_tls(addrs[i], req, 3000,
+                                            rmq_tls_client_enabled(&r->b->cfg.tls) ? &r->b->cfg.tls : NULL, err,
+                                            sizeof err);
         if (!resp) log_warn("broker", "unregister from %s failed: %s", addrs[i], err);
         else log_info("broker", "unregistered from name server %s", addrs[i]);
         cmd_free(resp);

@@ -293,6 +293,9 @@ void rmq_client_close_addr(rmq_client *cl, const char *addr);
  * The request is not consumed; its opaque is set here.
  */
 rmq_cmd *rmq_invoke_sync(const char *addr, rmq_cmd *req, int timeout_ms, char *err, size_t errlen);
+/* The same over TLS set up as TLS's client side (rmq_client_use_tls); plain when TLS is NULL. */
+rmq_cmd *rmq_invoke_sync_tls(const char *addr, rmq_cmd *req, int timeout_ms, const rmq_tls_config *tls, char *err,
+                             size_t errlen);
 /* The same over an already connected socket fd (opaque matched, other frames skipped). */
 rmq_cmd *rmq_invoke_fd(int fd, rmq_cmd *req, int timeout_ms, char *err, size_t errlen);
 int rmq_connect_blocking(const char *addr, int timeout_ms, char *err, size_t errlen);
