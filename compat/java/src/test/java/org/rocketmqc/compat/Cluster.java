@@ -26,6 +26,21 @@ public @interface Cluster {
      */
     String brokerTlsMode() default "";
 
+    /**
+     * tls.server.mode of the name server when brokerTlsMode is set (default permissive).
+     * Our broker then registers over TLS as Apache's does: its own connections use TLS when
+     * its tls.server.mode is enforcing (BrokerStartup's tls.enable default).
+     */
+    String namesrvTlsMode() default "";
+
+    /**
+     * With brokerTlsMode: the broker requires client certificates signed by the cluster's CA
+     * (tls.server.need.client.auth=require, tls.server.authClient=true, trustCertPath), set
+     * where Apache's broker reads them: -Dtls.* in JAVA_OPT and the tls.config.file. The
+     * class's clients present a certificate that CA signed (Servers.useClientTls).
+     */
+    boolean requireClientCert() default false;
+
     /** More broker.conf lines ("key=value\n..."), e.g. ACL 2.0's authenticationEnabled=true. */
     String brokerConf() default "";
 

@@ -1,5 +1,8 @@
 package org.rocketmqc.compat;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,11 +17,15 @@ import org.apache.rocketmq.client.ClientConfig;
 import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
 import org.apache.rocketmq.client.consumer.PullResult;
 import org.apache.rocketmq.client.consumer.PullStatus;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.TopicConfig;
+import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
 import org.apache.rocketmq.remoting.RPCHook;
+import org.apache.rocketmq.remoting.exception.RemotingException;
+import org.apache.rocketmq.remoting.netty.TlsSystemConfig;
 import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,6 +61,7 @@ public abstract class CompatBase {
         Class<?> cls = info.getTestClass().orElseThrow();
         spec = cls.getAnnotation(Cluster.class);
         servers = new Servers(cls.getSimpleName(), spec);
+        if (spec != null && spec.requireClientCert()) useClientTls("client");
         admin = new DefaultMQAdminExt(classHook());
         setup(admin, "admin");
         admin.start();
@@ -69,6 +77,31 @@ public abstract class CompatBase {
         admin = null;
         if (servers != null) servers.close();
         servers = null;
+        restoreClientTls();
+    }
+
+    /** TlsSystemConfig as the JVM started; the client-certificate classes change it. */
+    private static final Object[] clientTlsAtStart = {TlsSystemConfig.tlsConfigFile, TlsSystemConfig.tlsTestModeEnable,
+        TlsSystemConfig.tlsClientCertPath, TlsSystemConfig.tlsClientKeyPath, TlsSystemConfig.tlsClientAuthServer,
+        TlsSystemConfig.tlsClientTrustCertPath};
+
+    /**
+     * Clients started from now on read their TLS settings from the cluster's client file WHO
+     * (Servers.clientTlsFile): Apache's client reads TlsSystemConfig.tlsConfigFile whenever
+     * it builds a connection factory (TlsHelper.buildSslContext), i.e. at each client start.
+     */
+    protected static void useClientTls(String who) {
+        TlsSystemConfig.tlsConfigFile = servers.clientTlsFile(who).toString();
+    }
+
+    private static void restoreClientTls() {
+        Object[] v = clientTlsAtStart;
+        TlsSystemConfig.tlsConfigFile = (String) v[0];
+        TlsSystemConfig.tlsTestModeEnable = (Boolean) v[1];
+        TlsSystemConfig.tlsClientCertPath = (String) v[2];
+        TlsSystemConfig.tlsClientKeyPath = (String) v[3];
+        TlsSystemConfig.tlsClientAuthServer = (Boolean) v[4];
+        TlsSystemConfig.tlsClientTrustCertPath = (String) v[5];
     }
 
     private static boolean aclEnabled() {
@@ -134,6 +167,32 @@ public abstract class CompatBase {
         setup(p, group);
         p.start();
         return closeLater(p, p::shutdown);
+    }
+
+    /**
+     * A started producer for sends expected to fail: one try, 3 s, TLS as USE_TLS says (set
+     * after setup, which turns it on for a TLS cluster).
+     */
+    protected static DefaultMQProducer oneTryProducer(String group, boolean useTls) throws Exception {
+        DefaultMQProducer p = setup(new DefaultMQProducer(group), group);
+        p.setUseTLS(useTls);
+        p.setSendMsgTimeout(3000);
+        p.setRetryTimesWhenSendFailed(0);
+        p.start();
+        return closeLater(p, p::shutdown);
+    }
+
+    /**
+     * The send of BODY to TOPIC fails as the clients report a connection the server closed:
+     * a RemotingException somewhere in the causes (4.9.8 wraps a failed route lookup in
+     * IllegalStateException, a failed send in MQClientException), or MQClientException.
+     */
+    protected static void assertSendRefused(DefaultMQProducer p, String topic, String body) {
+        Exception e = assertThrows(Exception.class,
+            () -> p.send(new Message(topic, "T", body.getBytes(StandardCharsets.UTF_8))), body);
+        boolean remoting = false;
+        for (Throwable t = e; t != null && !remoting; t = t.getCause()) remoting = t instanceof RemotingException;
+        assertTrue(remoting || e instanceof MQClientException, body + ": a remoting failure, got " + e);
     }
 
     /**

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * deadline. The broker runs with short delay levels and transaction check times so that
  * retry, delay and check-back cases finish in seconds. A @Cluster on the test class adds
  * ACL (plain_acl.yml under a ROCKETMQ_HOME in the temporary directory) or TLS (a self-signed
- * certificate made there with the JDK's keytool).
+ * certificate made there with the JDK's keytool, and CAs with client certificates).
  */
 public final class Servers implements AutoCloseable {
     /** Level 2 is "2s" (the delay case); the others, used by retries, are 1 s. */
@@ -47,10 +47,32 @@ public final class Servers implements AutoCloseable {
         brokerAddr = "127.0.0.1:" + brokerPort;
 
         String nsTls = "", brokerTls = "", brokerAcl = "", brokerMore = spec != null ? spec.brokerConf() : "";
+        String nsJavaOpt = null, brokerJavaOpt = null;
         if (spec != null && !spec.brokerTlsMode().isEmpty()) {
             String files = SelfSignedCert.write(dir);
-            nsTls = "tls.server.mode=permissive\n" + files;
-            brokerTls = "tls.server.mode=" + spec.brokerTlsMode() + "\n" + files;
+            String nsMode = spec.namesrvTlsMode().isEmpty() ? "permissive" : spec.namesrvTlsMode();
+            if (!spec.requireClientCert()) {
+                nsTls = "tls.server.mode=" + nsMode + "\n" + files;
+                brokerTls = "tls.server.mode=" + spec.brokerTlsMode() + "\n" + files;
+            } else {
+                // Apache's places: the mode as a system property, the rest in tls.config.file,
+                // with test mode off (in test mode Apache ignores the files and client-auth keys).
+                SelfSignedCert.clientCerts(dir);
+                String prod = "tls.test.mode.enable=false\n" + files;
+                write(dir.resolve("ns-tls.properties"), prod);
+                write(dir.resolve("broker-tls.properties"), prod + "tls.server.need.client.auth=require\n"
+                    + "tls.server.authClient=true\ntls.server.trustCertPath=" + dir.resolve("clientca.pem") + "\n");
+                nsJavaOpt = "-Dtls.server.mode=" + nsMode + " -Dtls.config.file=" + dir.resolve("ns-tls.properties");
+                brokerJavaOpt = "-Dtls.server.mode=" + spec.brokerTlsMode() + " -Dtls.config.file="
+                    + dir.resolve("broker-tls.properties");
+                for (String who : new String[] {"client", "stranger", "none"}) {
+                    String cert = who.equals("none") ? "" : dir.resolve(who + ".pem").toString();
+                    String key = who.equals("none") ? "" : dir.resolve(who + ".key").toString();
+                    write(dir.resolve("tls-" + who + ".properties"), "tls.test.mode.enable=false\n"
+                        + "tls.client.certPath=" + cert + "\ntls.client.keyPath=" + key + "\n"
+                        + "tls.client.authServer=true\ntls.client.trustCertPath=" + dir.resolve("server.pem") + "\n");
+                }
+            }
         }
         if (spec != null && !spec.aclYaml().isEmpty()) {
             Files.createDirectories(dir.resolve("conf"));
@@ -60,7 +82,7 @@ public final class Servers implements AutoCloseable {
 
         Path nsConf = dir.resolve("namesrv.properties");
         write(nsConf, "listenPort=" + nsPort + "\nlistenAddress=127.0.0.1\nkvConfigPath=" + dir + "/kvConfig.json\n" + nsTls);
-        namesrv = start(build, "mqnamesrv", "namesrv.log", "-c", nsConf.toString());
+        namesrv = start(build, "mqnamesrv", "namesrv.log", nsJavaOpt, "-c", nsConf.toString());
         waitPort(nsPort);
 
         Path brokerConf = dir.resolve("broker.conf");
@@ -71,12 +93,21 @@ public final class Servers implements AutoCloseable {
             "flushDiskType=ASYNC_FLUSH", "enablePropertyFilter=true",
             "messageDelayLevel=" + DELAY_LEVELS,
             "transactionTimeOut=1000", "transactionCheckInterval=1000", "") + brokerTls + brokerAcl + brokerMore);
-        broker = start(build, "mqbroker", "broker.log", "-c", brokerConf.toString(), "-n", nameSrv);
+        broker = start(build, "mqbroker", "broker.log", brokerJavaOpt, "-c", brokerConf.toString(), "-n", nameSrv);
         waitPort(brokerPort);
         Thread.sleep(300); // the broker registers with the name server right after it listens
     }
 
-    private Process start(String build, String bin, String log, String... args) throws IOException {
+    /**
+     * The tls.config.file a Java client of a requireClientCert cluster reads: "client" (a
+     * certificate the broker's CA signed), "stranger" (one another CA signed) or "none".
+     */
+    public Path clientTlsFile(String who) {
+        return dir.resolve("tls-" + who + ".properties");
+    }
+
+    /** javaOpt: JAVA_OPT for the server (Apache's scripts pass it to the JVM), or null. */
+    private Process start(String build, String bin, String log, String javaOpt, String... args) throws IOException {
         String[] cmd = new String[args.length + 1];
         cmd[0] = new File(build, bin).getPath();
         System.arraycopy(args, 0, cmd, 1, args.length);
@@ -85,6 +116,8 @@ public final class Servers implements AutoCloseable {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(out));
         pb.environment().put("ROCKETMQ_HOME", dir.toString()); // conf/plain_acl.yml
         pb.environment().put("RMQ_LOG_STDERR", "1"); // into the log copied at close, not ~/logs
+        if (javaOpt != null) pb.environment().put("JAVA_OPT", javaOpt);
+        else pb.environment().remove("JAVA_OPT");
         return pb.start();
     }
 
