@@ -23,6 +23,8 @@
 #define DELIVER_BATCH 2000       /* deliveries per loop pass before yielding */
 #define RETRY_AFTER_ERROR_MS 10000  /* DELAY_FOR_A_PERIOD */
 #define CANCEL_KEEP_MS 60000     /* a cancel mark outlives its own due time by this much */
+#define FILE_AFTER_MS 20         /* arrivals gather this long before they are filed in the timer log */
+#define FILE_BATCH 1000          /* arrivals filed per loop pass before yielding */
 
 /* One delay level: queue level-1 of SCHEDULE_TOPIC_XXXX. */
 typedef struct delay_level {
@@ -78,6 +80,9 @@ struct schedule_service {
     size_t n_refiles, cap_refiles;
     timer_metrics *metrics;      /* config/timermetrics */
     int64_t read_floor;          /* the read time the save in progress writes: no roll unit goes below it */
+    struct event *file_ev;       /* files arrivals in the timer log soon after they come */
+    bool file_armed;
+    int64_t file_budget;         /* arrivals the filing pass in progress may still file */
 };
 
 /*
@@ -502,7 +507,7 @@ static bool timer_file_record(schedule_service *s, const msg_record *r, int64_t 
 static bool timer_file_visit(void *ctx, const msg_record *r)
 {
     schedule_service *s = ctx;
-    if (r->queue_offset >= s->scanned_upto) return false;
+    if (r->queue_offset >= s->scanned_upto || s->file_budget-- <= 0) return false;
     return timer_file_record(s, r, timer_slot(s, timer_due(s, r->props, r->props_len, r->store_timestamp)));
 }
 
@@ -545,6 +550,7 @@ static void timer_file_arrivals(schedule_service *s, int64_t read_ms)
 {
     s->read_floor = read_ms;
     timer_refile(s, read_ms);
+    s->file_budget = INT64_MAX;
     int64_t cursor = s->filed_upto;
     sysqueue_scan(s->b->store, "", TOPIC_TIMER, &cursor, timer_file_visit, s);
     s->filed_upto = cursor;
@@ -556,6 +562,38 @@ static void timer_file_arrivals(schedule_service *s, int64_t read_ms)
     if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK)
         timer_file_record(s, &r, read_ms - s->precision);
     store_get_result_release(&res);
+}
+
+/*
+ * Files arrivals shortly after they come, FILE_BATCH per loop pass, as
+ * Apache's enqueue thread does, rather than all of a persist interval's at
+ * the save: 100,000 arrivals filed at once held the event loop (sends, pulls,
+ * deliveries) for 200-560 ms. The save then files only the rest. Roll units
+ * keep the last save's read time as their floor; timer_refile files them
+ * again before a later checkpoint passes them.
+ */
+static void timer_file_cb(evutil_socket_t fd, short what, void *arg)
+{
+    schedule_service *s = arg;
+    s->file_armed = false;
+    s->file_budget = FILE_BATCH;
+    int64_t cursor = s->filed_upto;
+    sysqueue_scan(s->b->store, "", TOPIC_TIMER, &cursor, timer_file_visit, s);
+    s->filed_upto = cursor;
+    timer_store_flush(s->files);
+    if (s->file_budget < 0 && cursor < s->scanned_upto) {  /* more waiting: after the loop's other work */
+        struct timeval now_tv = {0, 0};
+        evtimer_add(s->file_ev, &now_tv);
+        s->file_armed = true;
+    }
+}
+
+static void timer_file_soon(schedule_service *s)
+{
+    if (s->file_armed || !s->file_ev) return;
+    struct timeval tv = {0, FILE_AFTER_MS * 1000};
+    evtimer_add(s->file_ev, &tv);
+    s->file_armed = true;
 }
 
 /* Every slot before it has been delivered: Apache's lastReadTimeMs. */
@@ -730,6 +768,7 @@ void schedule_start(schedule_service *s)
     }
     timer_rebuild(s);
     s->timer_ev = evtimer_new(s->b->base, timer_run, s);
+    s->file_ev = evtimer_new(s->b->base, timer_file_cb, s);
     timer_arm(s);
     s->persist_ev = event_new(s->b->base, -1, EV_PERSIST, persist_cb, s);
     struct timeval tv = {SCHEDULE_PERSIST_INTERVAL_MS / 1000, 0};
@@ -745,6 +784,7 @@ void schedule_free(schedule_service *s)
     for (int i = 0; i < s->n_levels; i++)
         if (s->levels[i].timer) event_free(s->levels[i].timer);
     if (s->timer_ev) event_free(s->timer_ev);
+    if (s->file_ev) event_free(s->file_ev);
     if (s->persist_ev) event_free(s->persist_ev);
     free(s->heap);
     while (s->n_cancels) cancel_drop(s, 0);
@@ -767,6 +807,7 @@ void schedule_on_arrival(schedule_service *s, const char *topic, int32_t queue_i
         if (qoffset >= s->scanned_upto) cancel_note(s, props, props_len, due);
         timer_add(s, qoffset, due, props, props_len);
         timer_arm(s);
+        timer_file_soon(s);
     }
 }
 

@@ -67,6 +67,9 @@ bool timer_store_last_unit(const timer_store *t, timer_unit *u);
 int timer_store_append(timer_store *t, int64_t now_ms, int32_t magic, int64_t delayed_ms, int64_t phys_offset,
                        int32_t size, int32_t topic_hash);
 
+/* Writes the units appended so far to the log file (appends are gathered). RMQ_OK or RMQ_ERR (logged). */
+int timer_store_flush(timer_store *t);
+
 /*
  * Hands every unit filed under a slot from FROM_MS on (the whole ring) to
  * VISIT, newest first within a slot; VISIT returns false to stop.
