@@ -19,7 +19,7 @@ TESTS += tests/broker/test_broker_e2e
 EXTRA_DIST += tests/testproc.h
 tests_broker_test_broker_e2e_SOURCES = tests/broker/test_broker_e2e.c tests/testproc.h
 
-src_broker_libbroker_a_SOURCES += src/broker/schedule.h src/broker/schedule.c src/broker/timer_store.h src/broker/timer_store.c \
+src_broker_libbroker_a_SOURCES += src/broker/schedule.h src/broker/schedule_int.h src/broker/schedule.c src/broker/timer_deliver.c src/broker/timer_store.h src/broker/timer_store.c \
 	src/broker/timer_send.c src/broker/timer_metrics.h src/broker/timer_metrics.c \
 	src/broker/transaction.h src/broker/transaction.c \
 	src/broker/sysqueue.h src/broker/sysqueue.c

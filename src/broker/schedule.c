@@ -14,76 +14,18 @@
 #include "common/util.h"
 #include "meta/meta.h"
 #include "schedule.h"
+#include "schedule_int.h"
 #include "sysqueue.h"
 #include "timer_metrics.h"
 #include "timer_store.h"
 
-#define MAX_LEVELS MSG_MAX_DELAY_LEVELS
 #define READ_BATCH 32            /* records per store read */
 #define DELIVER_BATCH 2000       /* deliveries per loop pass before yielding */
 #define RETRY_AFTER_ERROR_MS 10000  /* DELAY_FOR_A_PERIOD */
-#define CANCEL_KEEP_MS 60000     /* a cancel mark outlives its own due time by this much */
 #define FILE_AFTER_MS 20         /* arrivals gather this long before they are filed in the timer log */
 #define FILE_BATCH 1000          /* arrivals filed per loop pass before yielding */
+#define HANDOVER_RETRY_MS 10     /* the delivery queue was full */
 
-/* One delay level: queue level-1 of SCHEDULE_TOPIC_XXXX. */
-typedef struct delay_level {
-    schedule_service *svc;
-    int32_t level;               /* 1-based */
-    int64_t delay_ms;
-    int64_t offset;              /* next queue offset to deliver */
-    struct event *timer;
-    int64_t due_ms;              /* what the timer is armed for; 0 = idle */
-} delay_level;
-
-typedef struct timer_entry {
-    int64_t due;                 /* the time asked for (timer_due), never before the store time */
-    int64_t offset;              /* queue offset in rmq_sys_wheel_timer */
-} timer_entry;
-
-/*
- * A pending timer whose unit lies in a slot before its own (a roll unit, ours
- * or Apache's): before the checkpoint's read time passes that slot it is filed
- * again, or a later start would not find it.
- */
-typedef struct refile_entry {
-    timer_entry e;
-    int64_t slot;                /* where its newest unit is */
-} refile_entry;
-
-/* A cancel mark: a parked message whose REAL_TOPIC+UNIQ_KEY is KEY is not delivered. */
-typedef struct cancel_mark {
-    char *key;                   /* TIMER_DEL_UNIQKEY: "<topic>+<unique key>" */
-    int64_t due;                 /* the mark's own due time, to forget it later */
-} cancel_mark;
-
-struct schedule_service {
-    broker *b;
-    delay_level levels[MAX_LEVELS];
-    int n_levels;
-    struct event *persist_ev;
-    bool started;
-
-    timer_entry *heap;
-    size_t n_heap, cap_heap;
-    struct event *timer_ev;
-    int64_t timer_armed_due;     /* 0 = not armed */
-    int64_t scanned_upto;        /* every timer offset below is in the heap or delivered */
-    timer_entry delivered;       /* watermark: everything ordered at or before it is delivered */
-    timer_store *files;          /* timerwheel, timerlog/, config/timercheck */
-    int64_t filed_upto;          /* timer offsets below have a unit in the timer log */
-    int64_t last_filed;          /* queue offset of the newest unit's message, -1 = none */
-    cancel_mark *cancels;        /* TIMER_DEL_UNIQKEY marks seen (recalls are rare: a plain array) */
-    size_t n_cancels, cap_cancels;
-    int64_t precision;           /* timerPrecisionMs as read at start: the wheel's slot */
-    refile_entry *refiles;       /* timers due beyond the roll window (rare: a plain array) */
-    size_t n_refiles, cap_refiles;
-    timer_metrics *metrics;      /* config/timermetrics */
-    int64_t read_floor;          /* the read time the save in progress writes: no roll unit goes below it */
-    struct event *file_ev;       /* files arrivals in the timer log soon after they come */
-    bool file_armed;
-    int64_t file_budget;         /* arrivals the filing pass in progress may still file */
-};
 
 /*
  * Puts a due message to REAL_TOPIC/REAL_QID. The properties string stays as it
@@ -92,7 +34,7 @@ struct schedule_service {
  * RMQ_OK, RMQ_AGAIN when the store refused (retry later), RMQ_ERR when the
  * record can never be delivered (skipped).
  */
-static int deliver_record(schedule_service *s, const msg_record *r, const char *what)
+int schedule_deliver_record(schedule_service *s, const msg_record *r, const char *what)
 {
     char topic[MSG_MAX_TOPIC_LEN + 1];
     int32_t qid;
@@ -185,7 +127,7 @@ static void level_run(evutil_socket_t fd, short what, void *arg)
                 store_get_result_release(&res);
                 return;
             }
-            if (deliver_record(s, &r, "delayed") == RMQ_AGAIN) {
+            if (schedule_deliver_record(s, &r, "delayed") == RMQ_AGAIN) {
                 level_arm(dl, now + RETRY_AFTER_ERROR_MS);
                 store_get_result_release(&res);
                 return;
@@ -203,7 +145,7 @@ static void level_run(evutil_socket_t fd, short what, void *arg)
 
 /* ---- 5.x timer: a binary min-heap ordered by (due, offset) ---- */
 
-static bool entry_before(const timer_entry *a, const timer_entry *b)
+bool timer_entry_before(const timer_entry *a, const timer_entry *b)
 {
     return a->due < b->due || (a->due == b->due && a->offset < b->offset);
 }
@@ -215,7 +157,7 @@ static void heap_push(schedule_service *s, timer_entry e)
         s->heap = xrealloc(s->heap, s->cap_heap * sizeof *s->heap);
     }
     size_t i = s->n_heap++;
-    while (i > 0 && entry_before(&e, &s->heap[(i - 1) / 2])) {
+    while (i > 0 && timer_entry_before(&e, &s->heap[(i - 1) / 2])) {
         s->heap[i] = s->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
@@ -229,15 +171,22 @@ static void heap_pop(schedule_service *s)
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && entry_before(&s->heap[c + 1], &s->heap[c])) c++;
-        if (!entry_before(&s->heap[c], &last)) break;
+        if (c + 1 < n && timer_entry_before(&s->heap[c + 1], &s->heap[c])) c++;
+        if (!timer_entry_before(&s->heap[c], &last)) break;
         s->heap[i] = s->heap[c];
         i = c;
     }
     if (n) s->heap[i] = last;
 }
 
-size_t schedule_timer_pending(const schedule_service *s) { return s->n_heap; }
+size_t schedule_timer_pending(const schedule_service *s)
+{
+    schedule_service *m = (schedule_service *)s;  /* the lock, not the state, changes */
+    pthread_mutex_lock(&m->dq_mu);
+    size_t n = s->n_heap + s->dq_len;  /* in the heap, or handed over and not delivered yet */
+    pthread_mutex_unlock(&m->dq_mu);
+    return n;
+}
 
 static void timer_arm(schedule_service *s)
 {
@@ -298,7 +247,7 @@ static int64_t timer_due(const schedule_service *s, const char *props, uint32_t 
 static int64_t timer_slot(const schedule_service *s, int64_t due) { return (due - 1) / s->precision * s->precision; }
 
 /* REAL_TOPIC of a parked message as a pointer into PROPS ("" when missing). */
-static const char *real_topic(const char *props, uint32_t props_len, size_t *len)
+const char *timer_real_topic(const char *props, uint32_t props_len, size_t *len)
 {
     const char *v;
     if (msg_props_find(props, props_len, "REAL_TOPIC", &v, len)) return v;
@@ -306,7 +255,7 @@ static const char *real_topic(const char *props, uint32_t props_len, size_t *len
     return "";
 }
 
-static bool is_cancel_mark(const char *props, uint32_t props_len)
+bool timer_is_cancel_mark(const char *props, uint32_t props_len)
 {
     const char *v;
     size_t n;
@@ -317,8 +266,8 @@ static bool is_cancel_mark(const char *props, uint32_t props_len)
 static void metric_parked(schedule_service *s, const char *props, uint32_t props_len)
 {
     size_t tl;
-    const char *t = real_topic(props, props_len, &tl);
-    timer_metrics_add(s->metrics, t, tl, is_cancel_mark(props, props_len) ? -1 : 1, now_ms());
+    const char *t = timer_real_topic(props, props_len, &tl);
+    timer_metrics_add(s->metrics, t, tl, timer_is_cancel_mark(props, props_len) ? -1 : 1, now_ms());
 }
 
 static void timer_add(schedule_service *s, int64_t offset, int64_t due, const char *props, uint32_t props_len)
@@ -328,91 +277,8 @@ static void timer_add(schedule_service *s, int64_t offset, int64_t due, const ch
     s->scanned_upto = offset + 1;
     timer_entry e = {due, offset};
     /* Keep the delivery order monotonic so the watermark stays exact (clock steps back). */
-    if (entry_before(&e, &s->delivered)) e.due = s->delivered.due + 1;
+    if (timer_entry_before(&e, &s->handed)) e.due = s->handed.due + 1;
     heap_push(s, e);
-}
-
-/*
- * TIMER_DEL_UNIQKEY (a recall): the mark itself is never delivered, and the
- * parked message it names is dropped when its turn comes (Apache drops it
- * when both are filed in the same slot).
- */
-static void cancel_note(schedule_service *s, const char *props, uint32_t props_len, int64_t due)
-{
-    const char *v;
-    size_t n;
-    if (!msg_props_find(props, props_len, "TIMER_DEL_UNIQKEY", &v, &n)) return;
-    for (size_t i = 0; i < s->n_cancels; i++)
-        if (strlen(s->cancels[i].key) == n && memcmp(s->cancels[i].key, v, n) == 0) return;
-    if (s->n_cancels == s->cap_cancels) {
-        s->cap_cancels = s->cap_cancels ? 2 * s->cap_cancels : 16;
-        s->cancels = xrealloc(s->cancels, s->cap_cancels * sizeof *s->cancels);
-    }
-    s->cancels[s->n_cancels++] = (cancel_mark){xstrndup(v, n), due};
-}
-
-static void cancel_drop(schedule_service *s, size_t i)
-{
-    free(s->cancels[i].key);
-    s->cancels[i] = s->cancels[--s->n_cancels];
-}
-
-/* True when R is a cancel mark or a message cancelled by one (which is then forgotten). */
-static bool cancel_taken(schedule_service *s, const msg_record *r)
-{
-    char topic[MSG_MAX_TOPIC_LEN + 1], uniq[128];
-    if (sysqueue_prop(r, "TIMER_DEL_UNIQKEY", uniq, sizeof uniq)) return true;
-    if (!s->n_cancels || !sysqueue_prop(r, "REAL_TOPIC", topic, sizeof topic) ||
-        !sysqueue_prop(r, "UNIQ_KEY", uniq, sizeof uniq))
-        return false;
-    size_t tl = strlen(topic);
-    for (size_t i = 0; i < s->n_cancels; i++) {
-        const char *k = s->cancels[i].key;
-        if (strncmp(k, topic, tl) == 0 && k[tl] == '+' && strcmp(k + tl + 1, uniq) == 0) {
-            log_info("schedule", "timer message %s of %s cancelled", uniq, topic);
-            cancel_drop(s, i);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Marks whose message never came (delivered before the recall, or none) are forgotten after a minute. */
-static void cancel_expire(schedule_service *s, int64_t now)
-{
-    for (size_t i = s->n_cancels; i-- > 0;)
-        if (s->cancels[i].due + CANCEL_KEEP_MS < now) {
-            /* Apache's avoidDeleteLose: a mark that dropped nothing is counted back. */
-            const char *plus = strchr(s->cancels[i].key, '+');
-            if (plus) timer_metrics_add(s->metrics, s->cancels[i].key, (size_t)(plus - s->cancels[i].key), 1, now);
-            cancel_drop(s, i);
-        }
-}
-
-/* Delivers the heap top: RMQ_OK (gone from the heap), RMQ_AGAIN (store refused, kept), RMQ_ERR (shutting down). */
-static int timer_deliver_top(schedule_service *s)
-{
-    timer_entry e = s->heap[0];
-    store_get_result res;
-    if (store_get_messages(s->b->store, "", TOPIC_TIMER, 0, e.offset, 1, NULL, &res)) return RMQ_ERR;
-    msg_record r;
-    const char *why = "not in the store any more";
-    int rc = RMQ_ERR;
-    if (res.count == 1 && msg_record_decode(res.msgs[0].data, res.msgs[0].len, &r, &why) == RMQ_OK) {
-        if (cancel_taken(s, &r)) {
-            rc = RMQ_OK;  /* a mark, or the message one cancelled: counted off when the mark came */
-        } else if ((rc = deliver_record(s, &r, "timer")) == RMQ_OK) {
-            size_t tl;
-            const char *t = real_topic(r.props, r.props_len, &tl);
-            timer_metrics_add(s->metrics, t, tl, -1, now_ms());
-        }
-    } else
-        log_error("schedule", "timer message at offset %" PRId64 ": %s, skipped", e.offset, why);
-    store_get_result_release(&res);
-    if (rc == RMQ_AGAIN) return RMQ_AGAIN;
-    heap_pop(s);
-    s->delivered = e;
-    return RMQ_OK;
 }
 
 static void timer_run(evutil_socket_t fd, short what, void *arg)
@@ -426,21 +292,16 @@ static void timer_run(evutil_socket_t fd, short what, void *arg)
         s->timer_armed_due = now + 1000;
         return;
     }
-    for (int n = 0; s->n_heap && s->heap[0].due <= now; n++) {
-        if (n == DELIVER_BATCH) {
-            struct timeval now_tv = {0, 0};
-            evtimer_add(s->timer_ev, &now_tv);
-            s->timer_armed_due = now;
-            return;
-        }
-        int rc = timer_deliver_top(s);
-        if (rc == RMQ_ERR) return;
-        if (rc == RMQ_AGAIN) {
-            struct timeval tv = {RETRY_AFTER_ERROR_MS / 1000, 0};
+    /* The delivery thread reads and puts (timer_deliver.c); the loop only hands over. */
+    while (s->n_heap && s->heap[0].due <= now) {
+        if (!timer_deliver_push(s, s->heap[0])) {  /* a full queue (the store refusing): look again soon */
+            struct timeval tv = {0, HANDOVER_RETRY_MS * 1000};
             evtimer_add(s->timer_ev, &tv);
-            s->timer_armed_due = now + RETRY_AFTER_ERROR_MS;
+            s->timer_armed_due = now + HANDOVER_RETRY_MS;
             return;
         }
+        s->handed = s->heap[0];
+        heap_pop(s);
     }
     timer_arm(s);
 }
@@ -477,9 +338,9 @@ static void refile_add(schedule_service *s, timer_entry e, int64_t slot)
 static bool timer_file_record(schedule_service *s, const msg_record *r, int64_t slot)
 {
     size_t tl;
-    const char *topic = real_topic(r->props, r->props_len, &tl);
+    const char *topic = timer_real_topic(r->props, r->props_len, &tl);
     int32_t magic = TIMER_MAGIC_DEFAULT;
-    if (is_cancel_mark(r->props, r->props_len)) magic |= TIMER_MAGIC_DELETE;
+    if (timer_is_cancel_mark(r->props, r->props_len)) magic |= TIMER_MAGIC_DELETE;
     int64_t now = now_ms(), write_ms = now / s->precision * s->precision;
     int64_t window = s->b->cfg.timerRollWindowSlot;
     if (window < 2 || window > TIMER_SLOTS_TOTAL - 2) window = TIMER_SLOTS_TOTAL - 2;  /* TIMER_BLANK_SLOTS */
@@ -516,9 +377,10 @@ static void timer_refile(schedule_service *s, int64_t read_ms)
 {
     size_t keep = 0, n_now = 0;
     refile_entry *now = NULL;
+    timer_entry delivered = timer_delivered(s);
     for (size_t i = 0; i < s->n_refiles; i++) {
         refile_entry f = s->refiles[i];
-        if (!entry_before(&s->delivered, &f.e)) continue;  /* delivered: forget it */
+        if (!timer_entry_before(&delivered, &f.e)) continue;  /* delivered: forget it */
         if (f.slot >= read_ms) {
             s->refiles[keep++] = f;
             continue;
@@ -597,10 +459,12 @@ static void timer_file_soon(schedule_service *s)
 }
 
 /* Every slot before it has been delivered: Apache's lastReadTimeMs. */
-static int64_t timer_read_ms(const schedule_service *s)
+static int64_t timer_read_ms(schedule_service *s)
 {
+    timer_entry oldest, delivered;
+    if (timer_deliver_oldest(s, &oldest)) return timer_slot(s, oldest.due);  /* handed over, not delivered */
     if (s->n_heap) return timer_slot(s, s->heap[0].due);
-    if (s->delivered.offset >= 0) return timer_slot(s, s->delivered.due) + s->precision;
+    if ((delivered = timer_delivered(s)).offset >= 0) return timer_slot(s, delivered.due) + s->precision;
     return now_ms() / s->precision * s->precision;
 }
 
@@ -621,10 +485,13 @@ static void timer_save(schedule_service *s)
  */
 static void timer_finish_slot(schedule_service *s)
 {
+    timer_deliver_stop(s);  /* delivers what was handed over; from here on one thread */
     while (s->n_heap && s->delivered.offset >= 0 && timer_slot(s, s->heap[0].due) == timer_slot(s, s->delivered.due)) {
         int64_t wait = s->heap[0].due - now_ms();
         if (wait > 0) usleep((useconds_t)wait * 1000);
-        if (timer_deliver_top(s) != RMQ_OK) return;
+        if (timer_deliver_one(s, s->heap[0]) != RMQ_OK) return;
+        s->delivered = s->heap[0];
+        heap_pop(s);
     }
 }
 
@@ -666,7 +533,7 @@ static int cmp_offset(const void *a, const void *b)
 
 static int cmp_order(const void *a, const void *b)
 {
-    return entry_before(a, b) ? -1 : entry_before(b, a);
+    return timer_entry_before(a, b) ? -1 : timer_entry_before(b, a);
 }
 
 /*
@@ -742,11 +609,13 @@ schedule_service *schedule_new(broker *b, char *err, size_t errlen)
         free(s);
         return NULL;
     }
-    s->delivered = (timer_entry){INT64_MIN, -1};
+    s->delivered = s->handed = (timer_entry){INT64_MIN, -1};
+    timer_deliver_init(s);
     s->last_filed = -1;
     /* Apache reads timerPrecisionMs once, for the wheel it opens; so do we. */
     s->precision = b->cfg.timerPrecisionMs > 0 ? b->cfg.timerPrecisionMs : 1000;
     if (!(s->files = timer_store_open(b->cfg.storePathRootDir, (int32_t)s->precision, err, errlen))) {
+        timer_deliver_free(s);
         free(s);
         return NULL;
     }
@@ -769,6 +638,7 @@ void schedule_start(schedule_service *s)
     timer_rebuild(s);
     s->timer_ev = evtimer_new(s->b->base, timer_run, s);
     s->file_ev = evtimer_new(s->b->base, timer_file_cb, s);
+    timer_deliver_start(s);
     timer_arm(s);
     s->persist_ev = event_new(s->b->base, -1, EV_PERSIST, persist_cb, s);
     struct timeval tv = {SCHEDULE_PERSIST_INTERVAL_MS / 1000, 0};
@@ -780,6 +650,7 @@ void schedule_free(schedule_service *s)
 {
     if (!s) return;
     if (s->started) timer_finish_slot(s);
+    timer_deliver_stop(s);
     persist(s);
     for (int i = 0; i < s->n_levels; i++)
         if (s->levels[i].timer) event_free(s->levels[i].timer);
@@ -787,8 +658,7 @@ void schedule_free(schedule_service *s)
     if (s->file_ev) event_free(s->file_ev);
     if (s->persist_ev) event_free(s->persist_ev);
     free(s->heap);
-    while (s->n_cancels) cancel_drop(s, 0);
-    free(s->cancels);
+    timer_deliver_free(s);
     free(s->refiles);
     timer_store_close(s->files);
     timer_metrics_close(s->metrics);

@@ -11,10 +11,12 @@
  *    the send path parks the message in rmq_sys_wheel_timer queue 0 with
  *    TIMER_OUT_MS = due time (schedule_timer_redirect). In memory a min-heap of
  *    (due, queue offset) holds every pending one (16 bytes each) and one timer
- *    is armed for the heap top, so delivery is to the millisecond. On disk the
- *    pending ones are kept as Apache 5.x keeps them (timer_store.h): every
- *    save files the messages parked since in the timer log under their wheel
- *    slot and writes config/timercheck (slots before the heap top's are
+ *    is armed for the heap top, so delivery is to the millisecond: due
+ *    entries are handed to a delivery thread that reads, drops cancelled
+ *    ones, and puts (timer_deliver.c). On disk the pending ones are kept as
+ *    Apache 5.x keeps them (timer_store.h): arrivals are filed in the timer
+ *    log under their wheel slot within ~20 ms, and every save writes
+ *    config/timercheck (slots before the oldest undelivered one's are
  *    delivered; the queue is filed up to its end). At start the heap is
  *    rebuilt from the wheel and the queue's tail the way Apache's recovery
  *    reads them, so pending timers move between the two brokers both ways.
@@ -22,7 +24,8 @@
  *    cancel mark: never delivered, it drops the timer it names.
  * Delivery is at least once: a crash between a delivery and the next
  * persist (every 10 s and at shutdown) delivers those messages again, as
- * Apache does. Everything runs on the broker's event-loop thread.
+ * Apache does. Everything but the timer's deliveries runs on the broker's
+ * event-loop thread.
  */
 #ifndef RMQ_BROKER_SCHEDULE_H
 #define RMQ_BROKER_SCHEDULE_H

@@ -1,5 +1,10 @@
-/* config/timermetrics as Apache 5.x's TimerMetrics writes it (timer_metrics.h). */
+/*
+ * config/timermetrics as Apache 5.x's TimerMetrics writes it (timer_metrics.h).
+ * One mutex: the timer's delivery thread counts deliveries off while the
+ * loop counts arrivals on and answers GET_TIMER_METRICS.
+ */
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,7 @@ struct timer_metrics {
     size_t n, cap;
     int64_t dv_counter, dv_timestamp, dv_state;
     bool dirty;
+    pthread_mutex_t mu;
 };
 
 /* Index of TOPIC, or where it would go (*found false). */
@@ -97,6 +103,7 @@ timer_metrics *timer_metrics_open(const char *root)
     timer_metrics *m = xcalloc(1, sizeof *m);
     m->path = str_printf("%s/config/timermetrics", root);
     m->dv_timestamp = now_ms();   /* new DataVersion() */
+    pthread_mutex_init(&m->mu, NULL);
     load(m);
     return m;
 }
@@ -107,33 +114,41 @@ void timer_metrics_close(timer_metrics *m)
     for (size_t i = 0; i < m->n; i++) free(m->v[i].topic);
     free(m->v);
     free(m->path);
+    pthread_mutex_destroy(&m->mu);
     free(m);
 }
 
 void timer_metrics_zero(timer_metrics *m)
 {
+    pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->n; i++) m->v[i].count = 0;
     m->dirty = true;
+    pthread_mutex_unlock(&m->mu);
 }
 
 void timer_metrics_add(timer_metrics *m, const char *topic, size_t topic_len, int64_t delta, int64_t now)
 {
+    pthread_mutex_lock(&m->mu);
     metric *x = get_or_add(m, topic, topic_len, now);
     x->count += delta;
     x->time_stamp = now;
     m->dv_counter++;   /* DataVersion.nextVersion */
     m->dv_timestamp = now;
     m->dirty = true;
+    pthread_mutex_unlock(&m->mu);
 }
 
 int64_t timer_metrics_count(const timer_metrics *m, const char *topic)
 {
     bool found;
+    pthread_mutex_lock((pthread_mutex_t *)&m->mu);
     size_t i = find(m, topic, strlen(topic), &found);
-    return found ? m->v[i].count : 0;
+    int64_t n = found ? m->v[i].count : 0;
+    pthread_mutex_unlock((pthread_mutex_t *)&m->mu);
+    return n;
 }
 
-char *timer_metrics_encode(const timer_metrics *m, size_t *len)
+static char *encode_locked(const timer_metrics *m, size_t *len)
 {
     fjson_writer w;
     fjson_writer_init(&w, 0);
@@ -158,14 +173,30 @@ char *timer_metrics_encode(const timer_metrics *m, size_t *len)
     return fjson_writer_finish(&w, len);
 }
 
+char *timer_metrics_encode(const timer_metrics *m, size_t *len)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&m->mu);
+    char *text = encode_locked(m, len);
+    pthread_mutex_unlock((pthread_mutex_t *)&m->mu);
+    return text;
+}
+
 void timer_metrics_persist(timer_metrics *m)
 {
-    if (!m->dirty) return;
     size_t len;
-    char *text = timer_metrics_encode(m, &len);
+    pthread_mutex_lock(&m->mu);
+    bool dirty = m->dirty;
+    char *text = dirty ? encode_locked(m, &len) : NULL;
+    m->dirty = false;
+    pthread_mutex_unlock(&m->mu);
+    if (!dirty) return;
     char *dir = str_printf("%.*s", (int)(strrchr(m->path, '/') - m->path), m->path);
-    if (mkdirs(dir) == RMQ_OK && write_file_atomic(m->path, text, len) == RMQ_OK) m->dirty = false;
-    else log_warn("timer", "cannot write %s", m->path);
+    if (mkdirs(dir) != RMQ_OK || write_file_atomic(m->path, text, len) != RMQ_OK) {
+        log_warn("timer", "cannot write %s", m->path);
+        pthread_mutex_lock(&m->mu);
+        m->dirty = true;  /* written next time */
+        pthread_mutex_unlock(&m->mu);
+    }
     free(dir);
     free(text);
 }
