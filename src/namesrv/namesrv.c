@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "controller/controller.h"
 #include "namesrv/namesrv.h"
+#include "namesrv/registrar_int.h"
 #include "remoting/remoting.h"
 
 #define LOG_MOD "namesrv"
@@ -37,11 +38,9 @@ enum {
 enum { SUCCESS = 0, SYSTEM_ERROR = 1, NO_PERMISSION = 16, TOPIC_NOT_EXIST = 17, QUERY_NOT_FOUND = 22 };
 
 /* MQVersion ordinals that change the name server's behaviour. */
-#define VERSION_V3_0_11 37   /* brokers from here on send RegisterBrokerBody */
 #define VERSION_V4_9_4 401   /* clients from here on get standard JSON routes */
 #define VERSION_V5_0_0 413   /* ... and the 5.x fields of BrokerData */
 
-#define REMOTING_EXCEPTION "org.apache.rocketmq.remoting.exception.RemotingCommandException"
 #define FAQ_SUGGEST "\nSee http://rocketmq.apache.org/docs/faq/ for further details."
 
 struct namesrv {
@@ -50,6 +49,7 @@ struct namesrv {
     rmq_server *server;
     route_table *routes;
     kv_config *kv;
+    registrar *registrar;     /* REGISTER_BROKER, UNREGISTER_BROKER */
     struct event *scan_timer;
     controller *controller;   /* enableControllerInNamesrv=true */
 };
@@ -157,80 +157,12 @@ static int get_kvlist_by_namespace(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, vo
     return RMQ_OK;
 }
 
-/* ---- brokers (103, 104, 322) ---- */
+/* ---- brokers (322, 904; 103 and 104 in registrar.c) ---- */
 
 typedef struct broker_header {
-    const char *broker_name, *broker_addr, *cluster_name, *ha_server_addr;
+    const char *broker_name, *broker_addr, *cluster_name;
     int64_t broker_id;
-    bool compressed;
-    int32_t body_crc32;
-    bool enable_acting_master;
 } broker_header;
-
-static int register_broker(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
-{
-    static const hdr_field fields[] = {
-        {"brokerName", HDR_STR, true, offsetof(broker_header, broker_name)},
-        {"brokerAddr", HDR_STR, true, offsetof(broker_header, broker_addr)},
-        {"clusterName", HDR_STR, true, offsetof(broker_header, cluster_name)},
-        {"haServerAddr", HDR_STR, true, offsetof(broker_header, ha_server_addr)},
-        {"brokerId", HDR_I64, true, offsetof(broker_header, broker_id)},
-        {"compressed", HDR_BOOL, false, offsetof(broker_header, compressed)},
-        {"bodyCrc32", HDR_I32, false, offsetof(broker_header, body_crc32)},
-        {"enableActingMaster", HDR_BOOL, false, offsetof(broker_header, enable_acting_master)},
-    };
-    namesrv *ns = arg;
-    broker_header h = {0};
-    if (!DECODE(req, fields, &h, resp)) return RMQ_OK;
-
-    size_t body_len = req->body ? req->body_len : 0;
-    int32_t crc = rmq_crc32(req->body, body_len);
-    if (h.body_crc32 != 0 && crc != h.body_crc32) {
-        log_warn(LOG_MOD, "receive registerBroker request,crc32 not match,from %s", rmq_conn_remote(c));
-        *resp = cmd_new_response(req, SYSTEM_ERROR, "crc32 not match");
-        return RMQ_OK;
-    }
-
-    /* Brokers older than V3_0_11 send a bare TopicConfigSerializeWrapper. */
-    bool legacy = req->version < VERSION_V3_0_11;
-    broker_registration reg = {
-        .cluster_name = h.cluster_name, .broker_addr = h.broker_addr, .broker_name = h.broker_name,
-        .ha_server_addr = h.ha_server_addr, .broker_id = h.broker_id, .has_filter_servers = !legacy, .conn = c,
-        .body_crc32 = (uint32_t)crc, .body_len = legacy ? 0 : body_len,
-        .enable_acting_master = cmd_ext_get(req, "enableActingMaster") ? h.enable_acting_master : -1,
-        .zone_name = cmd_ext_get(req, "__ZONE_NAME"),
-    };
-    register_result result;
-    /* An unchanged table registered again (every 30 s): no decoding, no walk. */
-    if (!reg.body_len || !route_register_seen_body(ns->routes, &reg, now_ms(), &result)) {
-        register_body body;
-        char err[256];
-        if (register_body_decode(req->body, req->body_len, !legacy && h.compressed, legacy, &body, err,
-                                 sizeof err) != RMQ_OK) {
-            log_warn(LOG_MOD, "bad REGISTER_BROKER body from %s: %s", rmq_conn_remote(c), err);
-            *resp = cmd_new_response(req, SYSTEM_ERROR, NULL);
-            cmd_set_remark(*resp, REMOTING_EXCEPTION ": Failed to decode RegisterBrokerBody, %s", err);
-            return RMQ_OK;
-        }
-        reg.data_version = body.data_version;
-        reg.topics = body.topics;
-        reg.n_topics = body.n_topics;
-        reg.filter_servers = body.filter_servers;
-        reg.n_filter_servers = body.n_filter_servers;
-        route_register_broker(ns->routes, &reg, now_ms(), &result);
-        register_body_free(&body);
-    }
-
-    size_t len = 0;
-    char *order_conf = kv_config_namespace_json(ns->kv, NAMESRV_ORDER_TOPIC_CONFIG, &len);
-    *resp = success_with_body(req, order_conf, len);
-    cmd_ext_declare(*resp); /* RegisterBrokerResponseHeader: {} even when both fields are null */
-    if (result.ha_server_addr) cmd_ext_set(*resp, "haServerAddr", result.ha_server_addr);
-    if (result.master_addr) cmd_ext_set(*resp, "masterAddr", result.master_addr);
-    free(result.ha_server_addr);
-    free(result.master_addr);
-    return RMQ_OK;
-}
 
 static const hdr_field broker_id_fields[] = {
     {"brokerName", HDR_STR, true, offsetof(broker_header, broker_name)},
@@ -238,16 +170,6 @@ static const hdr_field broker_id_fields[] = {
     {"clusterName", HDR_STR, true, offsetof(broker_header, cluster_name)},
     {"brokerId", HDR_I64, true, offsetof(broker_header, broker_id)},
 };
-
-static int unregister_broker(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
-{
-    namesrv *ns = arg;
-    broker_header h = {0};
-    if (!DECODE(req, broker_id_fields, &h, resp)) return RMQ_OK;
-    route_unregister_broker(ns->routes, h.cluster_name, h.broker_addr, h.broker_name, h.broker_id);
-    *resp = success(req);
-    return RMQ_OK;
-}
 
 static int query_data_version(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
 {
@@ -615,8 +537,6 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
         {GET_KV_CONFIG, get_kv_config},
         {DELETE_KV_CONFIG, delete_kv_config},
         {QUERY_DATA_VERSION, query_data_version},
-        {REGISTER_BROKER, register_broker},
-        {UNREGISTER_BROKER, unregister_broker},
         {GET_ROUTEINFO_BY_TOPIC, get_routeinfo_by_topic},
         {GET_BROKER_CLUSTER_INFO, get_broker_cluster_info},
         {WIPE_WRITE_PERM_OF_BROKER, wipe_write_perm_of_broker},
@@ -637,6 +557,9 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
     };
     for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++)
         rmq_server_register(ns->server, procs[i].code, procs[i].fn, ns);
+    ns->registrar = registrar_new(base, ns->routes, ns->kv);
+    rmq_server_register(ns->server, REGISTER_BROKER, registrar_register_broker, ns->registrar);
+    rmq_server_register(ns->server, UNREGISTER_BROKER, registrar_unregister_broker, ns->registrar);
     rmq_server_on_close(ns->server, on_channel_close, ns);
     if (start_controller(ns, err)) {
         namesrv_free(ns);
@@ -649,12 +572,18 @@ namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **
     return ns;
 }
 
+void namesrv_on_decode(namesrv *ns, void (*fn)(void *arg), void *arg)
+{
+    registrar_on_decode(ns->registrar, fn, arg);
+}
+
 void namesrv_free(namesrv *ns)
 {
     if (!ns) return;
     bool started = ns->server != NULL;
     if (ns->scan_timer) event_free(ns->scan_timer);
     controller_free(ns->controller);
+    registrar_free(ns->registrar);   /* before the connections and routes it uses */
     rmq_server_free(ns->server);   /* closing connections updates the routes */
     if (started) kv_config_persist(ns->kv);
     route_table_free(ns->routes);

@@ -10,7 +10,9 @@
  *  - namesrv:     the controller — a remoting server with every 4.9.8 request
  *    code, the broker expiry scan, and channel-close housekeeping.
  *
- * Everything runs on one event_base thread: nothing here takes locks.
+ * Everything runs on one event_base thread: nothing here takes locks. The one
+ * exception is the decoding of a large REGISTER_BROKER body, on a worker thread
+ * that touches nothing but that body (registrar.c).
  * JSON bodies come back malloc'd (caller frees); maps are iterated in the
  * order Java's HashMap would use, so bodies match Apache's byte for byte.
  */
@@ -248,5 +250,8 @@ typedef struct namesrv namesrv;
 /* Loads kvConfig, listens, starts the expiry scan. cfg is borrowed and must outlive ns. */
 namesrv *namesrv_new(struct event_base *base, namesrv_config *cfg, const char **err);
 void namesrv_free(namesrv *ns);     /* closes every connection, persists kv config */
+/* Tests: FN(ARG) runs on the registration worker thread before it decodes a large
+ * REGISTER_BROKER body (a test holds it there to see what is served meanwhile). */
+void namesrv_on_decode(namesrv *ns, void (*fn)(void *arg), void *arg);
 
 #endif
