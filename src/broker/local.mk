@@ -67,7 +67,8 @@ check_PROGRAMS += tests/broker/test_acl2
 TESTS += tests/broker/test_acl2
 tests_broker_test_acl2_SOURCES = tests/broker/test_acl2.c tests/broker/broker_client.h
 
-src_broker_libbroker_a_SOURCES += src/broker/registration.h src/broker/registration.c
+src_broker_libbroker_a_SOURCES += src/broker/registration.h src/broker/registration.c src/broker/registration_int.h \
+	src/broker/registration_table.c src/broker/registration_body.c
 
 src_broker_libbroker_a_SOURCES += src/broker/pop.h src/broker/pop_int.h src/broker/pop_revive.c \
 	src/broker/pop_mode.c src/broker/pop_order.c
