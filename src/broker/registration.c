@@ -214,6 +214,27 @@ static void hold(namesrv_state *st, char *const *names, size_t n)
     }
 }
 
+/*
+ * NAMES to the name server ADDR, whose tables in flight have all been snapshot: a topic
+ * no such table carries cannot be undone by one and goes now, the others after the
+ * tables' answers (held).
+ */
+void reg_send_unless_carried(registration *r, const char *addr, char *const *names, size_t n)
+{
+    namesrv_state *st = reg_state_of(r, addr);
+    char **fresh = xmalloc((n ? n : 1) * sizeof *fresh);
+    size_t n_fresh = 0;
+    for (size_t k = 0; k < n; k++) {
+        bool carried = false;
+        for (size_t t = 0; t < st->n_sets && !carried; t++) carried = reg_name_set_has(st->sets[t], names[k]);
+        if (carried) hold(st, &names[k], 1);
+        else fresh[n_fresh++] = names[k];
+    }
+    char *addrs[] = {(char *)addr};
+    reg_send_increment(r, addrs, 1, fresh, n_fresh);
+    free(fresh);
+}
+
 /* registerIncrementBrokerData for everything changed in this loop pass. */
 static void flush(registration *r)
 {
@@ -235,7 +256,6 @@ static void flush(registration *r)
     size_t n_addrs, n_now = 0;
     char **addrs = reg_namesrv_list(b, &n_addrs);
     char **now = xmalloc((n_addrs ? n_addrs : 1) * sizeof *now);
-    char **fresh = xmalloc((n ? n : 1) * sizeof *fresh);
     for (size_t i = 0; i < n_addrs; i++) {
         namesrv_state *st = reg_state_of(r, addrs[i]);
         if (!st->tables_in_flight) {
@@ -244,19 +264,9 @@ static void flush(registration *r)
         } else if (!st->table_answered || st->encoding) {
             hold(st, r->pending, n);
         } else {
-            /* A topic that no table in flight carries cannot be undone by one: it goes
-             * now, the others after the tables' answers. */
-            size_t n_fresh = 0;
-            for (size_t k = 0; k < n; k++) {
-                bool carried = false;
-                for (size_t t = 0; t < st->n_sets && !carried; t++) carried = reg_name_set_has(st->sets[t], r->pending[k]);
-                if (carried) hold(st, &r->pending[k], 1);
-                else fresh[n_fresh++] = r->pending[k];
-            }
-            reg_send_increment(r, &addrs[i], 1, fresh, n_fresh);
+            reg_send_unless_carried(r, addrs[i], r->pending, n);
         }
     }
-    free(fresh);
     reg_send_increment(r, now, n_now, r->pending, n);
     free(now);
     reg_free_list(addrs, n_addrs);

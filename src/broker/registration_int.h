@@ -125,6 +125,7 @@ void reg_send_body(registration *r, const char *addr, const body *bd, bool table
 /* The namesrvAddr list ("a:9876;b:9876"), malloc'd strings; it may change at run time. */
 char **reg_namesrv_list(const broker *b, size_t *n);
 void reg_send_increment(registration *r, char *const *addrs, size_t n_addrs, char *const *names, size_t n_names);
+void reg_send_unless_carried(registration *r, const char *addr, char *const *names, size_t n);
 
 /* registration_table.c */
 void reg_table_done(registration *r, const char *addr, bool ok);

@@ -152,6 +152,17 @@ void reg_encoded_cb(evutil_socket_t fd, short what, void *arg)
             st->sets = xrealloc(st->sets, (st->n_sets + 1) * sizeof *st->sets);
             st->sets[st->n_sets++] = snap->names;
             snap->names->refs++;
+            /* Topics changed while the table was not snapshot yet were held: those it
+             * does not carry (created since) go now, not after its answer (seconds at
+             * 100k topics: a created topic was routable that much later). */
+            if (!st->encoding && st->table_answered && st->n_held && !r->b->shutting_down) {
+                char **held = st->held;
+                size_t n_held = st->n_held;
+                st->held = NULL;
+                st->n_held = st->cap_held = 0;
+                reg_send_unless_carried(r, snap->addrs[i], held, n_held);
+                reg_free_list(held, n_held);
+            }
         }
     while (j) {
         table_job *next = j->next;
