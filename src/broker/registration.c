@@ -186,21 +186,31 @@ static void clear_pending(registration *r)
 }
 
 /* registerIncrementBrokerData of NAMES (their current configs and the table's version) to ADDRS. */
-void reg_send_increment(registration *r, char *const *addrs, size_t n_addrs, char *const *names, size_t n_names)
+/* The increment body for NAMES (their current configs and the table's version); false
+ * when none of them exists any more. */
+static bool increment_body(registration *r, char *const *names, size_t n_names, body *out)
 {
     broker *b = r->b;
     topic_config *topics = xmalloc((n_names ? n_names : 1) * sizeof *topics);
     size_t n = 0;
     for (size_t i = 0; i < n_names; i++)
         if (topic_table_get(b->topics, names[i], &topics[n])) n++;   /* deleted since: nothing to say */
-    if (n && n_addrs) {
+    if (n) {
         data_version dv = topic_table_data_version(b->topics);
         reg_apply_broker_permission(b, topics, n);
-        body bd = reg_encode_body(b->cfg.compressedRegister, topics, n, &dv);
-        for (size_t i = 0; i < n_addrs; i++) reg_send_body(r, addrs[i], &bd, false);
-        free(bd.data);
+        *out = reg_encode_body(b->cfg.compressedRegister, topics, n, &dv);
     }
     free(topics);
+    return n > 0;
+}
+
+/* registerIncrementBrokerData of NAMES to ADDRS. */
+void reg_send_increment(registration *r, char *const *addrs, size_t n_addrs, char *const *names, size_t n_names)
+{
+    body bd;
+    if (!n_addrs || !increment_body(r, names, n_names, &bd)) return;
+    for (size_t i = 0; i < n_addrs; i++) reg_send_body(r, addrs[i], &bd, false);
+    free(bd.data);
 }
 
 static void hold(namesrv_state *st, char *const *names, size_t n)
@@ -215,9 +225,13 @@ static void hold(namesrv_state *st, char *const *names, size_t n)
 }
 
 /*
- * NAMES to the name server ADDR, whose tables in flight have all been snapshot: a topic
- * no such table carries cannot be undone by one and goes now, the others after the
- * tables' answers (held).
+ * NAMES to the name server ADDR, which has answered a table before, while tables are
+ * in flight to it: a topic that a table carries waits for the tables' answers (held),
+ * the others cannot be undone by one and go now. The tables snapshot already carry
+ * the names in st->sets. A table not snapshot yet will be after this increment's
+ * configs are read (both under r->lock), so it carries these configs or newer ones;
+ * but a snapshot taken whose names the loop has not got yet could carry anything, and
+ * then everything waits until they come (reg_encoded_cb).
  */
 void reg_send_unless_carried(registration *r, const char *addr, char *const *names, size_t n)
 {
@@ -230,8 +244,19 @@ void reg_send_unless_carried(registration *r, const char *addr, char *const *nam
         if (carried) hold(st, &names[k], 1);
         else fresh[n_fresh++] = names[k];
     }
-    char *addrs[] = {(char *)addr};
-    reg_send_increment(r, addrs, 1, fresh, n_fresh);
+    body bd;
+    bool have = false, unnoticed = false;
+    if (n_fresh) {
+        pthread_mutex_lock(&r->lock);
+        unnoticed = r->unnoticed_snapshots > 0;
+        if (!unnoticed) have = increment_body(r, fresh, n_fresh, &bd);
+        pthread_mutex_unlock(&r->lock);
+    }
+    if (unnoticed) hold(st, fresh, n_fresh);
+    if (have) {   /* sent outside the lock: a failure may call back into it */
+        reg_send_body(r, addr, &bd, false);
+        free(bd.data);
+    }
     free(fresh);
 }
 
@@ -261,7 +286,7 @@ static void flush(registration *r)
         if (!st->tables_in_flight) {
             if (st->table_answered) now[n_now++] = addrs[i];
             else reg_send_table(r, &addrs[i], 1);
-        } else if (!st->table_answered || st->encoding) {
+        } else if (!st->table_answered) {
             hold(st, r->pending, n);
         } else {
             reg_send_unless_carried(r, addrs[i], r->pending, n);

@@ -84,10 +84,11 @@ typedef struct job_queue {
 struct registration {
     broker *b;
     pthread_t encoder;
-    pthread_mutex_t lock;     /* the queues and stopping */
+    pthread_mutex_t lock;     /* the queues, stopping; a snapshot against an increment's read */
     pthread_cond_t cond;
     job_queue to_encode, encoded;
     table_job *snapshotted;   /* jobs whose names the loop has not attached yet */
+    int unnoticed_snapshots;  /* snapshots taken whose names the loop has not attached yet */
     bool stopping;
     struct event *encoded_ev; /* the loop sends what the encoder finished */
     struct event *flush_ev;   /* one pass of the loop's pending changes */

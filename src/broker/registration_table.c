@@ -67,7 +67,12 @@ static void encode_table(registration *r, table_job *j)
 {
     size_t n;
     data_version dv;
+    /* Under r->lock: an increment read before it is carried by it or older
+     * (reg_send_unless_carried), one read after waits for the names below. */
+    pthread_mutex_lock(&r->lock);
     topic_config *all = topic_table_snapshot_at(r->b->topics, &n, &dv);
+    r->unnoticed_snapshots++;
+    pthread_mutex_unlock(&r->lock);
     name_set *ns = xcalloc(1, sizeof *ns);
     ns->refs = 1;
     ns->n = n;
@@ -142,6 +147,7 @@ void reg_encoded_cb(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_lock(&r->lock);
     table_job *snap = r->snapshotted;
     r->snapshotted = NULL;
+    for (table_job *k = snap; k; k = k->snap_next) r->unnoticed_snapshots--;
     table_job *j = reg_queue_take_all(&r->encoded);
     pthread_mutex_unlock(&r->lock);
     /* First the snapshots' names (a job in `encoded` had its notice here or before). */
@@ -152,10 +158,10 @@ void reg_encoded_cb(evutil_socket_t fd, short what, void *arg)
             st->sets = xrealloc(st->sets, (st->n_sets + 1) * sizeof *st->sets);
             st->sets[st->n_sets++] = snap->names;
             snap->names->refs++;
-            /* Topics changed while the table was not snapshot yet were held: those it
-             * does not carry (created since) go now, not after its answer (seconds at
-             * 100k topics: a created topic was routable that much later). */
-            if (!st->encoding && st->table_answered && st->n_held && !r->b->shutting_down) {
+            /* Topics changed while a snapshot was on its way to the loop were held:
+             * those no table carries go now, not after the answers (seconds at 100k
+             * topics, a created topic was routable that much later). */
+            if (st->table_answered && st->n_held && !r->b->shutting_down) {
                 char **held = st->held;
                 size_t n_held = st->n_held;
                 st->held = NULL;
