@@ -333,7 +333,17 @@ static int run_probe(const opts *o, int seconds, int interval_ms)
         }
         answer[n] = (now_s() - t) * 1e3;
         double r = time_to_routable(ns, name, t);
-        routable[n++] = r < 0 ? 1e4 : r;
+        routable[n] = r < 0 ? 1e4 : r;
+        if (routable[n] > 100) {   /* when, to be found in the servers' logs */
+            struct timespec wall;
+            clock_gettime(CLOCK_REALTIME, &wall);
+            struct tm tm;
+            gmtime_r(&wall.tv_sec, &tm);
+            printf("slow: %s created %.0f ms before %02d:%02d:%02d.%03ld UTC, answered in %.1f ms, routable in %.1f ms\n",
+                   name, routable[n], tm.tm_hour, tm.tm_min, tm.tm_sec, wall.tv_nsec / 1000000, answer[n],
+                   routable[n]);
+        }
+        n++;
     }
     print_latencies("creation answered", "answered", answer, n);
     print_latencies("creation routable", "routable", routable, n);
