@@ -80,8 +80,12 @@ check_PROGRAMS += tests/broker/test_pop_config
 TESTS += tests/broker/test_pop_config
 tests_broker_test_pop_config_SOURCES = tests/broker/test_pop_config.c tests/broker/broker_client.h \
 	tests/broker/pop_client.h
-check_PROGRAMS += tests/broker/test_registration
-TESTS += tests/broker/test_registration
+check_PROGRAMS += tests/broker/test_registration tests/broker/test_registration_table
+TESTS += tests/broker/test_registration tests/broker/test_registration_table
+tests_broker_test_registration_SOURCES = tests/broker/test_registration.c tests/broker/broker_client.h \
+	tests/broker/fake_namesrv.h
+tests_broker_test_registration_table_SOURCES = tests/broker/test_registration_table.c tests/broker/broker_client.h \
+	tests/broker/fake_namesrv.h
 
 check_PROGRAMS += tests/broker/test_slave_read
 TESTS += tests/broker/test_slave_read

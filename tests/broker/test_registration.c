@@ -2,9 +2,10 @@
  * Registration with the name servers (src/broker/registration.c):
  *  - the bodies: fastjson text and the compressed form, checked byte for byte
  *    against RegisterBrokerBody's documented layout;
- *  - a broker against a fake name server that records what it receives: a
- *    topic created goes out alone in an incremental registration, the table is
- *    split and compressed on request, QUERY_DATA_VERSION spares an unchanged table;
+ *  - a broker against a fake name server (fake_namesrv.h) that records what it
+ *    receives: a topic created goes out alone in an incremental registration,
+ *    QUERY_DATA_VERSION spares an unchanged table (the whole table's path:
+ *    test_registration_table.c);
  *  - a heartbeat that creates a group's retry topic is answered only after the
  *    name servers answered the registration carrying it;
  *  - a broker against our mqnamesrv: a created topic is routable within a second,
@@ -16,6 +17,7 @@
 #include <zlib.h>
 
 #include "broker_client.h"
+#include "fake_namesrv.h"
 #include "broker/registration.h"
 #include "common/fjson.h"
 #include "../check_run.h"
@@ -89,187 +91,6 @@ START_TEST(test_json_body)
 }
 END_TEST
 
-/* ---- a fake name server ---- */
-
-#define MAX_SEEN 256
-typedef struct seen_register {
-    int code;
-    bool compressed;
-    int64_t counter, timestamp;
-    int n_topics;
-    char first_topic[64];
-    char names[256];       /* ",a,b,...," of a JSON body's first topics */
-    int64_t at_ms;         /* when the fake name server read it */
-} seen_register;
-
-static struct {
-    pthread_mutex_t lock;
-    struct event_base *base;
-    rmq_server *server;
-    pthread_t thread;
-    seen_register seen[MAX_SEEN];
-    int n_seen;
-    bool answer_changed;   /* QUERY_DATA_VERSION's answer */
-    int register_delay_ms; /* before answering REGISTER_BROKER */
-    const char *register_body; /* REGISTER_BROKER's answer body (the ORDER_TOPIC_CONFIG KVTable) */
-} fake = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* The topics of a REGISTER_BROKER body, JSON or compressed. */
-static void parse_body(const rmq_cmd *req, seen_register *s)
-{
-    s->compressed = strcmp(cmd_ext_get(req, "compressed") ? cmd_ext_get(req, "compressed") : "", "true") == 0;
-    if (s->compressed) {
-        uLongf cap = req->body_len * 20 + 4096;
-        uint8_t *raw = xmalloc(cap);
-        ck_assert_int_eq(uncompress(raw, &cap, req->body, (uLong)req->body_len), Z_OK);
-        uint32_t vlen = get_be32(raw);
-        cJSON *v = fjson_parse((const char *)raw + 4, vlen, NULL);
-        fjson_field_int64(v, "counter", &s->counter);
-        fjson_field_int64(v, "timestamp", &s->timestamp);
-        cJSON_Delete(v);
-        s->n_topics = (int)get_be32(raw + 4 + vlen);
-        if (s->n_topics > 0) {
-            const char *line = (const char *)raw + 12 + vlen;
-            snprintf(s->first_topic, sizeof s->first_topic, "%.*s", (int)(strchr(line, ' ') - line), line);
-        }
-        free(raw);
-        return;
-    }
-    cJSON *root = fjson_parse((const char *)req->body, req->body_len, NULL);
-    const cJSON *w = cJSON_GetObjectItem(root, "topicConfigSerializeWrapper");
-    const cJSON *dv = cJSON_GetObjectItem(w, "dataVersion"), *table = cJSON_GetObjectItem(w, "topicConfigTable");
-    fjson_field_int64(dv, "counter", &s->counter);
-    fjson_field_int64(dv, "timestamp", &s->timestamp);
-    s->n_topics = cJSON_GetArraySize(table);
-    if (table && table->child) snprintf(s->first_topic, sizeof s->first_topic, "%s", table->child->string);
-    size_t used = (size_t)snprintf(s->names, sizeof s->names, ",");
-    for (const cJSON *t = table ? table->child : NULL; t && used < sizeof s->names; t = t->next)
-        used += (size_t)snprintf(s->names + used, sizeof s->names - used, "%s,", t->string);
-    cJSON_Delete(root);
-}
-
-static int fake_request(rmq_conn *c, rmq_cmd *req, rmq_cmd **resp, void *arg)
-{
-    seen_register s = {.code = req->code, .at_ms = now_ms()};
-    if (req->code == 103) parse_body(req, &s);
-    pthread_mutex_lock(&fake.lock);
-    if (fake.n_seen < MAX_SEEN) fake.seen[fake.n_seen++] = s;
-    bool changed = fake.answer_changed;
-    int delay = req->code == 103 ? fake.register_delay_ms : 0;
-    const char *body = req->code == 103 ? fake.register_body : NULL;
-    pthread_mutex_unlock(&fake.lock);
-    if (delay) usleep((useconds_t)delay * 1000);   /* a slow name server: its loop waits too */
-    *resp = cmd_new_response(req, 0, NULL);
-    if (body) cmd_set_body(*resp, body, strlen(body));
-    if (req->code == 322) cmd_ext_set_bool(*resp, "changed", changed);
-    else cmd_ext_declare(*resp);
-    return RMQ_OK;
-}
-
-static void *fake_loop(void *arg)
-{
-    event_base_dispatch(fake.base);
-    return NULL;
-}
-
-static void fake_start(void)
-{
-    rmq_remoting_init();
-    fake.base = event_base_new();
-    rmq_server_config sc;
-    rmq_server_config_defaults(&sc);
-    sc.host = "127.0.0.1";
-    sc.port = 0;
-    sc.name = "fake-namesrv";
-    const char *err;
-    fake.server = rmq_server_new(fake.base, &sc, &err);
-    ck_assert_ptr_nonnull(fake.server);
-    rmq_server_register(fake.server, 103, fake_request, NULL);
-    rmq_server_register(fake.server, 104, fake_request, NULL);
-    rmq_server_register(fake.server, 322, fake_request, NULL);
-    fake.n_seen = 0;
-    fake.answer_changed = true;
-    fake.register_delay_ms = 0;
-    fake.register_body = NULL;
-    ck_assert_int_eq(pthread_create(&fake.thread, NULL, fake_loop, NULL), 0);
-}
-
-static void fake_stop(void)
-{
-    event_base_loopexit(fake.base, NULL);
-    pthread_join(fake.thread, NULL);
-    rmq_server_free(fake.server);
-    event_base_free(fake.base);
-}
-
-static char *fake_arg(void)
-{
-    return str_printf("--namesrvAddr=127.0.0.1:%d", rmq_server_port(fake.server));
-}
-
-/* Copies of what the fake name server has seen. */
-static int seen(seen_register *out)
-{
-    pthread_mutex_lock(&fake.lock);
-    int n = fake.n_seen;
-    memcpy(out, fake.seen, (size_t)n * sizeof *out);
-    pthread_mutex_unlock(&fake.lock);
-    return n;
-}
-
-/* Waits (up to 5 s) until at least N frames of CODE arrived; returns how many. */
-static int wait_seen(int code, int n)
-{
-    static seen_register s[MAX_SEEN];
-    int64_t deadline = now_ms() + 5000;
-    int count;
-    do {
-        int total = seen(s);
-        count = 0;
-        for (int i = 0; i < total; i++) count += s[i].code == code;
-        if (count >= n) return count;
-        usleep(10000);
-    } while (now_ms() < deadline);
-    return count;
-}
-
-/* The index (0-based) of the first REGISTER_BROKER from FROM on that carries the whole table, -1 after 5 s. */
-static int wait_table_from(int from)
-{
-    static seen_register s[MAX_SEEN];
-    int64_t deadline = now_ms() + 5000;
-    do {
-        int n = seen(s);
-        for (int i = from; i < n; i++)
-            if (s[i].code == 103 && s[i].n_topics >= 8) return i;
-        usleep(10000);
-    } while (now_ms() < deadline);
-    return -1;
-}
-
-/* Waits (up to 5 s) for a REGISTER_BROKER carrying the whole table (>= 8 topics: the
- * system topics); returns how many REGISTER_BROKER had arrived with it. */
-static int wait_full(void)
-{
-    int at = wait_table_from(0);
-    ck_assert_msg(at >= 0, "no full registration within 5 s");
-    static seen_register s[MAX_SEEN];
-    seen(s);
-    int count = 0;
-    for (int i = 0; i <= at; i++) count += s[i].code == 103;
-    return count;
-}
-
-static seen_register last_register(void)
-{
-    static seen_register s[MAX_SEEN];
-    int n = seen(s);
-    for (int i = n - 1; i >= 0; i--)
-        if (s[i].code == 103) return s[i];
-    ck_abort_msg("no REGISTER_BROKER seen");
-    return s[0];
-}
-
 START_TEST(test_incremental_registration)
 {
     fake_start();
@@ -301,96 +122,6 @@ START_TEST(test_incremental_registration)
 }
 END_TEST
 
-START_TEST(test_split_compressed_registration)
-{
-    fake_start();
-    char *ns = fake_arg();
-    test_broker tb;
-    tb_init(&tb, "test_reg_split", ns, "--registerNameServerPeriod=600000", "--compressedRegister=true",
-            "--enableSplitRegistration=true", "--splitRegistrationSize=3", NULL);
-    ck_assert_int_ge(wait_seen(103, 4), 4);
-    usleep(300000);   /* the rest of the batches */
-    static seen_register s[MAX_SEEN];
-    int n = seen(s), total = 0, batches = 0, best_total = 0, best_batches = 0;
-    int64_t prev_ts = 0;
-    for (int i = 0; i < n; i++) {
-        /* The table's batches: each its own version, ascending, the last the table's.
-         * An increment at start (the transaction topics) is a group of its own. */
-        if (s[i].code != 103) continue;
-        ck_assert(s[i].compressed);
-        ck_assert_int_le(s[i].n_topics, 3);
-        if (s[i].timestamp <= prev_ts) total = batches = 0;
-        prev_ts = s[i].timestamp;
-        total += s[i].n_topics;
-        batches++;
-        if (total > best_total) best_total = total, best_batches = batches;
-    }
-    ck_assert_int_ge(best_total, 8);
-    ck_assert_int_eq(best_batches, (best_total + 2) / 3);
-    tb_done(&tb);
-    free(ns);
-    fake_stop();
-}
-END_TEST
-
-/* More than 16,000 topics without enableSplitRegistration: batches of 16,000, so that no
- * body passes the 16 MiB frame limit (a name server would close the connection). */
-START_TEST(test_large_table_split_anyway)
-{
-    fake_start();
-    char *ns = fake_arg();
-    test_broker tb;
-    tb_init(&tb, "test_reg_large", NULL);
-    ck_assert_int_eq(test_proc_stop(&tb.proc, SIGTERM), 0);
-    enum { N = 16100 };
-    fjson_writer w;
-    fjson_writer_init(&w, 0);
-    fjson_begin_object(&w);
-    fjson_key(&w, "topicConfigTable");
-    fjson_begin_object(&w);
-    for (int i = 0; i < N; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "T_large_%05d", i);
-        fjson_key(&w, name);
-        fjson_begin_object(&w);
-        fjson_prop_string(&w, "topicName", name);
-        fjson_end_object(&w);
-    }
-    fjson_end_object(&w);
-    fjson_end_object(&w);
-    size_t len;
-    char *json = fjson_writer_finish(&w, &len);
-    char *path = str_printf("%s/store/config/topics.json", tb.dir);
-    ck_assert_int_eq(write_file_atomic(path, json, len), 0);
-    free(path);
-    free(json);
-    tb.extra[0] = ns;
-    tb.extra[1] = "--registerNameServerPeriod=600000";
-    tb_start(&tb);
-
-    ck_assert_int_ge(wait_seen(103, 2), 2);
-    usleep(500000);
-    static seen_register s[MAX_SEEN];
-    int n = seen(s), total = 0, batches = 0, best_total = 0, best_batches = 0;
-    int64_t prev_ts = 0;
-    for (int i = 0; i < n; i++) {
-        /* The table's batches carry ascending versions; an increment at start is apart. */
-        if (s[i].code != 103) continue;
-        ck_assert_int_le(s[i].n_topics, 16000);
-        if (s[i].timestamp <= prev_ts) total = batches = 0;
-        prev_ts = s[i].timestamp;
-        total += s[i].n_topics;
-        batches++;
-        if (total > best_total) best_total = total, best_batches = batches;
-    }
-    ck_assert_int_ge(best_total, N);
-    ck_assert_int_eq(best_batches, 2);
-    tb_done(&tb);
-    free(ns);
-    fake_stop();
-}
-END_TEST
-
 START_TEST(test_query_data_version_first)
 {
     fake_start();
@@ -414,86 +145,6 @@ START_TEST(test_query_data_version_first)
     pthread_mutex_unlock(&fake.lock);
     ck_assert_int_ge(wait_seen(103, registers + 1), registers + 1);
     ck_assert_int_ge(last_register().n_topics, 8);
-    tb_done(&tb);
-    free(ns);
-    fake_stop();
-}
-END_TEST
-
-/*
- * A topic created while the whole table is on its way to a name server (answered
- * only after 1.5 s here) is held, and follows the table's answer as an increment
- * (with whatever else the start changed meanwhile), not as another whole table.
- */
-START_TEST(test_change_during_a_table_follows_as_an_increment)
-{
-    fake_start();
-    pthread_mutex_lock(&fake.lock);
-    fake.register_delay_ms = 1500;
-    pthread_mutex_unlock(&fake.lock);
-    char *ns = fake_arg();
-    test_broker tb;
-    tb_init(&tb, "test_reg_held", ns, "--registerNameServerPeriod=600000", NULL);
-    int n = wait_full();   /* read; its answer comes 1.5 s later */
-    static seen_register s[MAX_SEEN];
-    seen(s);
-    int64_t table_read = 0;
-    for (int i = 0, k = 0; i < MAX_SEEN && !table_read; i++)
-        if (s[i].code == 103 && ++k == n) table_read = s[i].at_ms;
-    tb_create_topic(&tb, "T_held", 4);
-    ck_assert_msg(now_ms() < table_read + 1500, "created after the table was answered: nothing held");
-    ck_assert_int_eq(wait_seen(103, n + 1), n + 1);
-    seen_register inc = last_register();
-    ck_assert_msg(inc.n_topics < 8, "a whole table (%d topics) instead of an increment", inc.n_topics);
-    ck_assert_msg(strstr(inc.names, ",T_held,") != NULL, "T_held not in %s", inc.names);
-    usleep(2000000);   /* nothing else follows: no second table */
-    ck_assert_int_eq(wait_seen(103, n + 1), n + 1);
-    tb_done(&tb);
-    free(ns);
-    fake_stop();
-}
-END_TEST
-
-/*
- * While a whole table is in flight to a name server that has one already, a topic
- * that table does not carry (created after its snapshot) is sent at once, and an
- * update of a topic it does carry waits for the table's answer.
- */
-START_TEST(test_topic_absent_from_the_table_in_flight_goes_at_once)
-{
-    fake_start();
-    char *ns = fake_arg();
-    test_broker tb;
-    tb_init(&tb, "test_reg_fresh", ns, "--registerNameServerPeriod=600000", NULL);
-    int n = wait_full();
-    usleep(300000);   /* anything else of the start */
-    n = wait_seen(103, n);
-    tb_create_topic(&tb, "T_old", 4);
-    ck_assert_int_eq(wait_seen(103, n + 1), n + 1);
-    pthread_mutex_lock(&fake.lock);
-    fake.register_delay_ms = 1500;
-    pthread_mutex_unlock(&fake.lock);
-    /* brokerPermission changed: a whole table follows. */
-    rmq_cmd *req = cmd_new_request(25);
-    cmd_set_body(req, "brokerPermission=4\n", strlen("brokerPermission=4\n"));
-    rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
-    ck_assert_int_eq(resp->code, 0);
-    cmd_free(resp);
-    int table = wait_table_from(n + 1);
-    ck_assert_int_ge(table, 0);
-    static seen_register s[MAX_SEEN];
-    seen(s);
-    int64_t table_read = s[table].at_ms;
-    tb_create_topic(&tb, "T_new", 4);
-    tb_create_topic(&tb, "T_old", 8);
-    ck_assert_msg(now_ms() < table_read + 1500, "created after the table was answered");
-    ck_assert_int_ge(wait_seen(103, table + 3), table + 3);
-    int total = seen(s);
-    ck_assert_msg(strstr(s[table + 1].names, ",T_new,") && !strstr(s[table + 1].names, ",T_old,"),
-                  "right after the table: %s", s[table + 1].names);
-    bool old_after = false;
-    for (int i = table + 2; i < total; i++) old_after |= s[i].code == 103 && strstr(s[i].names, ",T_old,") != NULL;
-    ck_assert_msg(old_after, "the update of T_old did not follow");
     tb_done(&tb);
     free(ns);
     fake_stop();
@@ -766,11 +417,7 @@ int main(void)
     tc = tcase_create("fake_namesrv");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_incremental_registration);
-    tcase_add_test(tc, test_split_compressed_registration);
-    tcase_add_test(tc, test_large_table_split_anyway);
     tcase_add_test(tc, test_query_data_version_first);
-    tcase_add_test(tc, test_change_during_a_table_follows_as_an_increment);
-    tcase_add_test(tc, test_topic_absent_from_the_table_in_flight_goes_at_once);
     tcase_add_test(tc, test_heartbeat_waits_for_the_retry_topic_registration);
     tcase_add_test(tc, test_order_topics_follow_the_registration_answer);
     suite_add_tcase(s, tc);
