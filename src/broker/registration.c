@@ -73,6 +73,8 @@ call *reg_new_call(registration *r, const char *addr)
     call *c = xmalloc(sizeof *c + strlen(addr) + 1);
     c->r = r;
     c->table = false;
+    c->job = NULL;
+    c->batch = 0;
     c->rd = r->sending;
     if (c->rd) c->rd->outstanding++;
     strcpy(c->addr, addr);
@@ -132,7 +134,17 @@ static void register_done(rmq_cmd *resp, const char *err, void *arg)
 {
     call *c = arg;
     broker *b = c->r->b;
-    if (c->table) reg_table_done(c->r, c->addr, resp && resp->code == 0);
+    if (c->table) {
+        /* A table's batches go one at a time, the next once this one is answered: an
+         * increment written meanwhile is not behind the rest of the table on the
+         * connection (~19 MB at 100k topics). Sent before this batch counts as done,
+         * so the table stays in flight. */
+        bool ok = resp && resp->code == 0;
+        bool more = c->job && ok && c->batch + 1 < c->job->n_bodies && !b->shutting_down;
+        if (more) reg_send_body(c->r, c->addr, &c->job->bodies[c->batch + 1], c->job, c->batch + 1);
+        reg_table_done(c->r, c->addr, ok);
+        if (c->job && !more) reg_job_release(c->job);
+    }
     if (!resp || resp->code != 0) {
         if (!resp) log_warn("broker", "register to name server %s failed: %s", c->addr, err);
         else log_warn("broker", "register to name server %s refused: %d %s", c->addr, resp->code,
@@ -152,11 +164,13 @@ static void register_done(rmq_cmd *resp, const char *err, void *arg)
     free(c);
 }
 
-void reg_send_body(registration *r, const char *addr, const body *bd, bool table)
+void reg_send_body(registration *r, const char *addr, const body *bd, table_job *job, size_t batch)
 {
     call *c = reg_new_call(r, addr);
-    c->table = table;
-    if (table) reg_state_of(r, addr)->tables_in_flight++;
+    c->table = job != NULL;
+    c->job = job;
+    c->batch = batch;
+    if (job) reg_state_of(r, addr)->tables_in_flight++;
     rmq_client_request(r->b->client, addr, register_request(r->b, bd), r->b->cfg.registerBrokerTimeoutMills,
                        register_done, c);
 }
@@ -209,7 +223,7 @@ void reg_send_increment(registration *r, char *const *addrs, size_t n_addrs, cha
 {
     body bd;
     if (!n_addrs || !increment_body(r, names, n_names, &bd)) return;
-    for (size_t i = 0; i < n_addrs; i++) reg_send_body(r, addrs[i], &bd, false);
+    for (size_t i = 0; i < n_addrs; i++) reg_send_body(r, addrs[i], &bd, NULL, 0);
     free(bd.data);
 }
 
@@ -254,7 +268,7 @@ void reg_send_unless_carried(registration *r, const char *addr, char *const *nam
     }
     if (unnoticed) hold(st, fresh, n_fresh);
     if (have) {   /* sent outside the lock: a failure may call back into it */
-        reg_send_body(r, addr, &bd, false);
+        reg_send_body(r, addr, &bd, NULL, 0);
         free(bd.data);
     }
     free(fresh);

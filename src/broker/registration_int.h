@@ -73,6 +73,7 @@ typedef struct table_job {
     struct body *bodies;      /* set by the encoder */
     size_t n_bodies;
     name_set *names;          /* set by the encoder once it has the snapshot */
+    int sending;              /* name servers its batches are still going to, +1 while started */
     struct table_job *snap_next;   /* in registration.snapshotted */
     struct table_job *next;
 } table_job;
@@ -110,6 +111,8 @@ typedef struct call {
     registration *r;
     round *rd;                /* the flush it belongs to, if anyone waits for it */
     bool table;               /* a whole-table registration (or one batch of it) */
+    struct table_job *job;    /* the table it is batch `batch` of (NULL: an increment) */
+    size_t batch;
     char addr[];
 } call;
 
@@ -122,7 +125,8 @@ rmq_cmd *reg_broker_request(const broker *b, int32_t code);
 namesrv_state *reg_state_of(registration *r, const char *addr);
 call *reg_new_call(registration *r, const char *addr);
 void reg_round_done(round *rd);
-void reg_send_body(registration *r, const char *addr, const body *bd, bool table);
+/* BD to ADDR; JOB (and BATCH): a batch of that table, else an increment. */
+void reg_send_body(registration *r, const char *addr, const body *bd, table_job *job, size_t batch);
 /* The namesrvAddr list ("a:9876;b:9876"), malloc'd strings; it may change at run time. */
 char **reg_namesrv_list(const broker *b, size_t *n);
 void reg_send_increment(registration *r, char *const *addrs, size_t n_addrs, char *const *names, size_t n_names);
@@ -135,6 +139,8 @@ table_job *reg_queue_take_all(job_queue *q);
 void *reg_encoder_main(void *arg);
 void reg_encoded_cb(evutil_socket_t fd, short what, void *arg);
 void reg_job_free(table_job *j);
+/* One name server is done with J's batches; the last frees it. */
+void reg_job_release(table_job *j);
 
 /* registration_body.c */
 void reg_apply_broker_permission(const broker *b, topic_config *topics, size_t n);

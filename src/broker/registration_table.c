@@ -140,7 +140,13 @@ void reg_job_free(table_job *j)
     free(j);
 }
 
-/* Loop: the encoder's tables go out, every batch to every name server of the job. */
+void reg_job_release(table_job *j)
+{
+    if (--j->sending == 0) reg_job_free(j);
+}
+
+/* Loop: the encoder's tables go out to every name server of the job, the first batch
+ * now, each next one once the previous is answered (register_done). */
 void reg_encoded_cb(evutil_socket_t fd, short what, void *arg)
 {
     registration *r = arg;
@@ -173,13 +179,16 @@ void reg_encoded_cb(evutil_socket_t fd, short what, void *arg)
     while (j) {
         table_job *next = j->next;
         r->sending = j->rd;
+        j->sending = 1;
         for (size_t i = 0; i < j->n_addrs; i++) {
-            if (!r->b->shutting_down)
-                for (size_t k = 0; k < j->n_bodies; k++) reg_send_body(r, j->addrs[i], &j->bodies[k], true);
+            if (!r->b->shutting_down) {
+                j->sending++;
+                reg_send_body(r, j->addrs[i], &j->bodies[0], j, 0);
+            }
             reg_table_done(r, j->addrs[i], true);   /* the encoding's own count */
         }
         r->sending = NULL;
-        reg_job_free(j);
+        reg_job_release(j);
         j = next;
     }
 }

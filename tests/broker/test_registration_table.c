@@ -1,7 +1,7 @@
 /*
  * The broker's whole-table registration (src/broker/registration_table.c) against a fake
  * name server that records what it receives: the table split (and compressed) on
- * request, or past 16,000 topics anyway; a topic changed
+ * request, or past 16,000 topics anyway; its batches one at a time; a topic changed
  * while a table is on its way held for it or sent at once.
  */
 #include <check.h>
@@ -184,6 +184,49 @@ START_TEST(test_topic_absent_from_the_table_in_flight_goes_at_once)
 }
 END_TEST
 
+/*
+ * A table's batches go one at a time, each once the previous one is answered: a topic
+ * created while the first batch waits for its answer (0.3 s here) reaches the name
+ * server before the table's later batches, not behind all of them on the connection.
+ */
+START_TEST(test_increment_between_the_batches_of_a_table)
+{
+    fake_start();
+    char *ns = fake_arg();
+    test_broker tb;
+    tb_init(&tb, "test_reg_paced", ns, "--registerNameServerPeriod=600000", "--enableSplitRegistration=true",
+            "--splitRegistrationSize=3", NULL);
+    ck_assert_int_ge(wait_seen(103, 4), 4);
+    usleep(500000);   /* the start's table and increments, all answered */
+    int n = wait_seen(103, 0);
+    pthread_mutex_lock(&fake.lock);
+    fake.register_delay_ms = 300;
+    pthread_mutex_unlock(&fake.lock);
+    /* brokerPermission changed: a whole table follows, in batches of 3 (>= 8 topics). */
+    rmq_cmd *req = cmd_new_request(25);
+    cmd_set_body(req, "brokerPermission=4\n", strlen("brokerPermission=4\n"));
+    rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(resp->code, 0);
+    cmd_free(resp);
+    ck_assert_int_gt(wait_seen(103, n + 1), n);   /* the first batch is read; its answer waits */
+    tb_create_topic(&tb, "T_between", 4);
+    ck_assert_int_ge(wait_seen(103, n + 5), n + 5);   /* >= 3 batches, the increment */
+    usleep(1500000);   /* the rest of the batches */
+    static seen_register s[MAX_SEEN];
+    int total = seen(s), inc = -1, after = 0;
+    for (int i = 0; i < total; i++) {
+        if (s[i].code != 103) continue;
+        if (strstr(s[i].names, ",T_between,")) inc = i;
+        else if (inc >= 0 && s[i].counter < s[inc].counter) after++;   /* a batch of the older table */
+    }
+    ck_assert_msg(inc >= 0, "no increment carrying T_between");
+    ck_assert_msg(after >= 1, "the increment came behind every batch of the table");
+    tb_done(&tb);
+    free(ns);
+    fake_stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("registration_table");
@@ -193,6 +236,7 @@ int main(void)
     tcase_add_test(tc, test_large_table_split_anyway);
     tcase_add_test(tc, test_change_during_a_table_follows_as_an_increment);
     tcase_add_test(tc, test_topic_absent_from_the_table_in_flight_goes_at_once);
+    tcase_add_test(tc, test_increment_between_the_batches_of_a_table);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
