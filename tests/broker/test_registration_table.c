@@ -14,6 +14,16 @@
 #include "common/fjson.h"
 #include "../check_run.h"
 
+/* UPDATE_BROKER_CONFIG brokerPermission=4: a forced whole table follows. */
+static void broker_permission_changed(const test_broker *tb)
+{
+    rmq_cmd *req = cmd_new_request(25);
+    cmd_set_body(req, "brokerPermission=4\n", strlen("brokerPermission=4\n"));
+    rmq_cmd *resp = tb_call(tb, req, BC_TIMEOUT);
+    ck_assert_int_eq(resp->code, 0);
+    cmd_free(resp);
+}
+
 START_TEST(test_split_compressed_registration)
 {
     fake_start();
@@ -158,11 +168,7 @@ START_TEST(test_topic_absent_from_the_table_in_flight_goes_at_once)
     fake.register_delay_ms = 1500;
     pthread_mutex_unlock(&fake.lock);
     /* brokerPermission changed: a whole table follows. */
-    rmq_cmd *req = cmd_new_request(25);
-    cmd_set_body(req, "brokerPermission=4\n", strlen("brokerPermission=4\n"));
-    rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
-    ck_assert_int_eq(resp->code, 0);
-    cmd_free(resp);
+    broker_permission_changed(&tb);
     int table = wait_table_from(n + 1);
     ck_assert_int_ge(table, 0);
     static seen_register s[MAX_SEEN];
@@ -203,11 +209,7 @@ START_TEST(test_increment_between_the_batches_of_a_table)
     fake.register_delay_ms = 300;
     pthread_mutex_unlock(&fake.lock);
     /* brokerPermission changed: a whole table follows, in batches of 3 (>= 8 topics). */
-    rmq_cmd *req = cmd_new_request(25);
-    cmd_set_body(req, "brokerPermission=4\n", strlen("brokerPermission=4\n"));
-    rmq_cmd *resp = tb_call(&tb, req, BC_TIMEOUT);
-    ck_assert_int_eq(resp->code, 0);
-    cmd_free(resp);
+    broker_permission_changed(&tb);
     ck_assert_int_gt(wait_seen(103, n + 1), n);   /* the first batch is read; its answer waits */
     tb_create_topic(&tb, "T_between", 4);
     ck_assert_int_ge(wait_seen(103, n + 5), n + 5);   /* >= 3 batches, the increment */
