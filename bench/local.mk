@@ -1,7 +1,7 @@
 # mqbench, the client-side load generator (not a test): bench/run.sh runs the figures in bench/README.md.
 noinst_PROGRAMS += bench/mqbench
 bench_mqbench_LDADD = $(LIBS_ALL)
-EXTRA_DIST += bench/run.sh bench/README.md
+EXTRA_DIST += bench/run.sh bench/README.md bench/apache.sh bench/apache-benchmark.pom.xml
 
 # grpcbench, the gRPC endpoint's load generator (bench/README.md, "gRPC"); tests/grpc's HTTP/2 client.
 noinst_PROGRAMS += bench/grpcbench
