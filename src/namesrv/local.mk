@@ -14,3 +14,9 @@ check_PROGRAMS += tests/namesrv/test_routeinfo tests/namesrv/test_namesrv_e2e te
 TESTS += tests/namesrv/test_routeinfo tests/namesrv/test_namesrv_e2e tests/namesrv/test_registrar
 # the e2e test starts the real program
 EXTRA_tests_namesrv_test_namesrv_e2e_DEPENDENCIES = mqnamesrv$(EXEEXT)
+
+# TLS with client certificates required, and bad clients, against the real program.
+check_PROGRAMS += tests/namesrv/test_namesrv_tls
+TESTS += tests/namesrv/test_namesrv_tls
+tests_namesrv_test_namesrv_tls_SOURCES = tests/namesrv/test_namesrv_tls.c tests/remoting/tls_certs.h
+EXTRA_tests_namesrv_test_namesrv_tls_DEPENDENCIES = mqnamesrv$(EXEEXT)

@@ -7,3 +7,4 @@ src_remoting_libremoting_a_SOURCES = \
 
 check_PROGRAMS += tests/remoting/test_codec tests/remoting/test_server tests/remoting/test_tls
 TESTS += tests/remoting/test_codec tests/remoting/test_server tests/remoting/test_tls
+tests_remoting_test_tls_SOURCES = tests/remoting/test_tls.c tests/remoting/tls_certs.h

@@ -25,6 +25,7 @@
 
 #include "common/util.h"
 #include "remoting/remoting.h"
+#include "tls_certs.h"
 
 enum { CODE_ECHO = 1000 };
 #define KEY_PASSWORD "s3cret"
@@ -47,24 +48,10 @@ typedef struct server_fixture {
 
 static server_fixture fx;
 
-/* Outside a test Check cannot report; a broken setup just aborts. */
-#define REQUIRE(cond) ((cond) ? (void)0 : (fprintf(stderr, "setup failed: %s\n", #cond), abort()))
+#define REQUIRE TC_REQUIRE
 
-/* A self-signed P-256 certificate for CN=localhost, valid from an hour ago for a day. */
-static X509 *self_signed(EVP_PKEY *k, long serial)
-{
-    X509 *c = X509_new();
-    X509_set_version(c, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
-    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(c), 24 * 3600);
-    X509_set_pubkey(c, k);
-    X509_NAME *name = X509_get_subject_name(c);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(c, name);
-    REQUIRE(X509_sign(c, k, EVP_sha256()) > 0);
-    return c;
-}
+/* A self-signed certificate for CN=localhost, valid from an hour ago for a day. */
+static X509 *self_signed(EVP_PKEY *k, long serial) { return tc_cert(k, "localhost", serial, NULL, NULL, -3600, 24 * 3600, 0); }
 
 static void make_certificate(void)
 {
@@ -75,23 +62,15 @@ static void make_certificate(void)
     snprintf(enc_key_path, sizeof enc_key_path, "%s/key-enc.pem", dir);
     snprintf(garbage_path, sizeof garbage_path, "%s/garbage.pem", dir);
     snprintf(other_key_path, sizeof other_key_path, "%s/other-key.pem", dir);
-    key = EVP_EC_gen("P-256");
-    REQUIRE(key);
+    key = tc_key();
     cert = self_signed(key, 1);
-    other_key = EVP_EC_gen("P-256");
-    REQUIRE(other_key);
+    other_key = tc_key();
     other_cert = self_signed(other_key, 2);
 
-    FILE *f = fopen(cert_path, "w");
-    REQUIRE(f && PEM_write_X509(f, cert));
-    fclose(f);
-    f = fopen(key_path, "w");
-    REQUIRE(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
-    fclose(f);
-    f = fopen(other_key_path, "w");
-    REQUIRE(f && PEM_write_PrivateKey(f, other_key, NULL, NULL, 0, NULL, NULL));
-    fclose(f);
-    f = fopen(garbage_path, "w");
+    tc_write_cert(cert_path, cert);
+    tc_write_key(key_path, key);
+    tc_write_key(other_key_path, other_key);
+    FILE *f = fopen(garbage_path, "w");
     REQUIRE(f && fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", f) >= 0);
     fclose(f);
     f = fopen(enc_key_path, "w");
