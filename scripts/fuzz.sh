@@ -75,11 +75,13 @@ for n in "${names[@]}"; do
   # run ends (ASAN_OPTIONS=detect_leaks=1 checks at exit, and fails the run).
   [ "$n" = broker ] && args+=(-detect_leaks=0)
   # New inputs go to the first directory (in the build tree); the seeds are only read.
-  # Stateful harnesses keep their stores here, on tmpfs where there is one: a store
-  # or auth.json made, fsync'd and removed per input costs no disk there (ha ran 14
+  # Stateful harnesses keep their stores here, on tmpfs where there is one with room
+  # for the broker's store (2 GiB; a container's /dev/shm is often 64 MiB): a store or
+  # auth.json made, fsync'd and removed per input costs no disk there (ha ran 14
   # inputs/s on ext4, 300 on tmpfs). A run cut short leaves them to this rm.
   rm -rf "$tmp"
-  if [ -d /dev/shm ] && [ -w /dev/shm ]; then tmp=$(mktemp -d /dev/shm/rmq-fuzz.XXXXXX)
+  shm_kb=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }' || true)
+  if [ -w /dev/shm ] && [ "${shm_kb:-0}" -ge 2097152 ]; then tmp=$(mktemp -d /dev/shm/rmq-fuzz.XXXXXX)
   else tmp="$dir/fuzz-tmp" && mkdir -p "$tmp"; fi
   rc=0 start=$SECONDS
   TMPDIR="$tmp" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
