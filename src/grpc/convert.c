@@ -145,7 +145,8 @@ Apache__Rocketmq__V2__Message *grpc_message_from_record(const msg_record *r, con
     if ((v = msg_props_get(&p, "TIMER_DELIVER_MS")) && parse_int64(v, &at) == RMQ_OK) s->delivery_timestamp = timestamp_ms(at);
     s->queue_id = r->queue_id;
     s->queue_offset = r->queue_offset;
-    s->delivery_attempt = r->reconsume_times + 1;
+    /* getReconsumeTimes() + 1 in Java: a stored INT_MAX wraps to INT_MIN there, no overflow fault. */
+    s->delivery_attempt = (int32_t)((uint32_t)r->reconsume_times + 1u);
     if ((v = msg_props_get(&p, "__SHARDINGKEY"))) s->message_group = xstrdup(v);
     if ((v = msg_props_get(&p, "TRACE_CONTEXT"))) s->trace_context = xstrdup(v);
 
