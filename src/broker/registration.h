@@ -21,7 +21,9 @@
  *    topics ~19 MB of JSON, hundreds of ms), then sent from the loop; a topic
  *    changed while a table carrying it is on its way to a name server follows
  *    as an increment once that table is answered, one the table does not
- *    carry goes at once.
+ *    carry goes at once. A table's batches go one at a time (each after the
+ *    previous one's answer), so an increment is never behind a whole table on
+ *    the connection.
  *
  * Runs on the broker's event-loop thread, but for that encoding.
  */
