@@ -49,6 +49,7 @@ struct replicas {
     char *master_addr;
     int64_t sync_set[MAX_SET];
     int n_sync;
+    int64_t confirm;                 /* the confirm gate last given to the store (update_confirm) */
     ha_epochs epochs;
     char *ha_master;                 /* slave: the master's HA address */
     bool pop_started, altering, electing;
@@ -194,9 +195,12 @@ static void set_role(replicas *r, const char *role)
     b->cfg.brokerRole = xstrdup(role);
 }
 
+static void update_confirm(replicas *r);
+
 static void master_role(replicas *r)
 {
     set_role(r, r->b->cfg.allAckInSyncStateSet && r->n_sync > 1 ? "SYNC_MASTER" : "ASYNC_MASTER");
+    update_confirm(r);
 }
 
 static void take_set(replicas *r, const master_info *m)
@@ -276,6 +280,7 @@ static void become_slave(replicas *r, const master_info *m)
     r->fenced = false;
     record(r, m);
     set_role(r, "SLAVE");
+    update_confirm(r);
     b->cfg.brokerId = r->id;
     free(r->ha_master);
     r->ha_master = ha_address_of(m->master_addr);
@@ -423,6 +428,7 @@ static void cut_back(replicas *r)
 replicas *replicas_bootstrap(broker *b, char *err, size_t errlen)
 {
     replicas *r = xcalloc(1, sizeof *r);
+    r->confirm = -1;
     r->b = b;
     r->master_id = -1;
     parse_controllers(r, b->cfg.controllerAddr);
@@ -692,10 +698,50 @@ static void alter(replicas *r, const int64_t *set, int n)
     rmq_client_request(r->b->client, r->controller, req, CALL_TIMEOUT_MS, alter_done, r);
 }
 
+typedef struct confirm_walk {
+    const replicas *r;
+    int64_t confirm;
+    int found;
+} confirm_walk;
+
+static void lower_confirm(void *arg, int64_t id, int64_t ack, int64_t caught_up_ms)
+{
+    confirm_walk *w = arg;
+    if (id == w->r->id || !in_set(w->r, id)) return;
+    if (ack < w->confirm) w->confirm = ack;
+    w->found++;
+}
+
+/*
+ * CommitLog.getConfirmOffset: a SYNC_MASTER (allAckInSyncStateSet, others in the set)
+ * lets consumers read only what every member of the SyncStateSet acknowledged
+ * (AutoSwitchHAService.computeConfirmOffset), so a failover to any of them loses nothing
+ * a consumer saw; alone in the set, or a slave, it does not hold anything back. A member
+ * without a connection now holds the gate where it is (0 when it was open: nothing new).
+ */
+static void update_confirm(replicas *r)
+{
+    broker *b = r->b;
+    if (broker_is_slave(b) || !b->cfg.allAckInSyncStateSet || r->n_sync <= 1 || !b->ha) {
+        store_set_confirm_offset(b->store, -1);
+        return;
+    }
+    confirm_walk w = {.r = r, .confirm = store_commitlog_max_offset(b->store)};
+    ha_foreach_slave(b->ha, lower_confirm, &w);
+    if (w.found < r->n_sync - (in_set(r, r->id) ? 1 : 0)) {
+        if (r->confirm < 0) r->confirm = 0;
+        store_set_confirm_offset(b->store, r->confirm);
+        return;
+    }
+    r->confirm = w.confirm;
+    store_set_confirm_offset(b->store, w.confirm);
+}
+
 /* maybeExpandInSyncStateSet: a slave that has all we have joins. */
 static void on_ack(void *arg, int64_t id, int64_t offset)
 {
     replicas *r = arg;
+    if (!broker_is_slave(r->b) && in_set(r, id)) update_confirm(r);
     if (broker_is_slave(r->b) || in_set(r, id) || r->n_sync >= MAX_SET) return;
     if (offset < store_commitlog_max_offset(r->b->store)) return;
     int64_t set[MAX_SET];
@@ -740,6 +786,7 @@ void replicas_start(replicas *r)
     /* broker_run made the slave's metadata sync; the name server does not name its master here. */
     if (broker_is_slave(b) && b->slave_sync && r->master_addr) slave_sync_set_master(b->slave_sync, r->master_addr);
     if (b->ha) ha_on_slave_ack(b->ha, on_ack, r);
+    update_confirm(r);   /* b->ha exists now */
     r->heartbeat_ev = event_new(b->base, -1, EV_PERSIST, heartbeat_cb, r);
     r->sync_ev = event_new(b->base, -1, EV_PERSIST, sync_cb, r);
     r->check_ev = event_new(b->base, -1, EV_PERSIST, check_cb, r);

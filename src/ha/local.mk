@@ -41,6 +41,12 @@ tests_ha_test_ha_demote_SOURCES = tests/ha/test_ha_demote.c tests/ha/ha_harness.
 	tests/controller/ctl_harness.h tests/testproc.h
 EXTRA_tests_ha_test_ha_demote_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)
 
+check_PROGRAMS += tests/ha/test_ha_confirm
+TESTS += tests/ha/test_ha_confirm
+tests_ha_test_ha_confirm_SOURCES = tests/ha/test_ha_confirm.c tests/ha/ha_harness.h tests/broker/broker_client.h \
+	tests/controller/ctl_harness.h tests/testproc.h
+EXTRA_tests_ha_test_ha_confirm_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)
+
 check_PROGRAMS += tests/ha/test_ha_controllers
 TESTS += tests/ha/test_ha_controllers
 tests_ha_test_ha_controllers_SOURCES = tests/ha/test_ha_controllers.c tests/ha/ha_harness.h \

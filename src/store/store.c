@@ -214,6 +214,7 @@ store *store_open(const store_config *cfg, char *err, size_t errlen)
     pthread_mutex_init(&s->dispatch_lock, NULL);
     pthread_mutex_init(&s->disp_mu, NULL);
     s->defer_dispatch = cfg->flushDiskType == STORE_SYNC_FLUSH;
+    atomic_store(&s->confirm_gate, -1);
     pthread_mutex_init(&s->flush_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -162,6 +162,16 @@ typedef void (*store_arrival_cb)(void *arg, const char *topic, int32_t queue_id,
                                  int64_t store_timestamp);
 void store_set_arrival_cb(store *s, store_arrival_cb cb, void *arg);
 
+/*
+ * CommitLog.getConfirmOffset in controller mode with allAckInSyncStateSet: consume
+ * queues (and so consumers) take records only up to CONFIRM, what every member of the
+ * SyncStateSet has, and catch up to it at once when it moves. A consumer thus never reads
+ * past a record that a failover to another member could take away, after which it would
+ * skip what the new master stores at the same queue offsets. -1: no limit (a master
+ * alone in its set, a slave, every other mode). Any thread.
+ */
+void store_set_confirm_offset(store *s, int64_t confirm);
+
 /* ---- get ---- */
 
 /* GetMessageStatus, same names and meaning. */

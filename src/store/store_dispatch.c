@@ -116,11 +116,20 @@ void store_dispatch_record(void *arg, mapped_file *f, const uint8_t *record, con
     atomic_store(&s->last_dispatch_ts, rec->store_timestamp);
 }
 
+/* LIMIT, or the confirm gate when that is lower (store_set_confirm_offset). A record
+ * the gate cuts through waits for the gate to pass its end. */
+static int64_t gated(const store *s, int64_t limit)
+{
+    int64_t gate = atomic_load(&s->confirm_gate);
+    return gate >= 0 && gate < limit ? gate : limit;
+}
+
 void store_dispatch_upto(store *s, int64_t limit, dispatch_ctx *ctx)
 {
     pthread_mutex_lock(&s->dispatch_lock);
     if (limit < 0)
         limit = atomic_load(&s->cl.flushed_where);
+    limit = gated(s, limit);
     if (limit > s->dispatched_upto)
         s->dispatched_upto = commitlog_scan(&s->cl, s->dispatched_upto, limit, false, store_dispatch_record, ctx);
     atomic_store(&s->dispatched, s->dispatched_upto);
@@ -168,7 +177,7 @@ void store_dispatch_flushed(store *s)
 static void dispatch_published(store *s, dispatch_ctx *take)
 {
     pthread_mutex_lock(&s->dispatch_lock);
-    int64_t limit = atomic_load(&s->put_end), from = s->dispatched_upto;
+    int64_t limit = gated(s, atomic_load(&s->put_end)), from = s->dispatched_upto;
     /* The thread takes a bounded step at a time, so that the arrivals it holds before
      * firing them stay a few hundred KiB however far it lags (a reader catching up
      * takes everything: it must). A record longer than the step is taken whole. */
@@ -220,7 +229,7 @@ void store_dispatch_catch_up(store *s)
 {
     if (!atomic_load_explicit(&s->dispatcher_on, memory_order_acquire))
         return;
-    if (atomic_load(&s->dispatched) >= atomic_load(&s->put_end))
+    if (atomic_load(&s->dispatched) >= gated(s, atomic_load(&s->put_end)))
         return;
     dispatch_published(s, NULL);
     store_dispatch_kick(s);
@@ -240,7 +249,7 @@ void *store_dispatch_main(void *arg)
         /* Asleep only when no put came since the last look and the last step reached
          * the end (a step is bounded). */
         while (!s->disp_stop && atomic_load(&s->put_seq) == seen &&
-               (stalled || atomic_load(&s->dispatched) >= atomic_load(&s->put_end))) {
+               (stalled || atomic_load(&s->dispatched) >= gated(s, atomic_load(&s->put_end)))) {
             /* The timeout only bounds a lost wake-up, which the scheme above rules out. */
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -262,6 +271,22 @@ void *store_dispatch_main(void *arg)
     }
     free(ctx.items);
     return NULL;
+}
+
+void store_set_confirm_offset(store *s, int64_t confirm)
+{
+    int64_t was = atomic_exchange(&s->confirm_gate, confirm);
+    if (was == confirm || (confirm >= 0 && confirm <= atomic_load(&s->dispatched)))
+        return;
+    /* What the gate held back: the dispatcher thread takes it (arrivals stay in order);
+     * without it (SYNC_FLUSH, not started) as far as the flush or the writes allow. */
+    if (atomic_load_explicit(&s->dispatcher_on, memory_order_acquire)) {
+        store_dispatch_kick(s);
+        return;
+    }
+    dispatch_ctx ctx = {.s = s, .collect = true};
+    store_dispatch_upto(s, s->defer_dispatch ? -1 : atomic_load(&s->put_end), &ctx);
+    store_fire_arrivals(s, &ctx);
 }
 
 int store_dispatch_start(store *s)

@@ -99,8 +99,10 @@ void store_flush_commitlog(store *s, int least_pages, int slot)
 void store_complete_waiters(store *s, bool final)
 {
     int64_t flushed = atomic_load(&s->cl.flushed_where), now = mono_ms();
-    /* SYNC_FLUSH: answered once readable too, so a consumer told of the send finds it. */
-    if (s->defer_dispatch && atomic_load(&s->dispatched) < flushed)
+    /* SYNC_FLUSH: answered once readable too, so a consumer told of the send finds it;
+     * not while the confirm gate holds dispatch back: the slave's ack, which such a send
+     * waits for next, opens the gate before the send is answered. */
+    if (s->defer_dispatch && atomic_load(&s->confirm_gate) < 0 && atomic_load(&s->dispatched) < flushed)
         flushed = atomic_load(&s->dispatched);
     bool failed = atomic_load(&s->cl.flush_errno) != 0;
     flush_waiter *done = NULL;

@@ -301,6 +301,9 @@ struct store {
     bool defer_dispatch;               /* SYNC_FLUSH */
     int64_t dispatched_upto;           /* reput offset; under dispatch_lock */
     _Atomic int64_t dispatched;        /* the same, readable without the lock */
+    /* Controller mode with allAckInSyncStateSet (store_set_confirm_offset): no dispatch past
+     * it, -1 when there is no such limit. */
+    _Atomic int64_t confirm_gate;
     _Atomic int64_t last_dispatch_ts;
     /* End of the bytes puts (and HA appends) published; set under put_lock, cut back
      * by a truncation. The dispatcher thread's limit. */
