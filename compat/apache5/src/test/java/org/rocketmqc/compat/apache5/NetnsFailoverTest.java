@@ -3,12 +3,9 @@ package org.rocketmqc.compat.apache5;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -18,7 +15,6 @@ import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.message.Message;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,123 +31,41 @@ import org.junit.jupiter.api.Test;
  */
 class NetnsFailoverTest {
     static final String TOPIC = "netns-set";   /* the broker-name topic: brokerTopicEnable */
-    final String tag = Long.toString(ProcessHandle.current().pid() % 100000);
-    final String net = "10." + (Integer.parseInt(tag) % 200 + 20) + "." + (Integer.parseInt(tag) / 200 % 250) + ".";
-    final List<String> namespaces = new ArrayList<>();
-    final List<Process> procs = new ArrayList<>();
-
-    static boolean run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start();
-        return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-    }
-
-    static void must(String... cmd) throws Exception {
-        if (!run(cmd)) throw new IllegalStateException("failed: " + String.join(" ", cmd));
-    }
-
-    void skipOrFail(String why) {
-        if ("true".equals(System.getenv("CI"))) throw new AssertionError(why + " (CI=true)");
-        Assumptions.assumeTrue(false, why);
-    }
-
-    String ns(String host) {
-        return "rmqj" + tag + host;
-    }
-
-    Process spawn(String host, Path log, Path home, String... cmd) throws IOException {
-        List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns(host)));
-        all.addAll(List.of(cmd));
-        ProcessBuilder pb = new ProcessBuilder(all).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("HOME", home.toString());
-        pb.environment().put("RMQ_LOG_STDERR", "1");
-        Process p = pb.start();
-        procs.add(p);
-        return p;
-    }
+    Netns hosts;
 
     @Test
     void officialClientsThroughAMasterKill() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) skipOrFail("network namespaces need root");
-        if (!run("ip", "netns", "add", ns("chk"))) skipOrFail("ip netns add is not available or not permitted");
-        run("ip", "netns", "del", ns("chk"));
-        String b = System.getenv("RMQ_BUILDDIR");
-        Path build = (b == null || b.isEmpty() ? new File("../../build").getCanonicalFile().toPath() : Path.of(b));
-        Path dir = Files.createTempDirectory("rmq-netns-");
-        try {
-            network();
-            String nsAddr = net + "1:9876", ctlAddr = net + "1:9878";
-            Files.writeString(dir.resolve("namesrv.conf"), "listenPort=9876\nkvConfigPath=" + dir + "/kv.json\n"
-                + "enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\ncontrollerDLegerPeers=n0-" + ctlAddr
-                + "\ncontrollerDLegerSelfId=n0\ncontrollerStorePath=" + dir + "/controller\n"
-                + "scanNotActiveBrokerInterval=500\n");
-            spawn("h1", dir.resolve("namesrv.log"), dir, build.resolve("mqnamesrv").toString(), "-c",
-                dir.resolve("namesrv.conf").toString());
+        try (Netns n = Netns.open(3)) {
+            hosts = n;
+            String nsAddr = n.ip(1) + ":9876", ctlAddr = n.ip(1) + ":9878";
+            n.namesrvConf("namesrv", "n0", "n0-" + ctlAddr);
+            n.namesrv(1, "namesrv");
             for (int i = 0; i < 2; i++) {
-                String name = "broker" + i;
-                Files.writeString(dir.resolve(name + ".conf"), "brokerClusterName=NetnsCluster\nbrokerName=" + TOPIC
-                    + "\nbrokerIP1=" + net + (i + 2) + "\nlistenPort=10911\nnamesrvAddr=" + nsAddr
-                    + "\nstorePathRootDir=" + dir + "/" + name + "-store\nmappedFileSizeCommitLog=16777216\n"
-                    + "brokerTopicEnable=true\nenableControllerMode=true\ncontrollerAddr=" + ctlAddr + "\n"
-                    + "allAckInSyncStateSet=true\nbrokerHeartbeatInterval=300\ncontrollerHeartBeatTimeoutMills=3000\n"
-                    + "syncBrokerMetadataPeriod=1000\ncheckSyncStateSetPeriod=1000\nregisterNameServerPeriod=1000\n"
-                    + "syncFlushTimeout=1500\n");
+                n.brokerConf("broker" + i, TOPIC, i + 2, nsAddr, ctlAddr, "");
                 Thread.sleep(i == 0 ? 300 : 1500);   /* the first started is elected master */
-                startBroker(i, build, dir);
+                startBroker(i);
             }
-            drive(nsAddr, ctlAddr, build, dir);
-        } finally {
-            for (Process p : procs) p.destroyForcibly();
-            for (Process p : procs) p.waitFor(10, TimeUnit.SECONDS);
-            for (int i = namespaces.size() - 1; i >= 0; i--) run("ip", "netns", "del", namespaces.get(i));
-            if (System.getenv("RMQ_KEEP_DIRS") == null) run("rm", "-rf", dir.toString());
+            drive(nsAddr, ctlAddr, n.dir);
         }
     }
 
     final Process[] brokers = new Process[2];
 
-    void startBroker(int i, Path build, Path dir) throws IOException {
-        String name = "broker" + i;
-        brokers[i] = spawn("h" + (i + 2), dir.resolve(name + ".log"), dir, build.resolve("mqbroker").toString(), "-c",
-            dir.resolve(name + ".conf").toString());
-    }
-
-    /** A bridge in its own namespace; hosts h1..h3 and the root namespace on it. */
-    void network() throws Exception {
-        for (String h : new String[] {"b", "h1", "h2", "h3"}) {
-            must("ip", "netns", "add", ns(h));
-            namespaces.add(ns(h));
-            must("ip", "-n", ns(h), "link", "set", "lo", "up");
-        }
-        must("ip", "-n", ns("b"), "link", "add", "br0", "type", "bridge");
-        must("ip", "-n", ns("b"), "link", "set", "br0", "up");
-        for (int i = 1; i <= 3; i++) {
-            String h = "h" + i;
-            must("ip", "-n", ns("b"), "link", "add", "v" + h, "type", "veth", "peer", "name", "eth0", "netns", ns(h));
-            must("ip", "-n", ns("b"), "link", "set", "v" + h, "master", "br0", "up");
-            must("ip", "-n", ns(h), "addr", "add", net + i + "/24", "dev", "eth0");
-            must("ip", "-n", ns(h), "link", "set", "eth0", "up");
-        }
-        // The client (this JVM) stays in the root namespace, on the bridge as .100.
-        String root = "rmqj" + tag + "r";
-        must("ip", "link", "add", root, "type", "veth", "peer", "name", "vr", "netns", ns("b"));
-        must("ip", "-n", ns("b"), "link", "set", "vr", "master", "br0", "up");
-        must("ip", "addr", "add", net + "100/24", "dev", root);
-        must("ip", "link", "set", root, "up");
+    void startBroker(int i) throws IOException {
+        brokers[i] = hosts.broker(i + 2, "broker" + i);
     }
 
     /* Per fault: when it happened, the first SEND_OK after it (nanoTime), sends acknowledged and failed meanwhile. */
     final long[] faultAt = new long[2], firstOk = new long[2], ackedIn = new long[2], failedIn = new long[2];
     volatile int phase = -1;
 
-    void drive(String nsAddr, String ctlAddr, Path build, Path dir) throws Exception {
+    void drive(String nsAddr, String ctlAddr, Path dir) throws Exception {
         org.apache.rocketmq.tools.admin.DefaultMQAdminExt admin = new org.apache.rocketmq.tools.admin.DefaultMQAdminExt();
         admin.setNamesrvAddr(nsAddr);
         admin.setInstanceName("netns-admin-" + System.nanoTime());
         admin.start();
         try {
-            drive(nsAddr, ctlAddr, admin, build, dir);
+            drive(nsAddr, ctlAddr, admin, dir);
         } finally {
             admin.shutdown();
         }
@@ -163,7 +77,7 @@ class NetnsFailoverTest {
             var info = admin.getInSyncStateData(ctlAddr, List.of(TOPIC)).getReplicasInfoTable().get(TOPIC);
             if (info == null || info.getInSyncReplicas().size() != 2) return -1;
             String addr = info.getMasterAddress();
-            return (net + "2:10911").equals(addr) ? 0 : (net + "3:10911").equals(addr) ? 1 : -1;
+            return (hosts.ip(2) + ":10911").equals(addr) ? 0 : (hosts.ip(3) + ":10911").equals(addr) ? 1 : -1;
         } catch (Exception e) {
             return -1;
         }
@@ -178,8 +92,8 @@ class NetnsFailoverTest {
         return m;
     }
 
-    void drive(String nsAddr, String ctlAddr, org.apache.rocketmq.tools.admin.DefaultMQAdminExt admin, Path build,
-               Path dir) throws Exception {
+    void drive(String nsAddr, String ctlAddr, org.apache.rocketmq.tools.admin.DefaultMQAdminExt admin, Path dir)
+        throws Exception {
         DefaultMQProducer p = ControllerTest.producer("netns-pg", nsAddr, 3_000);
         Set<String> acked = java.util.Collections.synchronizedSet(new HashSet<>());
         AtomicBoolean stop = new AtomicBoolean();
@@ -205,15 +119,14 @@ class NetnsFailoverTest {
             brokers[m].waitFor(10, TimeUnit.SECONDS);
             fault(0);                       /* from the moment it is gone: sends started later count */
             awaitOk(0, dir);
-            startBroker(m, build, dir);     /* it rejoins as slave and catches up */
+            startBroker(m);     /* it rejoins as slave and catches up */
             int m2 = awaitMaster(admin, ctlAddr, dir);
             assertEquals(1 - m, m2, "the killed master came back as master");
             Thread.sleep(2_000);
-            String link = "vh" + (m2 + 2);
-            must("ip", "-n", ns("b"), "link", "set", link, "down");
+            hosts.link(m2 + 2, false);
             fault(1);
             awaitOk(1, dir);
-            must("ip", "-n", ns("b"), "link", "set", link, "up");
+            hosts.link(m2 + 2, true);
             Thread.sleep(5_000);            /* host 3 hears of the election and follows */
             stop.set(true);
             sender.join(10_000);
