@@ -30,6 +30,7 @@ import org.apache.rocketmq.tools.command.broker.GetBrokerEpochSubCommand;
 import org.apache.rocketmq.tools.command.ha.HAStatusSubCommand;
 import org.apache.rocketmq.remoting.protocol.body.EpochEntryCache;
 import org.apache.rocketmq.remoting.protocol.body.HARuntimeInfo;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -69,6 +70,32 @@ class ControllerTest {
         failoverOf(controller, master, slave);
     }
 
+    /** Kill -> first SEND_OK (ms) per case of this run, for the summary at the end. */
+    static final java.util.Map<String, Long> FAILOVER_MS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * One block with the failover times of this run: ours-only, Apache-only and the mixed
+     * groups, measured the same way on the same machine minutes apart (a case that failed or
+     * did not run shows as such).
+     */
+    @AfterAll
+    static void summary() {
+        String[][] rows = {
+            {"ours-only", "OURS controller, OURS master, OURS slave"},
+            {"Apache-only", "APACHE controller, APACHE master, APACHE slave"},
+            {"mixed", "APACHE controller, OURS master, OURS slave"},
+            {"mixed", "OURS controller, APACHE master, OURS slave"},
+            {"mixed", "OURS controller, OURS master, APACHE slave"},
+            {"mixed", "Apache DLedger controller group of 3, our brokers"}};
+        StringBuilder out = new StringBuilder("controller failover summary (kill -9 of the master -> first SEND_OK, "
+            + "5.3.3 producer, this run):\n");
+        for (String[] row : rows) {
+            Long ms = FAILOVER_MS.get(row[1]);
+            out.append(String.format("  %-11s  %-52s  %s%n", row[0], row[1], ms == null ? "failed or not run" : ms + " ms"));
+        }
+        System.out.print(out);
+    }
+
     static void failoverOf(Impl controllerImpl, Impl masterImpl, Impl slaveImpl) throws Exception {
         String label = controllerImpl + " controller, " + masterImpl + " master, " + slaveImpl + " slave";
         try (Servers s = new Servers("ctl-" + controllerImpl.name().toLowerCase() + "-" + masterImpl.name().toLowerCase())) {
@@ -86,6 +113,7 @@ class ControllerTest {
             DefaultMQProducer p = producer("ctl-pg", ns.addr(), 5_000);
             Set<String> acked = new HashSet<>();
             List<String> failures = new ArrayList<>();
+            long failoverMs = -1;
             try {
                 // The slave joins the SyncStateSet once it has caught up (GET_SYNC_STATE_DATA, as
                 // mqadmin getSyncStateSet asks); from then on SEND_OK means both have the message.
@@ -102,6 +130,7 @@ class ControllerTest {
                 long ms = sendUntilOk(p, "after-kill", acked, 60_000, label + ": no SEND_OK after the master died", failures);
                 System.out.printf("controller failover (%s): kill -9 of the master -> first SEND_OK %d ms "
                     + "(%d failed sends before)%n", label, ms - (t0 / 1_000_000), failures.size());
+                failoverMs = ms - (t0 / 1_000_000);
                 for (int i = 0; i < 20; i++) {
                     SendResult r = p.send(msg("after-" + i));
                     assertEquals(SendStatus.SEND_OK, r.getSendStatus(), label + ": " + r);
@@ -112,6 +141,7 @@ class ControllerTest {
             }
             Set<String> read = readBodies(ns.addr(), TOPIC);
             for (String body : acked) assertTrue(read.contains(body), label + ": acknowledged " + body + " missing");
+            FAILOVER_MS.put(label, failoverMs);   /* a case that passed */
             slave.stop();
         }
     }
@@ -222,6 +252,7 @@ class ControllerTest {
             DefaultMQProducer p = producer("ctl3-pg", nsList, 5_000);
             Set<String> acked = new HashSet<>();
             List<String> failures = new ArrayList<>();
+            long failoverMs = -1;
             NameServer survivor = nss[(leader + 1) % 3];
             String leaderAddr = "127.0.0.1:" + ports[leader];
             try {
@@ -250,6 +281,7 @@ class ControllerTest {
                 long ms = sendUntilOk(p, "after-kill", acked, 60_000, label + ": no SEND_OK after the master died", failures);
                 System.out.printf("controller failover (%s): controller leader killed -> new leader %d ms; "
                     + "then kill -9 of the master broker -> first SEND_OK %d ms%n", label, tLeader - t0, ms - t1);
+                failoverMs = ms - t1;
                 for (int i = 0; i < 20; i++) {
                     SendResult r = p.send(msg("after-" + i));
                     assertEquals(SendStatus.SEND_OK, r.getSendStatus(), label + ": " + r);
@@ -260,6 +292,7 @@ class ControllerTest {
             }
             Set<String> read = readBodies(survivor.addr(), TOPIC);
             for (String body : acked) assertTrue(read.contains(body), label + ": acknowledged " + body + " missing");
+            FAILOVER_MS.put(label, failoverMs);   /* a case that passed */
             slave.stop();
         }
     }
