@@ -15,6 +15,23 @@ typedef struct ctl_namesrv {
     char ctl_addr[32];     /* the controller's ip:port */
 } ctl_namesrv;
 
+/* 0 once ADDR accepts connections, -1 after 10 s: the name server's own port opens
+ * first, the controller's after it made its TLS test certificate (seconds on a busy
+ * machine). */
+static inline int ctl_wait_listening(const char *addr)
+{
+    char err[128];
+    for (int64_t deadline = mono_ms() + 10000;;) {
+        int fd = rmq_connect_blocking(addr, 500, err, sizeof err);
+        if (fd >= 0) {
+            close(fd);
+            return 0;
+        }
+        if (mono_ms() > deadline) return -1;
+        usleep(20000);
+    }
+}
+
 /*
  * A controller of group1 listening on 127.0.0.1:CTL_PORT as SELF_ID of PEERS
  * (controllerDLegerPeers; NULL: this one alone as n0). EXTRA: more
@@ -40,11 +57,9 @@ static inline int ctl_namesrv_start_peer(ctl_namesrv *n, const char *name, int c
     char *env[] = {home, NULL};
     int rc = write_file_atomic(conf, text, strlen(text)) ? -1
              : test_proc_start_env(&n->proc, "mqnamesrv", argv, env, port, out);
-    char err[128];
-    int fd = rc ? -1 : rmq_connect_blocking(n->ctl_addr, 5000, err, sizeof err);
-    if (fd >= 0) close(fd);
+    int up = rc ? -1 : ctl_wait_listening(n->ctl_addr);
     free(alone), free(conf), free(text), free(out), free(home);
-    return rc || fd < 0 ? -1 : 0;
+    return rc || up ? -1 : 0;
 }
 
 /* The controller alone (n0) on a free port of its own. */
@@ -62,11 +77,9 @@ static inline int ctl_namesrv_restart(ctl_namesrv *n)
     char *argv[] = {"mqnamesrv", "-c", conf, NULL};
     char *env[] = {home, NULL};
     int rc = test_proc_start_env(&n->proc, "mqnamesrv", argv, env, n->proc.port, out);
-    char err[128];
-    int fd = rc ? -1 : rmq_connect_blocking(n->ctl_addr, 5000, err, sizeof err);
-    if (fd >= 0) close(fd);
+    int up = rc ? -1 : ctl_wait_listening(n->ctl_addr);
     free(conf), free(out), free(home);
-    return rc || fd < 0 ? -1 : 0;
+    return rc || up ? -1 : 0;
 }
 
 static inline int ctl_namesrv_stop(ctl_namesrv *n)
