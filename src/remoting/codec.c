@@ -186,38 +186,8 @@ void cmd_encode_into(rmq_cmd *c, struct evbuffer *out)
  * object, trailing bytes ignored, nesting up to 1000 levels in members it skips.
  */
 
-typedef struct jtext {                 /* an unescaped, NUL-terminated string */
-    char *p;
-    size_t len, cap;
-    char small[256];
-} jtext;
-
-static void jt_init(jtext *t)
-{
-    t->p = t->small;
-    t->cap = sizeof t->small;
-    t->len = 0;
-}
-
-static void jt_free(jtext *t)
-{
-    if (t->p != t->small) free(t->p);
-}
-
-static void jt_room(jtext *t, size_t n)
-{
-    if (t->len + n + 1 <= t->cap) return;
-    while (t->len + n + 1 > t->cap) t->cap *= 2;
-    if (t->p == t->small) {
-        t->p = xmalloc(t->cap);
-        memcpy(t->p, t->small, t->len);
-    } else {
-        t->p = xrealloc(t->p, t->cap);
-    }
-}
-
 typedef struct jreader {
-    const char *p, *end;
+    char *p, *end;                     /* the command's own copy of the header: written in place */
 } jreader;
 
 enum jtype { J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL, J_OBJ, J_ARR };
@@ -259,9 +229,10 @@ static unsigned hex4(const char *p)
     return v;
 }
 
-/* \uXXXX (a surrogate pair when it is one) as UTF-8, as cJSON decodes it; p is at
- * the backslash, close at the string's closing quote. */
-static int j_unicode(const char **p, const char *close, jtext *t)
+/* \uXXXX (a surrogate pair when it is one) as UTF-8, as cJSON decodes it, written at *o;
+ * p is at the backslash, close at the string's closing quote. The UTF-8 (at most 3 bytes
+ * for 6 of escape, 4 for a pair's 12) never reaches bytes not yet read, and *o <= *p. */
+static int j_unicode(char **p, const char *close, char **o)
 {
     if (close - *p < 6) return RMQ_ERR;
     unsigned cp = hex4(*p + 2), lo;
@@ -276,70 +247,57 @@ static int j_unicode(const char **p, const char *close, jtext *t)
     } else {
         *p += 6;
     }
-    jt_room(t, 4);
-    char *o = t->p + t->len;
+    char *w = *o;
     if (cp < 0x80) {
-        o[0] = (char)cp;
-        t->len += 1;
+        *w++ = (char)cp;
     } else if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        t->len += 2;
+        *w++ = (char)(0xC0 | cp >> 6);
+        *w++ = (char)(0x80 | (cp & 0x3F));
     } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        t->len += 3;
+        *w++ = (char)(0xE0 | cp >> 12);
+        *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+        *w++ = (char)(0x80 | (cp & 0x3F));
     } else {
-        o[0] = (char)(0xF0 | cp >> 18);
-        o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[3] = (char)(0x80 | (cp & 0x3F));
-        t->len += 4;
+        *w++ = (char)(0xF0 | cp >> 18);
+        *w++ = (char)(0x80 | (cp >> 12 & 0x3F));
+        *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+        *w++ = (char)(0x80 | (cp & 0x3F));
     }
+    *o = w;
     return RMQ_OK;
 }
 
-/* A string at r->p (the opening quote), unescaped into t (t NULL: only checked).
- * As cJSON: the closing quote is the first one not after a backslash, then the
- * escapes between are decoded. */
-static int j_string(jreader *r, jtext *t)
+/* A string at r->p (the opening quote), unescaped in place and NUL-terminated there
+ * (the text only shrinks; the NUL lands at the latest on the closing quote): *s is its
+ * start. With s NULL it is only checked (and may be left garbled: nothing reads it).
+ * As cJSON: the closing quote is the first one not after a backslash, then the escapes
+ * between are decoded. */
+static int j_string(jreader *r, char **s)
 {
-    const char *p = r->p + 1, *close = p;
+    char *start = r->p + 1, *p = start, *close = p;
     /* Most strings (every key, most values) have no escape: the bytes up to the quote. */
     while (close < r->end && *close != '"' && *close != '\\') close++;
     if (close < r->end && *close == '"') {
         r->p = close + 1;
-        if (t) {
-            t->len = 0;
-            jt_room(t, (size_t)(close - p));
-            memcpy(t->p, p, (size_t)(close - p));
-            t->len = (size_t)(close - p);
-            t->p[t->len] = 0;
+        if (s) {
+            *close = 0;
+            *s = start;
         }
         return RMQ_OK;
     }
-    close = p;
     while (close < r->end && *close != '"') {
         if (*close == '\\' && ++close >= r->end) return RMQ_ERR;
         close++;
     }
     if (close >= r->end) return RMQ_ERR;
     r->p = close + 1;
-    jtext scratch;
-    if (!t) {
-        jt_init(&scratch);
-        t = &scratch;
-    }
-    t->len = 0;
-    int rc = RMQ_ERR;
+    char *o = p;
     while (p < close) {
-        const char *run = p;
+        char *run = p;
         while (p < close && *p != '\\') p++;
         if (p > run) {
-            jt_room(t, (size_t)(p - run));
-            memcpy(t->p + t->len, run, (size_t)(p - run));
-            t->len += (size_t)(p - run);
+            if (o != run) memmove(o, run, (size_t)(p - run));
+            o += p - run;
         }
         if (p >= close) break;
         char ch;
@@ -351,20 +309,16 @@ static int j_string(jreader *r, jtext *t)
         case 'r': ch = '\r'; break;
         case 't': ch = '\t'; break;
         case 'u':
-            if (j_unicode(&p, close, t)) goto out;
+            if (j_unicode(&p, close, &o)) return RMQ_ERR;
             continue;
-        default: goto out;
+        default: return RMQ_ERR;
         }
         p += 2;
-        jt_room(t, 1);
-        t->p[t->len++] = ch;
+        *o++ = ch;
     }
-    jt_room(t, 0);
-    t->p[t->len] = 0;
-    rc = RMQ_OK;
-out:
-    if (t == &scratch) jt_free(&scratch);
-    return rc;
+    *o = 0;
+    if (s) *s = start;
+    return RMQ_OK;
 }
 
 /* As cJSON reads a number: the run of number characters, through strtod. */
@@ -372,7 +326,7 @@ static int j_number(jreader *r, jnum *n)
 {
     /* The usual case first: -?[0-9]{1,18} not followed by another number character is
      * exactly an int64, and (double) of it rounds as strtod does. */
-    const char *q = r->p + (r->p < r->end && *r->p == '-');
+    char *q = r->p + (r->p < r->end && *r->p == '-');
     const char *digits = q;
     uint64_t u = 0;
     while (q < r->end && q - digits < 19 && *q >= '0' && *q <= '9') u = u * 10 + (uint64_t)(*q++ - '0');
@@ -425,7 +379,7 @@ static int j_skip(jreader *r, int depth);
 
 /* The value at r->p: scalars are read (strings into t, numbers into n), an object
  * or array is left at its opening bracket for the caller. */
-static int j_value(jreader *r, enum jtype *type, jtext *t, jnum *n)
+static int j_value(jreader *r, enum jtype *type, char **t, jnum *n)
 {
     j_ws(r);
     if (r->p >= r->end) return RMQ_ERR;
@@ -471,49 +425,52 @@ static int j_skip(jreader *r, int depth)
 }
 
 /* An int header field: a number with an integral value or a numeric string (fastjson). */
-static int j_int_field(enum jtype type, const jtext *t, const jnum *n, int64_t *out)
+static int j_int_field(enum jtype type, const char *t, const jnum *n, int64_t *out)
 {
     if (type == J_NUM) {
         if (!n->integral) return RMQ_ERR;
         *out = n->i;
         return RMQ_OK;
     }
-    return type == J_STR ? parse_int64(t->p, out) : RMQ_ERR;
+    return type == J_STR ? parse_int64(t, out) : RMQ_ERR;
 }
 
-static void ext_set_scalar(rmq_cmd *c, const char *key, enum jtype type, const jtext *t, const jnum *n)
+/* key and a string value stay where they are, in the command's frame. */
+static void ext_set_scalar(rmq_cmd *c, char *key, enum jtype type, char *t, const jnum *n)
 {
     char num[64];
+    size_t len;
     switch (type) {
-    case J_STR: cmd_ext_set(c, key, t->p); break;
-    case J_TRUE: cmd_ext_set(c, key, "true"); break;
-    case J_FALSE: cmd_ext_set(c, key, "false"); break;
+    case J_STR: cmd_ext_put(c, key, t); return;
+    case J_TRUE: cmd_ext_put(c, key, strs_dup(&c->strs, "true", 4)); return;
+    case J_FALSE: cmd_ext_put(c, key, strs_dup(&c->strs, "false", 5)); return;
     case J_NUM:
-        if (n->integral) fmt_int64(num, n->i);
-        else snprintf(num, sizeof num, "%.17g", n->d);
-        cmd_ext_set(c, key, num);
-        break;
-    default: break;
+        if (n->integral) len = fmt_int64(num, n->i);
+        else len = (size_t)snprintf(num, sizeof num, "%.17g", n->d);
+        cmd_ext_put(c, key, strs_dup(&c->strs, num, len));
+        return;
+    default: return;
     }
 }
 
 /* extFields at its '{': every scalar member in order (a repeated key keeps the last value). */
-static int j_ext_fields(jreader *r, rmq_cmd *c, jtext *key, jtext *val, const char **bad)
+static int j_ext_fields(jreader *r, rmq_cmd *c, const char **bad)
 {
     r->p++;
     if (j_eat(r, '}')) return RMQ_OK;
     do {
         enum jtype type;
         jnum n;
+        char *key, *val = NULL;
         j_ws(r);
-        if (r->p >= r->end || *r->p != '"' || j_string(r, key) || !j_eat(r, ':')) return RMQ_ERR;
-        if (j_value(r, &type, val, &n)) return RMQ_ERR;
+        if (r->p >= r->end || *r->p != '"' || j_string(r, &key) || !j_eat(r, ':')) return RMQ_ERR;
+        if (j_value(r, &type, &val, &n)) return RMQ_ERR;
         if (type == J_OBJ || type == J_ARR) {
             /* All Java clients send strings; some (ali-ons) send bare numbers and booleans. */
             if (!*bad) *bad = "extFields value is not a scalar";
             if (j_skip(r, 2)) return RMQ_ERR;
         } else if (!*bad) {
-            ext_set_scalar(c, key->p, type, val, &n);
+            ext_set_scalar(c, key, type, val, &n);
         }
     } while (j_eat(r, ','));
     return j_eat(r, '}') ? RMQ_OK : RMQ_ERR;
@@ -524,7 +481,7 @@ static const char *const header_names[H_COUNT] = {"code", "version", "opaque", "
                                                   "language", "remark", "extFields"};
 
 /* The object's members; the first of a repeated name counts (as cJSON's lookup). */
-static int j_header(jreader *r, rmq_cmd *c, jtext *key, jtext *val, const char **err)
+static int j_header(jreader *r, rmq_cmd *c, const char **err)
 {
     bool seen[H_COUNT] = {0};
     int64_t ints[H_FLAG + 1];
@@ -533,10 +490,11 @@ static int j_header(jreader *r, rmq_cmd *c, jtext *key, jtext *val, const char *
     if (!j_eat(r, '{')) return RMQ_ERR;
     if (!j_eat(r, '}')) {
         do {
+            char *key, *val = NULL;
             j_ws(r);
-            if (r->p >= r->end || *r->p != '"' || j_string(r, key) || !j_eat(r, ':')) return RMQ_ERR;
+            if (r->p >= r->end || *r->p != '"' || j_string(r, &key) || !j_eat(r, ':')) return RMQ_ERR;
             int h = 0;
-            while (h < H_COUNT && strcmp(key->p, header_names[h]) != 0) h++;
+            while (h < H_COUNT && strcmp(key, header_names[h]) != 0) h++;
             if (h == H_COUNT || seen[h]) {
                 if (j_skip(r, 1)) return RMQ_ERR;
                 continue;
@@ -544,10 +502,10 @@ static int j_header(jreader *r, rmq_cmd *c, jtext *key, jtext *val, const char *
             seen[h] = true;
             enum jtype type;
             jnum n;
-            if (j_value(r, &type, val, &n)) return RMQ_ERR;
+            if (j_value(r, &type, &val, &n)) return RMQ_ERR;
             if (type == J_OBJ || type == J_ARR) {
                 if (h == H_EXT && type == J_OBJ) {
-                    if (j_ext_fields(r, c, key, val, &ext_err)) return RMQ_ERR;
+                    if (j_ext_fields(r, c, &ext_err)) return RMQ_ERR;
                     continue;
                 }
                 if (h == H_EXT) ext_err = "extFields is not an object";
@@ -561,10 +519,10 @@ static int j_header(jreader *r, rmq_cmd *c, jtext *key, jtext *val, const char *
                                               ints[h] > INT32_MAX);
             } else if (h == H_LANGUAGE) {
                 int64_t v;
-                if (type == J_STR) c->language = language_from_name(val->p);
+                if (type == J_STR) c->language = language_from_name(val);
                 else if (j_int_field(type, val, &n, &v) == RMQ_OK) c->language = (v >= 0 && v < 64) ? (int)v : -1;
             } else if (h == H_REMARK) {
-                if (type == J_STR) c->remark = xstrdup(val->p);
+                if (type == J_STR) c->remark = xstrdup(val);
             } else if (type != J_NULL) {
                 ext_err = "extFields is not an object";
             }
@@ -593,19 +551,14 @@ static int j_header(jreader *r, rmq_cmd *c, jtext *key, jtext *val, const char *
     return RMQ_OK;
 }
 
-static int decode_json_header(rmq_cmd *c, const uint8_t *h, size_t len, const char **err)
+static int decode_json_header(rmq_cmd *c, uint8_t *h, size_t len, const char **err)
 {
-    jreader r = {(const char *)h, (const char *)h + len};
+    jreader r = {(char *)h, (char *)h + len};
     if (len >= 3 && memcmp(h, "\xEF\xBB\xBF", 3) == 0) r.p += 3; /* a UTF-8 byte order mark, as cJSON skips */
-    jtext key, val;
-    jt_init(&key);
-    jt_init(&val);
     c->language = RMQ_LANGUAGE_JAVA;
     *err = NULL;
-    int rc = j_header(&r, c, &key, &val, err);
+    int rc = j_header(&r, c, err);
     if (rc != RMQ_OK && !*err) *err = "header is not a JSON object";
-    jt_free(&key);
-    jt_free(&val);
     return rc;
 }
 
@@ -648,21 +601,21 @@ static int decode_binary_header(rmq_cmd *c, const uint8_t *h, size_t len, const 
         pos += 4;
         if (vl > end - pos) return RMQ_ERR;
         /* Every pair counts, empty ones too, as in RocketMQSerializable.mapDeserialize
-         * (our own encoder writes an empty value with length 0). */
-        char *key = xstrndup(k, kl), *val = xstrndup((const char *)h + pos, vl);
-        cmd_ext_set(c, key, val);
-        free(key);
-        free(val);
+         * (our own encoder writes an empty value with length 0). Copied: the strings
+         * are not NUL-terminated in the frame. */
+        char *key = strs_dup(&c->strs, k, kl);
+        cmd_ext_put(c, key, strs_dup(&c->strs, (const char *)h + pos, vl));
         pos += vl;
     }
     return RMQ_OK;
 }
 
-int cmd_decode(const uint8_t *frame, size_t len, rmq_cmd **out, const char **err)
+int cmd_decode_owned(uint8_t *frame, size_t len, rmq_cmd **out, const char **err)
 {
     *out = NULL;
     if (len < 4) {
         *err = "frame shorter than its header-length word";
+        free(frame);
         return RMQ_ERR;
     }
     uint32_t word = get_be32(frame);
@@ -670,13 +623,16 @@ int cmd_decode(const uint8_t *frame, size_t len, rmq_cmd **out, const char **err
     size_t hlen = word & 0xFFFFFF;
     if (hlen > len - 4) {
         *err = "bad header length";
+        free(frame);
         return RMQ_ERR;
     }
     if (type != RMQ_SER_JSON && type != RMQ_SER_ROCKETMQ) {
         *err = "unknown serialize type";
+        free(frame);
         return RMQ_ERR;
     }
     rmq_cmd *c = xcalloc(1, sizeof *c);
+    c->frame = frame;
     c->serialize = type;
     int rc = type == RMQ_SER_JSON ? decode_json_header(c, frame + 4, hlen, err)
                                   : decode_binary_header(c, frame + 4, hlen, err);
@@ -685,7 +641,18 @@ int cmd_decode(const uint8_t *frame, size_t len, rmq_cmd **out, const char **err
         return RMQ_ERR;
     }
     size_t blen = len - 4 - hlen;
-    if (blen) cmd_set_body(c, frame + 4 + hlen, blen);
+    if (blen) {
+        c->body = frame + 4 + hlen;
+        c->body_len = blen;
+        c->body_borrowed = true;
+    }
     *out = c;
     return RMQ_OK;
+}
+
+int cmd_decode(const uint8_t *frame, size_t len, rmq_cmd **out, const char **err)
+{
+    uint8_t *copy = xmalloc(len ? len : 1);
+    if (len) memcpy(copy, frame, len);
+    return cmd_decode_owned(copy, len, out, err);
 }

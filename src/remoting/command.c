@@ -76,7 +76,8 @@ void cmd_free(rmq_cmd *c)
     strs_free(&c->strs);
     free(c->ext);
     free(c->remark);
-    free(c->body);
+    if (!c->body_borrowed) free(c->body);
+    free(c->frame);
     if (c->body_buf) evbuffer_free(c->body_buf);
     free(c);
 }
@@ -111,7 +112,8 @@ void cmd_set_body(rmq_cmd *c, const void *data, size_t len)
 
 void cmd_take_body(rmq_cmd *c, void *data, size_t len)
 {
-    free(c->body);
+    if (!c->body_borrowed) free(c->body);
+    c->body_borrowed = false;
     c->body = data;
     c->body_len = data ? len : 0;
 }
@@ -140,6 +142,18 @@ const char *cmd_ext_get(const rmq_cmd *c, const char *key)
     return f ? f->val : NULL;
 }
 
+/* A new last field (the caller checked the key is not there). */
+static void ext_append(rmq_cmd *c, char *key, char *val)
+{
+    if (c->n_ext == c->cap_ext) {
+        c->cap_ext = c->cap_ext ? c->cap_ext * 2 : 16;
+        c->ext = xrealloc(c->ext, (size_t)c->cap_ext * sizeof *c->ext);
+    }
+    c->ext[c->n_ext].key = key;
+    c->ext[c->n_ext].val = val;
+    c->n_ext++;
+}
+
 void cmd_ext_set(rmq_cmd *c, const char *key, const char *val)
 {
     if (!val) {
@@ -151,13 +165,14 @@ void cmd_ext_set(rmq_cmd *c, const char *key, const char *val)
         f->val = strs_dup(&c->strs, val, strlen(val));
         return;
     }
-    if (c->n_ext == c->cap_ext) {
-        c->cap_ext = c->cap_ext ? c->cap_ext * 2 : 16;
-        c->ext = xrealloc(c->ext, (size_t)c->cap_ext * sizeof *c->ext);
-    }
-    c->ext[c->n_ext].key = strs_dup(&c->strs, key, strlen(key));
-    c->ext[c->n_ext].val = strs_dup(&c->strs, val, strlen(val));
-    c->n_ext++;
+    ext_append(c, strs_dup(&c->strs, key, strlen(key)), strs_dup(&c->strs, val, strlen(val)));
+}
+
+void cmd_ext_put(rmq_cmd *c, char *key, char *val)
+{
+    rmq_ext_field *f = ext_find(c, key);
+    if (f) f->val = val;
+    else ext_append(c, key, val);
 }
 
 void cmd_ext_declare(rmq_cmd *c)

@@ -334,11 +334,14 @@ static void process_input(rmq_conn *c)
             break;
         }
         if (avail < (size_t)len + 4) break;
-        const uint8_t *frame = evbuffer_pullup(in, (ev_ssize_t)len + 4) + 4;
+        /* One copy out of the input chain into a block the command keeps: the header is
+         * parsed in place and the body is its tail (no pullup, no second copy). */
+        uint8_t *frame = xmalloc(len);
+        evbuffer_drain(in, 4);
+        evbuffer_remove(in, frame, len);
         rmq_cmd *cmd;
         const char *err;
-        int rc = cmd_decode(frame, len, &cmd, &err);
-        evbuffer_drain(in, (size_t)len + 4);
+        int rc = cmd_decode_owned(frame, len, &cmd, &err);
         if (rc != RMQ_OK) {
             log_warn(c->ep->name, "closing %s: undecodable frame: %s", c->remote, err);
             rmq_conn_close(c);

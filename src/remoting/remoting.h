@@ -55,6 +55,11 @@ typedef struct rmq_cmd {
     int serialize;         /* enum rmq_serialize: how it came, or how it will go */
     uint8_t *body;
     size_t body_len;
+    /* A received command keeps its frame: the JSON header is unescaped in place there
+     * (ext keys and values point into it) and the body is the frame's tail, so decoding
+     * copies nothing (body_borrowed: body is not a malloc block of its own). */
+    uint8_t *frame;
+    bool body_borrowed;
     /* Zero-copy body (e.g. references into mapped commitlog segments); when set it is
      * sent after `body` and moved out by cmd_encode_into. */
     struct evbuffer *body_buf;
@@ -92,6 +97,9 @@ void cmd_ext_set(rmq_cmd *c, const char *key, const char *val);
 void cmd_ext_set_int(rmq_cmd *c, const char *key, int64_t val);
 void cmd_ext_set_bool(rmq_cmd *c, const char *key, bool val);
 void cmd_ext_remove(rmq_cmd *c, const char *key);
+/* cmd_ext_set without copies: key and val must live as long as the command (string
+ * literals, the command's own frame or chunks). */
+void cmd_ext_put(rmq_cmd *c, char *key, char *val);
 /* Marks extFields present even when empty (Apache sends {} for header classes). */
 void cmd_ext_declare(rmq_cmd *c);
 
@@ -131,6 +139,8 @@ int language_from_name(const char *name);  /* -1 if unknown */
  * Returns RMQ_OK and a new command, or RMQ_ERR with a reason; never reads past len.
  */
 int cmd_decode(const uint8_t *frame, size_t len, rmq_cmd **out, const char **err);
+/* The same on a malloc'd frame the command takes (freed here on error): parsed in place. */
+int cmd_decode_owned(uint8_t *frame, size_t len, rmq_cmd **out, const char **err);
 /* Append the whole frame (with length prefix) to `out`; moves c->body_buf out. */
 void cmd_encode_into(rmq_cmd *c, struct evbuffer *out);
 /* The encoded header alone (for tests and tools); caller frees. */

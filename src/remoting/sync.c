@@ -138,11 +138,12 @@ static rmq_cmd *read_frame(int fd, SSL *ssl, int timeout_ms, char *err, size_t e
     uint8_t *frame = xmalloc(len);
     rmq_cmd *c = NULL;
     const char *why = NULL;
-    if (io_full(fd, ssl, frame, len, false, deadline))
+    if (io_full(fd, ssl, frame, len, false, deadline)) {
         snprintf(err, errlen, "truncated response");
-    else if (cmd_decode(frame, len, &c, &why))
+        free(frame);
+    } else if (cmd_decode_owned(frame, len, &c, &why)) {   /* takes the frame either way */
         snprintf(err, errlen, "undecodable response: %s", why);
-    free(frame);
+    }
     return c;
 }
 
