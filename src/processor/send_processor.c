@@ -186,22 +186,23 @@ static int put_and_answer(broker *b, rmq_conn *conn, const rmq_cmd *req, const s
     store_put(b->store, msgs, n, &res);
     put_status_to_response(resp, res.status, res.reason);
     if (res.status == STORE_PUT_OK) {
-        /* Batch: comma-joined offset ids; queueOffset is the first message's. */
+        /* Batch: comma-joined offset ids; queueOffset is the first message's. The keys are
+         * literals and the values go straight into the answer's chunk (cmd_ext_put). */
         size_t cap = (size_t)n * (MSG_ID_MAX_LEN + 1) + 1, len = 0;
-        char *ids = xmalloc(cap);
-        ids[0] = 0;
+        char one[MSG_ID_MAX_LEN + 2], *ids = n == 1 ? one : xmalloc(cap);
         for (int i = 0; i < n; i++) {
             size_t l = strlen(entries[i].msg_id);
             if (i) ids[len++] = ',';
             memcpy(ids + len, entries[i].msg_id, l + 1);
             len += l;
         }
-        cmd_ext_set(resp, "msgId", ids);
-        free(ids);
-        cmd_ext_set_int(resp, "queueId", msgs[0].queue_id);
-        cmd_ext_set_int(resp, "queueOffset", entries[0].queue_offset);
-        cmd_ext_set(resp, "MSG_REGION", b->cfg.regionId);
-        cmd_ext_set(resp, "TRACE_ON", b->cfg.traceOn ? "true" : "false");
+        char num[24];
+        cmd_ext_put(resp, "msgId", strs_dup(&resp->strs, ids, len));
+        if (ids != one) free(ids);
+        cmd_ext_put(resp, "queueId", strs_dup(&resp->strs, num, fmt_int64(num, msgs[0].queue_id)));
+        cmd_ext_put(resp, "queueOffset", strs_dup(&resp->strs, num, fmt_int64(num, entries[0].queue_offset)));
+        cmd_ext_put(resp, "MSG_REGION", strs_dup(&resp->strs, b->cfg.regionId, strlen(b->cfg.regionId)));
+        cmd_ext_put(resp, "TRACE_ON", b->cfg.traceOn ? "true" : "false");
         if (recall) cmd_ext_set(resp, "recallHandle", recall);
         int64_t bytes = 0;
         for (int i = 0; i < n; i++) bytes += entries[i].size;
@@ -316,8 +317,20 @@ static int send_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void *arg
     send_header h = {.queueId = -1};
     char err[512];
     bool v2 = req->code == SEND_MESSAGE_V2 || req->code == SEND_BATCH_MESSAGE || req->code == SEND_REPLY_MESSAGE_V2;
-    if (cmd_decode_header(req, v2 ? send_fields_v2 : send_fields_v1,
-                          v2 ? NFIELDS(send_fields_v2) : NFIELDS(send_fields_v1), &h, err, sizeof err)) {
+    int rc_h;
+    if (v2) {
+        /* V2's keys are the letters a..m in send_fields_v2's order: one pass over the ext
+         * fields puts each value in its slot (instead of a lookup per field). */
+        const char *vals[NFIELDS(send_fields_v2)] = {0};
+        for (int i = 0; i < req->n_ext; i++) {
+            const char *k = req->ext[i].key;
+            if (k[0] >= 'a' && k[0] < 'a' + (int)NFIELDS(send_fields_v2) && !k[1]) vals[k[0] - 'a'] = req->ext[i].val;
+        }
+        rc_h = cmd_decode_header_values(vals, send_fields_v2, NFIELDS(send_fields_v2), &h, err, sizeof err);
+    } else {
+        rc_h = cmd_decode_header(req, send_fields_v1, NFIELDS(send_fields_v1), &h, err, sizeof err);
+    }
+    if (rc_h) {
         *out = cmd_new_responsef(req, RC_SYSTEM_ERROR, "%s", err);
         return RMQ_OK;
     }

@@ -56,11 +56,25 @@ static void sb_int(sbuf *b, int64_t v)
 static void sb_json_string(sbuf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     size_t n = strlen(s);
     sb_need(b, 6 * n + 2);
     uint8_t *o = b->p + b->len;
     *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    for (; p < end; p++) {
+        /* eight bytes at a time while none is a control, a quote or a backslash (the
+         * zero-byte test; a false alarm only sends a word through the byte loop) */
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+            if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) break;
+            memcpy(o, p, 8);
+            o += 8;
+            p += 8;
+        }
+        if (p >= end) break;
         unsigned char ch = *p;
         if (ch >= 0x20 && ch != '"' && ch != '\\') {
             *o++ = ch;
@@ -267,6 +281,23 @@ static int j_unicode(char **p, const char *close, char **o)
     return RMQ_OK;
 }
 
+/* The first '"' or '\\' in [p, end), or end: eight bytes at a time while no byte of the
+ * word is one of them (the zero-byte test on the word xor each). */
+static inline char *j_plain_run(char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t quotes = ones * (unsigned char)'"', slashes = ones * (unsigned char)'\\';
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ quotes, b = x ^ slashes;
+        if ((((q - ones) & ~q) | ((b - ones) & ~b)) & highs) break;
+        p += 8;
+    }
+    while (p < end && *p != '"' && *p != '\\') p++;
+    return p;
+}
+
 /* A string at r->p (the opening quote), unescaped in place and NUL-terminated there
  * (the text only shrinks; the NUL lands at the latest on the closing quote): *s is its
  * start. With s NULL it is only checked (and may be left garbled: nothing reads it).
@@ -274,9 +305,8 @@ static int j_unicode(char **p, const char *close, char **o)
  * between are decoded. */
 static int j_string(jreader *r, char **s)
 {
-    char *start = r->p + 1, *p = start, *close = p;
+    char *start = r->p + 1, *close = j_plain_run(start, r->end);
     /* Most strings (every key, most values) have no escape: the bytes up to the quote. */
-    while (close < r->end && *close != '"' && *close != '\\') close++;
     if (close < r->end && *close == '"') {
         r->p = close + 1;
         if (s) {
@@ -285,21 +315,23 @@ static int j_string(jreader *r, char **s)
         }
         return RMQ_OK;
     }
-    while (close < r->end && *close != '"') {
-        if (*close == '\\' && ++close >= r->end) return RMQ_ERR;
-        close++;
+    char *first = close;               /* the first backslash (or end) */
+    for (;;) {
+        if (close >= r->end) return RMQ_ERR;
+        if (*close == '"') break;
+        close += 2;                    /* the backslash and the byte it escapes */
+        if (close > r->end) return RMQ_ERR;
+        close = j_plain_run(close, r->end);
     }
-    if (close >= r->end) return RMQ_ERR;
     r->p = close + 1;
-    char *o = p;
+    /* Escapes come often in a message's properties (\u0001 and \u0002 separate them):
+     * plain bytes are moved down one at a time, the runs between are short. */
+    char *p = first, *o = first;
     while (p < close) {
-        char *run = p;
-        while (p < close && *p != '\\') p++;
-        if (p > run) {
-            if (o != run) memmove(o, run, (size_t)(p - run));
-            o += p - run;
+        if (*p != '\\') {
+            *o++ = *p++;
+            continue;
         }
-        if (p >= close) break;
         char ch;
         switch (p[1]) {
         case '"': case '\\': case '/': ch = p[1]; break;
@@ -480,6 +512,23 @@ enum { H_CODE, H_VERSION, H_OPAQUE, H_FLAG, H_LANGUAGE, H_REMARK, H_EXT, H_COUNT
 static const char *const header_names[H_COUNT] = {"code", "version", "opaque", "flag",
                                                   "language", "remark", "extFields"};
 
+/* Which of header_names key is (their first letters differ), or H_COUNT. */
+static int header_name(const char *key)
+{
+    int h;
+    switch (key[0]) {
+    case 'c': h = H_CODE; break;
+    case 'v': h = H_VERSION; break;
+    case 'o': h = H_OPAQUE; break;
+    case 'f': h = H_FLAG; break;
+    case 'l': h = H_LANGUAGE; break;
+    case 'r': h = H_REMARK; break;
+    case 'e': h = H_EXT; break;
+    default: return H_COUNT;
+    }
+    return strcmp(key, header_names[h]) == 0 ? h : H_COUNT;
+}
+
 /* The object's members; the first of a repeated name counts (as cJSON's lookup). */
 static int j_header(jreader *r, rmq_cmd *c, const char **err)
 {
@@ -493,8 +542,7 @@ static int j_header(jreader *r, rmq_cmd *c, const char **err)
             char *key, *val = NULL;
             j_ws(r);
             if (r->p >= r->end || *r->p != '"' || j_string(r, &key) || !j_eat(r, ':')) return RMQ_ERR;
-            int h = 0;
-            while (h < H_COUNT && strcmp(key, header_names[h]) != 0) h++;
+            int h = header_name(key);
             if (h == H_COUNT || seen[h]) {
                 if (j_skip(r, 1)) return RMQ_ERR;
                 continue;

@@ -168,11 +168,12 @@ void cmd_ext_set(rmq_cmd *c, const char *key, const char *val)
     ext_append(c, strs_dup(&c->strs, key, strlen(key)), strs_dup(&c->strs, val, strlen(val)));
 }
 
-void cmd_ext_put(rmq_cmd *c, char *key, char *val)
+void cmd_ext_put(rmq_cmd *c, const char *key, const char *val)
 {
+    /* ext strings are never written through once set: the casts only fit the struct */
     rmq_ext_field *f = ext_find(c, key);
-    if (f) f->val = val;
-    else ext_append(c, key, val);
+    if (f) f->val = (char *)val;
+    else ext_append(c, (char *)key, (char *)val);
 }
 
 void cmd_ext_declare(rmq_cmd *c)
@@ -226,15 +227,15 @@ int cmd_ext_bool(const rmq_cmd *c, const char *key, bool *out)
     return EXT_OK;
 }
 
-int cmd_decode_header(const rmq_cmd *c, const hdr_field *fields, size_t n_fields,
-                      void *out, char *err, size_t errlen)
+int cmd_decode_header_values(const char *const *vals, const hdr_field *fields, size_t n_fields, void *out,
+                             char *err, size_t errlen)
 {
     /* Java's RemotingCommandException text, which Apache returns as the remark. */
     static const char *const exc = "org.apache.rocketmq.remoting.exception.RemotingCommandException";
     for (size_t i = 0; i < n_fields; i++) {
         const hdr_field *f = &fields[i];
         char *dst = (char *)out + f->offset;
-        const char *v = cmd_ext_get(c, f->name);
+        const char *v = vals[i];
         if (!v) {
             if (f->required) {
                 snprintf(err, errlen, "%s: the custom field <%s> is null", exc, f->name);
@@ -255,4 +256,13 @@ int cmd_decode_header(const rmq_cmd *c, const hdr_field *fields, size_t n_fields
         }
     }
     return RMQ_OK;
+}
+
+int cmd_decode_header(const rmq_cmd *c, const hdr_field *fields, size_t n_fields,
+                      void *out, char *err, size_t errlen)
+{
+    const char *vals[64];
+    if (n_fields > sizeof vals / sizeof vals[0]) abort();   /* header classes have a dozen */
+    for (size_t i = 0; i < n_fields; i++) vals[i] = cmd_ext_get(c, fields[i].name);
+    return cmd_decode_header_values(vals, fields, n_fields, out, err, errlen);
 }

@@ -99,7 +99,7 @@ void cmd_ext_set_bool(rmq_cmd *c, const char *key, bool val);
 void cmd_ext_remove(rmq_cmd *c, const char *key);
 /* cmd_ext_set without copies: key and val must live as long as the command (string
  * literals, the command's own frame or chunks). */
-void cmd_ext_put(rmq_cmd *c, char *key, char *val);
+void cmd_ext_put(rmq_cmd *c, const char *key, const char *val);
 /* Marks extFields present even when empty (Apache sends {} for header classes). */
 void cmd_ext_declare(rmq_cmd *c);
 
@@ -128,6 +128,10 @@ typedef struct hdr_field {
  */
 int cmd_decode_header(const rmq_cmd *c, const hdr_field *fields, size_t n_fields,
                       void *out, char *err, size_t errlen);
+/* The same with the fields' values already found (vals[i] for fields[i], NULL if absent):
+ * for a hot header whose keys its processor finds in one pass over the ext fields. */
+int cmd_decode_header_values(const char *const *vals, const hdr_field *fields, size_t n_fields, void *out,
+                             char *err, size_t errlen);
 
 const char *language_name(int code);   /* "JAVA", ... or "OTHER" */
 int language_from_name(const char *name);  /* -1 if unknown */

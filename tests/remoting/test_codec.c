@@ -117,6 +117,52 @@ START_TEST(test_decode_json_string_and_number_edges)
 }
 END_TEST
 
+/* Long strings read eight bytes at a time: a quote, a backslash or an escape at every
+ * offset within and across those words ends the plain run where it is; escapes are
+ * unescaped in place in the command's copy of the frame, and the body after the header
+ * is left as it came (it is the frame's tail, not a copy). */
+START_TEST(test_decode_json_escapes_at_every_offset)
+{
+    for (int i = 0; i < 20; i++) {
+        char hdr[512], want[128];
+        char pad[32], tail[32];
+        memset(pad, 'x', (size_t)i);
+        pad[i] = 0;
+        memset(tail, 'y', (size_t)(19 - i));
+        tail[19 - i] = 0;
+        snprintf(hdr, sizeof hdr,
+                 "{\"code\":310,\"extFields\":{\"q\":\"%s\\\"%s\",\"b\":\"%s\\\\%s\","
+                 "\"p\":\"%sKEYS\\u0001k\\u0002UNIQ\\u0001%s\\ud83d\\ude00\",\"plain\":\"%s%s\"}}",
+                 pad, tail, pad, tail, pad, tail, pad, tail);
+        size_t len;
+        uint8_t *f = frame_of(0, hdr, strlen(hdr), "body\\\"", 6, &len);
+        rmq_cmd *c;
+        const char *err;
+        ck_assert_int_eq(cmd_decode(f, len, &c, &err), RMQ_OK);
+        snprintf(want, sizeof want, "%s\"%s", pad, tail);
+        ck_assert_str_eq(cmd_ext_get(c, "q"), want);
+        snprintf(want, sizeof want, "%s\\%s", pad, tail);
+        ck_assert_str_eq(cmd_ext_get(c, "b"), want);
+        snprintf(want, sizeof want, "%sKEYS\001k\002UNIQ\001%s\xf0\x9f\x98\x80", pad, tail);
+        ck_assert_str_eq(cmd_ext_get(c, "p"), want);
+        snprintf(want, sizeof want, "%s%s", pad, tail);
+        ck_assert_str_eq(cmd_ext_get(c, "plain"), want);
+        ck_assert_uint_eq(c->body_len, 6);
+        ck_assert_int_eq(memcmp(c->body, "body\\\"", 6), 0);
+        cmd_take_body(c, NULL, 0);          /* a borrowed body is dropped, not freed */
+        cmd_set_body(c, "new", 3);
+        ck_assert_int_eq(memcmp(c->body, "new", 3), 0);
+        cmd_free(c);
+        /* the quote left open after a long run, and a backslash as the header's last byte */
+        size_t hl = strlen(hdr) - 3;        /* cuts "\"}}" */
+        memcpy(f + 4 + hl, "\\", 1);
+        put_be32(f, (uint32_t)(hl + 1));
+        ck_assert_int_eq(cmd_decode(f, 4 + hl + 1, &c, &err), RMQ_ERR);
+        free(f);
+    }
+}
+END_TEST
+
 /* A ROCKETMQ binary header, laid out by hand: code 310, lang CPP, version 333, opaque 0x01020304,
  * flag 2, remark "hi", ext {a: "pg", e: "-1"}. */
 static const uint8_t binary_hdr[] = {
@@ -372,6 +418,7 @@ int main(void)
     tcase_add_test(tc, test_decode_json_as_java_sends);
     tcase_add_test(tc, test_decode_json_lenient_values);
     tcase_add_test(tc, test_decode_binary_by_hand);
+    tcase_add_test(tc, test_decode_json_escapes_at_every_offset);
     tcase_add_test(tc, test_encode_frame_layout);
     tcase_add_test(tc, test_json_escaping_roundtrip);
     tcase_add_test(tc, test_malformed_frames);
