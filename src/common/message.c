@@ -84,7 +84,7 @@ void msg_props_init(msg_props *p)
 static int props_index(const msg_props *p, const char *key, size_t key_len)
 {
     for (int i = 0; i < p->count; i++)
-        if (strlen(p->items[i].key) == key_len && memcmp(p->items[i].key, key, key_len) == 0)
+        if (p->items[i].key_len == key_len && memcmp(p->items[i].key, key, key_len) == 0)
             return i;
     return -1;
 }
@@ -94,6 +94,7 @@ static void props_put(msg_props *p, const char *key, size_t key_len, const char 
     int i = props_index(p, key, key_len);
     if (i >= 0) {
         p->items[i].value = strs_dup(&p->strs, value, value_len);
+        p->items[i].value_len = (uint32_t)strnlen(p->items[i].value, value_len); /* a NUL ends it */
         return;
     }
     if (p->count == p->cap) {
@@ -102,6 +103,9 @@ static void props_put(msg_props *p, const char *key, size_t key_len, const char 
     }
     p->items[p->count].key = strs_dup(&p->strs, key, key_len);
     p->items[p->count].value = strs_dup(&p->strs, value, value_len);
+    /* as C strings: a NUL inside a key or value ends it (as strlen measured them before) */
+    p->items[p->count].key_len = (uint32_t)strnlen(p->items[p->count].key, key_len);
+    p->items[p->count].value_len = (uint32_t)strnlen(p->items[p->count].value, value_len);
     p->count++;
 }
 
@@ -138,12 +142,12 @@ char *msg_props_encode(const msg_props *p, size_t *len)
 {
     size_t n = 0;
     for (int i = 0; i < p->count; i++)
-        n += strlen(p->items[i].key) + strlen(p->items[i].value) + 2;
+        n += p->items[i].key_len + p->items[i].value_len + 2;
     char *out = xmalloc(n + 1), *w = out;
     for (int i = 0; i < p->count; i++) {
         if (i > 0)
             *w++ = MSG_PROPERTY_SEPARATOR;
-        size_t kl = strlen(p->items[i].key), vl = strlen(p->items[i].value);
+        size_t kl = p->items[i].key_len, vl = p->items[i].value_len;
         memcpy(w, p->items[i].key, kl);
         w += kl;
         *w++ = MSG_NAME_VALUE_SEPARATOR;

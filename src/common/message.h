@@ -84,7 +84,9 @@ bool msg_props_find(const char *props, size_t len, const char *key,
 
 /* An ordered, owned list of properties. Strings are malloc'd copies. */
 typedef struct msg_props {
-    struct msg_prop { char *key; char *value; } *items;
+    /* key_len and value_len: strlen of each, kept so lookups and the encoding do not
+     * measure every key again (read-only outside message.c, like the strings) */
+    struct msg_prop { char *key; char *value; uint32_t key_len, value_len; } *items;
     int count;
     int cap;
     /* the keys and values (util.h strs_dup); a replaced or removed one stays until

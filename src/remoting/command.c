@@ -131,6 +131,7 @@ size_t cmd_total_body_len(const rmq_cmd *c)
 
 static rmq_ext_field *ext_find(const rmq_cmd *c, const char *key)
 {
+    if (!(c->ext_letters & 1ull << (key[0] & 63))) return NULL;
     for (int i = 0; i < c->n_ext; i++)
         if (c->ext[i].key[0] == key[0] && strcmp(c->ext[i].key, key) == 0) return &c->ext[i];
     return NULL;
@@ -149,6 +150,7 @@ static void ext_append(rmq_cmd *c, char *key, char *val)
         c->cap_ext = c->cap_ext ? c->cap_ext * 2 : 16;
         c->ext = xrealloc(c->ext, (size_t)c->cap_ext * sizeof *c->ext);
     }
+    c->ext_letters |= 1ull << (key[0] & 63);
     c->ext[c->n_ext].key = key;
     c->ext[c->n_ext].val = val;
     c->n_ext++;

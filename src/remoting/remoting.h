@@ -48,6 +48,8 @@ typedef struct rmq_cmd {
     char *remark;          /* NULL = absent */
     rmq_ext_field *ext;    /* extFields in insertion order */
     int n_ext, cap_ext;
+    uint64_t ext_letters;  /* bit (key[0] & 63) of every key added: a lookup of a key whose
+                            * bit is clear (a new key while decoding) ends at once */
     /* Where the ext keys and values live: a few chunks freed with the command, so a
      * header costs one or two allocations instead of two per field. A value replaced
      * or removed stays there until cmd_free (pointers from cmd_ext_get stay valid). */
