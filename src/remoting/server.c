@@ -37,6 +37,7 @@ struct rmq_server {
     int port;
     enum rmq_tls_mode tls_mode;
     SSL_CTX *ssl_ctx;          /* NULL: TLS handshakes are closed */
+    bool test_ctx_on_demand;   /* test mode without files: made at the first handshake */
     sniffing *sniffing;        /* doubly linked */
     struct event *accept_retry; /* re-enables the listener after EMFILE and friends */
 };
@@ -77,6 +78,15 @@ static struct bufferevent *bev_for_first_byte(rmq_server *s, evutil_socket_t fd,
     if (s->tls_mode == RMQ_TLS_DISABLED) {
         log_warn(s->ep.name, "closing %s: TLS handshake while TLS is disabled", remote);
         return NULL;
+    }
+    if (!s->ssl_ctx && s->test_ctx_on_demand) {
+        s->test_ctx_on_demand = false;
+        rmq_tls_config t;
+        rmq_tls_config_defaults(&t); /* test mode */
+        t.mode = s->tls_mode;
+        const char *err = NULL;
+        if (tls_server_ctx_new(&t, s->ep.name, &s->ssl_ctx, &err) != RMQ_OK)
+            log_error(s->ep.name, "test-mode TLS: %s", err);
     }
     if (!s->ssl_ctx) {
         log_error(s->ep.name, "closing %s: TLS handshake but no tls.server.certPath/keyPath", remote);
@@ -196,7 +206,12 @@ rmq_server *rmq_server_new(struct event_base *base, const rmq_server_config *cfg
     rmq_server *s = xcalloc(1, sizeof *s);
     endpoint_init(&s->ep, base, cfg->name);
     s->tls_mode = cfg->tls.mode;
-    if (tls_server_ctx_new(&cfg->tls, s->ep.name, &s->ssl_ctx, err) != RMQ_OK) {
+    /* Test mode without certificate files needs nothing but a certificate made here (the
+     * other keys do not count then): make it when a client first asks for TLS, so that
+     * servers nobody set TLS up for start without that work. */
+    s->test_ctx_on_demand = cfg->tls.mode != RMQ_TLS_DISABLED && cfg->tls.test_mode &&
+                            !(cfg->tls.cert_path && cfg->tls.key_path);
+    if (!s->test_ctx_on_demand && tls_server_ctx_new(&cfg->tls, s->ep.name, &s->ssl_ctx, err) != RMQ_OK) {
         free(s);
         return NULL;
     }
