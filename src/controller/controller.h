@@ -6,20 +6,22 @@
  * liveness and are told who is master of their broker set (docs/ha.md,
  * "Controller mode").
  *
- * One node, no quorum: Apache replicates these decisions through DLedger or
- * JRaft between several controllers and replays them at restart; here the
- * single controller applies them directly and writes its state to
- * controllerStorePath/controller.json after each change, read back at start.
+ * A group of controllers (controllerDLegerPeers) is replicated through
+ * src/raft as Apache's through DLedger: the leader's changes become events in
+ * a log committed by a majority and applied by every controller in log order;
+ * term, vote, log and snapshots live under controllerStorePath, so a node
+ * restarted rejoins and catches up. One controller alone is a group of one.
  *
  *  - ctl_state: the broker sets (ids, addresses, register check codes), their
- *    master, master epoch and SyncStateSet with its epoch, and the heartbeat
- *    table. Pure: the caller passes the time; tests drive it directly.
+ *    master, master epoch and SyncStateSet with its epoch (replicated), and
+ *    the heartbeat table (each controller's own). Pure: the caller passes the
+ *    time; tests drive it directly.
  *  - controller: a remoting server on the controller's own port (Apache's
  *    embedded controller also listens apart from the name server, on its
- *    DLedger peer address) serving CONTROLLER_* and BROKER_HEARTBEAT, the
- *    expiry scan that re-elects when a master stops beating or its channel
- *    closes, and NOTIFY_BROKER_ROLE_CHANGED to the live members after an
- *    election.
+ *    DLedger peer address) serving CONTROLLER_* and BROKER_HEARTBEAT to
+ *    brokers and the Raft messages to its peers; on the leader, the expiry
+ *    scan that re-elects when a master stops beating or its channel closes,
+ *    and NOTIFY_BROKER_ROLE_CHANGED to the live members after an election.
  *
  * Everything runs on one event loop; nothing here takes locks.
  */
@@ -75,6 +77,16 @@ enum {
 /* ---- state machine ---------------------------------------------------- */
 
 typedef struct ctl_state ctl_state;
+
+/*
+ * Every change the state makes (apply broker id, address update, election,
+ * SyncStateSet, clean) is also passed as an event, a JSON object, to this
+ * hook; the controller collects them into one Raft log entry, a JSON list,
+ * which the other controllers apply with ctl_state_apply_events in log order.
+ */
+typedef void (*ctl_change_fn)(void *arg, const char *event_json, size_t len);
+void ctl_state_on_change(ctl_state *s, ctl_change_fn fn, void *arg);
+int ctl_state_apply_events(ctl_state *s, const char *json, size_t len, char *err, size_t errlen);
 
 /* What REGISTER_BROKER, ELECT_MASTER and GET_REPLICA_INFO answer. */
 typedef struct ctl_master_info {
@@ -154,6 +166,8 @@ char *ctl_sync_state_data_json(const ctl_state *s, const char *const *names, int
  */
 char *ctl_state_dump(const ctl_state *s, size_t *len);
 int ctl_state_load(ctl_state *s, const char *json, size_t len, char *err, size_t errlen);
+/* The durable part replaced by a dump's (NULL: emptied); the liveness table is kept. */
+int ctl_state_restore(ctl_state *s, const char *json, size_t len, char *err, size_t errlen);
 /* Parses a SyncStateSet body. RMQ_ERR on bad JSON or more than CTL_MAX_REPLICAS ids. */
 int ctl_parse_sync_state_set(const char *body, size_t len, int64_t *set, int *n, int32_t *epoch);
 
@@ -169,7 +183,7 @@ typedef struct controller_config {
     int64_t scan_interval_ms;            /* scanNotActiveBrokerInterval, 5000 */
     bool elect_unclean_master;           /* enableElectUncleanMaster, false */
     bool notify_broker_role_changed;     /* notifyBrokerRoleChanged, true */
-    const char *store_path;              /* controllerStorePath: the directory of controller.json */
+    const char *store_path;              /* controllerStorePath: Raft files and controller.json */
 } controller_config;
 
 /*

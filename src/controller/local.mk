@@ -1,7 +1,9 @@
-# controller module: 5.x controller mode (ControllerManager), embedded in mqnamesrv
+# controller module: 5.x controller mode (ControllerManager), embedded in mqnamesrv,
+# replicated between controllers through src/raft
 noinst_LIBRARIES += src/controller/libcontroller.a
 src_controller_libcontroller_a_SOURCES = src/controller/controller.h \
-	src/controller/replicas.c src/controller/controller.c
+	src/controller/ctl_int.h src/controller/replicas.c src/controller/liveness.c src/controller/ctl_json.c \
+	src/controller/ctl_server.h src/controller/controller.c src/controller/ctl_procs.c src/controller/peers.c
 
 check_PROGRAMS += tests/controller/test_controller_state
 TESTS += tests/controller/test_controller_state

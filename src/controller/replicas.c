@@ -1,8 +1,10 @@
 /*
  * The controller's state machine: Apache's ReplicasInfoManager (broker sets,
- * SyncStateInfo), DefaultBrokerHeartbeatManager (liveness) and
- * DefaultElectPolicy (who becomes master). Decisions are applied at once:
- * there is no replicated log between controllers (controller.h).
+ * SyncStateInfo) and DefaultElectPolicy (who becomes master). Each change is
+ * also given to the state's change hook as an event (ApplyBrokerIdEvent,
+ * UpdateBrokerAddressEvent, ElectMasterEvent, AlterSyncStateSetEvent,
+ * CleanBrokerDataEvent in Apache): the leader puts them in the Raft log and the
+ * other controllers apply them in log order (ctl_state_apply_events).
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -12,41 +14,8 @@
 
 #include "common/fjson.h"
 #include "common/util.h"
-#include "controller/controller.h"
+#include "controller/ctl_int.h"
 #include "remoting/remoting.h"
-
-typedef struct replica {
-    int64_t id;
-    char *addr;
-    char *check_code;     /* registerCheckCode: "addr;timestamp" */
-} replica;
-
-/* BrokerReplicaInfo + SyncStateInfo of one broker set (brokerName). */
-typedef struct broker_set {
-    struct broker_set *next;
-    char *cluster, *name;
-    replica replicas[CTL_MAX_REPLICAS];
-    int n_replicas;
-    int64_t master_id;                 /* CTL_NO_ID */
-    int32_t master_epoch, set_epoch;
-    int64_t sync_set[CTL_MAX_REPLICAS];
-    int n_sync;
-} broker_set;
-
-/* BrokerLiveInfo, keyed by (cluster, name, id). */
-typedef struct live {
-    struct live *next;
-    char *cluster, *name, *addr;
-    int64_t id, last_ms, timeout_ms, max_offset, confirm_offset;
-    int32_t epoch, priority;
-    const rmq_conn *conn;
-} live;
-
-struct ctl_state {
-    broker_set *sets;
-    live *lives;
-    bool elect_unclean;
-};
 
 ctl_state *ctl_state_new(bool elect_unclean_master)
 {
@@ -55,7 +24,7 @@ ctl_state *ctl_state_new(bool elect_unclean_master)
     return s;
 }
 
-static void set_free(broker_set *b)
+void ctl_set_free(broker_set *b)
 {
     for (int i = 0; i < b->n_replicas; i++) {
         free(b->replicas[i].addr);
@@ -66,7 +35,7 @@ static void set_free(broker_set *b)
     free(b);
 }
 
-static void live_free(live *l)
+void ctl_live_free(live *l)
 {
     free(l->cluster);
     free(l->name);
@@ -79,16 +48,16 @@ void ctl_state_free(ctl_state *s)
     if (!s) return;
     for (broker_set *b = s->sets, *n; b; b = n) {
         n = b->next;
-        set_free(b);
+        ctl_set_free(b);
     }
     for (live *l = s->lives, *n; l; l = n) {
         n = l->next;
-        live_free(l);
+        ctl_live_free(l);
     }
     free(s);
 }
 
-static broker_set *find_set(const ctl_state *s, const char *name)
+broker_set *ctl_find_set(const ctl_state *s, const char *name)
 {
     for (broker_set *b = s->sets; b; b = b->next)
         if (name && strcmp(b->name, name) == 0) return b;
@@ -102,14 +71,14 @@ static replica *find_replica(broker_set *b, int64_t id)
     return NULL;
 }
 
-static const char *replica_addr(const broker_set *b, int64_t id)
+const char *ctl_replica_addr(const broker_set *b, int64_t id)
 {
     for (int i = 0; i < b->n_replicas; i++)
         if (b->replicas[i].id == id) return b->replicas[i].addr;
     return NULL;
 }
 
-static bool in_sync_set(const broker_set *b, int64_t id)
+bool ctl_in_sync_set(const broker_set *b, int64_t id)
 {
     for (int i = 0; i < b->n_sync; i++)
         if (b->sync_set[i] == id) return true;
@@ -139,7 +108,7 @@ static void fill_info(const broker_set *b, bool with_master, ctl_master_info *ou
     out->master_id = CTL_NO_ID;
     if (with_master && b->master_id != CTL_NO_ID) {
         out->master_id = b->master_id;
-        out->master_addr = replica_addr(b, b->master_id);
+        out->master_addr = ctl_replica_addr(b, b->master_id);
     }
     out->master_epoch = b->master_epoch;
     out->sync_state_set_epoch = b->set_epoch;
@@ -147,79 +116,127 @@ static void fill_info(const broker_set *b, bool with_master, ctl_master_info *ou
     out->n_sync_state_set = b->n_sync;
 }
 
-/* ---- liveness ---- */
+/* ---- events ---- */
 
-static live *find_live(const ctl_state *s, const char *cluster, const char *name, int64_t id)
+/* An event to the change hook: {"type":"...Event","brokerName":...,<fields>} */
+static fjson_writer *event_begin(fjson_writer *w, const char *type, const char *broker_name)
 {
-    for (live *l = s->lives; l; l = l->next)
-        if (l->id == id && strcmp(l->name, name) == 0 && strcmp(l->cluster, cluster ? cluster : "") == 0) return l;
-    return NULL;
+    fjson_writer_init(w, 0);
+    fjson_begin_object(w);
+    fjson_prop_string(w, "type", type);
+    fjson_prop_string(w, "brokerName", broker_name);
+    return w;
 }
 
-bool ctl_broker_alive(const ctl_state *s, const char *cluster, const char *broker_name, int64_t id, int64_t now_ms)
+static void event_end(const ctl_state *s, fjson_writer *w)
 {
-    const live *l = find_live(s, cluster, broker_name, id);
-    return l && l->last_ms + l->timeout_ms >= now_ms;
+    fjson_end_object(w);
+    size_t len;
+    char *json = fjson_writer_finish(w, &len);
+    if (s->on_change) s->on_change(s->change_arg, json, len);
+    free(json);
 }
 
-void ctl_on_heartbeat(ctl_state *s, const ctl_heartbeat *hb, int64_t now_ms)
+static void write_ids(fjson_writer *w, const char *key, const int64_t *ids, int n)
 {
-    live *l = find_live(s, hb->cluster, hb->broker_name, hb->broker_id);
-    if (!l) {
-        l = xcalloc(1, sizeof *l);
-        l->cluster = xstrdup(hb->cluster ? hb->cluster : "");
-        l->name = xstrdup(hb->broker_name);
-        l->addr = xstrdup(hb->broker_addr ? hb->broker_addr : "");
-        l->id = hb->broker_id;
-        l->epoch = hb->epoch;
-        l->max_offset = hb->max_offset;
-        l->confirm_offset = hb->confirm_offset;
-        l->next = s->lives;
-        s->lives = l;
-    } else if (hb->epoch > l->epoch || (hb->epoch == l->epoch && hb->max_offset > l->max_offset)) {
-        l->epoch = hb->epoch;
-        l->max_offset = hb->max_offset;
-        l->confirm_offset = hb->confirm_offset;
+    fjson_key(w, key);
+    fjson_begin_array(w);
+    for (int i = 0; i < n; i++) fjson_int64(w, ids[i]);
+    fjson_end_array(w);
+}
+
+void ctl_state_on_change(ctl_state *s, ctl_change_fn fn, void *arg)
+{
+    s->on_change = fn;
+    s->change_arg = arg;
+}
+
+/* ElectMasterEvent: a new master alone in a new SyncStateSet, both epochs bumped; or
+ * (CTL_NO_ID) the master gone, the SyncStateSet kept. */
+static void do_elect(ctl_state *s, broker_set *b, int64_t new_master)
+{
+    fjson_writer w;
+    event_begin(&w, "ElectMasterEvent", b->name);
+    fjson_prop_int64(&w, "newMasterBrokerId", new_master);
+    event_end(s, &w);
+    if (new_master != CTL_NO_ID) {
+        b->master_id = new_master;
+        b->master_epoch++;
+        b->sync_set[0] = new_master;
+        b->n_sync = 1;
+        b->set_epoch++;
+    } else if (b->master_id != CTL_NO_ID) {
+        b->master_id = CTL_NO_ID;
+        b->master_epoch++;
     }
-    l->last_ms = now_ms;
-    l->timeout_ms = hb->timeout_ms;
-    l->priority = hb->election_priority;
-    l->conn = hb->conn;
 }
 
-void ctl_expire(ctl_state *s, int64_t now_ms, const rmq_conn *conn, ctl_inactive_fn fn, void *arg)
+static void do_alter(ctl_state *s, broker_set *b, const int64_t *set, int n)
 {
-    live **pp = &s->lives;
-    while (*pp) {
-        live *l = *pp;
-        bool gone = conn ? l->conn == conn : now_ms - l->last_ms > l->timeout_ms;
-        if (!gone) {
-            pp = &l->next;
-            continue;
-        }
-        *pp = l->next;
-        if (fn) fn(arg, l->cluster, l->name, l->id);
-        live_free(l);
-    }
+    fjson_writer w;
+    event_begin(&w, "AlterSyncStateSetEvent", b->name);
+    write_ids(&w, "newSyncStateSet", set, n);
+    event_end(s, &w);
+    memcpy(b->sync_set, set, sizeof set[0] * (size_t)n);
+    b->n_sync = n;
+    b->set_epoch++;
 }
 
-void ctl_sets_needing_election(const ctl_state *s, int64_t now_ms, void (*fn)(void *arg, const char *name), void *arg)
+static void do_update_address(ctl_state *s, broker_set *b, replica *rep, const char *addr)
 {
-    for (const broker_set *b = s->sets; b; b = b->next) {
-        if (b->master_id == CTL_NO_ID || ctl_broker_alive(s, b->cluster, b->name, b->master_id, now_ms)) continue;
-        for (int i = 0; i < b->n_replicas; i++)
-            if (ctl_broker_alive(s, b->cluster, b->name, b->replicas[i].id, now_ms)) {
-                fn(arg, b->name);
+    fjson_writer w;
+    event_begin(&w, "UpdateBrokerAddressEvent", b->name);
+    fjson_prop_int64(&w, "brokerId", rep->id);
+    fjson_prop_string(&w, "brokerAddress", addr);
+    event_end(s, &w);
+    free(rep->addr);
+    rep->addr = xstrdup(addr);
+}
+
+static void do_clean(ctl_state *s, broker_set *b, const int64_t *ids, int n)
+{
+    fjson_writer w;
+    event_begin(&w, "CleanBrokerDataEvent", b->name);
+    if (ids) write_ids(&w, "brokerIdSetToClean", ids, n);
+    event_end(s, &w);
+    for (int i = 0; ids && i < n; i++) {
+        for (int j = 0; j < b->n_replicas; j++)
+            if (b->replicas[j].id == ids[i]) {
+                free(b->replicas[j].addr);
+                free(b->replicas[j].check_code);
+                b->replicas[j] = b->replicas[--b->n_replicas];
+                break;
+            }
+        for (int j = 0; j < b->n_sync; j++)
+            if (b->sync_set[j] == ids[i]) {
+                b->sync_set[j] = b->sync_set[--b->n_sync];
                 break;
             }
     }
+    if (!ids || b->n_replicas == 0 || b->n_sync == 0) {
+        broker_set **pp = &s->sets;
+        while (*pp != b) pp = &(*pp)->next;
+        *pp = b->next;
+        ctl_set_free(b);
+    }
+}
+
+static void emit_apply_id(const ctl_state *s, const char *cluster, const char *broker_name, int64_t id,
+                          const char *check_code)
+{
+    fjson_writer w;
+    event_begin(&w, "ApplyBrokerIdEvent", broker_name);
+    fjson_prop_string(&w, "clusterName", cluster ? cluster : "");
+    fjson_prop_int64(&w, "brokerId", id);
+    fjson_prop_string(&w, "registerCheckCode", check_code);
+    event_end(s, &w);
 }
 
 /* ---- registration ---- */
 
 int64_t ctl_next_broker_id(const ctl_state *s, const char *broker_name)
 {
-    const broker_set *b = find_set(s, broker_name);
+    const broker_set *b = ctl_find_set(s, broker_name);
     if (!b) return CTL_FIRST_BROKER_ID;
     int64_t max = 0;   /* BrokerReplicaInfo.getNextAssignBrokerId: the highest id + 1 */
     for (int i = 0; i < b->n_replicas; i++)
@@ -227,7 +244,7 @@ int64_t ctl_next_broker_id(const ctl_state *s, const char *broker_name)
     return max + 1;
 }
 
-static void add_replica(broker_set *b, int64_t id, const char *addr, const char *check_code)
+void ctl_add_replica(broker_set *b, int64_t id, const char *addr, const char *check_code)
 {
     replica *r = &b->replicas[b->n_replicas++];
     r->id = id;
@@ -245,7 +262,7 @@ int ctl_apply_broker_id(ctl_state *s, const char *cluster, const char *broker_na
     /* registerCheckCode is "brokerAddress;timestamp". */
     const char *semi = strchr(check_code, ';');
     char *addr = semi ? xstrndup(check_code, (size_t)(semi - check_code)) : xstrdup(check_code);
-    broker_set *b = find_set(s, broker_name);
+    broker_set *b = ctl_find_set(s, broker_name);
     if (!b) {
         if (id != CTL_FIRST_BROKER_ID) {
             reply(r, CTL_BROKER_ID_INVALID,
@@ -256,9 +273,10 @@ int ctl_apply_broker_id(ctl_state *s, const char *cluster, const char *broker_na
             b->cluster = xstrdup(cluster ? cluster : "");
             b->name = xstrdup(broker_name);
             b->master_id = CTL_NO_ID;
-            add_replica(b, id, addr, check_code);
+            ctl_add_replica(b, id, addr, check_code);
             b->next = s->sets;
             s->sets = b;
+            emit_apply_id(s, cluster, broker_name, id, check_code);
             ok(r);
         }
         free(addr);
@@ -266,7 +284,8 @@ int ctl_apply_broker_id(ctl_state *s, const char *cluster, const char *broker_na
     }
     replica *rep = find_replica(b, id);
     if (!rep && b->n_replicas < CTL_MAX_REPLICAS) {
-        add_replica(b, id, addr, check_code);
+        ctl_add_replica(b, id, addr, check_code);
+        emit_apply_id(s, cluster, broker_name, id, check_code);
         ok(r);
     } else if (rep && strcmp(rep->check_code, check_code) == 0) {
         ok(r);
@@ -280,7 +299,7 @@ int ctl_apply_broker_id(ctl_state *s, const char *cluster, const char *broker_na
 int ctl_register_broker(ctl_state *s, const char *cluster, const char *broker_name, int64_t id,
                         const char *addr, int64_t now_ms, ctl_master_info *out, ctl_reply *r)
 {
-    broker_set *b = find_set(s, broker_name);
+    broker_set *b = ctl_find_set(s, broker_name);
     if (!b) {
         reply(r, CTL_BROKER_NEED_TO_BE_REGISTERED, "Broker-set: %s hasn't been registered in controller",
               broker_name ? broker_name : "null");
@@ -292,11 +311,7 @@ int ctl_register_broker(ctl_state *s, const char *cluster, const char *broker_na
               (long long)id, broker_name);
         return r->code;
     }
-    /* UpdateBrokerAddressEvent */
-    if (addr && strcmp(rep->addr, addr) != 0) {
-        free(rep->addr);
-        rep->addr = xstrdup(addr);
-    }
+    if (addr && strcmp(rep->addr, addr) != 0) do_update_address(s, b, rep, addr);
     bool master_alive = b->master_id != CTL_NO_ID && ctl_broker_alive(s, b->cluster, b->name, b->master_id, now_ms);
     fill_info(b, master_alive, out);
     return ok(r);
@@ -304,7 +319,7 @@ int ctl_register_broker(ctl_state *s, const char *cluster, const char *broker_na
 
 int ctl_replica_info(const ctl_state *s, const char *broker_name, ctl_master_info *out, ctl_reply *r)
 {
-    const broker_set *b = find_set(s, broker_name);
+    const broker_set *b = ctl_find_set(s, broker_name);
     if (!b) {
         reply(r, CTL_BROKER_METADATA_NOT_EXIST, "Broker metadata is not existed");
         return r->code;
@@ -343,7 +358,7 @@ static int64_t try_elect(const ctl_state *s, const broker_set *b, const int64_t 
     int64_t best = CTL_NO_ID;
     const live *best_live = NULL;
     for (int i = 0; i < na; i++) {
-        const live *l = find_live(s, b->cluster, b->name, alive[i]);
+        const live *l = ctl_find_live(s, b->cluster, b->name, alive[i]);
         if (best == CTL_NO_ID || better(l, best_live)) {
             best = alive[i];
             best_live = l;
@@ -355,7 +370,7 @@ static int64_t try_elect(const ctl_state *s, const broker_set *b, const int64_t 
 int ctl_elect_master(ctl_state *s, const char *broker_name, int64_t broker_id, bool designate, int64_t now_ms,
                      ctl_master_info *out, ctl_reply *r)
 {
-    broker_set *b = find_set(s, broker_name);
+    broker_set *b = ctl_find_set(s, broker_name);
     if (!b) {
         reply(r, CTL_BROKER_NEED_TO_BE_REGISTERED, "Broker hasn't been registered");
         return r->code;
@@ -379,21 +394,12 @@ int ctl_elect_master(ctl_state *s, const char *broker_name, int64_t broker_id, b
         return r->code;
     }
     if (new_master != CTL_NO_ID && find_replica(b, new_master)) {
-        /* ElectMasterEvent: the new master alone in a new SyncStateSet, both epochs bumped. */
-        b->master_id = new_master;
-        b->master_epoch++;
-        b->sync_set[0] = new_master;
-        b->n_sync = 1;
-        b->set_epoch++;
+        do_elect(s, b, new_master);
         fill_info(b, true, out);
         return ok(r);
     }
     if (broker_id == CTL_NO_ID) {
-        /* ElectMasterEvent(false): the master is gone, the SyncStateSet is kept. */
-        if (b->master_id != CTL_NO_ID) {
-            b->master_id = CTL_NO_ID;
-            b->master_epoch++;
-        }
+        if (b->master_id != CTL_NO_ID) do_elect(s, b, CTL_NO_ID);
         reply(r, CTL_MASTER_NOT_AVAILABLE, "Old master has down and failed to elect a new broker master");
     } else {
         reply(r, CTL_ELECT_MASTER_FAILED, "Failed to elect a new master");
@@ -405,13 +411,13 @@ int ctl_alter_sync_state_set(ctl_state *s, const char *broker_name, int64_t mast
                              const int64_t *set, int n, int32_t set_epoch, int64_t now_ms, int32_t *new_epoch,
                              ctl_reply *r)
 {
-    broker_set *b = find_set(s, broker_name);
+    broker_set *b = ctl_find_set(s, broker_name);
     if (!b) {
         reply(r, CTL_ALTER_SYNC_STATE_SET_FAILED, "Broker metadata is not existed");
         return r->code;
     }
     bool same = n == b->n_sync;
-    for (int i = 0; same && i < n; i++) same = in_sync_set(b, set[i]);
+    for (int i = 0; same && i < n; i++) same = ctl_in_sync_set(b, set[i]);
     if (same) {
         reply(r, CTL_ALTER_SYNC_STATE_SET_FAILED,
               "The newSyncStateSet is equal with oldSyncStateSet, no needed to update syncStateSet");
@@ -454,16 +460,15 @@ int ctl_alter_sync_state_set(ctl_state *s, const char *broker_name, int64_t mast
               (long long)b->master_id);
         return r->code;
     }
-    memcpy(b->sync_set, set, sizeof set[0] * (size_t)n);
-    b->n_sync = n;
-    *new_epoch = ++b->set_epoch;
+    do_alter(s, b, set, n);
+    *new_epoch = b->set_epoch;
     return ok(r);
 }
 
 int ctl_clean_broker_data(ctl_state *s, const char *broker_name, const int64_t *ids, int n, bool clean_living,
                           int64_t now_ms, ctl_reply *r)
 {
-    broker_set *b = find_set(s, broker_name);
+    broker_set *b = ctl_find_set(s, broker_name);
     if (!clean_living && b) {
         if (!ids && b->master_id != CTL_NO_ID) {
             reply(r, CTL_INVALID_CLEAN_BROKER_METADATA, "Broker %s is still alive, clean up failure", broker_name);
@@ -481,33 +486,14 @@ int ctl_clean_broker_data(ctl_state *s, const char *broker_name, const int64_t *
               broker_name ? broker_name : "null");
         return r->code;
     }
-    for (int i = 0; ids && i < n; i++) {
-        for (int j = 0; j < b->n_replicas; j++)
-            if (b->replicas[j].id == ids[i]) {
-                free(b->replicas[j].addr);
-                free(b->replicas[j].check_code);
-                b->replicas[j] = b->replicas[--b->n_replicas];
-                break;
-            }
-        for (int j = 0; j < b->n_sync; j++)
-            if (b->sync_set[j] == ids[i]) {
-                b->sync_set[j] = b->sync_set[--b->n_sync];
-                break;
-            }
-    }
-    if (!ids || b->n_replicas == 0 || b->n_sync == 0) {
-        broker_set **pp = &s->sets;
-        while (*pp != b) pp = &(*pp)->next;
-        *pp = b->next;
-        set_free(b);
-    }
+    do_clean(s, b, ids, n);
     return ok(r);
 }
 
 int ctl_members(const ctl_state *s, const char *broker_name, const char **cluster, int64_t *ids, const char **addrs,
                 int max)
 {
-    const broker_set *b = find_set(s, broker_name);
+    const broker_set *b = ctl_find_set(s, broker_name);
     if (!b) return 0;
     *cluster = b->cluster;
     int n = 0;
@@ -518,219 +504,83 @@ int ctl_members(const ctl_state *s, const char *broker_name, const char **cluste
     return n;
 }
 
-/* ---- bodies ---- */
 
-static int cmp_id(const void *a, const void *b)
+/* ---- applying the log ---- */
+
+static int apply_one(ctl_state *s, const cJSON *ev, char *err, size_t errlen)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* A Set<Long> as fastjson writes a HashSet of small Longs: ascending. */
-static void write_id_set(fjson_writer *w, const int64_t *ids, int n)
-{
-    int64_t sorted[CTL_MAX_REPLICAS];
-    memcpy(sorted, ids, sizeof ids[0] * (size_t)n);
-    qsort(sorted, (size_t)n, sizeof sorted[0], cmp_id);
-    fjson_begin_array(w);
-    for (int i = 0; i < n; i++) fjson_int64(w, sorted[i]);
-    fjson_end_array(w);
-}
-
-char *ctl_sync_state_set_json(const ctl_master_info *m, size_t *len)
-{
-    fjson_writer w;
-    fjson_writer_init(&w, 0);
-    fjson_begin_object(&w);
-    fjson_key(&w, "syncStateSet");
-    write_id_set(&w, m->sync_state_set, m->n_sync_state_set);
-    fjson_prop_int64(&w, "syncStateSetEpoch", m->sync_state_set_epoch);
-    fjson_end_object(&w);
-    return fjson_writer_finish(&w, len);
-}
-
-char *ctl_elect_body_json(const ctl_state *s, const char *broker_name, const ctl_master_info *m, size_t *len)
-{
-    const broker_set *b = find_set(s, broker_name);
-    fjson_writer w;
-    fjson_writer_init(&w, 0);
-    fjson_begin_object(&w);
-    if (b) {
-        /* BrokerMemberGroup {brokerAddrs, brokerName, cluster} */
-        fjson_key(&w, "brokerMemberGroup");
-        fjson_begin_object(&w);
-        fjson_key(&w, "brokerAddrs");
-        fjson_begin_object(&w);
-        for (int i = 0; i < b->n_replicas; i++) {
-            fjson_key_int(&w, b->replicas[i].id);
-            fjson_string(&w, b->replicas[i].addr);
-        }
-        fjson_end_object(&w);
-        fjson_prop_string(&w, "brokerName", b->name);
-        fjson_prop_string(&w, "cluster", b->cluster);
-        fjson_end_object(&w);
-    }
-    fjson_key(&w, "syncStateSet");
-    write_id_set(&w, m->sync_state_set, m->n_sync_state_set);
-    fjson_end_object(&w);
-    return fjson_writer_finish(&w, len);
-}
-
-static void write_replicas(fjson_writer *w, const ctl_state *s, const broker_set *b, bool in_sync, int64_t now_ms)
-{
-    fjson_begin_array(w);
-    for (int i = 0; i < b->n_replicas; i++) {
-        const replica *r = &b->replicas[i];
-        if (in_sync_set(b, r->id) != in_sync) continue;
-        fjson_begin_object(w);   /* ReplicaIdentity */
-        fjson_prop_bool(w, "alive", ctl_broker_alive(s, b->cluster, b->name, r->id, now_ms));
-        fjson_prop_string(w, "brokerAddress", r->addr);
-        fjson_prop_int64(w, "brokerId", r->id);
-        fjson_prop_string(w, "brokerName", b->name);
-        fjson_end_object(w);
-    }
-    fjson_end_array(w);
-}
-
-char *ctl_sync_state_data_json(const ctl_state *s, const char *const *names, int n, int64_t now_ms, size_t *len)
-{
-    fjson_writer w;
-    fjson_writer_init(&w, 0);
-    fjson_begin_object(&w);
-    fjson_key(&w, "replicasInfoTable");
-    fjson_begin_object(&w);
-    for (int i = 0; i < n; i++) {
-        const broker_set *b = find_set(s, names[i]);
-        if (!b) continue;
-        fjson_key(&w, b->name);
-        fjson_begin_object(&w);   /* ReplicasInfo */
-        fjson_key(&w, "inSyncReplicas");
-        write_replicas(&w, s, b, true, now_ms);
-        const char *maddr = b->master_id != CTL_NO_ID ? replica_addr(b, b->master_id) : NULL;
-        if (maddr) fjson_prop_string(&w, "masterAddress", maddr);
-        if (b->master_id != CTL_NO_ID) fjson_prop_int64(&w, "masterBrokerId", b->master_id);
-        fjson_prop_int64(&w, "masterEpoch", b->master_epoch);
-        fjson_key(&w, "notInSyncReplicas");
-        write_replicas(&w, s, b, false, now_ms);
-        fjson_prop_int64(&w, "syncStateSetEpoch", b->set_epoch);
-        fjson_end_object(&w);
-    }
-    fjson_end_object(&w);
-    fjson_end_object(&w);
-    return fjson_writer_finish(&w, len);
-}
-
-int ctl_parse_sync_state_set(const char *body, size_t len, int64_t *set, int *n, int32_t *epoch)
-{
-    const char *err;
-    cJSON *root = fjson_parse(body, len, &err);
-    if (!root) return RMQ_ERR;
-    int rc = RMQ_ERR;
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "syncStateSet");
-    *n = 0;
-    *epoch = 0;
-    if (fjson_field_int32(root, "syncStateSetEpoch", epoch) == FJSON_WRONG_TYPE) goto out;
-    if (arr && !cJSON_IsArray(arr)) goto out;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, arr) {
-        if (*n >= CTL_MAX_REPLICAS || !fjson_get_int64(it, &set[*n])) goto out;
-        (*n)++;
-    }
-    rc = RMQ_OK;
-out:
-    cJSON_Delete(root);
-    return rc;
-}
-
-/* ---- snapshot ---- */
-
-char *ctl_state_dump(const ctl_state *s, size_t *len)
-{
-    fjson_writer w;
-    fjson_writer_init(&w, 0);
-    fjson_begin_object(&w);
-    fjson_key(&w, "brokerSets");
-    fjson_begin_array(&w);
-    for (const broker_set *b = s->sets; b; b = b->next) {
-        fjson_begin_object(&w);
-        fjson_prop_string(&w, "brokerName", b->name);
-        fjson_prop_string(&w, "clusterName", b->cluster);
-        fjson_prop_int64(&w, "masterBrokerId", b->master_id);
-        fjson_prop_int64(&w, "masterEpoch", b->master_epoch);
-        fjson_key(&w, "replicas");
-        fjson_begin_array(&w);
-        for (int i = 0; i < b->n_replicas; i++) {
-            fjson_begin_object(&w);
-            fjson_prop_string(&w, "brokerAddress", b->replicas[i].addr);
-            fjson_prop_int64(&w, "brokerId", b->replicas[i].id);
-            fjson_prop_string(&w, "registerCheckCode", b->replicas[i].check_code);
-            fjson_end_object(&w);
-        }
-        fjson_end_array(&w);
-        fjson_key(&w, "syncStateSet");
-        write_id_set(&w, b->sync_set, b->n_sync);
-        fjson_prop_int64(&w, "syncStateSetEpoch", b->set_epoch);
-        fjson_end_object(&w);
-    }
-    fjson_end_array(&w);
-    fjson_end_object(&w);
-    return fjson_writer_finish(&w, len);
-}
-
-static int load_set(ctl_state *s, const cJSON *o, char *err, size_t errlen)
-{
-    const char *name = NULL, *cluster = NULL;
-    int64_t master = CTL_NO_ID, master_epoch = 0, set_epoch = 0;
-    const cJSON *reps = cJSON_GetObjectItemCaseSensitive(o, "replicas");
-    const cJSON *sync = cJSON_GetObjectItemCaseSensitive(o, "syncStateSet");
-    if (fjson_field_string(o, "brokerName", &name) || fjson_field_string(o, "clusterName", &cluster) ||
-        fjson_field_int64(o, "masterBrokerId", &master) || fjson_field_int64(o, "masterEpoch", &master_epoch) ||
-        fjson_field_int64(o, "syncStateSetEpoch", &set_epoch) || !cJSON_IsArray(reps) || !cJSON_IsArray(sync) ||
-        cJSON_GetArraySize(reps) > CTL_MAX_REPLICAS || cJSON_GetArraySize(sync) > CTL_MAX_REPLICAS) {
-        snprintf(err, errlen, "a broker set is malformed");
+    const char *type = NULL, *name = NULL;
+    if (fjson_field_string(ev, "type", &type) || fjson_field_string(ev, "brokerName", &name)) {
+        snprintf(err, errlen, "an event without type or brokerName");
         return RMQ_ERR;
     }
-    broker_set *b = xcalloc(1, sizeof *b);
-    b->name = xstrdup(name);
-    b->cluster = xstrdup(cluster);
-    b->master_id = master;
-    b->master_epoch = (int32_t)master_epoch;
-    b->set_epoch = (int32_t)set_epoch;
-    b->next = s->sets;
-    s->sets = b;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, reps) {
-        const char *addr = NULL, *code = NULL;
+    ctl_reply r;
+    if (strcmp(type, "ApplyBrokerIdEvent") == 0) {
+        const char *cluster = NULL, *code = NULL;
         int64_t id;
-        if (fjson_field_string(it, "brokerAddress", &addr) || fjson_field_string(it, "registerCheckCode", &code) ||
-            fjson_field_int64(it, "brokerId", &id)) {
-            snprintf(err, errlen, "a replica of %s is malformed", name);
+        if (fjson_field_string(ev, "clusterName", &cluster) || fjson_field_string(ev, "registerCheckCode", &code) ||
+            fjson_field_int64(ev, "brokerId", &id)) {
+            snprintf(err, errlen, "a malformed %s", type);
             return RMQ_ERR;
         }
-        add_replica(b, id, addr, code);
+        ctl_apply_broker_id(s, cluster, name, id, code, &r);
+        return RMQ_OK;   /* refused here as on the leader: the same state, the same answer */
     }
-    cJSON_ArrayForEach(it, sync) {
-        if (!fjson_get_int64(it, &b->sync_set[b->n_sync])) {
-            snprintf(err, errlen, "the SyncStateSet of %s is malformed", name);
+    broker_set *b = ctl_find_set(s, name);
+    if (!b) {
+        snprintf(err, errlen, "%s for an unknown broker set %s", type, name);
+        return RMQ_ERR;
+    }
+    int64_t ids[CTL_MAX_REPLICAS], id = CTL_NO_ID;
+    int n = 0;
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(ev, "newSyncStateSet");
+    if (!arr) arr = cJSON_GetObjectItemCaseSensitive(ev, "brokerIdSetToClean");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        if (n >= CTL_MAX_REPLICAS || !fjson_get_int64(it, &ids[n])) {
+            snprintf(err, errlen, "a malformed id list in %s", type);
             return RMQ_ERR;
         }
-        b->n_sync++;
+        n++;
+    }
+    if (strcmp(type, "ElectMasterEvent") == 0 && fjson_field_int64(ev, "newMasterBrokerId", &id) == FJSON_OK &&
+        (id == CTL_NO_ID || find_replica(b, id))) {
+        do_elect(s, b, id);
+    } else if (strcmp(type, "AlterSyncStateSetEvent") == 0 && arr) {
+        do_alter(s, b, ids, n);
+    } else if (strcmp(type, "UpdateBrokerAddressEvent") == 0) {
+        const char *addr = NULL;
+        replica *rep = fjson_field_int64(ev, "brokerId", &id) == FJSON_OK ? find_replica(b, id) : NULL;
+        if (!rep || fjson_field_string(ev, "brokerAddress", &addr)) {
+            snprintf(err, errlen, "a malformed %s", type);
+            return RMQ_ERR;
+        }
+        do_update_address(s, b, rep, addr);
+    } else if (strcmp(type, "CleanBrokerDataEvent") == 0) {
+        do_clean(s, b, arr ? ids : NULL, n);
+    } else {
+        snprintf(err, errlen, "an unknown or malformed event %s", type);
+        return RMQ_ERR;
     }
     return RMQ_OK;
 }
 
-int ctl_state_load(ctl_state *s, const char *json, size_t len, char *err, size_t errlen)
+int ctl_state_apply_events(ctl_state *s, const char *json, size_t len, char *err, size_t errlen)
 {
     const char *why;
     cJSON *root = fjson_parse(json, len, &why);
-    if (!root) {
-        snprintf(err, errlen, "not JSON: %s", why);
+    if (!root || !cJSON_IsArray(root)) {
+        snprintf(err, errlen, "not a JSON list of events");
+        cJSON_Delete(root);
         return RMQ_ERR;
     }
-    const cJSON *sets = cJSON_GetObjectItemCaseSensitive(root, "brokerSets"), *it;
-    int rc = cJSON_IsArray(sets) ? RMQ_OK : RMQ_ERR;
-    if (rc) snprintf(err, errlen, "no brokerSets list");
-    cJSON_ArrayForEach(it, sets) if (rc == RMQ_OK) rc = load_set(s, it, err, errlen);
+    /* Applying is not a change of ours to pass on. */
+    ctl_change_fn fn = s->on_change;
+    s->on_change = NULL;
+    int rc = RMQ_OK;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root) if (rc == RMQ_OK) rc = apply_one(s, it, err, errlen);
+    s->on_change = fn;
     cJSON_Delete(root);
     return rc;
 }

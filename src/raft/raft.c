@@ -335,7 +335,7 @@ static bool on_snapshot(raft *r, const raft_msg *m, int64_t now, raft_msg *reply
     r->snap_term = m->log_term;
     free(r->snap_data);
     r->snap_data = xmalloc(m->len + 1);
-    memcpy(r->snap_data, m->data, m->len);
+    if (m->len) memcpy(r->snap_data, m->data, m->len);
     r->snap_data[m->len] = '\0';
     r->snap_len = m->len;
     if (r->store && raft_store_rewrite(r->store, r->snap_index, r->snap_term, r->snap_data, r->snap_len, true,

@@ -112,4 +112,26 @@ static inline int64_t ctl_master_of(const ctl_namesrv *n, const char *broker_nam
     return id;
 }
 
+/* GET_METADATA_INFO's isLeader; false without an answer. */
+static inline bool ctl_is_leader(const ctl_namesrv *n)
+{
+    rmq_cmd *req = cmd_new_request(CTL_CODE_GET_METADATA_INFO);
+    char err[128];
+    rmq_cmd *resp = rmq_invoke_sync(n->ctl_addr, req, 2000, err, sizeof err);
+    cmd_free(req);
+    bool leader = false;
+    if (resp) cmd_ext_bool(resp, "isLeader", &leader);
+    cmd_free(resp);
+    return leader;
+}
+
+/* Which of N controllers leads, within TIMEOUT_MS (-1: none did). Nodes may be NULL (down). */
+static inline int ctl_wait_leader(ctl_namesrv *const *nodes, int n, int64_t timeout_ms)
+{
+    for (int64_t end = mono_ms() + timeout_ms; mono_ms() < end; usleep(50 * 1000))
+        for (int i = 0; i < n; i++)
+            if (nodes[i] && ctl_is_leader(nodes[i])) return i;
+    return -1;
+}
+
 #endif

@@ -266,6 +266,74 @@ START_TEST(test_snapshot_round_trip)
 }
 END_TEST
 
+/* The leader's changes as events, one log entry's list, for the follower to apply. */
+static char events[8192];
+static void collect(void *arg, const char *json, size_t len)
+{
+    size_t n = strlen(events);
+    ck_assert_uint_lt(n + len + 3, sizeof events);
+    snprintf(events + n, sizeof events - n, "%s%.*s", n > 1 ? "," : "", (int)len, json);
+}
+
+static void replay(ctl_state *follower)
+{
+    strcat(events, "]");
+    char err[256];
+    ck_assert_msg(ctl_state_apply_events(follower, events, strlen(events), err, sizeof err) == 0, "%s", err);
+    strcpy(events, "[");
+}
+
+static void assert_same(const ctl_state *a, const ctl_state *b)
+{
+    size_t la, lb;
+    char *x = ctl_state_dump(a, &la), *y = ctl_state_dump(b, &lb);
+    ck_assert_str_eq(x, y);
+    free(x);
+    free(y);
+}
+
+/* Every change (ids, address, elections, SyncStateSet, clean) replayed from its events gives the same state. */
+START_TEST(test_events_replay_to_the_same_state)
+{
+    ctl_state *s = ctl_state_new(false), *f = ctl_state_new(false);
+    ctl_state_on_change(s, collect, NULL);
+    strcpy(events, "[");
+    ctl_reply r;
+    ctl_master_info m;
+    int64_t now = 1000;
+    ck_assert_int_eq(ctl_apply_broker_id(s, CL, BN, 1, A1 ";1", &r), 0);
+    ck_assert_int_eq(ctl_apply_broker_id(s, CL, BN, 2, A2 ";2", &r), 0);
+    ck_assert_int_eq(ctl_apply_broker_id(s, CL, BN, 3, A3 ";3", &r), 0);
+    replay(f);
+    assert_same(s, f);
+    beat(s, 1, A1, 0, 0, now, NULL);
+    beat(s, 2, A2, 0, 0, now, NULL);
+    ck_assert_int_eq(ctl_register_broker(s, CL, BN, 1, "127.0.0.1:40911", now, &m, &r), 0);   /* a new address */
+    ck_assert_int_eq(ctl_elect_master(s, BN, 1, false, now, &m, &r), 0);
+    int64_t set[] = {1, 2};
+    int32_t epoch;
+    ck_assert_int_eq(ctl_alter_sync_state_set(s, BN, 1, 1, set, 2, 1, now, &epoch, &r), 0);
+    replay(f);
+    assert_same(s, f);
+    /* Only broker 2 beats on: the controller elects it; then 3 is cleaned away. */
+    beat(s, 2, A2, 1, 100, now + 5000, NULL);
+    ck_assert_int_eq(ctl_elect_master(s, BN, CTL_NO_ID, false, now + 5000, &m, &r), 0);
+    ck_assert_int_eq(m.master_id, 2);
+    int64_t gone[] = {3};
+    ck_assert_int_eq(ctl_clean_broker_data(s, BN, gone, 1, false, now + 5000, &r), 0);
+    replay(f);
+    assert_same(s, f);
+    /* Applying is no change to pass on, and a bad entry is refused with a reason. */
+    char err[256];
+    const char *bad = "[{\"type\":\"NoSuchEvent\",\"brokerName\":\"" BN "\"}]";
+    ck_assert_int_ne(ctl_state_apply_events(f, bad, strlen(bad), err, sizeof err), 0);
+    ck_assert_str_eq(err, "an unknown or malformed event NoSuchEvent");
+    ck_assert_int_ne(ctl_state_apply_events(f, "{}", 2, err, sizeof err), 0);
+    ctl_state_free(s);
+    ctl_state_free(f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("controller_state");
@@ -276,6 +344,7 @@ int main(void)
     tcase_add_test(tc, test_policy_order_and_channel_close);
     tcase_add_test(tc, test_bodies);
     tcase_add_test(tc, test_snapshot_round_trip);
+    tcase_add_test(tc, test_events_replay_to_the_same_state);
     suite_add_tcase(su, tc);
     return test_run_suite(su);
 }

@@ -4,10 +4,10 @@
  * CONTROLLER_GET_METADATA_INFO until one names the leader, beats to every
  * reachable one and sends everything else to the leader.
  *
- * Two of our controllers with the same controllerDLegerPeers: n0 leads (the
- * first peer, always); n1 is a follower that names n0 and answers anything
- * else CONTROLLER_NOT_LEADER. The brokers list an address where nothing
- * listens and the follower, not the leader: they find the leader through the
+ * Two of our controllers with the same controllerDLegerPeers elect a leader
+ * (Raft); the other is a follower that names it and answers anything else
+ * CONTROLLER_NOT_LEADER. The brokers list an address where nothing listens
+ * and the follower, not the leader: they find the leader through the
  * follower, get their ids, are elected and fail over as with one address.
  */
 #include <check.h>
@@ -18,6 +18,7 @@
 #include "ha_harness.h"
 
 static ctl_namesrv follower;
+static const char *leader_id;   /* the elected one, kept in env.ns */
 static hh_env env;   /* the leader's name server and the two brokers' configurations */
 static test_broker a, b;
 
@@ -35,10 +36,11 @@ START_TEST(test_brokers_find_the_leader_through_a_follower)
     /* The follower's metadata names the leader, in DLedgerController's format. */
     rmq_cmd *r = ask(follower.ctl_addr, cmd_new_request(CTL_CODE_GET_METADATA_INFO));
     ck_assert_int_eq(r->code, 0);
-    ck_assert_str_eq(cmd_ext_get(r, "controllerLeaderId"), "n0");
+    ck_assert_str_eq(cmd_ext_get(r, "controllerLeaderId"), leader_id);
     ck_assert_str_eq(cmd_ext_get(r, "controllerLeaderAddress"), env.ns.ctl_addr);
     ck_assert_str_eq(cmd_ext_get(r, "isLeader"), "false");
-    char *peers = str_printf("n0:%s;n1:%s;", env.ns.ctl_addr, follower.ctl_addr);
+    char *peers = leader_id[1] == '0' ? str_printf("n0:%s;n1:%s;", env.ns.ctl_addr, follower.ctl_addr)
+                                      : str_printf("n0:%s;n1:%s;", follower.ctl_addr, env.ns.ctl_addr);
     ck_assert_str_eq(cmd_ext_get(r, "peers"), peers);
     free(peers);
     cmd_free(r);
@@ -79,8 +81,18 @@ static void setup(void)
     char *peers = str_printf("n0-127.0.0.1:%d;n1-127.0.0.1:%d", lport, fport);
     ck_assert_int_eq(ctl_namesrv_start_peer(&env.ns, "test_ha_controllers_n0", lport, peers, "n0",
                                             "scanNotActiveBrokerInterval=500\n"), 0);
-    ck_assert_int_eq(ctl_namesrv_start_peer(&follower, "test_ha_controllers_n1", fport, peers, "n1", NULL), 0);
+    ck_assert_int_eq(ctl_namesrv_start_peer(&follower, "test_ha_controllers_n1", fport, peers, "n1",
+                                            "scanNotActiveBrokerInterval=500\n"), 0);
     free(peers);
+    ctl_namesrv *nodes[] = {&env.ns, &follower};
+    int leader = ctl_wait_leader(nodes, 2, 15000);
+    ck_assert_int_ge(leader, 0);
+    leader_id = leader ? "n1" : "n0";
+    if (leader) {   /* env.ns is the leader's, which the harness asks */
+        ctl_namesrv t = env.ns;
+        env.ns = follower;
+        follower = t;
+    }
     snprintf(env.ns_addr, sizeof env.ns_addr, "%s", env.ns.proc.addr);
     /* Nothing listens on the first address; the leader is not listed at all. */
     char *list = str_printf("127.0.0.1:%d;%s", test_free_port(), follower.ctl_addr);
