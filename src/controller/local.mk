@@ -13,3 +13,10 @@ TESTS += tests/controller/test_controller_e2e
 tests_controller_test_controller_e2e_SOURCES = tests/controller/test_controller_e2e.c \
 	tests/controller/ctl_harness.h tests/testproc.h
 EXTRA_tests_controller_test_controller_e2e_DEPENDENCIES = mqnamesrv$(EXEEXT)
+
+# three controllers under a master and a slave of ours: leader and master killed
+check_PROGRAMS += tests/controller/test_controller_group
+TESTS += tests/controller/test_controller_group
+tests_controller_test_controller_group_SOURCES = tests/controller/test_controller_group.c \
+	tests/controller/ctl_harness.h tests/ha/ha_harness.h tests/testproc.h
+EXTRA_tests_controller_test_controller_group_DEPENDENCIES = mqbroker$(EXEEXT) mqnamesrv$(EXEEXT)

@@ -68,10 +68,9 @@ static inline int ctl_namesrv_start(ctl_namesrv *n, const char *name, const char
     return ctl_namesrv_start_peer(n, name, test_free_port(), NULL, NULL, extra);
 }
 
-/* SIGTERM, then the same program on the same files and ports again. Returns 0 or -1. */
-static inline int ctl_namesrv_restart(ctl_namesrv *n)
+/* The same program on the same files and ports again (after it was stopped or killed). Returns 0 or -1. */
+static inline int ctl_namesrv_start_again(ctl_namesrv *n)
 {
-    if (test_proc_stop(&n->proc, SIGTERM)) return -1;
     char *conf = str_printf("%s/namesrv.properties", n->dir);
     char *out = str_printf("%s/stdout", n->dir), *home = str_printf("HOME=%s", n->dir);
     char *argv[] = {"mqnamesrv", "-c", conf, NULL};
@@ -80,6 +79,13 @@ static inline int ctl_namesrv_restart(ctl_namesrv *n)
     int up = rc ? -1 : ctl_wait_listening(n->ctl_addr);
     free(conf), free(out), free(home);
     return rc || up ? -1 : 0;
+}
+
+/* SIGTERM, then the same program on the same files and ports again. Returns 0 or -1. */
+static inline int ctl_namesrv_restart(ctl_namesrv *n)
+{
+    if (test_proc_stop(&n->proc, SIGTERM)) return -1;
+    return ctl_namesrv_start_again(n);
 }
 
 static inline int ctl_namesrv_stop(ctl_namesrv *n)
