@@ -53,10 +53,11 @@ import org.rocketmqc.compat.apache.Servers;
  * the same of either implementation; with our two brokers, the 5.3.3 mqadmin's haStatus and
  * getBrokerEpoch print what ours prints.
  *
- * apacheControllerGroupOfThree: Apache's controller as a DLedger group of three (embedded in
- * three 5.3.3 name servers) with our two brokers listing all three in controllerAddr. The
- * controller leader is killed: DLedger elects another, our brokers find it (they beat to every
- * controller), then the master broker is killed and the new controller leader elects the slave.
+ * controllerGroupOfThree: a controller group of three embedded in three name servers with two
+ * brokers listing all three in controllerAddr: Apache's DLedger group with our brokers, and
+ * our Raft group with Apache 5.3.3's brokers. The controller leader is killed: the group
+ * elects another, the brokers find it (they beat to every controller), then the master broker
+ * is killed and the new controller leader elects the slave.
  */
 class ControllerTest {
     static final String GROUP = "ctl-group";
@@ -232,22 +233,23 @@ class ControllerTest {
         return text;
     }
 
-    @Test
-    void apacheControllerGroupOfThree() throws Exception {
-        String label = "Apache DLedger controller group of 3, our brokers";
-        try (Servers s = new Servers("ctl-group3")) {
+    @ParameterizedTest(name = "{0} controller group of 3, {1} brokers")
+    @CsvSource({"APACHE, OURS", "OURS, APACHE"})
+    void controllerGroupOfThree(Impl controllerImpl, Impl brokerImpl) throws Exception {
+        String label = controllerImpl + " controller group of 3, " + brokerImpl + " brokers";
+        try (Servers s = new Servers("ctl-group3-" + controllerImpl.name().toLowerCase())) {
             int[] ports = {Net.freePort(), Net.freePort(), Net.freePort()};
             String peers = "n0-127.0.0.1:" + ports[0] + ";n1-127.0.0.1:" + ports[1] + ";n2-127.0.0.1:" + ports[2];
             NameServer[] nss = new NameServer[3];
             for (int i = 0; i < 3; i++)
-                nss[i] = s.nameServer(Impl.APACHE, "enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\n"
+                nss[i] = s.nameServer(controllerImpl, "enableControllerInNamesrv=true\ncontrollerDLegerGroup=group1\n"
                     + "controllerDLegerPeers=" + peers + "\ncontrollerDLegerSelfId=n" + i + "\n"
                     + "controllerStorePath=" + s.dir.resolve("controller-store-" + i) + "\n"
                     + "scanNotActiveBrokerInterval=1000\n");
             String ctlAddrs = "127.0.0.1:" + ports[0] + ";127.0.0.1:" + ports[1] + ";127.0.0.1:" + ports[2];
             int leader = awaitLeader(nss[0], ports, -1, label);
-            Broker master = controllerMode(s.broker(Impl.OURS, GROUP, nss), ctlAddrs).brokerId(0).start();
-            Broker slave = controllerMode(s.broker(Impl.OURS, GROUP, nss), ctlAddrs).brokerId(2).start();
+            Broker master = controllerMode(s.broker(brokerImpl, GROUP, nss), ctlAddrs).brokerId(0).start();
+            Broker slave = controllerMode(s.broker(brokerImpl, GROUP, nss), ctlAddrs).brokerId(2).start();
             String nsList = nss[0].addr() + ";" + nss[1].addr() + ";" + nss[2].addr();
             DefaultMQProducer p = producer("ctl3-pg", nsList, 5_000);
             Set<String> acked = new HashSet<>();
@@ -263,7 +265,7 @@ class ControllerTest {
                     assertEquals(SendStatus.SEND_OK, r.getSendStatus(), label + ": " + r);
                     acked.add("before-" + i);
                 }
-                // The controller leader dies: DLedger elects another among the two left.
+                // The controller leader dies: the group elects another among the two left.
                 long t0 = System.nanoTime() / 1_000_000;
                 nss[leader].kill();
                 int next = awaitLeader(survivor, ports, leader, label);
