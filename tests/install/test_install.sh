@@ -42,6 +42,13 @@ free_port() {
   done
   return 1
 }
+wait_grep() {  # wait_grep PATTERN FILE: up to 10 s for PATTERN to appear in FILE
+  for _ in $(seq 100); do
+    grep -q "$1" "$2" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
 wait_port() {  # wait_port PORT PID: up to 10 s for PORT to accept, while PID lives
   for _ in $(seq 200); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
@@ -114,7 +121,9 @@ stop "$acl_pid"; check "ACL broker stops cleanly" test $? -eq 0
   >"$work/broker.out" 2>&1 &
 b_pid=$!; pids+=("$b_pid")
 check "installed mqbroker listens" wait_port "$b_port" "$b_pid"
-check "boot line on stdout" grep -q 'The broker\[broker-a, 127.0.0.1:'"$b_port"'\] boot success' "$work/broker.out"
+# The port accepts (into the kernel's backlog) as soon as it listens; the boot line comes
+# after the rest of the start (store threads, first registration), so wait for it.
+check "boot line on stdout" wait_grep 'The broker\[broker-a, 127.0.0.1:'"$b_port"'\] boot success' "$work/broker.out"
 logs=$work/logs/rocketmqlogs
 check "broker.log written" grep -q 'boot success' "$logs/broker.log"
 check "remoting.log has the listeners" grep -q '\[remoting\] listening on 127.0.0.1:'"$b_port" "$logs/remoting.log"
