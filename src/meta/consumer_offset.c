@@ -27,6 +27,23 @@ static char *topic_at_group(const char *topic, const char *group)
     return str_printf("%s%c%s", topic, TOPIC_GROUP_SEPARATOR, group);
 }
 
+/* The same key in buf when it fits (a pull commits its offset with every answer: no
+ * allocation or printf then), else allocated; free it with key_free. */
+static char *key_in(char *buf, size_t cap, const char *topic, const char *group)
+{
+    size_t tl = strlen(topic), gl = strlen(group);
+    if (tl + gl + 2 > cap) return topic_at_group(topic, group);
+    memcpy(buf, topic, tl);
+    buf[tl] = TOPIC_GROUP_SEPARATOR;
+    memcpy(buf + tl + 1, group, gl + 1);
+    return buf;
+}
+
+static void key_free(char *key, const char *buf)
+{
+    if (key != buf) free(key);
+}
+
 /*
  * Split a key as Apache's topicAtGroup.split("@") with length == 2 does:
  * exactly one separator and a non-empty group. Returns the group part and
@@ -140,7 +157,8 @@ void consumer_offset_free(consumer_offset_table *t)
 void consumer_offset_commit(consumer_offset_table *t, const char *group, const char *topic,
                             int32_t queue_id, int64_t offset)
 {
-    char *key = topic_at_group(topic, group);
+    char buf[2 * META_NAME_MAX];
+    char *key = key_in(buf, sizeof buf, topic, group);
     pthread_mutex_lock(&t->lock);
     offset_map *m = strmap_get(&t->offsets, key);
     if (!m) {
@@ -153,19 +171,20 @@ void consumer_offset_commit(consumer_offset_table *t, const char *group, const c
                  "requestOffset=%lld, storeOffset=%lld", key, queue_id, (long long)offset, (long long)old);
     offset_map_set(m, queue_id, offset);
     pthread_mutex_unlock(&t->lock);
-    free(key);
+    key_free(key, buf);
 }
 
 int64_t consumer_offset_query(consumer_offset_table *t, const char *group, const char *topic,
                               int32_t queue_id)
 {
-    char *key = topic_at_group(topic, group);
+    char buf[2 * META_NAME_MAX];
+    char *key = key_in(buf, sizeof buf, topic, group);
     int64_t offset = -1;
     pthread_mutex_lock(&t->lock);
     const offset_map *m = strmap_get(&t->offsets, key);
     if (m && !offset_map_get(m, queue_id, &offset)) offset = -1;
     pthread_mutex_unlock(&t->lock);
-    free(key);
+    key_free(key, buf);
     return offset;
 }
 
