@@ -106,6 +106,31 @@ static inline int64_t hh_commit_end(const test_broker *tb)
     return v;
 }
 
+/*
+ * Waits until master TB itself counts N slaves in its SyncStateSet (GET_BROKER_HA_STATUS's
+ * inSyncSlaveNums). The controller has the new set as soon as it commits the master's
+ * ALTER_SYNC_STATE_SET; the master only when the answer reaches it, and until then it
+ * acknowledges sends without waiting for the slave.
+ */
+static inline void hh_wait_master_set(const test_broker *tb, int n)
+{
+    int64_t deadline = mono_ms() + HH_DEADLINE_MS;
+    int got = -1;
+    char want[48];
+    snprintf(want, sizeof want, "\"inSyncSlaveNums\":%d", n);
+    while (mono_ms() < deadline) {
+        rmq_cmd *resp = tb_call(tb, cmd_new_request(907), BC_TIMEOUT);
+        ck_assert_int_eq(resp->code, 0);
+        char *body = xstrndup((const char *)resp->body, resp->body_len);
+        got = strstr(body, want) != NULL;
+        free(body);
+        cmd_free(resp);
+        if (got) return;
+        usleep(50000);
+    }
+    ck_abort_msg("the master never counted %d slaves in its SyncStateSet", n);
+}
+
 /* Every body of queue 0 of TB, in order, into bodies (strdup'd); returns the count. */
 static inline int hh_queue_bodies(const test_broker *tb, char **bodies, int max)
 {
@@ -171,6 +196,7 @@ static inline int64_t hh_start_pair(hh_env *e, test_broker *a, test_broker *b, c
     hh_wait_controller(&e->ns, 1, 1);
     tb_init(b, nb, "-c", e->conf_b, NULL);
     hh_wait_controller(&e->ns, 1, 2);
+    hh_wait_master_set(a, 1);
     free(na), free(nb);
     hh_send_acked(a, prefix, n, sent, acked);
     int64_t end = hh_commit_end(a);
