@@ -3,7 +3,7 @@ src_broker_libbroker_a_SOURCES = \
 	src/broker/broker.h \
 	src/broker/broker_config.c \
 	src/broker/broker_state.c \
-	src/broker/replicas.h src/broker/replicas.c
+	src/broker/replicas.h src/broker/replicas_int.h src/broker/replicas.c src/broker/replicas_boot.c
 
 bin_PROGRAMS += mqbroker
 mqbroker_SOURCES = src/broker/mqbroker_main.c src/broker/broker.c
