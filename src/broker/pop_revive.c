@@ -429,7 +429,7 @@ static bool revive_message(pop_service *p, const pop_ck *ck, const msg_record *r
     store_msg m;
     sysqueue_msg_from_record(&m, r, retry, 0);
     m.born_host = p->store_host;
-    m.reconsume_times = r->reconsume_times + 1;
+    m.reconsume_times = msg_next_reconsume_times(r->reconsume_times);
     m.props = ps;
     m.props_len = (uint32_t)plen;
     store_put_entry e;

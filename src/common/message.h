@@ -135,6 +135,15 @@ typedef struct msg_record {
     uint32_t props_len;
 } msg_record;
 
+/*
+ * The reconsumeTimes of a message's next delivery. Java's `reconsumeTimes + 1` on an int:
+ * a stored INT_MAX (any client can send one) wraps to INT_MIN, where C's would be undefined.
+ */
+static inline int32_t msg_next_reconsume_times(int32_t times)
+{
+    return (int32_t)((uint32_t)times + 1u);
+}
+
 /* Record length for these sizes and host families. */
 uint32_t msg_record_size(uint32_t body_len, uint32_t topic_len, uint32_t props_len,
                          bool born_v6, bool store_v6);

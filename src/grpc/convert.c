@@ -146,7 +146,7 @@ Apache__Rocketmq__V2__Message *grpc_message_from_record(const msg_record *r, con
     s->queue_id = r->queue_id;
     s->queue_offset = r->queue_offset;
     /* getReconsumeTimes() + 1 in Java: a stored INT_MAX wraps to INT_MIN there, no overflow fault. */
-    s->delivery_attempt = (int32_t)((uint32_t)r->reconsume_times + 1u);
+    s->delivery_attempt = msg_next_reconsume_times(r->reconsume_times);
     if ((v = msg_props_get(&p, "__SHARDINGKEY"))) s->message_group = xstrdup(v);
     if ((v = msg_props_get(&p, "TRACE_CONTEXT"))) s->trace_context = xstrdup(v);
 

@@ -614,7 +614,7 @@ static int send_back_processor(rmq_conn *conn, rmq_cmd *req, rmq_cmd **out, void
     store_msg m = {
         .topic = final_topic, .queue_id = qid, .flag = r.flag, .sysflag = sysflag,
         .born_timestamp = r.born_timestamp, .born_host = r.born_host,
-        .reconsume_times = r.reconsume_times + 1, .body = r.body, .body_len = r.body_len,
+        .reconsume_times = msg_next_reconsume_times(r.reconsume_times), .body = r.body, .body_len = r.body_len,
         .props = ps, .props_len = (uint32_t)plen,
     };
     rmq_cmd *resp = NULL;

@@ -184,6 +184,17 @@ START_TEST(test_tags_code)
 }
 END_TEST
 
+/* Regression (found by the grpc fuzzer): a stored reconsumeTimes of INT_MAX sent back,
+ * revived or converted must wrap as Java's int does, not overflow. */
+START_TEST(test_next_reconsume_times_wraps_as_java)
+{
+    ck_assert_int_eq(msg_next_reconsume_times(0), 1);
+    ck_assert_int_eq(msg_next_reconsume_times(15), 16);
+    ck_assert_int_eq(msg_next_reconsume_times(-1), 0);
+    ck_assert_int_eq(msg_next_reconsume_times(INT32_MAX), INT32_MIN);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("message");
@@ -194,6 +205,7 @@ int main(void)
     tcase_add_test(tc, test_offset_msg_id);
     tcase_add_test(tc, test_batch_decode_java_body);
     tcase_add_test(tc, test_tags_code);
+    tcase_add_test(tc, test_next_reconsume_times_wraps_as_java);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
