@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -25,6 +26,43 @@ static bool aligned(store *s, int64_t offset)
     record_check rc = avail > 0 ? commitlog_check_record(f->base + pos, avail, false, &rec) : REC_OK;
     mapped_file_unref(f);
     return rc == REC_OK || rc == REC_BLANK;
+}
+
+/*
+ * Records that stay (below the cut) but that dispatch has not reached yet: their
+ * queue offsets were given at put time, so a queue's next offset must pass them even
+ * though its consume queue does not hold them yet. The dispatcher thread, a confirm
+ * gate or SYNC_FLUSH's dispatch after the sync can each leave such records behind.
+ */
+typedef struct survivor {
+    char topic[MSG_MAX_TOPIC_LEN + 1];
+    int32_t queue_id;
+    int64_t next_queue_offset;
+} survivor;
+
+typedef struct survivors {
+    survivor *items;
+    int n, cap;
+} survivors;
+
+static void note_survivor(void *arg, mapped_file *f, const uint8_t *record, const msg_record *rec)
+{
+    (void)f, (void)record;
+    survivors *sv = arg;
+    int tran = MSG_TRANSACTION_TYPE(rec->sysflag);
+    /* As dispatch: only these take a queue offset, and only a sane one. */
+    if ((tran != MSG_TRANS_NOT_TYPE && tran != MSG_TRANS_COMMIT) || rec->queue_offset < 0 ||
+        rec->queue_offset >= INT64_MAX / CQ_UNIT_SIZE)
+        return;
+    if (sv->n == sv->cap) {
+        sv->cap = sv->cap ? sv->cap * 2 : 16;
+        sv->items = xrealloc(sv->items, (size_t)sv->cap * sizeof *sv->items);
+    }
+    survivor *v = &sv->items[sv->n++];
+    memcpy(v->topic, rec->topic, rec->topic_len);
+    v->topic[rec->topic_len] = '\0';
+    v->queue_id = rec->queue_id;
+    v->next_queue_offset = rec->queue_offset + 1;
 }
 
 int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
@@ -48,6 +86,9 @@ int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
         rc = RMQ_ERR;
         goto out;
     }
+    survivors sv = {0};
+    if (s->dispatched_upto < offset)
+        commitlog_scan(&s->cl, s->dispatched_upto, offset, false, note_survivor, &sv);
     mapped_queue_truncate(&s->cl, offset, end - offset);
     int n;
     consume_queue **all = cq_list(&s->cqs, &n);
@@ -56,6 +97,12 @@ int store_truncate(store *s, int64_t offset, char *err, size_t errlen)
         all[i]->next_queue_offset = cq_max_offset(all[i]);
     }
     free(all);
+    for (int i = 0; i < sv.n; i++) {
+        consume_queue *cq = cq_find(&s->cqs, sv.items[i].topic, sv.items[i].queue_id);
+        if (cq && cq->next_queue_offset < sv.items[i].next_queue_offset)
+            cq->next_queue_offset = sv.items[i].next_queue_offset;
+    }
+    free(sv.items);
     if (s->dispatched_upto > offset) s->dispatched_upto = offset;
     atomic_store(&s->put_end, offset);
     /* SYNC_FLUSH's bookkeeping must not count the cut bytes as claimed or asked for. */

@@ -222,6 +222,39 @@ START_TEST(test_close_dispatches_what_the_thread_left)
 }
 END_TEST
 
+/*
+ * Regression (store_truncate): records below the cut that dispatch had not reached
+ * still hold their queue offsets, so the next put continues after them. A confirm gate
+ * holds dispatch back deterministically; the dispatcher thread's lag did the same at
+ * random (test_recovery's cut-while-running put got queue offset 0 or 1 instead of 10).
+ */
+START_TEST(test_truncate_keeps_queue_offsets_of_undispatched_records)
+{
+    char *dir = test_mkdtemp();
+    store *s = open_started(dir);
+    int64_t phys[20];
+    for (int i = 0; i < 20; i++) {
+        char body[32];
+        snprintf(body, sizeof body, "q0-%d", i);
+        store_put_entry e = test_put(s, "D", 0, body, "t", NULL);
+        ck_assert_int_eq(e.queue_offset, i);
+        phys[i] = e.phys_offset;
+        if (i == 4) store_set_confirm_offset(s, phys[4]);   /* nothing from record 4 on is dispatched */
+    }
+    ck_assert_int_eq(store_max_offset_in_queue(s, "D", 0), 4);
+    char err[256];
+    ck_assert_int_eq(store_truncate(s, phys[15], err, sizeof err), RMQ_OK);
+    store_put_entry n = test_put(s, "D", 0, "after the cut", "t", NULL);
+    ck_assert_int_eq(n.phys_offset, phys[15]);
+    ck_assert_int_eq(n.queue_offset, 15);
+    store_set_confirm_offset(s, -1);
+    ck_assert_int_eq(store_max_offset_in_queue(s, "D", 0), 16);
+    ck_assert_int_eq(read_numbered(s, 0, 14, NULL), STORE_GET_FOUND);
+    store_close(s);
+    test_rmrf(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("store_dispatch");
@@ -231,6 +264,7 @@ int main(void)
     tcase_add_test(tc, test_a_put_that_returned_is_visible_to_the_next_read);
     tcase_add_test(tc, test_a_reader_never_sees_an_entry_before_its_record);
     tcase_add_test(tc, test_close_dispatches_what_the_thread_left);
+    tcase_add_test(tc, test_truncate_keeps_queue_offsets_of_undispatched_records);
     suite_add_tcase(su, tc);
     return test_run_suite(su);
 }
