@@ -161,6 +161,14 @@ int mapped_file_flush(mapped_file *f, int least_pages, int slot)
         errno = e;
         return RMQ_ERR;
     }
+    /* SYNC_FLUSH's group-commit threads sync the same bytes through mappings of their
+     * own, concurrently. A writeback error is reported to one file description's msync;
+     * another that ran alongside may return 0 for the same pages, which are not on the
+     * disk. Once any of them failed, only mapped_file_repair moves `flushed`. */
+    if (atomic_load(&f->flush_failed)) {
+        errno = EIO;
+        return RMQ_ERR;
+    }
     atomic_max(&f->flushed, wrote);
     return RMQ_OK;
 }
